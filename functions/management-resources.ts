@@ -1,0 +1,64 @@
+import { app } from '@azure/functions';
+import { managementRoute, publicBaseUrl } from '../shared/http/management-route.js';
+import { parseJsonBody, readBody } from '../shared/http/request-body.js';
+import { json } from '../shared/http/responses.js';
+import { ALL_METHODS, type RequestScope } from '../shared/http/route-handler.js';
+import { parseWith } from '../shared/http/validation.js';
+import {
+  parseResourceName,
+  putResourceBodySchema,
+  regenerateKeyBodySchema,
+  resourceView,
+} from '../shared/resources/resource.js';
+import { services } from '../shared/services.js';
+
+async function jsonBody(scope: RequestScope): Promise<unknown> {
+  const body = await readBody(scope.request, services().settings.maxRequestBodyBytes);
+  return parseJsonBody(scope.request, body) ?? {};
+}
+
+app.http('managementResourceList', {
+  route: 'api/management/resources',
+  methods: [...ALL_METHODS],
+  handler: managementRoute({
+    GET: async ({ request }) => {
+      const base = publicBaseUrl(request.url);
+      const resources = await services().resources.list();
+      return json(200, { value: resources.map((r) => resourceView(r, base, false)) });
+    },
+  }),
+});
+
+app.http('managementResource', {
+  route: 'api/management/resources/{name}',
+  methods: [...ALL_METHODS],
+  handler: managementRoute({
+    GET: async ({ request }) => {
+      const resource = await services().resources.get(parseResourceName(request.params.name));
+      return json(200, resourceView(resource, publicBaseUrl(request.url), true));
+    },
+    PUT: async (scope) => {
+      const name = parseResourceName(scope.request.params.name);
+      const body = parseWith(putResourceBodySchema, await jsonBody(scope));
+      const { created, resource } = await services().resources.put(name, body);
+      return json(created ? 201 : 200, resourceView(resource, publicBaseUrl(scope.request.url), true));
+    },
+    DELETE: async ({ request }) => {
+      const report = await services().resources.delete(parseResourceName(request.params.name));
+      return json(200, report);
+    },
+  }),
+});
+
+app.http('managementResourceRegenerateKey', {
+  route: 'api/management/resources/{name}/regenerateKey',
+  methods: [...ALL_METHODS],
+  handler: managementRoute({
+    POST: async (scope) => {
+      const name = parseResourceName(scope.request.params.name);
+      const body = parseWith(regenerateKeyBodySchema, await jsonBody(scope));
+      const resource = await services().resources.regenerateKey(name, body.key);
+      return json(200, resourceView(resource, publicBaseUrl(scope.request.url), true));
+    },
+  }),
+});

@@ -1,0 +1,13 @@
+import { app } from '@azure/functions';
+import { services } from '../shared/services.js';
+import { republishOutboxes } from '../shared/events/outbox-republisher.js';
+
+/** Every 30 seconds: finishes and publishes whatever the outboxes of all geographies still hold. */
+app.timer('outboxRepublish', {
+  schedule: '*/30 * * * * *',
+  handler: async (_timer, context) => {
+    const svc = services();
+    const summary = await republishOutboxes(svc);
+    svc.logger.info('outbox.republish', { correlationId: context.invocationId, count: summary.published });
+  },
+});

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { GEOGRAPHIES } from '../geography/geographies.js';
+
+/**
+ * App settings, parsed once at start-up from the environment (Azure app settings, or the Values of
+ * local.settings.json that the development host loads). Per-geography overrides use the suffix
+ * `__<GEOKEY>` (e.g. `COSMOS_ENDPOINT__JAPAN`); without one, a geography uses the default store and
+ * gets its own database / containers there.
+ */
+const secret = (name: string, min: number) =>
+  z.string({ error: `${name} is required` }).min(min, `${name} must be at least ${min} characters`);
+
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+const positiveInt = z.coerce.number().int().positive();
+
+export const storeEndpointsSchema = z.object({
+  cosmosEndpoint: z.url({ error: 'COSMOS_ENDPOINT must be a URL' }),
+  cosmosKey: z.string({ error: 'COSMOS_KEY is required' }).min(1, 'COSMOS_KEY is required'),
+  storageConnectionString: z
+    .string({ error: 'STORAGE_CONNECTION_STRING is required' })
+    .min(1, 'STORAGE_CONNECTION_STRING is required'),
+  eventGridEndpoint: z.url({ error: 'EVENTGRID_TOPIC_ENDPOINT must be a URL' }).optional(),
+  eventGridKey: z.string().min(1).optional(),
+});
+export type StoreEndpoints = z.infer<typeof storeEndpointsSchema>;
+
+export const settingsSchema = z.object({
+  managementKey: secret('MANAGEMENT_KEY', 32),
+  telemetryHashKey: secret('TELEMETRY_HASH_KEY', 32),
+  publicBaseUrl: z.url({ error: 'PUBLIC_BASE_URL must be a URL' }).optional(),
+  controlDatabase: z.string().min(1).default('acs-control'),
+  /** Databases and containers of a geography are named with this prefix plus the geography key. */
+  geoStorePrefix: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/).default('acs'),
+  cosmosAllowSelfSigned: bool.default(false),
+  eventSchema: z.enum(['CloudEvents', 'EventGrid']).default('CloudEvents'),
+  maxRequestBodyBytes: positiveInt.default(1_048_576),
+  outboxPublishTimeoutMs: positiveInt.default(5_000),
+  outboxRetentionHours: positiveInt.default(24),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  defaults: storeEndpointsSchema,
+  /** Per-geography overrides, keyed by geography key; only the fields that are set. */
+  geographies: z.record(z.string(), storeEndpointsSchema.partial()),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+type Env = Record<string, string | undefined>;
+
+const blankToUndefined = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value);
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid settings:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/** Parses the settings from an environment; throws SettingsError listing every problem. */
+export function parseSettings(env: Env): Settings {
+  const get = (name: string) => blankToUndefined(env[name]);
+  const endpointsFrom = (suffix: string) => ({
+    cosmosEndpoint: get(`COSMOS_ENDPOINT${suffix}`),
+    cosmosKey: get(`COSMOS_KEY${suffix}`),
+    storageConnectionString: get(`STORAGE_CONNECTION_STRING${suffix}`),
+    eventGridEndpoint: get(`EVENTGRID_TOPIC_ENDPOINT${suffix}`),
+    eventGridKey: get(`EVENTGRID_TOPIC_KEY${suffix}`),
+  });
+  const geographies: Record<string, Partial<StoreEndpoints>> = {};
+  for (const g of GEOGRAPHIES) {
+    const overrides = Object.fromEntries(
+      Object.entries(endpointsFrom(`__${g.key.toUpperCase()}`)).filter(([, v]) => v !== undefined),
+    );
+    if (Object.keys(overrides).length > 0) geographies[g.key] = overrides;
+  }
+  const raw = {
+    managementKey: get('MANAGEMENT_KEY'),
+    telemetryHashKey: get('TELEMETRY_HASH_KEY'),
+    publicBaseUrl: get('PUBLIC_BASE_URL'),
+    controlDatabase: get('COSMOS_CONTROL_DATABASE'),
+    geoStorePrefix: get('GEO_STORE_PREFIX'),
+    cosmosAllowSelfSigned: get('COSMOS_ALLOW_SELF_SIGNED'),
+    eventSchema: get('EVENTGRID_SCHEMA'),
+    maxRequestBodyBytes: get('MAX_REQUEST_BODY_BYTES'),
+    outboxPublishTimeoutMs: get('OUTBOX_PUBLISH_TIMEOUT_MS'),
+    outboxRetentionHours: get('OUTBOX_RETENTION_HOURS'),
+    logLevel: get('LOG_LEVEL'),
+    defaults: endpointsFrom(''),
+    geographies,
+  };
+  const parsed = settingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new SettingsError(
+      parsed.error.issues.map((issue) => {
+        const path = issue.path.join('.');
+        return path ? `${path}: ${issue.message}` : issue.message;
+      }),
+    );
+  }
+  return parsed.data;
+}
+
+/** The store endpoints a geography uses: its overrides over the defaults. */
+export function endpointsFor(settings: Settings, geographyKey: string): StoreEndpoints {
+  return { ...settings.defaults, ...settings.geographies[geographyKey] };
+}

@@ -1,0 +1,70 @@
+import type { EventGridPublisherClient } from '@azure/eventgrid';
+import { endpointsFor, type Settings } from '../config/settings.js';
+import type { EventPublisher } from './event-publisher.js';
+import type { EventRecord } from './event-record.js';
+
+type AnyClient = EventGridPublisherClient<'CloudEvent'> | EventGridPublisherClient<'EventGrid'>;
+
+/**
+ * Publishes with the real EventGridPublisherClient (CloudEvents 1.0 by default, the Event Grid
+ * schema by setting), one lazily created client per topic. Each geography may have its own topic
+ * (EVENTGRID_TOPIC_ENDPOINT__<GEO>), so event data can stay in the geography's region too.
+ */
+export class EventGridPublisher implements EventPublisher {
+  readonly #clients = new Map<string, Promise<AnyClient>>();
+
+  constructor(private readonly settings: Settings) {}
+
+  canPublish(geographyKey: string): boolean {
+    const { eventGridEndpoint, eventGridKey } = endpointsFor(this.settings, geographyKey);
+    return Boolean(eventGridEndpoint && eventGridKey);
+  }
+
+  async publish(geographyKey: string, events: EventRecord[]): Promise<void> {
+    if (events.length === 0) return;
+    const client = await this.#client(geographyKey);
+    if (this.settings.eventSchema === 'CloudEvents') {
+      await (client as EventGridPublisherClient<'CloudEvent'>).send(
+        events.map((e) => ({
+          id: e.id,
+          type: e.type,
+          source: e.source,
+          subject: e.subject,
+          time: new Date(e.time),
+          data: e.data,
+          datacontenttype: 'application/json',
+        })),
+      );
+    } else {
+      await (client as EventGridPublisherClient<'EventGrid'>).send(
+        events.map((e) => ({
+          id: e.id,
+          eventType: e.type,
+          subject: e.subject,
+          eventTime: new Date(e.time),
+          dataVersion: e.dataVersion,
+          data: e.data,
+        })),
+      );
+    }
+  }
+
+  #client(geographyKey: string): Promise<AnyClient> {
+    const { eventGridEndpoint, eventGridKey } = endpointsFor(this.settings, geographyKey);
+    if (!eventGridEndpoint || !eventGridKey) {
+      return Promise.reject(new Error(`No Event Grid topic is configured for geography ${geographyKey}`));
+    }
+    const cacheKey = `${eventGridEndpoint}\u0000${this.settings.eventSchema}`;
+    let client = this.#clients.get(cacheKey);
+    if (!client) {
+      client = import('@azure/eventgrid').then(({ EventGridPublisherClient, AzureKeyCredential }) => {
+        const schema = this.settings.eventSchema === 'CloudEvents' ? 'CloudEvent' : 'EventGrid';
+        return new EventGridPublisherClient(eventGridEndpoint, schema, new AzureKeyCredential(eventGridKey), {
+          retryOptions: { maxRetries: 1, retryDelayInMs: 200 },
+        }) as AnyClient;
+      });
+      this.#clients.set(cacheKey, client);
+    }
+    return client;
+  }
+}

@@ -1,0 +1,34 @@
+import type { Services } from '../services.js';
+
+export interface RepublishSummary {
+  examined: number;
+  published: number;
+  failed: number;
+  pruned: number;
+}
+
+/** One republisher run over every geography: bounded work per geography, errors kept per geography. */
+export async function republishOutboxes(
+  svc: Pick<Services, 'stores' | 'outboxFor' | 'publisher' | 'clock' | 'settings' | 'logger'>,
+  options: { graceMs?: number; maxEntries?: number } = {},
+): Promise<RepublishSummary> {
+  const summary: RepublishSummary = { examined: 0, published: 0, failed: 0, pruned: 0 };
+  const retentionMs = svc.settings.outboxRetentionHours * 3_600_000;
+  for (const geo of svc.stores.all()) {
+    try {
+      const outbox = svc.outboxFor(geo);
+      const result = await outbox.drain({ graceMs: options.graceMs ?? 60_000, maxEntries: options.maxEntries ?? 500 });
+      summary.examined += result.examined;
+      summary.published += result.published;
+      summary.failed += result.failed;
+      summary.pruned += await outbox.prunePublished(new Date(svc.clock.now().getTime() - retentionMs), 500);
+    } catch (error) {
+      summary.failed += 1;
+      svc.logger.error('outbox.republish_failed', {
+        geography: geo.geography.key,
+        detail: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return summary;
+}

@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import type { Container } from '@azure/cosmos';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { ControlContainerName, ControlStore } from '../stores/control-store.js';
+import type { GeoContainerName } from '../stores/geo-containers.js';
+import type { GeoStore } from '../stores/geo-store.js';
+import type { EventPublisher } from './event-publisher.js';
+import { toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
+
+/**
+ * The per-geography outbox: a domain change (a list of store operations) and its events are first
+ * written together as one outbox entry, in the geography, in one item write (atomic on every Cosmos,
+ * the emulator included). Then the operations are applied and the events published. If anything
+ * fails half-way, the entry stays and the republisher finishes it: it re-applies the operations
+ * (each is idempotent and never overwrites a newer change) and publishes the events with the same
+ * ids. So a change ends in either the old state or the new, and its events are never dropped.
+ */
+export type StoreTarget = { plane: 'geo'; container: GeoContainerName } | { plane: 'control'; container: ControlContainerName };
+
+export type StoreOp =
+  | { op: 'upsert'; target: StoreTarget; partitionKey: string; item: { id: string } }
+  | { op: 'delete'; target: StoreTarget; id: string; partitionKey: string };
+
+export type OutboxStatus = 'pending' | 'applied' | 'published';
+
+export interface OutboxEntry {
+  id: string;
+  resourceId: string;
+  status: OutboxStatus;
+  createdAt: string;
+  ops: StoreOp[];
+  events: EventRecord[];
+  attempts: number;
+  nextAttemptAt: string;
+  publishedAt?: string;
+  lastError?: string;
+}
+
+/** Stamp written on every item an outbox change writes, so a redo can tell what it already did. */
+export interface ChangeStamp {
+  id: string;
+  at: string;
+}
+
+export interface ChangeSet {
+  resourceId: string;
+  eventSource: string;
+  payloadMode: EventPayloadMode;
+  ops: StoreOp[];
+  events: EventDraft[];
+  /** Optional stable id (e.g. derived from a repeatability id or from what a purge removed). */
+  changeId?: string;
+}
+
+export interface OutboxDeps {
+  geo: GeoStore;
+  control: ControlStore;
+  publisher: EventPublisher;
+  clock: Clock;
+  logger: Logger;
+  publishTimeoutMs: number;
+}
+
+const MAX_BACKOFF_MS = 10 * 60 * 1000;
+
+export function backoffMs(attempts: number): number {
+  return Math.min(MAX_BACKOFF_MS, 5_000 * 2 ** Math.max(0, attempts - 1));
+}
+
+export class Outbox {
+  constructor(private readonly deps: OutboxDeps) {}
+
+  /**
+   * Writes the change and its events, applies the change, then tries to publish. Returns the
+   * events as recorded. A publish failure is not the caller's failure: the events wait in the
+   * outbox for the republisher.
+   */
+  async commit(change: ChangeSet): Promise<EventRecord[]> {
+    const now = this.deps.clock.now();
+    const entryId = change.changeId ?? randomUUID();
+    const events = change.events.map((draft, index) =>
+      toEventRecord(draft, { changeId: entryId, index, source: change.eventSource, mode: change.payloadMode, now }),
+    );
+    const entry: OutboxEntry = {
+      id: entryId,
+      resourceId: change.resourceId,
+      status: 'pending',
+      createdAt: now.toISOString(),
+      ops: change.ops,
+      events,
+      attempts: 0,
+      nextAttemptAt: now.toISOString(),
+    };
+    const outbox = await this.deps.geo.container('outbox');
+    try {
+      await outbox.items.create(entry);
+    } catch (error) {
+      if ((error as { code?: number }).code !== 409) throw error;
+      // The same change (a stable id) was committed before: finish that one instead of repeating it.
+      return this.#finishExisting(outbox, entryId, change.resourceId);
+    }
+    await this.#apply(entry, false);
+    await this.#markApplied(outbox, entry);
+    await this.#publish(outbox, entry, this.deps.publishTimeoutMs);
+    return events;
+  }
+
+  async #finishExisting(outbox: Container, id: string, resourceId: string): Promise<EventRecord[]> {
+    const { resource: existing } = await outbox.item(id, resourceId).read<OutboxEntry>();
+    if (!existing) throw new Error(`Outbox entry ${id} vanished while being finished`);
+    if (existing.status === 'pending') {
+      await this.#apply(existing, true);
+      await this.#markApplied(outbox, existing);
+    }
+    if (existing.status !== 'published') await this.#publish(outbox, existing, this.deps.publishTimeoutMs);
+    return existing.events;
+  }
+
+  /**
+   * Finishes entries that are due: re-applies pending ones older than `graceMs` (a request may still
+   * be applying younger ones) and publishes applied ones. Bounded by `maxEntries`.
+   */
+  async drain(options: { graceMs: number; maxEntries: number }): Promise<{ examined: number; published: number; failed: number }> {
+    const outbox = await this.deps.geo.container('outbox');
+    const now = this.deps.clock.now();
+    const { resources } = await outbox.items
+      .query<OutboxEntry>(
+        {
+          query:
+            'SELECT TOP @max * FROM c WHERE c.status != "published" AND c.nextAttemptAt <= @now ORDER BY c.nextAttemptAt',
+          parameters: [
+            { name: '@max', value: options.maxEntries },
+            { name: '@now', value: now.toISOString() },
+          ],
+        },
+      )
+      .fetchAll();
+    let published = 0;
+    let failed = 0;
+    for (const entry of resources) {
+      if (entry.status === 'pending') {
+        if (now.getTime() - Date.parse(entry.createdAt) < options.graceMs) continue;
+        try {
+          await this.#apply(entry, true);
+          await this.#markApplied(outbox, entry);
+        } catch (error) {
+          failed += 1;
+          await this.#recordFailure(outbox, entry, error);
+          continue;
+        }
+      }
+      if (await this.#publish(outbox, entry, undefined)) published += 1;
+      else failed += 1;
+    }
+    return { examined: resources.length, published, failed };
+  }
+
+  /** Deletes published entries older than the retention period, a bounded number per call. */
+  async prunePublished(olderThan: Date, max: number): Promise<number> {
+    const outbox = await this.deps.geo.container('outbox');
+    const { resources } = await outbox.items
+      .query<{ id: string; resourceId: string }>({
+        query: 'SELECT TOP @max c.id, c.resourceId FROM c WHERE c.status = "published" AND c.publishedAt < @before',
+        parameters: [
+          { name: '@max', value: max },
+          { name: '@before', value: olderThan.toISOString() },
+        ],
+      })
+      .fetchAll();
+    for (const { id, resourceId } of resources) await deleteIfExists(outbox, id, resourceId);
+    return resources.length;
+  }
+
+  async #apply(entry: OutboxEntry, redo: boolean): Promise<void> {
+    const stamp: ChangeStamp = { id: entry.id, at: entry.createdAt };
+    for (const op of entry.ops) {
+      const container = await this.#container(op.target);
+      if (op.op === 'delete') {
+        await deleteIfExists(container, op.id, op.partitionKey);
+        continue;
+      }
+      const item = { ...op.item, _change: stamp };
+      if (!redo) {
+        await container.items.upsert(item);
+        continue;
+      }
+      // A redo: skip what this change already wrote, and never overwrite a newer change.
+      const { resource: current } = await container.item(op.item.id, op.partitionKey).read<{ _change?: ChangeStamp }>();
+      if (current?._change && (current._change.id === entry.id || current._change.at > entry.createdAt)) continue;
+      await container.items.upsert(item);
+    }
+  }
+
+  async #markApplied(outbox: Container, entry: OutboxEntry): Promise<void> {
+    entry.status = 'applied';
+    // The operations may carry content (message text); once applied they are not kept.
+    entry.ops = [];
+    await outbox.item(entry.id, entry.resourceId).patch([
+      { op: 'set', path: '/status', value: 'applied' },
+      { op: 'set', path: '/ops', value: [] },
+    ]);
+  }
+
+  /** Publishes the entry's events; true on success. Failures are recorded with a backoff. */
+  async #publish(outbox: Container, entry: OutboxEntry, timeoutMs: number | undefined): Promise<boolean> {
+    if (!this.deps.publisher.canPublish(this.deps.geo.geography.key)) return false;
+    try {
+      const sending = this.deps.publisher.publish(this.deps.geo.geography.key, entry.events);
+      await (timeoutMs === undefined ? sending : withTimeout(sending, timeoutMs));
+      const publishedAt = this.deps.clock.now().toISOString();
+      await outbox.item(entry.id, entry.resourceId).patch([
+        { op: 'set', path: '/status', value: 'published' },
+        { op: 'set', path: '/publishedAt', value: publishedAt },
+      ]);
+      entry.status = 'published';
+      entry.publishedAt = publishedAt;
+      return true;
+    } catch (error) {
+      await this.#recordFailure(outbox, entry, error);
+      return false;
+    }
+  }
+
+  async #recordFailure(outbox: Container, entry: OutboxEntry, error: unknown): Promise<void> {
+    entry.attempts += 1;
+    const detail = error instanceof Error ? error.message : String(error);
+    const nextAttemptAt = new Date(this.deps.clock.now().getTime() + backoffMs(entry.attempts)).toISOString();
+    this.deps.logger.warn('outbox.attempt_failed', {
+      resourceId: entry.resourceId,
+      geography: this.deps.geo.geography.key,
+      count: entry.events.length,
+      detail,
+    });
+    try {
+      await outbox.item(entry.id, entry.resourceId).patch([
+        { op: 'set', path: '/attempts', value: entry.attempts },
+        { op: 'set', path: '/nextAttemptAt', value: nextAttemptAt },
+        { op: 'set', path: '/lastError', value: detail.slice(0, 300) },
+      ]);
+    } catch {
+      // The entry stays due as it was; the next drain tries again.
+    }
+  }
+
+  #container(target: StoreTarget): Promise<Container> {
+    return target.plane === 'geo' ? this.deps.geo.container(target.container) : this.deps.control.container(target.container);
+  }
+}
+
+export async function deleteIfExists(container: Container, id: string, partitionKey: string): Promise<boolean> {
+  try {
+    await container.item(id, partitionKey).delete();
+    return true;
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return false;
+    throw error;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Publishing timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

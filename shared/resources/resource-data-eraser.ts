@@ -1,0 +1,70 @@
+import type { Container } from '@azure/cosmos';
+import { deleteIfExists } from '../events/outbox.js';
+import { GEO_CONTAINERS, type GeoContainerName } from '../stores/geo-containers.js';
+import type { GeoStore } from '../stores/geo-store.js';
+
+export interface ErasureCounts {
+  cosmos: Record<string, number>;
+  blobs: Record<string, number>;
+  eventsAwaitingPublication: number;
+}
+
+/**
+ * Deletes everything a resource holds in its geography: every item of every Cosmos container and
+ * every blob under `{resourceId}/` in every blob container. Outbox entries whose events are not yet
+ * published are kept (they are deleted once published), so deleting a resource never drops events.
+ * Safe to run again: what is gone is skipped.
+ */
+export async function eraseResourceData(geo: GeoStore, resourceId: string): Promise<ErasureCounts> {
+  const counts: ErasureCounts = { cosmos: {}, blobs: {}, eventsAwaitingPublication: 0 };
+  for (const name of geo.allContainerNames()) {
+    const container = await geo.container(name);
+    const removed = await eraseFromContainer(container, name, resourceId, counts);
+    counts.cosmos[name] = removed;
+  }
+  const service = await geo.blobService();
+  for (const containerName of geo.allBlobContainerNames()) {
+    const container = service.getContainerClient(containerName);
+    if (!(await container.exists())) continue;
+    let removed = 0;
+    for await (const blob of container.listBlobsFlat({ prefix: `${resourceId}/` })) {
+      await container.deleteBlob(blob.name, { deleteSnapshots: 'include' }).catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 404) throw error;
+      });
+      removed += 1;
+    }
+    counts.blobs[containerName] = removed;
+  }
+  return counts;
+}
+
+async function eraseFromContainer(
+  container: Container,
+  name: GeoContainerName,
+  resourceId: string,
+  counts: ErasureCounts,
+): Promise<number> {
+  const spec = GEO_CONTAINERS[name];
+  const pkField = spec.partitionKey.slice(1);
+  const keepUnpublished = name === 'outbox';
+  const query = {
+    query: `SELECT c.id, c["${pkField}"] AS pk, c.status FROM c WHERE c.resourceId = @rid`,
+    parameters: [{ name: '@rid', value: resourceId }],
+  };
+  const iterator = container.items.query<{ id: string; pk: string; status?: string }>(
+    query,
+    spec.partitionedByResource ? { partitionKey: resourceId } : {},
+  );
+  let removed = 0;
+  while (iterator.hasMoreResults()) {
+    const { resources } = await iterator.fetchNext();
+    for (const item of resources ?? []) {
+      if (keepUnpublished && item.status !== 'published') {
+        counts.eventsAwaitingPublication += 1;
+        continue;
+      }
+      if (await deleteIfExists(container, item.id, item.pk)) removed += 1;
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,193 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { ServiceError } from '../errors/service-error.js';
+import { stableId } from '../events/event-record.js';
+import type { Outbox } from '../events/outbox.js';
+import { geographyByKey, type Geography } from '../geography/geographies.js';
+import type { GeoStore } from '../stores/geo-store.js';
+import type { StoreDirectory } from '../stores/store-directory.js';
+import { eraseResourceData } from './resource-data-eraser.js';
+import { toDoc, type ResourceRegistry } from './resource-registry.js';
+import type { DeletionReport, PutResourceBody, Resource } from './resource.js';
+
+export const RESOURCE_EVENT_TYPES = {
+  created: 'AcsResidency.ResourceCreated',
+  deleted: 'AcsResidency.ResourceDeleted',
+} as const;
+
+export interface ResourceServiceDeps {
+  registry: ResourceRegistry;
+  stores: StoreDirectory;
+  outboxFor: (geo: GeoStore) => Outbox;
+  clock: Clock;
+}
+
+const newKey = () => randomBytes(64).toString('base64');
+const MAX_RACE_RETRIES = 5;
+
+export const eventSource = (resourceId: string) => `/resources/${resourceId}`;
+
+/** The control plane: create, read, re-key and delete resources. */
+export class ResourceService {
+  constructor(private readonly deps: ResourceServiceDeps) {}
+
+  /** Creates the resource (201) or confirms / updates an existing one (200). */
+  async put(name: string, body: PutResourceBody): Promise<{ created: boolean; resource: Resource }> {
+    for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt += 1) {
+      const existing = await this.deps.registry.getByName(name);
+      if (existing && existing.resource.state !== 'deleted') {
+        const { resource, etag } = existing;
+        if (resource.geographyKey !== body.geography.key) {
+          throw new ServiceError(
+            'Conflict',
+            `Resource '${resource.name}' is in ${geographyByKey(resource.geographyKey).name}; a resource's geography is fixed at creation and cannot be changed to ${body.geography.name}.`,
+            { target: 'geography' },
+          );
+        }
+        if (resource.state === 'deleting') {
+          throw new ServiceError('Conflict', `Resource '${resource.name}' is being deleted; repeat the DELETE to finish it first.`);
+        }
+        if (resource.state === 'creating') return { created: true, resource: await this.#activate(resource) };
+        if (body.eventPayloads === undefined || body.eventPayloads === resource.eventPayloads) {
+          return { created: false, resource };
+        }
+        const updated: Resource = { ...resource, eventPayloads: body.eventPayloads, updatedAt: this.#now() };
+        if (await this.deps.registry.replace(updated, etag)) return { created: false, resource: updated };
+        continue;
+      }
+      const fresh = this.#newResource(name, body.geography, body.eventPayloads ?? 'full');
+      const written = existing
+        ? await this.deps.registry.replace(fresh, existing.etag)
+        : await this.deps.registry.create(fresh);
+      if (written) return { created: true, resource: await this.#activate(fresh) };
+    }
+    throw new ServiceError('Conflict', `Resource '${name}' is being changed concurrently; try again.`);
+  }
+
+  async get(name: string): Promise<Resource> {
+    const found = await this.deps.registry.getByName(name);
+    if (!found || found.resource.state === 'deleted' || found.resource.state === 'creating') {
+      throw new ServiceError('NotFound', `Resource '${name}' was not found.`, { target: 'name' });
+    }
+    return found.resource;
+  }
+
+  async list(): Promise<Resource[]> {
+    return (await this.deps.registry.list()).filter((r) => r.state === 'active' || r.state === 'deleting');
+  }
+
+  /** Replaces one key; the old one stops working at once (every request reads the registry). */
+  async regenerateKey(name: string, which: 'primary' | 'secondary'): Promise<Resource> {
+    for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt += 1) {
+      const found = await this.deps.registry.getByName(name);
+      if (!found || found.resource.state !== 'active') {
+        throw new ServiceError('NotFound', `Resource '${name}' was not found.`, { target: 'name' });
+      }
+      const updated: Resource = {
+        ...found.resource,
+        keys: { ...found.resource.keys, [which]: newKey() },
+        updatedAt: this.#now(),
+      };
+      if (await this.deps.registry.replace(updated, found.etag)) return updated;
+    }
+    throw new ServiceError('Conflict', `Resource '${name}' is being changed concurrently; try again.`);
+  }
+
+  /**
+   * Deletes the resource and all of its data in its geography. Safe to retry: a retry finishes an
+   * interrupted deletion, and once deleted the same report is answered again.
+   */
+  async delete(name: string): Promise<DeletionReport> {
+    for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt += 1) {
+      const found = await this.deps.registry.getByName(name);
+      if (!found) throw new ServiceError('NotFound', `Resource '${name}' was not found.`, { target: 'name' });
+      const { resource, etag } = found;
+      if (resource.state === 'deleted' && resource.deletion) return resource.deletion;
+      if (resource.state !== 'deleting') {
+        const marked: Resource = { ...resource, state: 'deleting', updatedAt: this.#now() };
+        if (!(await this.deps.registry.replace(marked, etag))) continue;
+      }
+      return this.#finishDeletion(resource);
+    }
+    throw new ServiceError('Conflict', `Resource '${name}' is being changed concurrently; try again.`);
+  }
+
+  /** The resource a data-plane request names, if it exists and is active. */
+  async resolveActive(name: string): Promise<Resource | undefined> {
+    const found = await this.deps.registry.getByName(name);
+    return found?.resource.state === 'active' ? found.resource : undefined;
+  }
+
+  async #activate(resource: Resource): Promise<Resource> {
+    const active: Resource = { ...resource, state: 'active' };
+    const geography = geographyByKey(resource.geographyKey);
+    await this.deps.outboxFor(this.deps.stores.forResource(resource)).commit({
+      changeId: stableId('resource.activate', resource.id),
+      resourceId: resource.id,
+      eventSource: eventSource(resource.id),
+      payloadMode: resource.eventPayloads,
+      ops: [{ op: 'upsert', target: { plane: 'control', container: 'resources' }, partitionKey: toDoc(active).id, item: toDoc(active) }],
+      events: [
+        {
+          type: RESOURCE_EVENT_TYPES.created,
+          subject: `resource/${resource.id}`,
+          data: { resourceId: resource.id, name: resource.name, geography: geography.name, createdAt: resource.createdAt },
+        },
+      ],
+    });
+    return active;
+  }
+
+  async #finishDeletion(resource: Resource): Promise<DeletionReport> {
+    const geo = this.deps.stores.forResource(resource);
+    const counts = await eraseResourceData(geo, resource.id);
+    const report: DeletionReport = {
+      resourceId: resource.id,
+      name: resource.name,
+      geography: geographyByKey(resource.geographyKey).name,
+      deletedAt: this.#now(),
+      removed: { cosmos: counts.cosmos, blobs: counts.blobs },
+      eventsAwaitingPublication: counts.eventsAwaitingPublication,
+    };
+    const tombstone: Resource = {
+      ...resource,
+      state: 'deleted',
+      keys: { primary: '', secondary: '' },
+      updatedAt: report.deletedAt,
+      deletion: report,
+    };
+    await this.deps.outboxFor(geo).commit({
+      changeId: stableId('resource.delete', resource.id),
+      resourceId: resource.id,
+      eventSource: eventSource(resource.id),
+      payloadMode: resource.eventPayloads,
+      ops: [{ op: 'upsert', target: { plane: 'control', container: 'resources' }, partitionKey: toDoc(tombstone).id, item: toDoc(tombstone) }],
+      events: [
+        {
+          type: RESOURCE_EVENT_TYPES.deleted,
+          subject: `resource/${resource.id}`,
+          data: { resourceId: resource.id, name: resource.name, geography: report.geography, deletedAt: report.deletedAt, removed: report.removed },
+        },
+      ],
+    });
+    return report;
+  }
+
+  #newResource(name: string, geography: Geography, eventPayloads: 'full' | 'minimal'): Resource {
+    const now = this.#now();
+    return {
+      id: randomUUID(),
+      name,
+      geographyKey: geography.key,
+      eventPayloads,
+      createdAt: now,
+      updatedAt: now,
+      keys: { primary: newKey(), secondary: newKey() },
+      state: 'creating',
+    };
+  }
+
+  #now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+}

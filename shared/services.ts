@@ -1,0 +1,90 @@
+import { systemClock, type Clock } from './clock.js';
+import { parseSettings, type Settings } from './config/settings.js';
+import type { EventPublisher } from './events/event-publisher.js';
+import { EventGridPublisher } from './events/eventgrid-publisher.js';
+import { Outbox } from './events/outbox.js';
+import { ResourceRegistry } from './resources/resource-registry.js';
+import { ResourceService } from './resources/resource-service.js';
+import { ControlStore } from './stores/control-store.js';
+import { CosmosClients } from './stores/cosmos-clients.js';
+import type { GeoStore } from './stores/geo-store.js';
+import { StoreDirectory } from './stores/store-directory.js';
+import { createLogger, type Logger } from './telemetry/logger.js';
+import { createPseudonymizer, type Pseudonymizer } from './telemetry/pseudonymizer.js';
+
+/**
+ * The composition root: builds the app's dependencies from its settings, once, on first use. Domain
+ * modules never reach for these; trigger adapters pass them in.
+ */
+export interface Services {
+  settings: Settings;
+  clock: Clock;
+  logger: Logger;
+  pseudonymize: Pseudonymizer;
+  stores: StoreDirectory;
+  control: ControlStore;
+  registry: ResourceRegistry;
+  publisher: EventPublisher;
+  outboxFor(geo: GeoStore): Outbox;
+  resources: ResourceService;
+  dispose(): void;
+}
+
+export interface ServiceOverrides {
+  clock?: Clock;
+  publisher?: EventPublisher;
+  env?: Record<string, string | undefined>;
+}
+
+export function createServices(settings: Settings, overrides: ServiceOverrides = {}): Services {
+  const clock = overrides.clock ?? systemClock;
+  const pseudonymize = createPseudonymizer(settings.telemetryHashKey);
+  const logger = createLogger({ pseudonymize, level: settings.logLevel });
+  const cosmos = new CosmosClients({ allowSelfSigned: settings.cosmosAllowSelfSigned });
+  const stores = new StoreDirectory(settings, cosmos);
+  const control = new ControlStore(
+    () => cosmos.get(settings.defaults.cosmosEndpoint, settings.defaults.cosmosKey),
+    settings.controlDatabase,
+  );
+  const registry = new ResourceRegistry(control);
+  const publisher = overrides.publisher ?? new EventGridPublisher(settings);
+  const outboxes = new Map<string, Outbox>();
+  const outboxFor = (geo: GeoStore) => {
+    let outbox = outboxes.get(geo.geography.key);
+    if (!outbox) {
+      outbox = new Outbox({ geo, control, publisher, clock, logger, publishTimeoutMs: settings.outboxPublishTimeoutMs });
+      outboxes.set(geo.geography.key, outbox);
+    }
+    return outbox;
+  };
+  const resources = new ResourceService({ registry, stores, outboxFor, clock });
+  return {
+    settings,
+    clock,
+    logger,
+    pseudonymize,
+    stores,
+    control,
+    registry,
+    publisher,
+    outboxFor,
+    resources,
+    dispose: () => cosmos.dispose(),
+  };
+}
+
+let current: Services | undefined;
+let pendingOverrides: ServiceOverrides = {};
+
+/** The app's services, built from the environment on first use. */
+export function services(): Services {
+  current ??= createServices(parseSettings(pendingOverrides.env ?? process.env), pendingOverrides);
+  return current;
+}
+
+/** For the development host and tests: what the next `services()` is built with. */
+export function configureServices(overrides: ServiceOverrides): void {
+  current?.dispose();
+  current = undefined;
+  pendingOverrides = overrides;
+}

@@ -1,0 +1,40 @@
+import type { CosmosClient } from '@azure/cosmos';
+
+/**
+ * One CosmosClient per (endpoint, key), created on first use: importing this module costs nothing,
+ * which keeps cold starts cheap.
+ */
+export class CosmosClients {
+  readonly #clients = new Map<string, Promise<CosmosClient>>();
+
+  constructor(private readonly options: { allowSelfSigned: boolean }) {}
+
+  get(endpoint: string, key: string): Promise<CosmosClient> {
+    const cacheKey = `${endpoint}\u0000${key}`;
+    let client = this.#clients.get(cacheKey);
+    if (!client) {
+      client = this.#create(endpoint, key);
+      this.#clients.set(cacheKey, client);
+    }
+    return client;
+  }
+
+  async #create(endpoint: string, key: string): Promise<CosmosClient> {
+    const { CosmosClient } = await import('@azure/cosmos');
+    const agent = this.options.allowSelfSigned && endpoint.startsWith('https:')
+      ? new (await import('node:https')).Agent({ rejectUnauthorized: false, keepAlive: true })
+      : undefined;
+    return new CosmosClient({
+      endpoint,
+      key,
+      agent,
+      // The emulator (and a single-region account) must not redirect us to other regions.
+      connectionPolicy: { enableEndpointDiscovery: false },
+    });
+  }
+
+  dispose(): void {
+    for (const client of this.#clients.values()) void client.then((c) => c.dispose()).catch(() => undefined);
+    this.#clients.clear();
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The catalogue of what each geography holds. Every Cosmos container of a geography carries a
+ * `resourceId` on each item (the residency audit and resource deletion rely on it); every blob
+ * name starts with `{resourceId}/`.
+ */
+export interface GeoContainerSpec {
+  partitionKey: string;
+  /** Whether the partition key is the resource id (so a resource's items are one partition). */
+  partitionedByResource: boolean;
+}
+
+export const GEO_CONTAINERS = {
+  /** Domain changes with their events, until published (see shared/events/outbox.ts). */
+  outbox: { partitionKey: '/resourceId', partitionedByResource: true },
+} as const satisfies Record<string, GeoContainerSpec>;
+
+export type GeoContainerName = keyof typeof GEO_CONTAINERS;
+
+export const GEO_BLOB_CONTAINERS = ['exports'] as const;
+export type GeoBlobContainerName = (typeof GEO_BLOB_CONTAINERS)[number];

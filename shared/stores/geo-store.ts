@@ -1,0 +1,101 @@
+import type { Container, CosmosClient, Database } from '@azure/cosmos';
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { Geography } from '../geography/geographies.js';
+import {
+  GEO_BLOB_CONTAINERS,
+  GEO_CONTAINERS,
+  type GeoBlobContainerName,
+  type GeoContainerName,
+} from './geo-containers.js';
+
+/**
+ * The stores of one geography: its Cosmos database and its blob containers. The only way domain
+ * code reaches personal data; obtained from a StoreDirectory for a resource (or, for timers that
+ * sweep a geography, for the geography itself).
+ */
+export class GeoStore {
+  readonly #containers = new Map<string, Promise<Container>>();
+  readonly #blobContainers = new Map<string, Promise<ContainerClient>>();
+  #database?: Promise<Database>;
+
+  constructor(
+    readonly geography: Geography,
+    private readonly deps: {
+      cosmos: () => Promise<CosmosClient>;
+      blobs: () => Promise<BlobServiceClient>;
+      databaseId: string;
+      blobContainerPrefix: string;
+    },
+  ) {}
+
+  get databaseId(): string {
+    return this.deps.databaseId;
+  }
+
+  blobContainerName(name: GeoBlobContainerName): string {
+    return `${this.deps.blobContainerPrefix}-${name}`;
+  }
+
+  /** Names of all blob containers of this geography, as they are called in the account. */
+  allBlobContainerNames(): string[] {
+    return GEO_BLOB_CONTAINERS.map((n) => this.blobContainerName(n));
+  }
+
+  allContainerNames(): GeoContainerName[] {
+    return Object.keys(GEO_CONTAINERS) as GeoContainerName[];
+  }
+
+  database(): Promise<Database> {
+    this.#database ??= this.deps.cosmos().then(async (client) => {
+      const { database } = await client.databases.createIfNotExists({ id: this.deps.databaseId });
+      return database;
+    });
+    return retryOnFailure(this.#database, () => (this.#database = undefined));
+  }
+
+  /** The database handle without creating it (for read-only sweeps such as the residency audit). */
+  async existingDatabase(): Promise<Database> {
+    return (await this.deps.cosmos()).database(this.deps.databaseId);
+  }
+
+  container(name: GeoContainerName): Promise<Container> {
+    let container = this.#containers.get(name);
+    if (!container) {
+      container = this.database().then(async (db) => {
+        const { container: c } = await db.containers.createIfNotExists({
+          id: name,
+          partitionKey: { paths: [GEO_CONTAINERS[name].partitionKey] },
+        });
+        return c;
+      });
+      this.#containers.set(name, container);
+    }
+    return retryOnFailure(container, () => this.#containers.delete(name));
+  }
+
+  blobContainer(name: GeoBlobContainerName): Promise<ContainerClient> {
+    let container = this.#blobContainers.get(name);
+    if (!container) {
+      container = this.deps.blobs().then(async (service) => {
+        const client = service.getContainerClient(this.blobContainerName(name));
+        await client.createIfNotExists();
+        return client;
+      });
+      this.#blobContainers.set(name, container);
+    }
+    return retryOnFailure(container, () => this.#blobContainers.delete(name));
+  }
+
+  /** The raw blob service of the geography's account (audit and deletion list containers). */
+  blobService(): Promise<BlobServiceClient> {
+    return this.deps.blobs();
+  }
+}
+
+/** A failed lazy initialisation is forgotten, so the next call tries again instead of failing forever. */
+function retryOnFailure<T>(promise: Promise<T>, forget: () => void): Promise<T> {
+  return promise.catch((error: unknown) => {
+    forget();
+    throw error;
+  });
+}
