@@ -61,7 +61,7 @@ export function verifyHmacRequest(
   const authorization = request.headers.get('authorization');
   const date = request.headers.get('x-ms-date') ?? request.headers.get('date');
   const claimedHash = request.headers.get('x-ms-content-sha256');
-  const host = request.headers.get('host');
+  const host = request.headers.get('host') ?? new URL(request.url).host;
   const match = authorization ? AUTH_PATTERN.exec(authorization.trim()) : null;
   if (!match || !date || !claimedHash || !host) throw unauthorized();
   if (match[1]!.toLowerCase() !== 'x-ms-date;host;x-ms-content-sha256') throw unauthorized();

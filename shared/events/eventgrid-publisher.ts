@@ -61,6 +61,8 @@ export class EventGridPublisher implements EventPublisher {
         const schema = this.settings.eventSchema === 'CloudEvents' ? 'CloudEvent' : 'EventGrid';
         return new EventGridPublisherClient(eventGridEndpoint, schema, new AzureKeyCredential(eventGridKey), {
           retryOptions: { maxRetries: 1, retryDelayInMs: 200 },
+          // The local topic of the development host is plain HTTP on loopback; Azure topics are HTTPS.
+          allowInsecureConnection: new URL(eventGridEndpoint).protocol === 'http:',
         }) as AnyClient;
       });
       this.#clients.set(cacheKey, client);

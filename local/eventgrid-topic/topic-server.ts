@@ -1,0 +1,259 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { eventTypeOf, parsePublishBody, type EventSchemaName } from './event-schemas.js';
+import { WebhookDeliverer, type DeadLetteredEvent, type WebhookSubscription } from './webhook-delivery.js';
+
+export type { WebhookSubscription, DeadLetteredEvent } from './webhook-delivery.js';
+
+/**
+ * A local stand-in for an Event Grid custom topic, reachable with the real `EventGridPublisherClient`.
+ *
+ * The client (@azure/eventgrid 5.12) refuses plain-http endpoints ("Cannot connect to http://... while
+ * allowInsecureConnection is false"), so it must be created with that pipeline option:
+ *
+ *   new EventGridPublisherClient(topic.endpoint, 'CloudEvent', new AzureKeyCredential(key),
+ *     { allowInsecureConnection: true });
+ *
+ * It then POSTs to `<endpoint>?api-version=2018-01-01` with the key in `aeg-sas-key` and
+ * - 'CloudEvent':  `content-type: application/cloudevents-batch+json; charset=utf-8`, a CloudEvents array;
+ * - 'EventGrid':   `content-type: application/json`, an Event Grid schema array.
+ *
+ * HTTP API:
+ *   POST   /api/events        publish (aeg-sas-key required) -> 200 empty body | 400/401/413/415 error JSON
+ *   GET    /api/events        { value: ReceivedEvent[] }, optional ?type=<event type>
+ *   DELETE /api/events        clear the received list -> 204
+ *   GET    /api/deadletters   DeadLetteredEvent[]
+ * Anything else is 404. Errors are `{ "error": { "code", "message" } }`, never a stack trace.
+ */
+
+export interface LocalTopicOptions {
+  /** the SAS key the publisher must send in `aeg-sas-key` (compared in constant time; `aeg-sas-token` is not accepted) */
+  key: string;
+  /** 0 = free port (default 0) */
+  port?: number;
+  /** default '127.0.0.1' */
+  host?: string;
+  subscriptions?: WebhookSubscription[];
+  /** retry schedule for deliveries; default [1000, 2000, 4000, 8000, 16000, 30000] ms then give up -> dead-letter list */
+  retryDelaysMs?: number[];
+  log?: (line: string) => void;
+}
+
+export interface ReceivedEvent {
+  receivedAt: string;
+  schema: 'CloudEvents' | 'EventGrid';
+  event: Record<string, unknown>;
+}
+
+/** `topic` stamped on Event Grid schema events (the real service uses the topic's ARM resource path). */
+export const LOCAL_TOPIC = '/local/topics/acs-residency';
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000, 30000];
+/** Event Grid rejects publish requests larger than 1 MB. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { code, message } });
+}
+
+/** Reads the body; over the limit the rest is drained and HttpError(413) thrown. */
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size <= MAX_BODY_BYTES) chunks.push(buffer);
+  }
+  if (size > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'RequestEntityTooLarge', `Request body is ${size} bytes; the limit is ${MAX_BODY_BYTES} bytes.`);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export class LocalEventGridTopic {
+  private readonly sasKey: string;
+  private readonly keyDigest: Buffer;
+  private readonly host: string;
+  private readonly subscriptions: WebhookSubscription[];
+  private readonly log: (line: string) => void;
+  private readonly deliverer: WebhookDeliverer;
+  private readonly events: ReceivedEvent[] = [];
+  private server: http.Server | undefined;
+  private port: number;
+  private started = false;
+
+  constructor(options: LocalTopicOptions) {
+    if (!options.key) throw new Error('LocalEventGridTopic: options.key must be a non-empty string');
+    const retryDelaysMs = options.retryDelaysMs ?? [...DEFAULT_RETRY_DELAYS_MS];
+    if (retryDelaysMs.some((delay) => !Number.isFinite(delay) || delay < 0)) {
+      throw new Error('LocalEventGridTopic: retryDelaysMs must be finite, non-negative numbers');
+    }
+    this.sasKey = options.key;
+    this.keyDigest = digest(options.key);
+    this.host = options.host ?? '127.0.0.1';
+    this.port = options.port ?? 0;
+    this.subscriptions = (options.subscriptions ?? []).map((s) => ({ ...s }));
+    this.log = options.log ?? (() => {});
+    this.deliverer = new WebhookDeliverer({
+      topic: LOCAL_TOPIC,
+      retryDelaysMs: [...retryDelaysMs],
+      validationUrl: (code) => `${this.origin()}/api/validate?code=${encodeURIComponent(code)}`,
+      log: this.log,
+    });
+  }
+
+  /** Listens; after stop() it listens again on the same port, so the endpoint does not change. */
+  async start(): Promise<void> {
+    if (this.server) return;
+    const server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.log(`[eventgrid] internal error: ${err instanceof Error ? err.message : String(err)}`);
+        if (!res.headersSent) sendError(res, 500, 'InternalServerError', 'The local topic failed to process the request.');
+        else res.destroy();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, this.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.port = (server.address() as AddressInfo).port;
+    this.started = true;
+    this.log(`[eventgrid] topic listening on ${this.endpoint}`);
+  }
+
+  /** Closes the server and its sockets; received events and pending deliveries are kept. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    this.log('[eventgrid] topic stopped');
+  }
+
+  /** Cancels all delivery retry timers and in-flight deliveries (final shutdown); does not stop the server. */
+  dispose(): void {
+    this.deliverer.dispose();
+  }
+
+  get endpoint(): string {
+    return `${this.origin()}/api/events`;
+  }
+
+  /** The SAS key publishers must send (for wiring EVENTGRID_TOPIC_KEY into a local stack). */
+  get key(): string {
+    return this.sasKey;
+  }
+
+  received(): ReceivedEvent[] {
+    return structuredClone(this.events);
+  }
+
+  clear(): void {
+    this.events.length = 0;
+  }
+
+  deadLettered(): { subscription: string; event: Record<string, unknown>; attempts: number; lastError: string }[] {
+    return this.deliverer.deadLettered();
+  }
+
+  /** Resolves when all queued deliveries are done (delivered or dead-lettered). */
+  idle(): Promise<void> {
+    return this.deliverer.idle();
+  }
+
+  private origin(): string {
+    if (!this.started) throw new Error('LocalEventGridTopic: the endpoint is known only after start()');
+    const host = this.host === '0.0.0.0' || this.host === '::' ? '127.0.0.1' : this.host;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = `${req.method ?? ''} ${url.pathname.replace(/\/+$/, '')}`;
+    switch (route) {
+      case 'POST /api/events':
+        return this.publish(req, res);
+      case 'GET /api/events': {
+        const type = url.searchParams.get('type');
+        const value = type === null ? this.received() : this.received().filter((r) => eventTypeOf(r.schema, r.event) === type);
+        return sendJson(res, 200, { value });
+      }
+      case 'DELETE /api/events':
+        this.clear();
+        res.writeHead(204).end();
+        return;
+      case 'GET /api/deadletters':
+        return sendJson(res, 200, this.deadLettered());
+      default:
+        req.resume();
+        return sendError(res, 404, 'NotFound', `No route for ${req.method ?? ''} ${url.pathname}.`);
+    }
+  }
+
+  private keyMatches(header: string | string[] | undefined): boolean {
+    if (typeof header !== 'string' || header.length === 0) return false;
+    // Equal-length digests make timingSafeEqual usable and hide the key length.
+    return timingSafeEqual(digest(header), this.keyDigest);
+  }
+
+  private async publish(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: string;
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      if (err instanceof HttpError) return sendError(res, err.status, err.code, err.message);
+      throw err;
+    }
+    if (!this.keyMatches(req.headers['aeg-sas-key'])) {
+      return sendError(res, 401, 'Unauthorized', "Missing or invalid 'aeg-sas-key' header.");
+    }
+    const parsed = parsePublishBody(req.headers['content-type'], body);
+    if (!parsed.ok) return sendError(res, parsed.status, parsed.code, parsed.message);
+
+    const receivedAt = new Date().toISOString();
+    const accepted = parsed.events.map((event) =>
+      parsed.schema === 'EventGrid' ? { ...event, topic: LOCAL_TOPIC, metadataVersion: '1' } : event,
+    );
+    for (const event of accepted) this.events.push({ receivedAt, schema: parsed.schema, event });
+    res.writeHead(200, { 'content-length': 0 }).end();
+
+    this.log(`[eventgrid] accepted ${accepted.length} ${parsed.schema} event(s)`);
+    for (const event of accepted) this.dispatch(parsed.schema, event);
+  }
+
+  private dispatch(schema: EventSchemaName, event: Record<string, unknown>): void {
+    const type = eventTypeOf(schema, event);
+    for (const subscription of this.subscriptions) {
+      if (subscription.includedEventTypes && !subscription.includedEventTypes.includes(type)) continue;
+      this.deliverer.enqueue(subscription, schema, structuredClone(event));
+    }
+  }
+}

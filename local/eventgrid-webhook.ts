@@ -1,0 +1,82 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RegisteredFunction } from './functions-core-shim.js';
+import { triggerBinding, type FunctionInvoker } from './function-invoker.js';
+
+/**
+ * `/runtime/webhooks/eventgrid?functionName=X`, with the Functions host's behaviour:
+ * - `aeg-event-type: SubscriptionValidation` answers the handshake with `{validationResponse}`;
+ * - `aeg-event-type: Notification` (Event Grid schema array, or CloudEvents single / batch) invokes
+ *   the function once per event and answers 202, or 500 if any invocation failed, so Event Grid
+ *   redelivers (handlers must be idempotent);
+ * - `OPTIONS` answers the CloudEvents abuse-protection handshake (WebHook-Allowed-Origin);
+ * - an unknown function is a 404.
+ */
+export async function serveEventGridWebhook(
+  invoker: FunctionInvoker,
+  findFunction: (name: string) => RegisteredFunction | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<number> {
+  const name = url.searchParams.get('functionName') ?? '';
+  const fn = findFunction(name);
+  if (!fn || triggerBinding(fn)[1].type?.toLowerCase() !== 'eventgridtrigger') {
+    return reply(res, 404, { error: `No Event Grid function named '${name}'` });
+  }
+  if (req.method === 'OPTIONS') {
+    const origin = header(req, 'webhook-request-origin');
+    if (!origin) return reply(res, 400, { error: 'WebHook-Request-Origin header is missing' });
+    res.setHeader('WebHook-Allowed-Origin', origin);
+    res.setHeader('WebHook-Allowed-Rate', '*');
+    res.setHeader('Allow', 'POST');
+    return reply(res, 200);
+  }
+  if (req.method !== 'POST') return reply(res, 405);
+
+  let events: Record<string, unknown>[];
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    events = (Array.isArray(parsed) ? parsed : [parsed]) as Record<string, unknown>[];
+  } catch {
+    return reply(res, 400, { error: 'The body is not valid JSON' });
+  }
+
+  const eventType = (header(req, 'aeg-event-type') ?? 'Notification').toLowerCase();
+  if (eventType === 'subscriptionvalidation') {
+    const data = events[0]?.data as { validationCode?: string } | undefined;
+    if (!data?.validationCode) return reply(res, 400, { error: 'No validationCode in the validation event' });
+    return reply(res, 200, { validationResponse: data.validationCode });
+  }
+  if (eventType === 'subscriptiondeletion') return reply(res, 202);
+  if (eventType !== 'notification') return reply(res, 400, { error: `Unknown aeg-event-type '${eventType}'` });
+
+  const [bindingName] = triggerBinding(fn);
+  let failed = 0;
+  for (const event of events) {
+    try {
+      await invoker.invoke(fn, {
+        inputData: [{ name: bindingName, data: { json: JSON.stringify(event) } }],
+        triggerMetadata: {},
+      });
+    } catch {
+      failed += 1;
+    }
+  }
+  return reply(res, failed > 0 ? 500 : 202);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function reply(res: ServerResponse, status: number, body?: unknown): number {
+  res.statusCode = status;
+  if (body !== undefined) {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(body));
+  } else res.end();
+  return status;
+}

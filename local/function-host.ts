@@ -1,0 +1,198 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { FunctionInvoker } from './function-invoker.js';
+import type { FunctionsCoreShim, RegisteredFunction } from './functions-core-shim.js';
+import { serveEventGridWebhook } from './eventgrid-webhook.js';
+import { serveHttpTrigger } from './http-trigger.js';
+import { listenLoopback, type LoopbackListener } from './loopback-listener.js';
+import { compareRoutes, compileRoute, matchRoute, type CompiledRoute } from './route-template.js';
+import { TimerScheduler } from './timer-scheduler.js';
+import type { TlsMaterial } from './tls-certificate.js';
+
+/**
+ * The development host: serves the functions registered in the shim with the Functions host's
+ * semantics (HTTP routes under the route prefix, timers, the Event Grid webhook and the admin
+ * endpoint that runs a non-HTTP function now), over HTTP and HTTPS on loopback.
+ */
+export interface FunctionHostOptions {
+  shim: FunctionsCoreShim;
+  routePrefix: string;
+  env: Record<string, string | undefined>;
+  httpPort: number;
+  httpsPort: number;
+  tls: TlsMaterial;
+  log: (line: string) => void;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  route: string;
+  status: number;
+  durationMs: number;
+  correlationId: string;
+}
+
+interface HttpRoute {
+  fn: RegisteredFunction;
+  compiled: CompiledRoute;
+  methods: Set<string>;
+}
+
+export class FunctionHost {
+  readonly invoker: FunctionInvoker;
+  readonly requests: RequestLogEntry[] = [];
+  #routes: HttpRoute[] = [];
+  #timers: TimerScheduler;
+  #listeners: LoopbackListener[] = [];
+  httpPort = 0;
+  httpsPort = 0;
+
+  constructor(private readonly options: FunctionHostOptions) {
+    this.invoker = new FunctionInvoker(options.shim, (fn, id, level, message) => options.log(`[${fn}] ${level} ${message} (${id})`));
+    this.#timers = new TimerScheduler(this.invoker, options.env, options.log);
+  }
+
+  get httpUrl(): string {
+    return `http://localhost:${this.httpPort}`;
+  }
+
+  get httpsUrl(): string {
+    return `https://localhost:${this.httpsPort}`;
+  }
+
+  functions(): RegisteredFunction[] {
+    return [...this.options.shim.functions.values()];
+  }
+
+  async start(): Promise<void> {
+    await this.invoker.capabilities();
+    this.#routes = this.functions()
+      .flatMap((fn) => {
+        const binding = Object.values(fn.metadata.bindings).find((b) => b.type?.toLowerCase() === 'httptrigger');
+        if (!binding) return [];
+        const template = typeof binding.route === 'string' ? binding.route : fn.metadata.name;
+        if (/^(admin|runtime)(\/|$)/i.test(template)) throw new Error(`Route '${template}' of ${fn.metadata.name} is reserved by the Functions host`);
+        const methods = Array.isArray(binding.methods) ? binding.methods : ['GET', 'POST'];
+        return [{ fn, compiled: compileRoute(template), methods: new Set(methods.map((m) => String(m).toUpperCase())) }];
+      })
+      .sort((a, b) => compareRoutes(a.compiled, b.compiled));
+    await this.options.shim.runHooks('appStart', { hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() });
+    const http = await listenLoopback((req, res) => void this.#handle(req, res, 'http'), this.options.httpPort);
+    const https = await listenLoopback((req, res) => void this.#handle(req, res, 'https'), this.options.httpsPort, this.options.tls);
+    this.#listeners = [http, https];
+    this.httpPort = http.port;
+    this.httpsPort = https.port;
+    this.#timers.start(this.functions());
+  }
+
+  async stop(): Promise<void> {
+    this.#timers.stop();
+    await Promise.all(this.#listeners.map((l) => l.close()));
+    this.#listeners = [];
+    await this.options.shim.runHooks('appTerminate', { hookData: {}, appHookData: {} });
+  }
+
+  /** What `POST /admin/functions/{name}` does: runs a non-HTTP function now. */
+  async runFunction(name: string, input?: string): Promise<void> {
+    const fn = this.#find(name);
+    if (!fn) throw new Error(`No function named ${name}`);
+    const [bindingName, binding] = Object.entries(fn.metadata.bindings).find(([, b]) => /trigger$/i.test(b.type ?? ''))!;
+    const type = binding.type?.toLowerCase();
+    if (type === 'timertrigger') return this.#timers.run(fn.metadata.name, false);
+    await this.invoker.invoke(fn, { inputData: [{ name: bindingName, data: type === 'eventgridtrigger' ? { json: input ?? '{}' } : { string: input ?? '' } }] });
+  }
+
+  #find(name: string): RegisteredFunction | undefined {
+    return this.functions().find((f) => f.metadata.name.toLowerCase() === name.toLowerCase());
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): Promise<void> {
+    const started = performance.now();
+    const invocationId = randomUUID();
+    const url = new URL(req.url ?? '/', `${proto}://${req.headers.host ?? 'localhost'}`);
+    let route = url.pathname;
+    let status = 500;
+    try {
+      const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
+      if (admin) {
+        route = '/admin/functions/{name}';
+        status = await this.#admin(req, res, decodeURIComponent(admin[1]!));
+      } else if (/^\/runtime\/webhooks\/eventgrid\/?$/i.test(url.pathname)) {
+        route = '/runtime/webhooks/eventgrid';
+        status = await serveEventGridWebhook(this.invoker, (n) => this.#find(n), req, res, url);
+      } else {
+        const found = this.#match(url.pathname, req.method ?? 'GET');
+        if (!found) {
+          res.statusCode = status = 404;
+          res.end();
+        } else {
+          route = `/${this.#prefix()}${found.route.compiled.template}`;
+          status = await serveHttpTrigger(this.invoker, { fn: found.route.fn, req, res, url, params: found.params, invocationId });
+        }
+      }
+    } catch (error) {
+      this.options.log(`host error on ${req.method} ${route}: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) {
+        res.statusCode = status = 500;
+        res.end();
+      }
+    }
+    const entry = { method: req.method ?? '', route, status, durationMs: Math.round(performance.now() - started), correlationId: invocationId };
+    this.requests.push(entry);
+    if (this.requests.length > 1000) this.requests.shift();
+    this.options.log(`${entry.method} ${entry.route} ${entry.status} ${entry.durationMs}ms ${entry.correlationId}`);
+  }
+
+  #prefix(): string {
+    const prefix = this.options.routePrefix.replace(/^\/+|\/+$/g, '');
+    return prefix ? `${prefix}/` : '';
+  }
+
+  #match(pathname: string, method: string): { route: HttpRoute; params: Record<string, string> } | undefined {
+    const prefix = this.#prefix();
+    let path = pathname.replace(/^\/+/, '');
+    if (prefix) {
+      if (!path.toLowerCase().startsWith(prefix.toLowerCase()) && path.toLowerCase() !== prefix.slice(0, -1).toLowerCase()) return undefined;
+      path = path.slice(prefix.length);
+    }
+    for (const route of this.#routes) {
+      if (!route.methods.has(method.toUpperCase())) continue;
+      const params = matchRoute(route.compiled, path);
+      if (params) return { route, params };
+    }
+    return undefined;
+  }
+
+  async #admin(req: IncomingMessage, res: ServerResponse, name: string): Promise<number> {
+    const reply = (status: number, body?: unknown) => {
+      res.statusCode = status;
+      if (body !== undefined) res.setHeader('content-type', 'application/json');
+      res.end(body === undefined ? undefined : JSON.stringify(body));
+      return status;
+    };
+    if (req.method !== 'POST') return reply(405);
+    const fn = this.#find(name);
+    if (!fn) return reply(404);
+    if (Object.values(fn.metadata.bindings).some((b) => b.type?.toLowerCase() === 'httptrigger')) {
+      return reply(400, { error: `${fn.metadata.name} is an HTTP function; call its route instead` });
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let input: string | undefined;
+    if (chunks.length > 0) {
+      try {
+        input = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { input?: string }).input;
+      } catch {
+        return reply(400, { error: 'The body must be JSON: {"input": "..."}' });
+      }
+    }
+    try {
+      await this.runFunction(fn.metadata.name, input);
+    } catch (error) {
+      // As in Azure, the caller gets 202 either way; the failure is in the log.
+      this.options.log(`[${fn.metadata.name}] failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return reply(202);
+  }
+}

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Clock } from '../shared/clock.js';
+import { configureServices } from '../shared/services.js';
+import { startEmbeddedBlob, type EmbeddedBlob } from './emulators/azurite-blob.js';
+import { startEmbeddedCosmos, type EmbeddedCosmos } from './emulators/cosmos-emulator.js';
+import { LocalEventGridTopic, type WebhookSubscription } from './eventgrid-topic/topic-server.js';
+import { FunctionHost } from './function-host.js';
+import { installFunctionsCore } from './functions-core-shim.js';
+import { loadOrCreateCertificate, type TlsMaterial } from './tls-certificate.js';
+
+/**
+ * The whole local stack: embedded Cosmos, Azurite blob and the local Event Grid topic (each only
+ * when the settings do not point at a real endpoint), the app's settings in the environment, the
+ * function files loaded through the real `@azure/functions` API, and the host serving them.
+ */
+export interface LocalStackOptions {
+  /** App settings (local.settings.json Values merged with the environment). */
+  env: Record<string, string | undefined>;
+  /** Folder of the built (or, in tests, source) function files to load. */
+  functionsDir: string;
+  /** Where the TLS certificate is kept. */
+  certDir: string;
+  routePrefix: string;
+  ports: { http: number; https: number; cosmos: number; blob: number; eventGrid: number };
+  clock?: Clock;
+  log?: (line: string) => void;
+  /** Persist Azurite's blobs here instead of in memory. */
+  blobLocation?: string;
+}
+
+export interface LocalStack {
+  host: FunctionHost;
+  topic?: LocalEventGridTopic;
+  env: Record<string, string | undefined>;
+  httpUrl: string;
+  httpsUrl: string;
+  tls: TlsMaterial;
+  managementKey: string;
+  stores: { cosmosEndpoint: string; cosmosKey: string; storageConnectionString: string };
+  stop(): Promise<void>;
+}
+
+const blank = (value: string | undefined) => value === undefined || value.trim() === '';
+
+export async function readRoutePrefix(hostJsonPath: string): Promise<string> {
+  const hostJson = JSON.parse(await readFile(hostJsonPath, 'utf8')) as { extensions?: { http?: { routePrefix?: string } } };
+  return hostJson.extensions?.http?.routePrefix ?? 'api';
+}
+
+export async function loadFunctionFiles(dir: string): Promise<string[]> {
+  const files = (await readdir(dir)).filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')).sort();
+  for (const file of files) await import(pathToFileURL(join(dir, file)).href);
+  return files;
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const env = { ...options.env };
+  const stoppers: (() => Promise<void>)[] = [];
+  try {
+    let cosmos: EmbeddedCosmos | undefined;
+    if (blank(env.COSMOS_ENDPOINT)) {
+      cosmos = await startEmbeddedCosmos(options.ports.cosmos);
+      stoppers.push(() => cosmos!.stop());
+      env.COSMOS_ENDPOINT = cosmos.endpoint;
+      env.COSMOS_KEY = cosmos.key;
+    }
+    let blob: EmbeddedBlob | undefined;
+    if (blank(env.STORAGE_CONNECTION_STRING) || env.STORAGE_CONNECTION_STRING === 'UseDevelopmentStorage=true') {
+      blob = await startEmbeddedBlob(options.ports.blob, options.blobLocation);
+      stoppers.push(() => blob!.stop());
+      env.STORAGE_CONNECTION_STRING = blob.connectionString;
+    }
+    let topic: LocalEventGridTopic | undefined;
+    if (blank(env.EVENTGRID_TOPIC_ENDPOINT)) {
+      const subscriptions = JSON.parse(env.LOCAL_EVENTGRID_SUBSCRIPTIONS || '[]') as WebhookSubscription[];
+      topic = new LocalEventGridTopic({ key: randomBytes(32).toString('base64'), port: options.ports.eventGrid, subscriptions, log });
+      await topic.start();
+      const started = topic;
+      stoppers.push(async () => {
+        await started.stop();
+        started.dispose();
+      });
+      env.EVENTGRID_TOPIC_ENDPOINT = topic.endpoint;
+      env.EVENTGRID_TOPIC_KEY = topic.key;
+    }
+
+    const tls = await loadOrCreateCertificate(options.certDir);
+    const shim = installFunctionsCore();
+    shim.logSink = (level, category, message) => {
+      if (category === 'system' && level !== 'warning' && level !== 'error') return;
+      log(`[worker] ${level} ${message}`);
+    };
+    const host = new FunctionHost({
+      shim,
+      routePrefix: options.routePrefix,
+      env,
+      httpPort: options.ports.http,
+      httpsPort: options.ports.https,
+      tls,
+      log,
+    });
+    // The public URL is only known once the host listens; settings are read on first use, after that.
+    Object.assign(process.env, env);
+    configureServices({ clock: options.clock, env });
+    if (shim.functions.size === 0) await loadFunctionFiles(options.functionsDir);
+    await host.start();
+    stoppers.push(() => host.stop());
+    if (blank(env.PUBLIC_BASE_URL)) {
+      env.PUBLIC_BASE_URL = host.httpsUrl;
+      process.env.PUBLIC_BASE_URL = host.httpsUrl;
+      configureServices({ clock: options.clock, env });
+    }
+    return {
+      host,
+      topic,
+      env,
+      httpUrl: host.httpUrl,
+      httpsUrl: host.httpsUrl,
+      tls,
+      managementKey: env.MANAGEMENT_KEY ?? '',
+      stores: {
+        cosmosEndpoint: env.COSMOS_ENDPOINT!,
+        cosmosKey: env.COSMOS_KEY!,
+        storageConnectionString: env.STORAGE_CONNECTION_STRING!,
+      },
+      stop: async () => {
+        configureServices({});
+        for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,79 @@
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadLocalSettings, settingsEnvironment } from './local-settings.js';
+import { readRoutePrefix, startLocalStack } from './stack.js';
+
+/**
+ * `npm start`: the development host on the embedded stores, like `func start` but offline.
+ * Runs from dist/ (the same built function files Azure runs).
+ */
+const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
+const time = () => new Date().toISOString().slice(11, 23);
+const log = (line: string) => console.log(`${time()} ${line}`);
+
+async function main(): Promise<void> {
+  const { settings, created, generated } = await loadLocalSettings(join(root, 'local.settings.json'), join(root, 'local.settings.sample.json'));
+  if (created) log('created local.settings.json from local.settings.sample.json');
+  if (generated.length > 0) log(`generated ${generated.join(' and ')} into local.settings.json`);
+  const env = settingsEnvironment(settings, process.env);
+  const port = (name: string, fallback: number) => Number(env[name] || fallback);
+  const stack = await startLocalStack({
+    env,
+    functionsDir: join(root, 'dist', 'functions'),
+    certDir: join(root, '.local', 'certs'),
+    routePrefix: await readRoutePrefix(join(root, 'host.json')),
+    ports: {
+      http: Number(env.LOCAL_HTTP_PORT || settings.Host.LocalHttpPort || 7071),
+      https: port('LOCAL_HTTPS_PORT', 7443),
+      cosmos: port('LOCAL_COSMOS_PORT', 8081),
+      blob: port('LOCAL_BLOB_PORT', 10000),
+      eventGrid: port('LOCAL_EVENTGRID_PORT', 7075),
+    },
+    log,
+  });
+
+  const functions = stack.host.functions().map((f) => f.metadata.name).sort();
+  console.log(`
+  Functions (${functions.length}): ${functions.join(', ')}
+
+  HTTP      ${stack.httpUrl}
+  HTTPS     ${stack.httpsUrl}   (self-signed: .local/certs/localhost-cert.pem)
+  Cosmos    ${stack.stores.cosmosEndpoint}
+  Blob      ${stack.stores.storageConnectionString.match(/BlobEndpoint=([^;]+)/)?.[1] ?? '(configured account)'}
+  EventGrid ${stack.env.EVENTGRID_TOPIC_ENDPOINT}${stack.topic ? '   (local topic; GET it to see what it received)' : ''}
+  Management: curl -H "Authorization: Bearer $MANAGEMENT_KEY" ${stack.httpUrl}/api/management/resources
+              (MANAGEMENT_KEY is in local.settings.json)
+`);
+
+  const demoName = env.DEMO_RESOURCE_NAME || 'demo';
+  const demoGeography = env.DEMO_RESOURCE_GEOGRAPHY || 'Europe';
+  const response = await fetch(`${stack.httpUrl}/api/management/resources/${encodeURIComponent(demoName)}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${stack.managementKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ geography: demoGeography }),
+  });
+  const demo = (await response.json()) as { connectionString?: string; geography?: string; error?: { message: string } };
+  if (response.ok) {
+    console.log(`  Demo resource '${demoName}' in ${demo.geography}:\n  ${demo.connectionString}\n`);
+  } else {
+    log(`could not create the demo resource: ${demo.error?.message ?? response.status}`);
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: shutting down`);
+    stack.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,144 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calls } from '../fixtures/recorder.js';
+import { repoRoot, startTestStack, type TestStack } from '../support/test-stack.js';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    functionsDir: join(repoRoot, 'test', 'fixtures', 'functions'),
+    env: { FIXTURE_SCHEDULE: '0 0 0 1 1 *' },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const webhook = (functionName: string, init: RequestInit) =>
+  fetch(`${stack.httpUrl}/runtime/webhooks/eventgrid?functionName=${functionName}`, init);
+const eventGridEvent = (id: string, data: unknown) => ({
+  id,
+  topic: '/local',
+  subject: 'test',
+  eventType: 'Test.Event',
+  eventTime: new Date().toISOString(),
+  data,
+  dataVersion: '1.0',
+  metadataVersion: '1',
+});
+
+describe('development host: HTTP routes', () => {
+  it('matches route templates: constraints, catch-all, literals before parameters, optional parameters', async () => {
+    const echo = await (await fetch(`${stack.httpUrl}/items/42/a/b%20c?x=1`)).json();
+    expect(echo).toMatchObject({ fn: 'echo', params: { id: '42', rest: 'a/b c' }, query: { x: '1' } });
+    expect((await fetch(`${stack.httpUrl}/items/notanint/a`)).status).toBe(404);
+    expect(await (await fetch(`${stack.httpUrl}/items/special`)).json()).toEqual({ fn: 'special' });
+    expect(await (await fetch(`${stack.httpUrl}/opt`)).json()).toEqual({ name: null });
+    expect(await (await fetch(`${stack.httpUrl}/opt/ann`)).json()).toEqual({ name: 'ann' });
+  });
+
+  it('serves over HTTPS too, passes the body and the dialled host, and answers 500 when a function throws', async () => {
+    const posted = (await (await fetch(`${stack.httpUrl}/items/7/x`, { method: 'POST', body: 'payload' })).json()) as { body: string; host: string };
+    expect(posted.body).toBe('payload');
+    expect(posted.host).toBe(`localhost:${new URL(stack.httpUrl).port}`);
+    expect((await fetch(`${stack.httpUrl}/boom`)).status).toBe(500);
+    const { request } = await import('node:https');
+    const status = await new Promise<number>((resolve, reject) => {
+      request(`${stack.httpsUrl}/items/1/z`, { ca: stack.tls.cert }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject).end();
+    });
+    expect(status).toBe(200);
+  });
+});
+
+describe('development host: timers', () => {
+  it('runs a six-field NCRONTAB timer on its schedule', async () => {
+    const start = Date.now();
+    while (!calls.some((c) => c.fn === 'everySecond' && c.at >= start) && Date.now() - start < 5000) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const call = calls.find((c) => c.fn === 'everySecond' && c.at >= start);
+    expect(call).toBeDefined();
+    expect(call!.input).toMatchObject({ schedule: { adjustForDST: true }, isPastDue: false });
+  });
+
+  it('runs a timer now through POST /admin/functions/{name}, with a schedule taken from an app setting', async () => {
+    const before = calls.filter((c) => c.fn === 'fromSetting').length;
+    const response = await fetch(`${stack.httpUrl}/admin/functions/fromSetting`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(response.status).toBe(202);
+    expect(calls.filter((c) => c.fn === 'fromSetting').length).toBe(before + 1);
+    expect((await fetch(`${stack.httpUrl}/admin/functions/noSuchFunction`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${stack.httpUrl}/admin/functions/echo`, { method: 'POST' })).status).toBe(400);
+  });
+});
+
+describe('development host: Event Grid webhook', () => {
+  it('answers the SubscriptionValidation handshake', async () => {
+    const response = await webhook('onEvent', {
+      method: 'POST',
+      headers: { 'aeg-event-type': 'SubscriptionValidation', 'content-type': 'application/json' },
+      body: JSON.stringify([{ ...eventGridEvent('v1', { validationCode: 'code-123', validationUrl: 'https://x' }), eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent' }]),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ validationResponse: 'code-123' });
+  });
+
+  it('answers the CloudEvents OPTIONS handshake', async () => {
+    const response = await webhook('onEvent', { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': 'eventgrid.azure.net' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('webhook-allowed-origin')).toBe('eventgrid.azure.net');
+  });
+
+  it('invokes once per event and answers 202', async () => {
+    const before = calls.filter((c) => c.fn === 'onEvent').length;
+    const response = await webhook('onEvent', {
+      method: 'POST',
+      headers: { 'aeg-event-type': 'Notification', 'content-type': 'application/json' },
+      body: JSON.stringify([eventGridEvent('e1', { n: 1 }), eventGridEvent('e2', { n: 2 })]),
+    });
+    expect(response.status).toBe(202);
+    const seen = calls.filter((c) => c.fn === 'onEvent').slice(before).map((c) => (c.input as { id: string }).id);
+    expect(seen).toEqual(['e1', 'e2']);
+  });
+
+  it('invokes a CloudEvents batch once per event', async () => {
+    const before = calls.filter((c) => c.fn === 'onEvent').length;
+    const cloudEvent = (id: string) => ({ specversion: '1.0', id, source: '/s', type: 'Test.Cloud', time: new Date().toISOString(), data: {} });
+    const response = await webhook('onEvent', {
+      method: 'POST',
+      headers: { 'aeg-event-type': 'Notification', 'content-type': 'application/cloudevents-batch+json' },
+      body: JSON.stringify([cloudEvent('c1'), cloudEvent('c2'), cloudEvent('c3')]),
+    });
+    expect(response.status).toBe(202);
+    expect(calls.filter((c) => c.fn === 'onEvent').length).toBe(before + 3);
+  });
+
+  it('answers 500 when any event fails, so Event Grid redelivers', async () => {
+    const response = await webhook('onEvent', {
+      method: 'POST',
+      headers: { 'aeg-event-type': 'Notification', 'content-type': 'application/json' },
+      body: JSON.stringify([eventGridEvent('ok', {}), eventGridEvent('bad', { fail: true })]),
+    });
+    expect(response.status).toBe(500);
+  });
+
+  it('answers 404 for an unknown function', async () => {
+    const response = await webhook('nope', { method: 'POST', headers: { 'aeg-event-type': 'Notification' }, body: '[]' });
+    expect(response.status).toBe(404);
+  });
+
+  it('runs an Event Grid function on demand through the admin endpoint', async () => {
+    const before = calls.filter((c) => c.fn === 'onEvent').length;
+    const response = await fetch(`${stack.httpUrl}/admin/functions/onEvent`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: JSON.stringify(eventGridEvent('admin-1', {})) }),
+    });
+    expect(response.status).toBe(202);
+    const last = calls.filter((c) => c.fn === 'onEvent')[before];
+    expect((last?.input as { id: string }).id).toBe('admin-1');
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { endpointsFor, parseSettings, SettingsError } from '../../shared/config/settings.js';
+import { findGeography, GEOGRAPHIES } from '../../shared/geography/geographies.js';
+
+const base = {
+  MANAGEMENT_KEY: 'm'.repeat(40),
+  TELEMETRY_HASH_KEY: 't'.repeat(40),
+  COSMOS_ENDPOINT: 'https://default.documents.azure.com:443/',
+  COSMOS_KEY: 'k',
+  STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+};
+
+describe('geographies', () => {
+  it('has the 16 ACS geographies with WhatsApp Advanced Messaging in exactly five', () => {
+    expect(GEOGRAPHIES).toHaveLength(16);
+    expect(GEOGRAPHIES.filter((g) => g.whatsAppAdvancedMessaging).map((g) => g.name).sort()).toEqual([
+      'Asia Pacific',
+      'Australia',
+      'Europe',
+      'United Kingdom',
+      'United States',
+    ]);
+    for (const g of GEOGRAPHIES) expect(g.regions.length).toBeGreaterThan(0);
+  });
+
+  it('finds names case-insensitively, with or without spaces', () => {
+    expect(findGeography('united arab emirates')?.key).toBe('uae');
+    expect(findGeography('AsiaPacific')?.name).toBe('Asia Pacific');
+    expect(findGeography('EUROPE')?.key).toBe('europe');
+    expect(findGeography('Atlantis')).toBeUndefined();
+  });
+});
+
+describe('settings', () => {
+  it('parses defaults and per-geography overrides', () => {
+    const settings = parseSettings({ ...base, COSMOS_ENDPOINT__JAPAN: 'https://japan.documents.azure.com:443/', COSMOS_KEY__JAPAN: 'jk' });
+    expect(settings.eventSchema).toBe('CloudEvents');
+    expect(endpointsFor(settings, 'japan').cosmosEndpoint).toBe('https://japan.documents.azure.com:443/');
+    expect(endpointsFor(settings, 'japan').storageConnectionString).toBe('UseDevelopmentStorage=true');
+    expect(endpointsFor(settings, 'europe').cosmosEndpoint).toBe(base.COSMOS_ENDPOINT);
+  });
+
+  it('lists every problem, naming the setting', () => {
+    try {
+      parseSettings({ MANAGEMENT_KEY: 'short', EVENTGRID_SCHEMA: 'Avro' });
+      throw new Error('expected SettingsError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(SettingsError);
+      const message = (error as SettingsError).message;
+      expect(message).toMatch(/MANAGEMENT_KEY must be at least 32 characters/);
+      expect(message).toMatch(/TELEMETRY_HASH_KEY is required/);
+      expect(message).toMatch(/COSMOS_ENDPOINT must be a URL/);
+      expect(message).toMatch(/eventSchema/);
+    }
+  });
+});
