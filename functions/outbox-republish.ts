@@ -8,6 +8,6 @@ app.timer('outboxRepublish', {
   handler: async (_timer, context) => {
     const svc = services();
     const summary = await republishOutboxes(svc);
-    svc.logger.info('outbox.republish', { correlationId: context.invocationId, count: summary.published });
+    if (summary.examined + summary.pruned > 0) svc.logger.info('outbox.republish', { correlationId: context.invocationId, count: summary.published });
   },
 });

@@ -50,7 +50,7 @@ async function serveBuffered(invoker: FunctionInvoker, call: HttpTriggerCall): P
     params,
     body: { bytes: Buffer.concat(chunks) },
   };
-  let status = 500;
+  let status: number;
   try {
     const result = await invoker.invoke(fn, { inputData: [{ name: bindingName, data: { http } }] }, invocationId);
     const rpc = (result.returnValue?.http ?? findHttpOutput(result.outputData)) as

@@ -2,7 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { eventTypeOf, parsePublishBody, type EventSchemaName } from './event-schemas.js';
-import { WebhookDeliverer, type DeadLetteredEvent, type WebhookSubscription } from './webhook-delivery.js';
+import { WebhookDeliverer, type WebhookSubscription } from './webhook-delivery.js';
 
 export type { WebhookSubscription, DeadLetteredEvent } from './webhook-delivery.js';
 
