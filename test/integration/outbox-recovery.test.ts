@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../shared/clock.js';
+import { parseSettings } from '../../shared/config/settings.js';
+import { stableId } from '../../shared/events/event-record.js';
+import type { OutboxEntry } from '../../shared/events/outbox.js';
+import { geographyByKey } from '../../shared/geography/geographies.js';
+import { createServices, type Services } from '../../shared/services.js';
+import { startTestStack, type TestStack } from '../support/test-stack.js';
+
+let stack: TestStack;
+let svc: Services;
+const clock = new ManualClock(new Date());
+
+beforeAll(async () => {
+  stack = await startTestStack({ env: { EVENTGRID_SCHEMA: 'EventGrid' } });
+  // A second set of services on the same stores: the "process" that crashed and the one that recovers.
+  svc = createServices(parseSettings(stack.env), { clock });
+});
+afterAll(async () => {
+  svc?.dispose();
+  await stack?.stop();
+});
+
+const resourceId = '00000000-0000-4000-8000-000000000001';
+
+async function plantPendingEntry(id: string, ops: OutboxEntry['ops'], createdAt: Date): Promise<void> {
+  const outbox = await svc.stores.forGeography(geographyByKey('europe')).container('outbox');
+  const entry: OutboxEntry = {
+    id,
+    resourceId,
+    status: 'pending',
+    createdAt: createdAt.toISOString(),
+    ops,
+    events: [{ id: stableId(id, '0'), type: 'Test.Recovered', source: `/resources/${resourceId}`, subject: 's', time: createdAt.toISOString(), dataVersion: '1.0', data: { resourceId } }],
+    attempts: 0,
+    nextAttemptAt: createdAt.toISOString(),
+  };
+  await outbox.items.create(entry);
+}
+
+describe('outbox recovery after a crash half-way', () => {
+  it('finishes a change whose entry was written but whose operations were not applied, and publishes its event once', async () => {
+    const start = clock.now();
+    await plantPendingEntry('crashed-1', [
+      { op: 'upsert', target: { plane: 'geo', container: 'outbox' }, partitionKey: resourceId, item: { id: 'doc-a', resourceId, status: 'published', value: 1 } },
+    ], start);
+    const outbox = svc.outboxFor(svc.stores.forGeography(geographyByKey('europe')));
+
+    // Too young: a request may still be applying it.
+    expect((await outbox.drain({ graceMs: 60_000, maxEntries: 10 })).published).toBe(0);
+    clock.advance(2 * 60_000);
+    const result = await outbox.drain({ graceMs: 60_000, maxEntries: 10 });
+    expect(result.published).toBe(1);
+
+    const container = await svc.stores.forGeography(geographyByKey('europe')).container('outbox');
+    const { resource: doc } = await container.item('doc-a', resourceId).read<{ value: number; _change: { id: string } }>();
+    expect(doc?.value).toBe(1);
+    expect(doc?._change.id).toBe('crashed-1');
+    const { resource: entry } = await container.item('crashed-1', resourceId).read<OutboxEntry>();
+    expect(entry).toMatchObject({ status: 'published', ops: [] });
+
+    const delivered = stack.topic!.received().filter((r) => r.event.id === stableId('crashed-1', '0'));
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]!.schema).toBe('EventGrid');
+    expect(delivered[0]!.event).toMatchObject({ eventType: 'Test.Recovered', dataVersion: '1.0' });
+  });
+
+  it('does not let a redo overwrite a newer change to the same item', async () => {
+    const old = new Date(clock.now().getTime() - 5 * 60_000);
+    const container = await svc.stores.forGeography(geographyByKey('europe')).container('outbox');
+    await container.items.upsert({ id: 'doc-b', resourceId, status: 'published', value: 'newer', _change: { id: 'later', at: clock.now().toISOString() } });
+    await plantPendingEntry('crashed-2', [
+      { op: 'upsert', target: { plane: 'geo', container: 'outbox' }, partitionKey: resourceId, item: { id: 'doc-b', resourceId, status: 'published', value: 'older' } },
+      { op: 'upsert', target: { plane: 'geo', container: 'outbox' }, partitionKey: resourceId, item: { id: 'doc-c', resourceId, status: 'published', value: 'older' } },
+    ], old);
+    await svc.outboxFor(svc.stores.forGeography(geographyByKey('europe'))).drain({ graceMs: 60_000, maxEntries: 10 });
+    expect((await container.item('doc-b', resourceId).read<{ value: string }>()).resource?.value).toBe('newer');
+    expect((await container.item('doc-c', resourceId).read<{ value: string }>()).resource?.value).toBe('older');
+  });
+});
