@@ -3,6 +3,9 @@ import { parseSettings, type Settings } from './config/settings.js';
 import type { EventPublisher } from './events/event-publisher.js';
 import { EventGridPublisher } from './events/eventgrid-publisher.js';
 import { Outbox } from './events/outbox.js';
+import { RateLimiter } from './http/rate-limiter.js';
+import { IdentityService } from './identity/identity-service.js';
+import { TokenKeyRing } from './identity/token-key-ring.js';
 import { ResourceRegistry } from './resources/resource-registry.js';
 import { ResourceService } from './resources/resource-service.js';
 import { ControlStore } from './stores/control-store.js';
@@ -27,6 +30,7 @@ export interface Services {
   publisher: EventPublisher;
   outboxFor(geo: GeoStore): Outbox;
   resources: ResourceService;
+  identities: IdentityService;
   dispose(): void;
 }
 
@@ -58,6 +62,20 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     return outbox;
   };
   const resources = new ResourceService({ registry, stores, outboxFor, clock });
+  const identities = new IdentityService({
+    stores,
+    keyRing: new TokenKeyRing(control, clock, { rotationDays: settings.tokenKeyRotationDays, maxTokenLifetimeMs: 1440 * 60_000, cacheMs: 60_000 }),
+    clock,
+    rateLimiter: new RateLimiter(() => clock.now().getTime()),
+    limits: {
+      windowMs: settings.rateLimitWindowSeconds * 1000,
+      createAndIssue: settings.rateLimitIdentityCreate,
+      deleteAndRevoke: settings.rateLimitIdentityDelete,
+    },
+    revocationCacheMs: settings.tokenRevocationCacheMs,
+    issuer: settings.tokenIssuer,
+    deletionHooks: [],
+  });
   return {
     settings,
     clock,
@@ -69,6 +87,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     publisher,
     outboxFor,
     resources,
+    identities,
     dispose: () => cosmos.dispose(),
   };
 }

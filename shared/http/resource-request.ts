@@ -19,7 +19,10 @@ export type ResourceMethodHandler = (scope: ResourceScope) => Promise<HttpRespon
  * by the endpoint's `resource` query parameter; an unknown resource answers the same 401 as a bad
  * signature, so names cannot be probed.
  */
-export function hmacResourceRoute(handlers: Partial<Record<Method, ResourceMethodHandler>>): HttpHandler {
+export function hmacResourceRoute(
+  handlers: Partial<Record<Method, ResourceMethodHandler>>,
+  options: { requireApiVersion?: boolean } = {},
+): HttpHandler {
   const wrapped = Object.fromEntries(
     Object.entries(handlers).map(([method, handler]) => [
       method,
@@ -36,9 +39,19 @@ export function hmacResourceRoute(handlers: Partial<Record<Method, ResourceMetho
         const keys = resource ? [resource.keys.primary, resource.keys.secondary] : [];
         verifyHmacRequest(scope.request, keys, svc.clock, body);
         if (!resource) throw new ServiceError('Unauthorized', 'The request is not authorized.');
+        if (options.requireApiVersion) requireApiVersion(scope.request.query);
         return handler({ ...scope, resource, body });
       },
     ]),
   ) as Partial<Record<Method, (scope: RequestScope) => Promise<HttpResponseInit>>>;
   return routeHandler(wrapped, () => services().logger);
+}
+
+/** ACS operations require `api-version` (the SDKs always send it). */
+export function requireApiVersion(query: URLSearchParams): string {
+  const version = query.get('api-version');
+  if (!version) {
+    throw new ServiceError('InvalidApiVersion', "The 'api-version' query parameter is required.", { target: 'api-version' });
+  }
+  return version;
 }

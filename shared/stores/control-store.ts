@@ -6,6 +6,8 @@ import type { Container, CosmosClient, Database } from '@azure/cosmos';
  */
 export const CONTROL_CONTAINERS = {
   resources: { partitionKey: '/id' },
+  /** The key ring that signs access tokens (not personal data). */
+  signingKeys: { partitionKey: '/id' },
 } as const;
 export type ControlContainerName = keyof typeof CONTROL_CONTAINERS;
 

@@ -12,6 +12,8 @@ export interface GeoContainerSpec {
 export const GEO_CONTAINERS = {
   /** Domain changes with their events, until published (see shared/events/outbox.ts). */
   outbox: { partitionKey: '/resourceId', partitionedByResource: true },
+  /** Communication identities and their token generation (see shared/identity). */
+  identities: { partitionKey: '/id', partitionedByResource: false },
 } as const satisfies Record<string, GeoContainerSpec>;
 
 export type GeoContainerName = keyof typeof GEO_CONTAINERS;

@@ -22,6 +22,7 @@ afterAll(async () => {
 });
 
 const resourceId = '00000000-0000-4000-8000-000000000001';
+const item = (id: string, value: unknown): { id: string } => ({ id, resourceId, status: 'published', value }) as { id: string };
 
 async function plantPendingEntry(id: string, ops: OutboxEntry['ops'], createdAt: Date): Promise<void> {
   const outbox = await svc.stores.forGeography(geographyByKey('europe')).container('outbox');
@@ -42,7 +43,7 @@ describe('outbox recovery after a crash half-way', () => {
   it('finishes a change whose entry was written but whose operations were not applied, and publishes its event once', async () => {
     const start = clock.now();
     await plantPendingEntry('crashed-1', [
-      { op: 'upsert', target: { plane: 'geo', container: 'outbox' }, partitionKey: resourceId, item: { id: 'doc-a', resourceId, status: 'published', value: 1 } },
+      { op: 'upsert', target: { plane: 'geo', container: 'outbox' }, partitionKey: resourceId, item: item('doc-a', 1) },
     ], start);
     const outbox = svc.outboxFor(svc.stores.forGeography(geographyByKey('europe')));
 
@@ -70,8 +71,8 @@ describe('outbox recovery after a crash half-way', () => {
     const container = await svc.stores.forGeography(geographyByKey('europe')).container('outbox');
     await container.items.upsert({ id: 'doc-b', resourceId, status: 'published', value: 'newer', _change: { id: 'later', at: clock.now().toISOString() } });
     await plantPendingEntry('crashed-2', [
-      { op: 'upsert', target: { plane: 'geo', container: 'outbox' }, partitionKey: resourceId, item: { id: 'doc-b', resourceId, status: 'published', value: 'older' } },
-      { op: 'upsert', target: { plane: 'geo', container: 'outbox' }, partitionKey: resourceId, item: { id: 'doc-c', resourceId, status: 'published', value: 'older' } },
+      { op: 'upsert', target: { plane: 'geo', container: 'outbox' }, partitionKey: resourceId, item: item('doc-b', 'older') },
+      { op: 'upsert', target: { plane: 'geo', container: 'outbox' }, partitionKey: resourceId, item: item('doc-c', 'older') },
     ], old);
     await svc.outboxFor(svc.stores.forGeography(geographyByKey('europe'))).drain({ graceMs: 60_000, maxEntries: 10 });
     expect((await container.item('doc-b', resourceId).read<{ value: string }>()).resource?.value).toBe('newer');

@@ -1,0 +1,69 @@
+import { app } from '@azure/functions';
+import { parseJsonBody } from '../shared/http/request-body.js';
+import { hmacResourceRoute, type ResourceScope } from '../shared/http/resource-request.js';
+import { json, noContent } from '../shared/http/responses.js';
+import { ALL_METHODS } from '../shared/http/route-handler.js';
+import { parseWith } from '../shared/http/validation.js';
+import { createIdentityBodySchema, issueTokenBodySchema } from '../shared/identity/token-scopes.js';
+import { services } from '../shared/services.js';
+
+/** ACS Identity API 2023-10-01, for @azure/communication-identity 1.3. */
+const body = (scope: ResourceScope) => parseJsonBody(scope.request, scope.body) ?? {};
+
+app.http('identityCreate', {
+  route: 'identities',
+  methods: [...ALL_METHODS],
+  handler: hmacResourceRoute(
+    {
+      POST: async (scope) => {
+        const input = parseWith(createIdentityBodySchema, body(scope));
+        const result = await services().identities.create(scope.resource, { scopes: input.createTokenWithScopes, expiresInMinutes: input.expiresInMinutes });
+        return json(201, result);
+      },
+    },
+    { requireApiVersion: true },
+  ),
+});
+
+app.http('identityDelete', {
+  route: 'identities/{id}',
+  methods: [...ALL_METHODS],
+  handler: hmacResourceRoute(
+    {
+      DELETE: async ({ resource, request }) => {
+        await services().identities.delete(resource, request.params.id ?? '');
+        return noContent();
+      },
+    },
+    { requireApiVersion: true },
+  ),
+});
+
+app.http('identityIssueAccessToken', {
+  route: 'identities/{id}/:issueAccessToken',
+  methods: [...ALL_METHODS],
+  handler: hmacResourceRoute(
+    {
+      POST: async (scope) => {
+        const input = parseWith(issueTokenBodySchema, body(scope));
+        const token = await services().identities.issueToken(scope.resource, scope.request.params.id ?? '', input.scopes, input.expiresInMinutes);
+        return json(200, token);
+      },
+    },
+    { requireApiVersion: true },
+  ),
+});
+
+app.http('identityRevokeAccessTokens', {
+  route: 'identities/{id}/:revokeAccessTokens',
+  methods: [...ALL_METHODS],
+  handler: hmacResourceRoute(
+    {
+      POST: async ({ resource, request }) => {
+        await services().identities.revokeTokens(resource, request.params.id ?? '');
+        return noContent();
+      },
+    },
+    { requireApiVersion: true },
+  ),
+});

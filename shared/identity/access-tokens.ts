@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { decodeProtectedHeader, jwtVerify, SignJWT, errors as joseErrors } from 'jose';
+import { z } from 'zod';
+import { ServiceError } from '../errors/service-error.js';
+import { TOKEN_SCOPES, type TokenScope } from './token-scopes.js';
+import type { TokenKeyRing } from './token-key-ring.js';
+
+/**
+ * ACS user access tokens: JWTs (the SDKs read `exp` from them), signed ES256 with the key ring's
+ * current key. Claims: the identity (`sub`, and `skypeid` as ACS has it), the scopes (`acsScope`, as
+ * ACS has it, comma-separated), the resource id and geography, and the token generation of the
+ * identity at issue time (`gen`).
+ */
+export const accessTokenClaimsSchema = z.object({
+  sub: z.string(),
+  skypeid: z.string(),
+  acsScope: z.string(),
+  resourceId: z.string(),
+  geography: z.string(),
+  gen: z.number().int().nonnegative(),
+  iat: z.number(),
+  exp: z.number(),
+  jti: z.string(),
+});
+export type AccessTokenClaims = z.infer<typeof accessTokenClaimsSchema>;
+
+export interface IssuedToken {
+  token: string;
+  expiresOn: string;
+}
+
+export async function signAccessToken(
+  keyRing: TokenKeyRing,
+  input: { identityId: string; resourceId: string; geography: string; scopes: TokenScope[]; generation: number; now: Date; expiresInMinutes: number; issuer: string },
+): Promise<IssuedToken> {
+  const { kid, key } = await keyRing.signingKey();
+  const iat = Math.floor(input.now.getTime() / 1000);
+  const exp = iat + input.expiresInMinutes * 60;
+  const token = await new SignJWT({
+    skypeid: input.identityId.replace(/^8:/, ''),
+    acsScope: [...new Set(input.scopes)].join(','),
+    resourceId: input.resourceId,
+    geography: input.geography,
+    gen: input.generation,
+  })
+    .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
+    .setSubject(input.identityId)
+    .setIssuer(input.issuer)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .setJti(randomUUID())
+    .sign(key);
+  return { token, expiresOn: new Date(exp * 1000).toISOString() };
+}
+
+const invalidToken = () => new ServiceError('Unauthorized', 'The access token is not valid.', { headers: { 'www-authenticate': 'Bearer' } });
+
+/** Checks signature, expiry and shape; the revocation check is the identity service's. */
+export async function verifyAccessTokenSignature(keyRing: TokenKeyRing, token: string, now: Date): Promise<AccessTokenClaims & { scopes: TokenScope[] }> {
+  let kid: string | undefined;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+  } catch {
+    throw invalidToken();
+  }
+  const key = kid ? await keyRing.verificationKey(kid) : undefined;
+  if (!key) throw invalidToken();
+  try {
+    const { payload } = await jwtVerify(token, key, { algorithms: ['ES256'], currentDate: now, clockTolerance: 0 });
+    const claims = accessTokenClaimsSchema.parse(payload);
+    const scopes = claims.acsScope.split(',').filter((s): s is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(s));
+    return { ...claims, scopes };
+  } catch (error) {
+    if (error instanceof joseErrors.JOSEError || error instanceof z.ZodError) throw invalidToken();
+    throw error;
+  }
+}

@@ -1,0 +1,16 @@
+import { randomUUID } from 'node:crypto';
+
+/** ACS communication user ids: `8:acs:{resourceId}_{unique}`. */
+export const ACS_USER_PREFIX = '8:acs:';
+
+export function newIdentityId(resourceId: string): string {
+  return `${ACS_USER_PREFIX}${resourceId}_${randomUUID()}`;
+}
+
+/** The resource an identity id belongs to, or undefined if the id is not an ACS user id. */
+export function resourceIdOf(identityId: string): string | undefined {
+  if (!identityId.startsWith(ACS_USER_PREFIX)) return undefined;
+  const rest = identityId.slice(ACS_USER_PREFIX.length);
+  const underscore = rest.indexOf('_');
+  return underscore > 0 ? rest.slice(0, underscore) : undefined;
+}
