@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readRoutePrefix, startLocalStack, type LocalStack } from '../local/stack.js';
+
+/** The built app on the embedded local stack, on free ports, for benchmarks. */
+export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
+
+export async function startBenchStack(env: Record<string, string> = {}): Promise<LocalStack> {
+  return startLocalStack({
+    env: {
+      MANAGEMENT_KEY: randomBytes(32).toString('base64url'),
+      TELEMETRY_HASH_KEY: randomBytes(32).toString('base64url'),
+      LOG_LEVEL: 'error',
+      ...env,
+    },
+    functionsDir: join(repoRoot, 'dist', 'functions'),
+    certDir: join(tmpdir(), `acs-residency-bench-certs-${process.pid}`),
+    routePrefix: await readRoutePrefix(join(repoRoot, 'host.json')),
+    ports: { http: 0, https: 0, cosmos: 0, blob: 0, eventGrid: 0 },
+    log: () => undefined,
+  });
+}
+
+export async function createResource(stack: LocalStack, name: string, geography: string): Promise<{ connectionString: string; name: string }> {
+  const response = await fetch(`${stack.httpUrl}/api/management/resources/${name}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${stack.managementKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ geography }),
+  });
+  if (!response.ok) throw new Error(`create ${name}: ${response.status}`);
+  return (await response.json()) as { connectionString: string; name: string };
+}
+
+/** Runs `task` `total` times with `concurrency` workers; returns per-call latencies (ms) and wall time. */
+export async function measure(total: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<{ latencies: number[]; wallMs: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t = performance.now();
+        await task(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, wallMs: performance.now() - started };
+}
+
+export function summarize(label: string, result: { latencies: number[]; wallMs: number }): string {
+  const sorted = [...result.latencies].sort((a, b) => a - b);
+  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(2);
+  const rate = (sorted.length / result.wallMs) * 1000;
+  return `${label.padEnd(58)} ${String(sorted.length).padStart(6)} ops  ${rate.toFixed(0).padStart(7)}/s  p50 ${pct(50).padStart(7)} ms  p99 ${pct(99).padStart(7)} ms`;
+}

@@ -1,0 +1,11 @@
+import { identityBench } from './identity-bench.js';
+
+/** `npm run bench`: runs every benchmark against the built app on the embedded stack and prints the numbers. */
+const suites: [string, () => Promise<string[]>][] = [['identities and tokens', identityBench]];
+
+console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+for (const [name, run] of suites) {
+  console.log(`\n== ${name}`);
+  for (const line of await run()) console.log(line);
+}
+process.exit(0);
