@@ -104,7 +104,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       log,
     });
     // The public URL is only known once the host listens; settings are read on first use, after that.
-    Object.assign(process.env, env);
+    for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
     configureServices({ clock: options.clock, env });
     if (shim.functions.size === 0) await loadFunctionFiles(options.functionsDir);
     await host.start();

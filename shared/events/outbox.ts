@@ -122,9 +122,9 @@ export class Outbox {
    * be applying younger ones) and publishes applied ones. Bounded by `maxEntries`.
    */
   async drain(options: { graceMs: number; maxEntries: number }): Promise<{ examined: number; published: number; failed: number }> {
-    const outbox = await this.deps.geo.container('outbox');
+    const outbox = await this.deps.geo.existingContainer('outbox');
     const now = this.deps.clock.now();
-    const { resources } = await outbox.items
+    const { resources } = await emptyIfMissing(() => outbox.items
       .query<OutboxEntry>(
         {
           query:
@@ -135,7 +135,7 @@ export class Outbox {
           ],
         },
       )
-      .fetchAll();
+      .fetchAll());
     let published = 0;
     let failed = 0;
     for (const entry of resources) {
@@ -158,8 +158,8 @@ export class Outbox {
 
   /** Deletes published entries older than the retention period, a bounded number per call. */
   async prunePublished(olderThan: Date, max: number): Promise<number> {
-    const outbox = await this.deps.geo.container('outbox');
-    const { resources } = await outbox.items
+    const outbox = await this.deps.geo.existingContainer('outbox');
+    const { resources } = await emptyIfMissing(() => outbox.items
       .query<{ id: string; resourceId: string }>({
         query: 'SELECT TOP @max c.id, c.resourceId FROM c WHERE c.status = "published" AND c.publishedAt < @before',
         parameters: [
@@ -167,7 +167,7 @@ export class Outbox {
           { name: '@before', value: olderThan.toISOString() },
         ],
       })
-      .fetchAll();
+      .fetchAll());
     for (const { id, resourceId } of resources) await deleteIfExists(outbox, id, resourceId);
     return resources.length;
   }
@@ -245,6 +245,16 @@ export class Outbox {
 
   #container(target: StoreTarget): Promise<Container> {
     return target.plane === 'geo' ? this.deps.geo.container(target.container) : this.deps.control.container(target.container);
+  }
+}
+
+/** A query over a container that does not exist yet finds nothing. */
+async function emptyIfMissing<T>(query: () => Promise<{ resources: T[] }>): Promise<{ resources: T[] }> {
+  try {
+    return await query();
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return { resources: [] };
+    throw error;
   }
 }
 

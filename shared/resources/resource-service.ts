@@ -120,22 +120,26 @@ export class ResourceService {
 
   async #activate(resource: Resource): Promise<Resource> {
     const active: Resource = { ...resource, state: 'active' };
-    const geography = geographyByKey(resource.geographyKey);
+    await this.#commitRegistryChange(resource, active, 'resource.activate', RESOURCE_EVENT_TYPES.created, {
+      resourceId: resource.id,
+      name: resource.name,
+      geography: geographyByKey(resource.geographyKey).name,
+      createdAt: resource.createdAt,
+    });
+    return active;
+  }
+
+  /** Writes the registry document and the resource's event through its geography's outbox, once. */
+  async #commitRegistryChange(resource: Resource, next: Resource, kind: string, eventType: string, data: Record<string, unknown>): Promise<void> {
+    const doc = toDoc(next);
     await this.deps.outboxFor(this.deps.stores.forResource(resource)).commit({
-      changeId: stableId('resource.activate', resource.id),
+      changeId: stableId(kind, resource.id),
       resourceId: resource.id,
       eventSource: eventSource(resource.id),
       payloadMode: resource.eventPayloads,
-      ops: [{ op: 'upsert', target: { plane: 'control', container: 'resources' }, partitionKey: toDoc(active).id, item: toDoc(active) }],
-      events: [
-        {
-          type: RESOURCE_EVENT_TYPES.created,
-          subject: `resource/${resource.id}`,
-          data: { resourceId: resource.id, name: resource.name, geography: geography.name, createdAt: resource.createdAt },
-        },
-      ],
+      ops: [{ op: 'upsert', target: { plane: 'control', container: 'resources' }, partitionKey: doc.id, item: doc }],
+      events: [{ type: eventType, subject: `resource/${resource.id}`, data }],
     });
-    return active;
   }
 
   async #finishDeletion(resource: Resource): Promise<DeletionReport> {
@@ -156,19 +160,12 @@ export class ResourceService {
       updatedAt: report.deletedAt,
       deletion: report,
     };
-    await this.deps.outboxFor(geo).commit({
-      changeId: stableId('resource.delete', resource.id),
+    await this.#commitRegistryChange(resource, tombstone, 'resource.delete', RESOURCE_EVENT_TYPES.deleted, {
       resourceId: resource.id,
-      eventSource: eventSource(resource.id),
-      payloadMode: resource.eventPayloads,
-      ops: [{ op: 'upsert', target: { plane: 'control', container: 'resources' }, partitionKey: toDoc(tombstone).id, item: toDoc(tombstone) }],
-      events: [
-        {
-          type: RESOURCE_EVENT_TYPES.deleted,
-          subject: `resource/${resource.id}`,
-          data: { resourceId: resource.id, name: resource.name, geography: report.geography, deletedAt: report.deletedAt, removed: report.removed },
-        },
-      ],
+      name: resource.name,
+      geography: report.geography,
+      deletedAt: report.deletedAt,
+      removed: report.removed,
     });
     return report;
   }

@@ -58,6 +58,14 @@ export class GeoStore {
     return (await this.deps.cosmos()).database(this.deps.databaseId);
   }
 
+  /**
+   * A container handle without creating anything; operations on it answer 404 while the
+   * geography has no data yet (sweeps treat that as empty instead of provisioning stores).
+   */
+  async existingContainer(name: GeoContainerName): Promise<Container> {
+    return (await this.existingDatabase()).container(name);
+  }
+
   container(name: GeoContainerName): Promise<Container> {
     let container = this.#containers.get(name);
     if (!container) {
