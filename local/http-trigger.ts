@@ -1,5 +1,4 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { RegisteredFunction } from './functions-core-shim.js';
 import { triggerBinding, type FunctionInvoker, type RpcTypedData } from './function-invoker.js';
 
@@ -135,4 +134,3 @@ async function serveStreaming(invoker: FunctionInvoker, call: HttpTriggerCall, s
   });
 }
 
-export const newInvocationId = (): string => randomUUID();

@@ -51,9 +51,3 @@ export function geographyByKey(key: string): Geography {
   if (!geography) throw new Error(`Unknown geography key ${key}`);
   return geography;
 }
-
-/** The geography an Azure region belongs to, if any. */
-export function geographyOfRegion(region: string): Geography | undefined {
-  const wanted = normalise(region);
-  return GEOGRAPHIES.find((g) => g.regions.includes(wanted));
-}

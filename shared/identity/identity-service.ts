@@ -100,11 +100,6 @@ export class IdentityService {
     return { identityId: claims.sub, scopes: claims.scopes, expiresAt: new Date(claims.exp * 1000) };
   }
 
-  async exists(resource: Resource, identityId: string): Promise<boolean> {
-    if (resourceIdOf(identityId) !== resource.id) return false;
-    return (await this.#store(resource).get(identityId)) !== undefined;
-  }
-
   #store(resource: Resource): IdentityStore {
     return new IdentityStore(this.deps.stores.forResource(resource));
   }
