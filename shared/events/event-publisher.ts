@@ -2,8 +2,6 @@ import type { EventRecord } from './event-record.js';
 
 /** Where events go. The real one publishes to Event Grid; tests may use the local topic through it too. */
 export interface EventPublisher {
-  /** True when the geography has a topic to publish to. */
-  canPublish(geographyKey: string): boolean;
-  /** Publishes a batch; throws if the topic did not accept it (the outbox keeps the events then). */
+  /** Publishes a batch; throws if the topic did not accept it or none is configured (the outbox keeps the events then). */
   publish(geographyKey: string, events: EventRecord[]): Promise<void>;
 }

@@ -15,11 +15,6 @@ export class EventGridPublisher implements EventPublisher {
 
   constructor(private readonly settings: Settings) {}
 
-  canPublish(geographyKey: string): boolean {
-    const { eventGridEndpoint, eventGridKey } = endpointsFor(this.settings, geographyKey);
-    return Boolean(eventGridEndpoint && eventGridKey);
-  }
-
   async publish(geographyKey: string, events: EventRecord[]): Promise<void> {
     if (events.length === 0) return;
     const client = await this.#client(geographyKey);

@@ -9,7 +9,7 @@ export interface RepublishSummary {
 
 /** One republisher run over every geography: bounded work per geography, errors kept per geography. */
 export async function republishOutboxes(
-  svc: Pick<Services, 'stores' | 'outboxFor' | 'publisher' | 'clock' | 'settings' | 'logger'>,
+  svc: Pick<Services, 'stores' | 'outboxFor' | 'clock' | 'settings' | 'logger'>,
   options: { graceMs?: number; maxEntries?: number } = {},
 ): Promise<RepublishSummary> {
   const summary: RepublishSummary = { examined: 0, published: 0, failed: 0, pruned: 0 };

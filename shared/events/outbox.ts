@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Container } from '@azure/cosmos';
+import type { Container, PatchOperation } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ControlContainerName, ControlStore } from '../stores/control-store.js';
@@ -101,19 +101,14 @@ export class Outbox {
       return this.#finishExisting(outbox, entryId, change.resourceId);
     }
     await this.#apply(entry, false);
-    await this.#markApplied(outbox, entry);
-    await this.#publish(outbox, entry, this.deps.publishTimeoutMs);
+    await this.#settle(outbox, entry);
     return events;
   }
 
   async #finishExisting(outbox: Container, id: string, resourceId: string): Promise<EventRecord[]> {
     const { resource: existing } = await outbox.item(id, resourceId).read<OutboxEntry>();
     if (!existing) throw new Error(`Outbox entry ${id} vanished while being finished`);
-    if (existing.status === 'pending') {
-      await this.#apply(existing, true);
-      await this.#markApplied(outbox, existing);
-    }
-    if (existing.status !== 'published') await this.#publish(outbox, existing, this.deps.publishTimeoutMs);
+    if (existing.status !== 'published') await this.#finish(outbox, existing);
     return existing.events;
   }
 
@@ -139,18 +134,8 @@ export class Outbox {
     let published = 0;
     let failed = 0;
     for (const entry of resources) {
-      if (entry.status === 'pending') {
-        if (now.getTime() - Date.parse(entry.createdAt) < options.graceMs) continue;
-        try {
-          await this.#apply(entry, true);
-          await this.#markApplied(outbox, entry);
-        } catch (error) {
-          failed += 1;
-          await this.#recordFailure(outbox, entry, error);
-          continue;
-        }
-      }
-      if (await this.#publish(outbox, entry, undefined)) published += 1;
+      if (entry.status === 'pending' && now.getTime() - Date.parse(entry.createdAt) < options.graceMs) continue;
+      if (await this.#finish(outbox, entry)) published += 1;
       else failed += 1;
     }
     return { examined: resources.length, published, failed };
@@ -192,37 +177,48 @@ export class Outbox {
     }
   }
 
-  async #markApplied(outbox: Container, entry: OutboxEntry): Promise<void> {
-    entry.status = 'applied';
-    // The operations may carry content (message text); once applied they are not kept.
-    entry.ops = [];
-    await outbox.item(entry.id, entry.resourceId).patch([
-      { op: 'set', path: '/status', value: 'applied' },
-      { op: 'set', path: '/ops', value: [] },
-    ]);
+  /** Finishes an entry left unfinished: re-applies a pending one (a redo), then settles it. True once published. */
+  async #finish(outbox: Container, entry: OutboxEntry): Promise<boolean> {
+    if (entry.status === 'pending') {
+      try {
+        await this.#apply(entry, true);
+      } catch (error) {
+        await this.#recordFailure(outbox, entry, error, []);
+        return false;
+      }
+    }
+    return this.#settle(outbox, entry);
   }
 
-  /** Publishes the entry's events; true on success. Failures are recorded with a backoff. */
-  async #publish(outbox: Container, entry: OutboxEntry, timeoutMs: number | undefined): Promise<boolean> {
-    if (!this.deps.publisher.canPublish(this.deps.geo.geography.key)) return false;
+  /**
+   * Publishes the events of an applied change and records the outcome in one write: published, or
+   * applied with the time of the next attempt. The operations (which may carry content, such as
+   * message text) are dropped either way, since they are applied.
+   */
+  async #settle(outbox: Container, entry: OutboxEntry): Promise<boolean> {
+    entry.ops = [];
     try {
-      const sending = this.deps.publisher.publish(this.deps.geo.geography.key, entry.events);
-      await (timeoutMs === undefined ? sending : withTimeout(sending, timeoutMs));
-      const publishedAt = this.deps.clock.now().toISOString();
-      await outbox.item(entry.id, entry.resourceId).patch([
-        { op: 'set', path: '/status', value: 'published' },
-        { op: 'set', path: '/publishedAt', value: publishedAt },
-      ]);
-      entry.status = 'published';
-      entry.publishedAt = publishedAt;
-      return true;
+      await withTimeout(this.deps.publisher.publish(this.deps.geo.geography.key, entry.events), this.deps.publishTimeoutMs);
     } catch (error) {
-      await this.#recordFailure(outbox, entry, error);
+      entry.status = 'applied';
+      await this.#recordFailure(outbox, entry, error, [
+        { op: 'set', path: '/status', value: 'applied' },
+        { op: 'set', path: '/ops', value: [] },
+      ]);
       return false;
     }
+    entry.status = 'published';
+    entry.publishedAt = this.deps.clock.now().toISOString();
+    await outbox.item(entry.id, entry.resourceId).patch([
+      { op: 'set', path: '/status', value: 'published' },
+      { op: 'set', path: '/ops', value: [] },
+      { op: 'set', path: '/publishedAt', value: entry.publishedAt },
+    ]);
+    return true;
   }
 
-  async #recordFailure(outbox: Container, entry: OutboxEntry, error: unknown): Promise<void> {
+  /** Records a failed attempt (with `also`, other fields to set in the same write) and backs off. */
+  async #recordFailure(outbox: Container, entry: OutboxEntry, error: unknown, also: PatchOperation[]): Promise<void> {
     entry.attempts += 1;
     const detail = error instanceof Error ? error.message : String(error);
     const nextAttemptAt = new Date(this.deps.clock.now().getTime() + backoffMs(entry.attempts)).toISOString();
@@ -234,6 +230,7 @@ export class Outbox {
     });
     try {
       await outbox.item(entry.id, entry.resourceId).patch([
+        ...also,
         { op: 'set', path: '/attempts', value: entry.attempts },
         { op: 'set', path: '/nextAttemptAt', value: nextAttemptAt },
         { op: 'set', path: '/lastError', value: detail.slice(0, 300) },
