@@ -9,61 +9,50 @@ import { services } from '../shared/services.js';
 
 /** ACS Identity API 2023-10-01, for @azure/communication-identity 1.3. */
 const body = (scope: ResourceScope) => parseJsonBody(scope.request, scope.body) ?? {};
+const acsRoute = (handlers: Parameters<typeof hmacResourceRoute>[0]) => hmacResourceRoute(handlers, { requireApiVersion: true });
 
 app.http('identityCreate', {
   route: 'identities',
   methods: [...ALL_METHODS],
-  handler: hmacResourceRoute(
-    {
-      POST: async (scope) => {
-        const input = parseWith(createIdentityBodySchema, body(scope));
-        const result = await services().identities.create(scope.resource, { scopes: input.createTokenWithScopes, expiresInMinutes: input.expiresInMinutes });
-        return json(201, result);
-      },
+  handler: acsRoute({
+    POST: async (scope) => {
+      const input = parseWith(createIdentityBodySchema, body(scope));
+      const result = await services().identities.create(scope.resource, { scopes: input.createTokenWithScopes, expiresInMinutes: input.expiresInMinutes });
+      return json(201, result);
     },
-    { requireApiVersion: true },
-  ),
+  }),
 });
 
 app.http('identityDelete', {
   route: 'identities/{id}',
   methods: [...ALL_METHODS],
-  handler: hmacResourceRoute(
-    {
-      DELETE: async ({ resource, request }) => {
-        await services().identities.delete(resource, request.params.id ?? '');
-        return noContent();
-      },
+  handler: acsRoute({
+    DELETE: async ({ resource, request }) => {
+      await services().identities.delete(resource, request.params.id ?? '');
+      return noContent();
     },
-    { requireApiVersion: true },
-  ),
+  }),
 });
 
 app.http('identityIssueAccessToken', {
   route: 'identities/{id}/:issueAccessToken',
   methods: [...ALL_METHODS],
-  handler: hmacResourceRoute(
-    {
-      POST: async (scope) => {
-        const input = parseWith(issueTokenBodySchema, body(scope));
-        const token = await services().identities.issueToken(scope.resource, scope.request.params.id ?? '', input.scopes, input.expiresInMinutes);
-        return json(200, token);
-      },
+  handler: acsRoute({
+    POST: async (scope) => {
+      const input = parseWith(issueTokenBodySchema, body(scope));
+      const token = await services().identities.issueToken(scope.resource, scope.request.params.id ?? '', input.scopes, input.expiresInMinutes);
+      return json(200, token);
     },
-    { requireApiVersion: true },
-  ),
+  }),
 });
 
 app.http('identityRevokeAccessTokens', {
   route: 'identities/{id}/:revokeAccessTokens',
   methods: [...ALL_METHODS],
-  handler: hmacResourceRoute(
-    {
-      POST: async ({ resource, request }) => {
-        await services().identities.revokeTokens(resource, request.params.id ?? '');
-        return noContent();
-      },
+  handler: acsRoute({
+    POST: async ({ resource, request }) => {
+      await services().identities.revokeTokens(resource, request.params.id ?? '');
+      return noContent();
     },
-    { requireApiVersion: true },
-  ),
+  }),
 });

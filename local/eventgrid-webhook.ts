@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RegisteredFunction } from './functions-core-shim.js';
 import { triggerBinding, type FunctionInvoker } from './function-invoker.js';
+import { readRequestBody } from './read-request.js';
 
 /**
  * `/runtime/webhooks/eventgrid?functionName=X`, with the Functions host's behaviour:
@@ -35,9 +36,7 @@ export async function serveEventGridWebhook(
 
   let events: Record<string, unknown>[];
   try {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    const parsed = JSON.parse((await readRequestBody(req)).toString('utf8')) as unknown;
     events = (Array.isArray(parsed) ? parsed : [parsed]) as Record<string, unknown>[];
   } catch {
     return reply(res, 400, { error: 'The body is not valid JSON' });

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { FunctionInvoker } from './function-invoker.js';
+import { FunctionInvoker, triggerBinding } from './function-invoker.js';
 import type { FunctionsCoreShim, RegisteredFunction } from './functions-core-shim.js';
 import { serveEventGridWebhook } from './eventgrid-webhook.js';
 import { serveHttpTrigger } from './http-trigger.js';
 import { listenLoopback, type LoopbackListener } from './loopback-listener.js';
+import { readRequestBody } from './read-request.js';
 import { compareRoutes, compileRoute, matchRoute, type CompiledRoute } from './route-template.js';
 import { TimerScheduler } from './timer-scheduler.js';
 import type { TlsMaterial } from './tls-certificate.js';
@@ -69,8 +70,8 @@ export class FunctionHost {
     await this.invoker.capabilities();
     this.#routes = this.functions()
       .flatMap((fn) => {
-        const binding = Object.values(fn.metadata.bindings).find((b) => b.type?.toLowerCase() === 'httptrigger');
-        if (!binding) return [];
+        const [, binding] = triggerBinding(fn);
+        if (binding.type?.toLowerCase() !== 'httptrigger') return [];
         const template = typeof binding.route === 'string' ? binding.route : fn.metadata.name;
         if (/^(admin|runtime)(\/|$)/i.test(template)) throw new Error(`Route '${template}' of ${fn.metadata.name} is reserved by the Functions host`);
         const methods = Array.isArray(binding.methods) ? binding.methods : ['GET', 'POST'];
@@ -97,7 +98,7 @@ export class FunctionHost {
   async runFunction(name: string, input?: string): Promise<void> {
     const fn = this.#find(name);
     if (!fn) throw new Error(`No function named ${name}`);
-    const [bindingName, binding] = Object.entries(fn.metadata.bindings).find(([, b]) => /trigger$/i.test(b.type ?? ''))!;
+    const [bindingName, binding] = triggerBinding(fn);
     const type = binding.type?.toLowerCase();
     if (type === 'timertrigger') return this.#timers.run(fn.metadata.name, false);
     await this.invoker.invoke(fn, { inputData: [{ name: bindingName, data: type === 'eventgridtrigger' ? { json: input ?? '{}' } : { string: input ?? '' } }] });
@@ -174,15 +175,14 @@ export class FunctionHost {
     if (req.method !== 'POST') return reply(405);
     const fn = this.#find(name);
     if (!fn) return reply(404);
-    if (Object.values(fn.metadata.bindings).some((b) => b.type?.toLowerCase() === 'httptrigger')) {
+    if (triggerBinding(fn)[1].type?.toLowerCase() === 'httptrigger') {
       return reply(400, { error: `${fn.metadata.name} is an HTTP function; call its route instead` });
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = await readRequestBody(req);
     let input: string | undefined;
-    if (chunks.length > 0) {
+    if (body.length > 0) {
       try {
-        input = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { input?: string }).input;
+        input = (JSON.parse(body.toString('utf8')) as { input?: string }).input;
       } catch {
         return reply(400, { error: 'The body must be JSON: {"input": "..."}' });
       }

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { RegisteredFunction } from './functions-core-shim.js';
 import { triggerBinding, type FunctionInvoker, type RpcTypedData } from './function-invoker.js';
+import { readRequestBody } from './read-request.js';
 
 /**
  * Serves one HTTP request with an HTTP-triggered function, in either of the worker's two modes:
@@ -38,8 +39,7 @@ export async function serveHttpTrigger(invoker: FunctionInvoker, call: HttpTrigg
 
 async function serveBuffered(invoker: FunctionInvoker, call: HttpTriggerCall): Promise<number> {
   const { fn, req, res, url, params, invocationId } = call;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const body = await readRequestBody(req);
   const [bindingName] = triggerBinding(fn);
   const http: Record<string, unknown> = {
     method: req.method,
@@ -47,7 +47,7 @@ async function serveBuffered(invoker: FunctionInvoker, call: HttpTriggerCall): P
     headers: headerRecord(req),
     query: Object.fromEntries(url.searchParams),
     params,
-    body: { bytes: Buffer.concat(chunks) },
+    body: { bytes: body },
   };
   let status: number;
   try {

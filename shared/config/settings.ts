@@ -10,11 +10,12 @@ import { GEOGRAPHIES } from '../geography/geographies.js';
 const secret = (name: string, min: number) =>
   z.string({ error: `${name} is required` }).min(min, `${name} must be at least ${min} characters`);
 
-const bool = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const bool = (name: string) =>
+  z.enum(['true', 'false', '1', '0'], { error: `${name} must be true or false` }).transform((v) => v === 'true' || v === '1');
 
-const positiveInt = z.coerce.number().int().positive();
+const positiveInt = (name: string) => z.coerce.number({ error: `${name} must be a positive whole number` }).int(`${name} must be a positive whole number`).positive(`${name} must be a positive whole number`);
+const intBetween = (name: string, min: number, max: number) =>
+  z.coerce.number({ error: `${name} must be a whole number from ${min} to ${max}` }).int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`);
 
 export const storeEndpointsSchema = z.object({
   cosmosEndpoint: z.url({ error: 'COSMOS_ENDPOINT must be a URL' }),
@@ -33,19 +34,19 @@ export const settingsSchema = z.object({
   publicBaseUrl: z.url({ error: 'PUBLIC_BASE_URL must be a URL' }).optional(),
   controlDatabase: z.string().min(1).default('acs-control'),
   /** Databases and containers of a geography are named with this prefix plus the geography key. */
-  geoStorePrefix: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/).default('acs'),
-  cosmosAllowSelfSigned: bool.default(false),
-  eventSchema: z.enum(['CloudEvents', 'EventGrid']).default('CloudEvents'),
-  maxRequestBodyBytes: positiveInt.default(1_048_576),
-  outboxPublishTimeoutMs: positiveInt.default(5_000),
-  outboxRetentionHours: positiveInt.default(24),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  tokenKeyRotationDays: z.coerce.number().int().min(1).max(365).default(30),
-  tokenRevocationCacheMs: z.coerce.number().int().min(0).max(60_000).default(0),
+  geoStorePrefix: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, 'GEO_STORE_PREFIX must be 1-21 lower-case letters, digits or hyphens, starting with a letter').default('acs'),
+  cosmosAllowSelfSigned: bool('COSMOS_ALLOW_SELF_SIGNED').default(false),
+  eventSchema: z.enum(['CloudEvents', 'EventGrid'], { error: 'EVENTGRID_SCHEMA must be CloudEvents or EventGrid' }).default('CloudEvents'),
+  maxRequestBodyBytes: positiveInt('MAX_REQUEST_BODY_BYTES').default(1_048_576),
+  outboxPublishTimeoutMs: positiveInt('OUTBOX_PUBLISH_TIMEOUT_MS').default(5_000),
+  outboxRetentionHours: positiveInt('OUTBOX_RETENTION_HOURS').default(24),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be debug, info, warn or error' }).default('info'),
+  tokenKeyRotationDays: intBetween('TOKEN_KEY_ROTATION_DAYS', 1, 365).default(30),
+  tokenRevocationCacheMs: intBetween('TOKEN_REVOCATION_CACHE_MS', 0, 60_000).default(0),
   tokenIssuer: z.string().min(1).default('acs-residency'),
-  rateLimitWindowSeconds: positiveInt.default(30),
-  rateLimitIdentityCreate: positiveInt.default(1000),
-  rateLimitIdentityDelete: positiveInt.default(500),
+  rateLimitWindowSeconds: positiveInt('RATE_LIMIT_WINDOW_SECONDS').default(30),
+  rateLimitIdentityCreate: positiveInt('RATE_LIMIT_IDENTITY_CREATE').default(1000),
+  rateLimitIdentityDelete: positiveInt('RATE_LIMIT_IDENTITY_DELETE').default(500),
   defaults: storeEndpointsSchema,
   /** Per-geography overrides, keyed by geography key; only the fields that are set. */
   geographies: z.record(z.string(), storeEndpointsSchema.partial()),

@@ -1,11 +1,10 @@
-import type { HttpHandler } from '@azure/functions';
+import type { HttpHandler, HttpResponseInit } from '@azure/functions';
 import { verifyHmacRequest } from '../auth/hmac-auth.js';
 import { ServiceError } from '../errors/service-error.js';
 import type { Resource } from '../resources/resource.js';
 import { services } from '../services.js';
 import { readBody } from './request-body.js';
-import { routeHandler, type Method, type RequestScope } from './route-handler.js';
-import type { HttpResponseInit } from '@azure/functions';
+import { routeHandler, wrapEach, type Method, type RequestScope } from './route-handler.js';
 
 export interface ResourceScope extends RequestScope {
   resource: Resource;
@@ -23,28 +22,25 @@ export function hmacResourceRoute(
   handlers: Partial<Record<Method, ResourceMethodHandler>>,
   options: { requireApiVersion?: boolean } = {},
 ): HttpHandler {
-  const wrapped = Object.fromEntries(
-    Object.entries(handlers).map(([method, handler]) => [
-      method,
-      async (scope: RequestScope) => {
-        const svc = services();
-        const body = await readBody(scope.request, svc.settings.maxRequestBodyBytes);
-        const name = scope.request.query.get('resource');
-        if (!name) {
-          throw new ServiceError('ValidationError', "The 'resource' query parameter is missing: use the endpoint from the resource's connection string.", {
-            target: 'resource',
-          });
-        }
-        const resource = await svc.resources.resolveActive(name);
-        const keys = resource ? [resource.keys.primary, resource.keys.secondary] : [];
-        verifyHmacRequest(scope.request, keys, svc.clock, body);
-        if (!resource) throw new ServiceError('Unauthorized', 'The request is not authorized.');
-        if (options.requireApiVersion) requireApiVersion(scope.request.query);
-        return handler({ ...scope, resource, body });
-      },
-    ]),
-  ) as Partial<Record<Method, (scope: RequestScope) => Promise<HttpResponseInit>>>;
-  return routeHandler(wrapped, () => services().logger);
+  const authenticated = wrapEach(handlers, (handler) => async (scope) => handler(await authenticateWithResourceKey(scope, options)));
+  return routeHandler(authenticated, () => services().logger);
+}
+
+async function authenticateWithResourceKey(scope: RequestScope, options: { requireApiVersion?: boolean }): Promise<ResourceScope> {
+  const svc = services();
+  const body = await readBody(scope.request, svc.settings.maxRequestBodyBytes);
+  const name = scope.request.query.get('resource');
+  if (!name) {
+    throw new ServiceError('ValidationError', "The 'resource' query parameter is missing: use the endpoint from the resource's connection string.", {
+      target: 'resource',
+    });
+  }
+  const resource = await svc.resources.resolveActive(name);
+  verifyHmacRequest(scope.request, resource ? [resource.keys.primary, resource.keys.secondary] : [], svc.clock, body);
+  // verifyHmacRequest refuses an empty key list, so an unknown resource never gets here.
+  if (!resource) throw new ServiceError('Unauthorized', 'The request is not authorized.');
+  if (options.requireApiVersion) requireApiVersion(scope.request.query);
+  return { ...scope, resource, body };
 }
 
 /** ACS operations require `api-version` (the SDKs always send it). */

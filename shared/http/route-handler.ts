@@ -15,6 +15,11 @@ export interface RequestScope {
 
 export type MethodHandler = (scope: RequestScope) => Promise<HttpResponseInit>;
 
+/** Wraps every method handler the same way (authentication, resolving the resource, ...). */
+export function wrapEach<H>(handlers: Partial<Record<Method, H>>, wrap: (handler: H) => MethodHandler): Partial<Record<Method, MethodHandler>> {
+  return Object.fromEntries(Object.entries(handlers).map(([method, handler]) => [method, wrap(handler as H)])) as Partial<Record<Method, MethodHandler>>;
+}
+
 /**
  * Turns per-method handlers into one function handler: an unknown method is a 405 with Allow, a
  * ServiceError is rendered in the ACS error shape, anything else is a 500 with only a correlation

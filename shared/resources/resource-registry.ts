@@ -23,9 +23,6 @@ export function fromDoc(doc: ResourceDoc): { resource: Resource; etag: string | 
 }
 
 export class ResourceRegistry {
-  /** resource id -> name: immutable, so it can be cached for ever. */
-  readonly #nameById = new Map<string, string>();
-
   constructor(private readonly control: ControlStore) {}
 
   container(): Promise<Container> {
@@ -35,23 +32,7 @@ export class ResourceRegistry {
   async getByName(name: string): Promise<{ resource: Resource; etag: string | undefined } | undefined> {
     const container = await this.container();
     const { resource: doc } = await container.item(nameKey(name), nameKey(name)).read<ResourceDoc>();
-    if (!doc) return undefined;
-    this.#nameById.set(doc.resourceId, doc.name);
-    return fromDoc(doc);
-  }
-
-  async getById(id: string): Promise<Resource | undefined> {
-    let name = this.#nameById.get(id);
-    if (!name) {
-      const container = await this.container();
-      const { resources } = await container.items
-        .query<{ name: string }>({ query: 'SELECT c.name FROM c WHERE c.resourceId = @id', parameters: [{ name: '@id', value: id }] })
-        .fetchAll();
-      name = resources[0]?.name;
-      if (!name) return undefined;
-    }
-    const found = await this.getByName(name);
-    return found && found.resource.id === id ? found.resource : undefined;
+    return doc ? fromDoc(doc) : undefined;
   }
 
   async list(): Promise<Resource[]> {
