@@ -1,3 +1,4 @@
+import { ChatService } from './chat/chat-service.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseSettings, type Settings } from './config/settings.js';
 import type { EventPublisher } from './events/event-publisher.js';
@@ -31,6 +32,7 @@ export interface Services {
   outboxFor(geo: GeoStore): Outbox;
   resources: ResourceService;
   identities: IdentityService;
+  chat: ChatService;
   dispose(): void;
 }
 
@@ -76,6 +78,8 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     issuer: settings.tokenIssuer,
     deletionHooks: [],
   });
+  const chat = new ChatService({ stores, outboxFor, clock });
+  identities.addDeletionHook(chat.identityDeletionHook);
   return {
     settings,
     clock,
@@ -88,6 +92,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     outboxFor,
     resources,
     identities,
+    chat,
     dispose: () => cosmos.dispose(),
   };
 }

@@ -14,6 +14,11 @@ export const eventRecordSchema = z.object({
   time: z.string(),
   dataVersion: z.string().default('1.0'),
   data: z.record(z.string(), z.unknown()),
+  /**
+   * An ACS per-recipient event ("...WithUser", "ChatMessageReceived"): published once per recipient
+   * of its change (the change's `recipients`, less `exclude`), so an entry stores the event once.
+   */
+  perRecipient: z.object({ exclude: z.array(z.string()).optional() }).optional(),
 });
 export type EventRecord = z.infer<typeof eventRecordSchema>;
 
@@ -26,6 +31,7 @@ export interface EventDraft {
   id?: string;
   time?: string;
   dataVersion?: string;
+  perRecipient?: { exclude?: string[] };
 }
 
 export type EventPayloadMode = 'full' | 'minimal';
@@ -77,5 +83,27 @@ export function toEventRecord(
     time: draft.time ?? options.now.toISOString(),
     dataVersion: draft.dataVersion ?? '1.0',
     data,
+    ...(draft.perRecipient ? { perRecipient: draft.perRecipient } : {}),
   };
+}
+
+/**
+ * The events to publish: per-recipient events become one event per recipient, with the ACS
+ * `recipientCommunicationIdentifier`, the subject suffix `/recipient/{rawId}` and an id derived from
+ * the event's id and the recipient (stable across retries).
+ */
+export function expandRecipients(events: EventRecord[], recipients: readonly string[] = []): EventRecord[] {
+  return events.flatMap((event) => {
+    if (!event.perRecipient) return [event];
+    const { perRecipient, ...base } = event;
+    const excluded = new Set(perRecipient.exclude ?? []);
+    return recipients
+      .filter((recipient) => !excluded.has(recipient))
+      .map((recipient) => ({
+        ...base,
+        id: stableId(event.id, recipient),
+        subject: `${event.subject}/recipient/${recipient}`,
+        data: { ...event.data, recipientCommunicationIdentifier: { rawId: recipient, kind: 'communicationUser', communicationUser: { id: recipient } } },
+      }));
+  });
 }

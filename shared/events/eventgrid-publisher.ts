@@ -3,6 +3,31 @@ import { endpointsFor, type Settings } from '../config/settings.js';
 import type { EventPublisher } from './event-publisher.js';
 import type { EventRecord } from './event-record.js';
 
+/** Event Grid accepts at most 1 MB per publish request; keep a margin for the envelope. */
+const MAX_BATCH_BYTES = 900 * 1024;
+
+/**
+ * Splits events into batches under a size. A failure part-way publishes some batches twice on the
+ * retry, with the same event ids, which receivers deduplicate (Event Grid delivery is at least once).
+ */
+export function batchesBySize(events: EventRecord[], maxBytes: number): EventRecord[][] {
+  const batches: EventRecord[][] = [];
+  let current: EventRecord[] = [];
+  let size = 0;
+  for (const event of events) {
+    const bytes = Buffer.byteLength(JSON.stringify(event)) + 200;
+    if (current.length > 0 && size + bytes > maxBytes) {
+      batches.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(event);
+    size += bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
 type AnyClient = EventGridPublisherClient<'CloudEvent'> | EventGridPublisherClient<'EventGrid'>;
 
 /**
@@ -18,6 +43,10 @@ export class EventGridPublisher implements EventPublisher {
   async publish(geographyKey: string, events: EventRecord[]): Promise<void> {
     if (events.length === 0) return;
     const client = await this.#client(geographyKey);
+    for (const batch of batchesBySize(events, MAX_BATCH_BYTES)) await this.#send(client, batch);
+  }
+
+  async #send(client: AnyClient, events: EventRecord[]): Promise<void> {
     if (this.settings.eventSchema === 'CloudEvents') {
       await (client as EventGridPublisherClient<'CloudEvent'>).send(
         events.map((e) => ({

@@ -6,7 +6,7 @@ import type { ControlContainerName, ControlStore } from '../stores/control-store
 import type { GeoContainerName } from '../stores/geo-containers.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import type { EventPublisher } from './event-publisher.js';
-import { toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
+import { expandRecipients, toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
 
 /**
  * The per-geography outbox: a domain change (a list of store operations) and its events are first
@@ -20,6 +20,14 @@ export type StoreTarget = { plane: 'geo'; container: GeoContainerName } | { plan
 
 export type StoreOp =
   | { op: 'upsert'; target: StoreTarget; partitionKey: string; item: { id: string } }
+  /**
+   * Sets top-level fields of an existing item, leaving the others as they are (for items other
+   * writers change concurrently, such as a chat thread's sequence counter); `undefined` is stored as
+   * null. A missing item is skipped: a later change deleted it. At most 9 fields (Cosmos allows 10
+   * operations per patch, and the change stamp is one). With a `condition` (a Cosmos patch filter such
+   * as `FROM c WHERE NOT IS_DEFINED(c.deletedOn)`), an item that no longer matches is left alone.
+   */
+  | { op: 'patch'; target: StoreTarget; id: string; partitionKey: string; set: Record<string, unknown>; condition?: string }
   | { op: 'delete'; target: StoreTarget; id: string; partitionKey: string };
 
 export type OutboxStatus = 'pending' | 'applied' | 'published';
@@ -31,6 +39,8 @@ export interface OutboxEntry {
   createdAt: string;
   ops: StoreOp[];
   events: EventRecord[];
+  /** Who the per-recipient events of this change go to. */
+  recipients?: string[];
   attempts: number;
   nextAttemptAt: string;
   publishedAt?: string;
@@ -49,6 +59,8 @@ export interface ChangeSet {
   payloadMode: EventPayloadMode;
   ops: StoreOp[];
   events: EventDraft[];
+  /** Recipients of the change's per-recipient events (see EventRecord.perRecipient). */
+  recipients?: string[];
   /** Optional stable id (e.g. derived from a repeatability id or from what a purge removed). */
   changeId?: string;
 }
@@ -89,6 +101,7 @@ export class Outbox {
       createdAt: now.toISOString(),
       ops: change.ops,
       events,
+      ...(change.recipients ? { recipients: change.recipients } : {}),
       attempts: 0,
       nextAttemptAt: now.toISOString(),
     };
@@ -165,6 +178,10 @@ export class Outbox {
         await deleteIfExists(container, op.id, op.partitionKey);
         continue;
       }
+      if (op.op === 'patch') {
+        await this.#patch(container, op, stamp, redo);
+        continue;
+      }
       const item = { ...op.item, _change: stamp };
       if (!redo) {
         await container.items.upsert(item);
@@ -174,6 +191,26 @@ export class Outbox {
       const { resource: current } = await container.item(op.item.id, op.partitionKey).read<{ _change?: ChangeStamp }>();
       if (current?._change && (current._change.id === entry.id || current._change.at > entry.createdAt)) continue;
       await container.items.upsert(item);
+    }
+  }
+
+  async #patch(container: Container, op: Extract<StoreOp, { op: 'patch' }>, stamp: ChangeStamp, redo: boolean): Promise<void> {
+    const item = container.item(op.id, op.partitionKey);
+    if (redo) {
+      const { resource: current } = await item.read<{ _change?: ChangeStamp }>();
+      if (!current || (current._change && (current._change.id === stamp.id || current._change.at > stamp.at))) return;
+    }
+    const operations: PatchOperation[] = Object.entries({ ...op.set, _change: stamp }).map(([field, value]) => ({
+      op: 'set',
+      path: `/${field}`,
+      value: value ?? null,
+    }));
+    try {
+      await item.patch(op.condition ? { condition: op.condition, operations } : operations);
+    } catch (error) {
+      // Gone (a later change deleted it), or no longer matching the condition.
+      const code = (error as { code?: number }).code;
+      if (code !== 404 && code !== 412) throw error;
     }
   }
 
@@ -198,7 +235,7 @@ export class Outbox {
   async #settle(outbox: Container, entry: OutboxEntry): Promise<boolean> {
     entry.ops = [];
     try {
-      await withTimeout(this.deps.publisher.publish(this.deps.geo.geography.key, entry.events), this.deps.publishTimeoutMs);
+      await withTimeout(this.deps.publisher.publish(this.deps.geo.geography.key, expandRecipients(entry.events, entry.recipients)), this.deps.publishTimeoutMs);
     } catch (error) {
       entry.status = 'applied';
       await this.#recordFailure(outbox, entry, error, [

@@ -14,6 +14,13 @@ export const GEO_CONTAINERS = {
   outbox: { partitionKey: '/resourceId', partitionedByResource: true },
   /** Communication identities and their token generation (see shared/identity). */
   identities: { partitionKey: '/id', partitionedByResource: false },
+  /**
+   * Chat threads, one logical partition per thread: the thread item, its participants, messages and
+   * read receipts (see shared/chat/chat-records.ts). Everything a thread operation touches is in it.
+   */
+  chatThreads: { partitionKey: '/threadId', partitionedByResource: false },
+  /** Which threads an identity takes part in, one partition per identity (lists a user's threads). */
+  chatMemberships: { partitionKey: '/identityId', partitionedByResource: false },
 } as const satisfies Record<string, GeoContainerSpec>;
 
 export type GeoContainerName = keyof typeof GEO_CONTAINERS;

@@ -1,0 +1,151 @@
+import type { z } from 'zod';
+import { ServiceError } from '../errors/service-error.js';
+import type { Page } from '../http/paging.js';
+import { ChatContext, storeOp, type ChatCaller } from './chat-context.js';
+import { messageEvents } from './chat-events.js';
+import {
+  isUserMessage,
+  messageItemId,
+  messageView,
+  newMessageRecord,
+  threadItemId,
+  type MessageRecord,
+  type ParticipantRecord,
+} from './chat-records.js';
+import type { sendMessageSchema, updateMessageSchema } from './chat-requests.js';
+
+export type SendMessageInput = z.infer<typeof sendMessageSchema>;
+export type UpdateMessageInput = z.infer<typeof updateMessageSchema>;
+
+const NOT_DELETED = 'FROM c WHERE NOT IS_DEFINED(c.deletedOn)';
+
+/** Whether a participant may see a message: from their shareHistoryTime on, and up to their removal. */
+export function isVisibleTo(participant: ParticipantRecord, message: MessageRecord): boolean {
+  if (participant.shareHistoryTime && message.createdOn < participant.shareHistoryTime) return false;
+  if (participant.removedAtSequence !== undefined && message.sequence > participant.removedAtSequence) return false;
+  return true;
+}
+
+/**
+ * Chat messages: send, get, list (newest first), edit and delete. Every operation is in the thread's
+ * partition. An edit overwrites the content in place; a delete replaces the message with a tombstone
+ * that keeps only its ids, type, sequence, times and sender.
+ */
+export class ChatMessageService {
+  constructor(private readonly ctx: ChatContext) {}
+
+  async send(caller: ChatCaller, threadId: string, input: SendMessageInput): Promise<{ id: string }> {
+    const { resource } = caller;
+    const active = await this.ctx.store(resource).activeParticipants(threadId);
+    if (!active.some((p) => p.identityId === caller.identityId)) await this.ctx.participation(caller, threadId, { current: true });
+    const now = this.ctx.now();
+    const thread = await this.ctx.reserveSequence(resource, threadId, now, true);
+    const message = newMessageRecord({
+      threadId,
+      resourceId: resource.id,
+      kind: 'message',
+      type: input.type,
+      sequence: thread.sequence,
+      version: Date.parse(now),
+      createdOn: now,
+      senderId: caller.identityId,
+      senderDisplayName: input.senderDisplayName,
+      content: input.content,
+      metadata: input.metadata,
+    });
+    const transactionId = this.ctx.newTransactionId();
+    await this.ctx.commit(resource, {
+      transactionId,
+      ops: [storeOp.upsert('chatThreads', threadId, message)],
+      events: messageEvents('received', message, transactionId, now),
+      recipients: active.map((p) => p.identityId),
+    });
+    return { id: message.messageId };
+  }
+
+  async get(caller: ChatCaller, threadId: string, messageId: string): Promise<Record<string, unknown>> {
+    const participant = await this.ctx.participation(caller, threadId, { current: false });
+    const message = await this.ctx.store(caller.resource).message(threadId, messageId);
+    if (!message || !isVisibleTo(participant, message)) throw messageNotFound(messageId);
+    return messageView(message);
+  }
+
+  async list(caller: ChatCaller, threadId: string, options: { maxPageSize: number; startTime?: string; cursor?: number }): Promise<Page<Record<string, unknown>>> {
+    const participant = await this.ctx.participation(caller, threadId, { current: false });
+    const since = [options.startTime, participant.shareHistoryTime].filter((t): t is string => t !== undefined).sort().at(-1);
+    const messages = await this.ctx.store(caller.resource).messagePage(threadId, {
+      beforeSequence: options.cursor,
+      since,
+      upToSequence: participant.removedAtSequence,
+      limit: options.maxPageSize,
+    });
+    const last = messages.at(-1);
+    return { value: messages.map(messageView), next: messages.length === options.maxPageSize && last ? { syncState: String(last.sequence) } : undefined };
+  }
+
+  async update(caller: ChatCaller, threadId: string, messageId: string, input: UpdateMessageInput): Promise<void> {
+    const { message, recipients } = await this.#ownMessage(caller, threadId, messageId);
+    if (message.deletedOn) throw messageNotFound(messageId);
+    const now = this.ctx.now();
+    const set: Record<string, unknown> = { editedOn: now, version: Date.parse(now) };
+    if (input.content !== undefined) set.content = input.content;
+    if (input.metadata !== undefined) set.metadata = input.metadata;
+    const edited: MessageRecord = { ...message, ...set };
+    const transactionId = this.ctx.newTransactionId();
+    await this.ctx.commit(caller.resource, {
+      transactionId,
+      ops: [
+        storeOp.patch('chatThreads', threadId, messageItemId(messageId), set, NOT_DELETED),
+        storeOp.patch('chatThreads', threadId, threadItemId(threadId), { lastActivityAt: now }),
+      ],
+      events: messageEvents('edited', edited, transactionId, now),
+      recipients,
+    });
+  }
+
+  /** Deletes a message's content for good; deleting it again changes nothing. */
+  async delete(caller: ChatCaller, threadId: string, messageId: string): Promise<void> {
+    const { message, recipients } = await this.#ownMessage(caller, threadId, messageId);
+    if (message.deletedOn) return;
+    const now = this.ctx.now();
+    const tombstone: MessageRecord = {
+      id: message.id,
+      threadId,
+      resourceId: message.resourceId,
+      kind: 'message',
+      messageId,
+      type: message.type,
+      sequence: message.sequence,
+      version: Date.parse(now),
+      createdOn: message.createdOn,
+      senderId: message.senderId,
+      mentions: message.senderId ? [message.senderId] : [],
+      deletedOn: now,
+    };
+    const transactionId = this.ctx.newTransactionId();
+    await this.ctx.commit(caller.resource, {
+      transactionId,
+      ops: [
+        storeOp.upsert('chatThreads', threadId, tombstone),
+        storeOp.patch('chatThreads', threadId, threadItemId(threadId), { lastActivityAt: now }),
+      ],
+      events: messageEvents('deleted', { ...message, version: tombstone.version }, transactionId, now),
+      recipients,
+    });
+  }
+
+  /** A text or html message the caller sent, in a thread they are a current participant of. */
+  async #ownMessage(caller: ChatCaller, threadId: string, messageId: string): Promise<{ message: MessageRecord; recipients: string[] }> {
+    const store = this.ctx.store(caller.resource);
+    const [active, message] = await Promise.all([store.activeParticipants(threadId), store.message(threadId, messageId)]);
+    const participant = active.find((p) => p.identityId === caller.identityId) ?? (await this.ctx.participation(caller, threadId, { current: true }));
+    if (!message || !isVisibleTo(participant, message)) throw messageNotFound(messageId);
+    if (!isUserMessage(message.type)) throw new ServiceError('Forbidden', 'System messages cannot be edited or deleted.');
+    if (message.senderId !== caller.identityId) throw new ServiceError('Forbidden', 'Only the sender of a message can edit or delete it.');
+    return { message, recipients: active.map((p) => p.identityId) };
+  }
+}
+
+function messageNotFound(messageId: string): ServiceError {
+  return new ServiceError('NotFound', `Chat message '${messageId}' was not found.`, { target: 'chatMessageId' });
+}

@@ -1,0 +1,25 @@
+import type { IdentityDeletionHook } from '../identity/identity-service.js';
+import { ChatContext, type ChatDeps } from './chat-context.js';
+import { chatIdentityDeletionHook } from './chat-identity-eraser.js';
+import { ChatMessageService } from './chat-message-service.js';
+import { ChatParticipants } from './chat-participants.js';
+import { ChatReadReceipts } from './chat-read-receipts.js';
+import { ChatThreadService } from './chat-thread-service.js';
+
+/** The chat module (Chat API 2025-03-15): threads, messages, participants, read receipts. */
+export class ChatService {
+  readonly threads: ChatThreadService;
+  readonly messages: ChatMessageService;
+  readonly participants: ChatParticipants;
+  readonly receipts: ChatReadReceipts;
+  readonly identityDeletionHook: IdentityDeletionHook;
+
+  constructor(deps: ChatDeps) {
+    const ctx = new ChatContext(deps);
+    this.threads = new ChatThreadService(ctx);
+    this.messages = new ChatMessageService(ctx);
+    this.participants = new ChatParticipants(ctx);
+    this.receipts = new ChatReadReceipts(ctx);
+    this.identityDeletionHook = chatIdentityDeletionHook(ctx);
+  }
+}

@@ -1,0 +1,139 @@
+import type { Container, SqlQuerySpec } from '@azure/cosmos';
+import { deleteIfExists } from '../events/outbox.js';
+import type { GeoStore } from '../stores/geo-store.js';
+import {
+  messageItemId,
+  participantItemId,
+  receiptItemId,
+  threadItemId,
+  type MembershipRecord,
+  type MessageRecord,
+  type ParticipantRecord,
+  type ReceiptRecord,
+  type ThreadRecord,
+} from './chat-records.js';
+
+/**
+ * Reads of one geography's chat data. Every thread operation stays in the thread's partition; a
+ * user's threads are listed from the user's membership partition. Writes go through the outbox
+ * (see the chat services), except the sequence reservation, which must be atomic on its own.
+ */
+export class ChatStore {
+  constructor(private readonly geo: GeoStore) {}
+
+  threads(): Promise<Container> {
+    return this.geo.container('chatThreads');
+  }
+
+  memberships(): Promise<Container> {
+    return this.geo.container('chatMemberships');
+  }
+
+  async thread(threadId: string): Promise<ThreadRecord | undefined> {
+    return this.#read<ThreadRecord>(threadId, threadItemId(threadId));
+  }
+
+  async participant(threadId: string, identityId: string): Promise<ParticipantRecord | undefined> {
+    return this.#read<ParticipantRecord>(threadId, participantItemId(identityId));
+  }
+
+  async message(threadId: string, messageId: string): Promise<MessageRecord | undefined> {
+    return this.#read<MessageRecord>(threadId, messageItemId(messageId));
+  }
+
+  async receipt(threadId: string, identityId: string): Promise<ReceiptRecord | undefined> {
+    return this.#read<ReceiptRecord>(threadId, receiptItemId(identityId));
+  }
+
+  /** The thread's current participants (at most 250), in the order they were added. */
+  async activeParticipants(threadId: string): Promise<ParticipantRecord[]> {
+    return this.#query<ParticipantRecord>(threadId, {
+      query: 'SELECT * FROM c WHERE c.kind = "participant" AND NOT IS_DEFINED(c.removedOn) ORDER BY c.addedOn',
+    });
+  }
+
+  /** Every participant record, removed ones included. */
+  async allParticipants(threadId: string): Promise<ParticipantRecord[]> {
+    return this.#query<ParticipantRecord>(threadId, { query: 'SELECT * FROM c WHERE c.kind = "participant"' });
+  }
+
+  async receipts(threadId: string): Promise<ReceiptRecord[]> {
+    return this.#query<ReceiptRecord>(threadId, { query: 'SELECT * FROM c WHERE c.kind = "receipt" ORDER BY c.readOn DESC' });
+  }
+
+  /**
+   * One page of messages, newest first: sequence below `beforeSequence`, created at or after
+   * `since`, and at most `upToSequence` (a removed participant's window).
+   */
+  async messagePage(
+    threadId: string,
+    window: { beforeSequence?: number; since?: string; upToSequence?: number; limit: number },
+  ): Promise<MessageRecord[]> {
+    const conditions = ['c.kind = "message"'];
+    const parameters: { name: string; value: string | number }[] = [{ name: '@limit', value: window.limit }];
+    if (window.beforeSequence !== undefined) {
+      conditions.push('c.sequence < @before');
+      parameters.push({ name: '@before', value: window.beforeSequence });
+    }
+    if (window.upToSequence !== undefined) {
+      conditions.push('c.sequence <= @upTo');
+      parameters.push({ name: '@upTo', value: window.upToSequence });
+    }
+    if (window.since !== undefined) {
+      conditions.push('c.createdOn >= @since');
+      parameters.push({ name: '@since', value: window.since });
+    }
+    return this.#query<MessageRecord>(threadId, {
+      query: `SELECT TOP @limit * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.sequence DESC`,
+      parameters,
+    });
+  }
+
+  /** Messages that name an identity (sent by it, or system messages about it), a bounded batch. */
+  async messagesMentioning(threadId: string, identityId: string, limit: number): Promise<MessageRecord[]> {
+    return this.#query<MessageRecord>(threadId, {
+      query: 'SELECT TOP @limit * FROM c WHERE c.kind = "message" AND ARRAY_CONTAINS(c.mentions, @id)',
+      parameters: [
+        { name: '@limit', value: limit },
+        { name: '@id', value: identityId },
+      ],
+    });
+  }
+
+  /** Ids of a bounded batch of the thread's items other than the thread item itself. */
+  async contentItemIds(threadId: string, limit: number): Promise<string[]> {
+    return this.#query<string>(threadId, {
+      query: 'SELECT TOP @limit VALUE c.id FROM c WHERE c.kind != "thread"',
+      parameters: [{ name: '@limit', value: limit }],
+    });
+  }
+
+  async deleteThreadItem(threadId: string, id: string): Promise<boolean> {
+    return deleteIfExists(await this.threads(), id, threadId);
+  }
+
+  /** One page of an identity's threads, newest membership first, after `afterSortKey`. */
+  async membershipPage(identityId: string, page: { afterSortKey?: string; limit: number }): Promise<MembershipRecord[]> {
+    const parameters: { name: string; value: string | number }[] = [{ name: '@limit', value: page.limit }];
+    let filter = '';
+    if (page.afterSortKey !== undefined) {
+      filter = 'WHERE c.sortKey < @after';
+      parameters.push({ name: '@after', value: page.afterSortKey });
+    }
+    const container = await this.memberships();
+    const { resources } = await container.items
+      .query<MembershipRecord>({ query: `SELECT TOP @limit * FROM c ${filter} ORDER BY c.sortKey DESC`, parameters }, { partitionKey: identityId })
+      .fetchAll();
+    return resources;
+  }
+
+  async #read<T>(threadId: string, id: string): Promise<T | undefined> {
+    const { resource } = await (await this.threads()).item(id, threadId).read();
+    return resource as T | undefined;
+  }
+
+  async #query<T>(threadId: string, spec: SqlQuerySpec): Promise<T[]> {
+    const { resources } = await (await this.threads()).items.query(spec, { partitionKey: threadId }).fetchAll();
+    return resources as T[];
+  }
+}
