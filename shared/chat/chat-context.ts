@@ -91,10 +91,11 @@ export class ChatContext {
   }
 
   /**
-   * The caller's participation in a thread. A caller who is not (or, with `current`, no longer) a
+   * The caller's participation in a thread (and a token with one of the chat scopes). A caller who is not (or, with `current`, no longer) a
    * participant gets 403; a thread that does not exist (or is being deleted) gets 404.
    */
   async participation(caller: ChatCaller, threadId: string, options: { current: boolean }): Promise<ParticipantRecord> {
+    requireScope(caller, 'chat.join.limited');
     const store = this.store(caller.resource);
     const participant = await store.participant(threadId, caller.identityId);
     if (participant && participant.resourceId === caller.resource.id && (!options.current || !participant.removedOn)) return participant;

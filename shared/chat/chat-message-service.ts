@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ServiceError } from '../errors/service-error.js';
 import type { Page } from '../http/paging.js';
-import { ChatContext, storeOp, type ChatCaller } from './chat-context.js';
+import { ChatContext, requireScope, storeOp, type ChatCaller } from './chat-context.js';
 import { messageEvents } from './chat-events.js';
 import {
   isUserMessage,
@@ -36,6 +36,7 @@ export class ChatMessageService {
 
   async send(caller: ChatCaller, threadId: string, input: SendMessageInput): Promise<{ id: string }> {
     const { resource } = caller;
+    requireScope(caller, 'chat.join.limited');
     const active = await this.ctx.store(resource).activeParticipants(threadId);
     if (!active.some((p) => p.identityId === caller.identityId)) await this.ctx.participation(caller, threadId, { current: true });
     const now = this.ctx.now();
@@ -136,6 +137,7 @@ export class ChatMessageService {
 
   /** A text or html message the caller sent, in a thread they are a current participant of. */
   async #ownMessage(caller: ChatCaller, threadId: string, messageId: string): Promise<{ message: MessageRecord; recipients: string[] }> {
+    requireScope(caller, 'chat.join.limited');
     const store = this.ctx.store(caller.resource);
     const [active, message] = await Promise.all([store.activeParticipants(threadId), store.message(threadId, messageId)]);
     const participant = active.find((p) => p.identityId === caller.identityId) ?? (await this.ctx.participation(caller, threadId, { current: true }));

@@ -48,17 +48,17 @@ export class ChatStore {
   /** The thread's current participants (at most 250), in the order they were added. */
   async activeParticipants(threadId: string): Promise<ParticipantRecord[]> {
     return this.#query<ParticipantRecord>(threadId, {
-      query: 'SELECT * FROM c WHERE c.kind = "participant" AND NOT IS_DEFINED(c.removedOn) ORDER BY c.addedOn',
+      query: 'SELECT * FROM c WHERE c.threadId = @threadId AND c.kind = "participant" AND NOT IS_DEFINED(c.removedOn) ORDER BY c.addedOn',
     });
   }
 
   /** Every participant record, removed ones included. */
   async allParticipants(threadId: string): Promise<ParticipantRecord[]> {
-    return this.#query<ParticipantRecord>(threadId, { query: 'SELECT * FROM c WHERE c.kind = "participant"' });
+    return this.#query<ParticipantRecord>(threadId, { query: 'SELECT * FROM c WHERE c.threadId = @threadId AND c.kind = "participant"' });
   }
 
   async receipts(threadId: string): Promise<ReceiptRecord[]> {
-    return this.#query<ReceiptRecord>(threadId, { query: 'SELECT * FROM c WHERE c.kind = "receipt" ORDER BY c.readOn DESC' });
+    return this.#query<ReceiptRecord>(threadId, { query: 'SELECT * FROM c WHERE c.threadId = @threadId AND c.kind = "receipt" ORDER BY c.readOn DESC' });
   }
 
   /**
@@ -69,7 +69,7 @@ export class ChatStore {
     threadId: string,
     window: { beforeSequence?: number; since?: string; upToSequence?: number; limit: number },
   ): Promise<MessageRecord[]> {
-    const conditions = ['c.kind = "message"'];
+    const conditions = ['c.threadId = @threadId', 'c.kind = "message"'];
     const parameters: { name: string; value: string | number }[] = [{ name: '@limit', value: window.limit }];
     if (window.beforeSequence !== undefined) {
       conditions.push('c.sequence < @before');
@@ -92,7 +92,7 @@ export class ChatStore {
   /** Messages that name an identity (sent by it, or system messages about it), a bounded batch. */
   async messagesMentioning(threadId: string, identityId: string, limit: number): Promise<MessageRecord[]> {
     return this.#query<MessageRecord>(threadId, {
-      query: 'SELECT TOP @limit * FROM c WHERE c.kind = "message" AND ARRAY_CONTAINS(c.mentions, @id)',
+      query: 'SELECT TOP @limit * FROM c WHERE c.threadId = @threadId AND c.kind = "message" AND ARRAY_CONTAINS(c.mentions, @id)',
       parameters: [
         { name: '@limit', value: limit },
         { name: '@id', value: identityId },
@@ -103,7 +103,7 @@ export class ChatStore {
   /** Ids of a bounded batch of the thread's items other than the thread item itself. */
   async contentItemIds(threadId: string, limit: number): Promise<string[]> {
     return this.#query<string>(threadId, {
-      query: 'SELECT TOP @limit VALUE c.id FROM c WHERE c.kind != "thread"',
+      query: 'SELECT TOP @limit VALUE c.id FROM c WHERE c.threadId = @threadId AND c.kind != "thread"',
       parameters: [{ name: '@limit', value: limit }],
     });
   }
@@ -114,10 +114,13 @@ export class ChatStore {
 
   /** One page of an identity's threads, newest membership first, after `afterSortKey`. */
   async membershipPage(identityId: string, page: { afterSortKey?: string; limit: number }): Promise<MembershipRecord[]> {
-    const parameters: { name: string; value: string | number }[] = [{ name: '@limit', value: page.limit }];
-    let filter = '';
+    const parameters: { name: string; value: string | number }[] = [
+      { name: '@limit', value: page.limit },
+      { name: '@identityId', value: identityId },
+    ];
+    let filter = 'WHERE c.identityId = @identityId';
     if (page.afterSortKey !== undefined) {
-      filter = 'WHERE c.sortKey < @after';
+      filter += ' AND c.sortKey < @after';
       parameters.push({ name: '@after', value: page.afterSortKey });
     }
     const container = await this.memberships();
@@ -132,8 +135,13 @@ export class ChatStore {
     return resource as T | undefined;
   }
 
+  /**
+   * A query in the thread's partition. The query names the partition too (`c.threadId = @threadId`):
+   * the embedded emulator ignores the partitionKey option, and on Cosmos the filter costs nothing.
+   */
   async #query<T>(threadId: string, spec: SqlQuerySpec): Promise<T[]> {
-    const { resources } = await (await this.threads()).items.query(spec, { partitionKey: threadId }).fetchAll();
+    const parameters = [...(spec.parameters ?? []), { name: '@threadId', value: threadId }];
+    const { resources } = await (await this.threads()).items.query({ ...spec, parameters }, { partitionKey: threadId }).fetchAll();
     return resources as T[];
   }
 }

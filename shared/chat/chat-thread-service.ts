@@ -127,6 +127,7 @@ export class ChatThreadService {
 
   /** The caller's threads, newest membership first; `startTime` keeps threads active since then. */
   async list(caller: ChatCaller, options: { maxPageSize: number; startTime?: string; cursor?: string }): Promise<Page<Record<string, unknown>>> {
+    requireScope(caller, 'chat.join.limited');
     const store = this.ctx.store(caller.resource);
     const memberships = await store.membershipPage(caller.identityId, { afterSortKey: options.cursor, limit: options.maxPageSize });
     const threads = await Promise.all(memberships.map((m) => store.thread(m.threadId)));

@@ -6,7 +6,7 @@ import type { ControlContainerName, ControlStore } from '../stores/control-store
 import type { GeoContainerName } from '../stores/geo-containers.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import type { EventPublisher } from './event-publisher.js';
-import { expandRecipients, toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
+import { expandRecipients, redactForMinimal, toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
 
 /**
  * The per-geography outbox: a domain change (a list of store operations) and its events are first
@@ -182,14 +182,14 @@ export class Outbox {
         await this.#patch(container, op, stamp, redo);
         continue;
       }
-      const item = { ...op.item, _change: stamp };
+      const item = { ...op.item, changeStamp: stamp };
       if (!redo) {
         await container.items.upsert(item);
         continue;
       }
       // A redo: skip what this change already wrote, and never overwrite a newer change.
-      const { resource: current } = await container.item(op.item.id, op.partitionKey).read<{ _change?: ChangeStamp }>();
-      if (current?._change && (current._change.id === entry.id || current._change.at > entry.createdAt)) continue;
+      const { resource: current } = await container.item(op.item.id, op.partitionKey).read<{ changeStamp?: ChangeStamp }>();
+      if (current?.changeStamp && (current.changeStamp.id === entry.id || current.changeStamp.at > entry.createdAt)) continue;
       await container.items.upsert(item);
     }
   }
@@ -197,10 +197,10 @@ export class Outbox {
   async #patch(container: Container, op: Extract<StoreOp, { op: 'patch' }>, stamp: ChangeStamp, redo: boolean): Promise<void> {
     const item = container.item(op.id, op.partitionKey);
     if (redo) {
-      const { resource: current } = await item.read<{ _change?: ChangeStamp }>();
-      if (!current || (current._change && (current._change.id === stamp.id || current._change.at > stamp.at))) return;
+      const { resource: current } = await item.read<{ changeStamp?: ChangeStamp }>();
+      if (!current || (current.changeStamp && (current.changeStamp.id === stamp.id || current.changeStamp.at > stamp.at))) return;
     }
-    const operations: PatchOperation[] = Object.entries({ ...op.set, _change: stamp }).map(([field, value]) => ({
+    const operations: PatchOperation[] = Object.entries({ ...op.set, changeStamp: stamp }).map(([field, value]) => ({
       op: 'set',
       path: `/${field}`,
       value: value ?? null,
@@ -246,10 +246,13 @@ export class Outbox {
     }
     entry.status = 'published';
     entry.publishedAt = this.deps.clock.now().toISOString();
+    // Once published, the entry keeps its events' ids and shapes but not their content (message
+    // text, topics, names), so deleting or editing a message leaves no copy of the old text here.
     await outbox.item(entry.id, entry.resourceId).patch([
       { op: 'set', path: '/status', value: 'published' },
       { op: 'set', path: '/ops', value: [] },
       { op: 'set', path: '/publishedAt', value: entry.publishedAt },
+      { op: 'set', path: '/events', value: entry.events.map((e) => ({ ...e, data: redactForMinimal(e.data) })) },
     ]);
     return true;
   }

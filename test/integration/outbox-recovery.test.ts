@@ -54,9 +54,9 @@ describe('outbox recovery after a crash half-way', () => {
     expect(result.published).toBe(1);
 
     const container = await svc.stores.forGeography(geographyByKey('europe')).container('outbox');
-    const { resource: doc } = await container.item('doc-a', resourceId).read<{ value: number; _change: { id: string } }>();
+    const { resource: doc } = await container.item('doc-a', resourceId).read<{ value: number; changeStamp: { id: string } }>();
     expect(doc?.value).toBe(1);
-    expect(doc?._change.id).toBe('crashed-1');
+    expect(doc?.changeStamp.id).toBe('crashed-1');
     const { resource: entry } = await container.item('crashed-1', resourceId).read<OutboxEntry>();
     expect(entry).toMatchObject({ status: 'published', ops: [] });
 
@@ -69,7 +69,7 @@ describe('outbox recovery after a crash half-way', () => {
   it('does not let a redo overwrite a newer change to the same item', async () => {
     const old = new Date(clock.now().getTime() - 5 * 60_000);
     const container = await svc.stores.forGeography(geographyByKey('europe')).container('outbox');
-    await container.items.upsert({ id: 'doc-b', resourceId, status: 'published', value: 'newer', _change: { id: 'later', at: clock.now().toISOString() } });
+    await container.items.upsert({ id: 'doc-b', resourceId, status: 'published', value: 'newer', changeStamp: { id: 'later', at: clock.now().toISOString() } });
     await plantPendingEntry('crashed-2', [
       { op: 'upsert', target: { plane: 'geo', container: 'outbox' }, partitionKey: resourceId, item: item('doc-b', 'older') },
       { op: 'upsert', target: { plane: 'geo', container: 'outbox' }, partitionKey: resourceId, item: item('doc-c', 'older') },

@@ -1,0 +1,29 @@
+import { ChatClient, type ChatThreadClient } from '@azure/communication-chat';
+import { AzureCommunicationTokenCredential } from '@azure/communication-common';
+import { CommunicationIdentityClient, type TokenScope } from '@azure/communication-identity';
+import { trustDevCertificate } from './sdk-options.js';
+import type { ResourceView, TestStack } from './test-stack.js';
+
+/** A communication user with a token and official chat clients for it, over HTTPS. */
+export interface ChatUser {
+  id: string;
+  token: string;
+  chat: ChatClient;
+  thread(threadId: string): ChatThreadClient;
+}
+
+export function identityClient(stack: TestStack, resource: ResourceView): CommunicationIdentityClient {
+  return new CommunicationIdentityClient(resource.connectionString, trustDevCertificate(stack) as never);
+}
+
+export function chatClientFor(stack: TestStack, resource: ResourceView, token: string): ChatClient {
+  return new ChatClient(resource.endpoint, new AzureCommunicationTokenCredential(token), trustDevCertificate(stack) as never);
+}
+
+export async function createChatUser(stack: TestStack, resource: ResourceView, scopes: TokenScope[] = ['chat']): Promise<ChatUser> {
+  const { user, token } = await identityClient(stack, resource).createUserAndToken(scopes);
+  const chat = chatClientFor(stack, resource, token);
+  return { id: user.communicationUserId, token, chat, thread: (threadId) => chat.getChatThreadClient(threadId) };
+}
+
+export const userRef = (user: { id: string }) => ({ communicationUserId: user.id });
