@@ -1,7 +1,7 @@
 import type { IdentityDeletionHook } from '../identity/identity-service.js';
 import { ChatContext, storeOp } from './chat-context.js';
 import { participantRemovedEvents } from './chat-events.js';
-import { isUserMessage, participantItemId, receiptItemId, type MessageRecord } from './chat-records.js';
+import { deletedIdentityId, isUserMessage, participantItemId, receiptItemId, threadItemId, type MessageRecord } from './chat-records.js';
 import { ChatStore } from './chat-store.js';
 
 const BATCH = 100;
@@ -11,6 +11,7 @@ const BATCH = 100;
  * (found from its membership partition, not by scanning threads):
  * - every message it sent is deleted outright (tombstones too: they name the sender);
  * - system messages that name it lose that entry (and are deleted when nothing else is left);
+ * - a thread it created names a placeholder creator instead (the wire model requires one);
  * - its read receipts go, and it is removed from the thread with ChatThreadParticipantRemoved and the
  *   per-user variant to the remaining participants (no `removedBy`: nobody removed it).
  * Safe to run again: each step finds only what is still there.
@@ -39,6 +40,9 @@ export function chatIdentityDeletionHook(ctx: ChatContext): IdentityDeletionHook
         } else {
           await store.deleteThreadItem(threadId, participantItemId(identityId));
           await (await store.memberships()).item(threadId, identityId).delete().catch(ignoreNotFound);
+        }
+        if (thread?.createdBy === identityId) {
+          await (await store.threads()).item(threadItemId(threadId), threadId).patch([{ op: 'set', path: '/createdBy', value: deletedIdentityId(resource.id) }]).catch(ignoreNotFound);
         }
         counts.chatThreadsLeft += 1;
       }

@@ -111,6 +111,9 @@ export function newMessageRecord(fields: Omit<MessageRecord, 'id' | 'messageId' 
   return { ...fields, id: messageItemId(messageId), messageId, mentions };
 }
 
+/** Stands in for the creator of a thread whose creator's identity was deleted. */
+export const deletedIdentityId = (resourceId: string) => `8:acs:${resourceId}_00000000-0000-0000-0000-000000000000`;
+
 export const isUserMessage = (type: StoredMessageType): boolean => type === 'text' || type === 'html';
 
 /** The wire `ChatThreadProperties`. */

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChatUser, userRef, type ChatUser } from '../support/chat-users.js';
+import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+
+/** Chat changes emit the ACS events, thread-level and per recipient, through the outbox to the topic. */
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => stack?.stop());
+
+type Event = { id: string; type: string; subject: string; source: string; data: Record<string, any> };
+const ofThread = (threadId: string) =>
+  stack.topic!.received().map((r) => r.event as unknown as Event).filter((e) => e.type.startsWith('Microsoft.Communication.Chat') && e.data.threadId === threadId);
+const recipients = (events: Event[], type: string) => events.filter((e) => e.type === `Microsoft.Communication.${type}`).map((e) => e.data.recipientCommunicationIdentifier?.rawId).sort();
+const count = (events: Event[], type: string) => events.filter((e) => e.type === `Microsoft.Communication.${type}`).length;
+
+async function conversation(resource: ResourceView): Promise<{ threadId: string; alice: ChatUser; bob: ChatUser; carol: ChatUser }> {
+  const [alice, bob, carol] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource), createChatUser(stack, resource)]);
+  const threadId = (await alice.chat.createChatThread({ topic: 'Secret topic' }, { participants: [{ id: userRef(bob), displayName: 'Bob Secret' }] })).chatThread!.id;
+  const { id } = await alice.thread(threadId).sendMessage({ content: 'secret words' }, { senderDisplayName: 'Alice Secret' });
+  await alice.thread(threadId).updateMessage(id, { content: 'edited secret words' });
+  await alice.thread(threadId).deleteMessage(id);
+  await bob.thread(threadId).updateTopic('New secret topic');
+  await bob.thread(threadId).addParticipants({ participants: [{ id: userRef(carol), displayName: 'Carol Secret' }] });
+  await bob.thread(threadId).removeParticipant(userRef(carol));
+  await alice.chat.deleteChatThread(threadId);
+  return { threadId, alice, bob, carol };
+}
+
+describe('chat events', () => {
+  it('every change emits its thread-level event and one per-recipient event per participant, in the ACS shapes', async () => {
+    const resource = await stack.createResource('chat-events', 'Europe');
+    const { threadId, alice, bob, carol } = await conversation(resource);
+    const events = ofThread(threadId);
+    const both = [alice.id, bob.id].sort();
+    const all3 = [alice.id, bob.id, carol.id].sort();
+
+    expect(count(events, 'ChatThreadCreated')).toBe(1);
+    expect(recipients(events, 'ChatThreadCreatedWithUser')).toEqual(both);
+    expect(count(events, 'ChatMessageReceivedInThread')).toBe(1);
+    expect(recipients(events, 'ChatMessageReceived')).toEqual([bob.id]);
+    expect(recipients(events, 'ChatMessageEdited')).toEqual([bob.id]);
+    expect(recipients(events, 'ChatMessageDeleted')).toEqual([bob.id]);
+    expect(recipients(events, 'ChatThreadPropertiesUpdatedPerUser')).toEqual(both);
+    expect(count(events, 'ChatThreadParticipantAdded')).toBe(1);
+    expect(recipients(events, 'ChatParticipantAddedToThreadWithUser')).toEqual(all3);
+    expect(recipients(events, 'ChatParticipantRemovedFromThreadWithUser')).toEqual(all3);
+    expect(recipients(events, 'ChatThreadWithUserDeleted')).toEqual(both);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+
+    const received = events.find((e) => e.type === 'Microsoft.Communication.ChatMessageReceived')!;
+    expect(received.subject).toBe(`thread/${threadId}/sender/${alice.id}/recipient/${bob.id}`);
+    expect(received.source).toBe(`/resources/${resource.id}`);
+    expect(received.data).toMatchObject({
+      threadId,
+      messageBody: 'secret words',
+      senderDisplayName: 'Alice Secret',
+      type: 'Text',
+      senderCommunicationIdentifier: { rawId: alice.id, communicationUser: { id: alice.id } },
+      recipientCommunicationIdentifier: { rawId: bob.id, communicationUser: { id: bob.id } },
+      transactionId: expect.any(String),
+      version: expect.any(Number),
+      composeTime: expect.any(String),
+      metadata: {},
+    });
+    const created = events.find((e) => e.type === 'Microsoft.Communication.ChatThreadCreated')!;
+    expect(created.subject).toBe(`thread/${threadId}/createdBy/${alice.id}`);
+    expect(created.data).toMatchObject({ properties: { topic: 'Secret topic' }, createdByCommunicationIdentifier: { rawId: alice.id } });
+    expect(created.data.participants.map((p: any) => p.participantCommunicationIdentifier.rawId).sort()).toEqual(both);
+    const deleted = events.find((e) => e.type === 'Microsoft.Communication.ChatMessageDeletedInThread')!;
+    expect(deleted.data).toMatchObject({ deleteTime: expect.any(String), messageId: received.data.messageId });
+    expect(deleted.data).not.toHaveProperty('messageBody');
+    expect(events.find((e) => e.type === 'Microsoft.Communication.ChatThreadPropertiesUpdated')!.data.properties).toEqual({ topic: 'New secret topic' });
+  });
+
+  it('minimal payloads leave out message text, topics and display names', async () => {
+    const resource = await stack.createResource('chat-events-minimal', 'Europe', { eventPayloads: 'minimal' });
+    const { threadId } = await conversation(resource);
+    const events = ofThread(threadId);
+    expect(events.length).toBeGreaterThan(15);
+    const text = JSON.stringify(events);
+    expect(text).not.toMatch(/secret/i);
+    expect(events.find((e) => e.type === 'Microsoft.Communication.ChatMessageReceived')!.data).toMatchObject({
+      messageId: expect.any(String),
+      recipientCommunicationIdentifier: expect.any(Object),
+    });
+  });
+});

@@ -1,0 +1,183 @@
+import { CosmosClient } from '@azure/cosmos';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../shared/clock.js';
+import { createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
+import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+
+/** The documented ACS chat rules, driven through the official client, checked down to the store. */
+
+let stack: TestStack;
+let resource: ResourceView;
+const clock = new ManualClock(new Date());
+const tick = () => clock.advance(1000);
+
+beforeAll(async () => {
+  stack = await startTestStack({ clock });
+  resource = await stack.createResource('chat-history', 'Europe');
+});
+afterAll(async () => stack?.stop());
+
+async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
+
+const texts = async (user: ChatUser, threadId: string) =>
+  (await all(user.thread(threadId).listMessages())).filter((m) => m.type === 'text').map((m) => m.content?.message);
+
+const events = (type: string) => stack.topic!.received().map((r) => r.event as { type: string; subject: string; data: Record<string, any> }).filter((e) => e.type === type);
+
+const cosmos = () => new CosmosClient({ endpoint: stack.stores.cosmosEndpoint, key: stack.stores.cosmosKey, connectionPolicy: { enableEndpointDiscovery: false } });
+
+/** Every item in every container of the Europe database, as JSON text. */
+async function everythingStored(): Promise<string[]> {
+  const database = cosmos().database('acs-europe');
+  const { resources: containers } = await database.containers.readAll().fetchAll();
+  const texts: string[] = [];
+  for (const { id } of containers) {
+    const { resources } = await database.container(id).items.query('SELECT * FROM c').fetchAll();
+    texts.push(...resources.map((r) => JSON.stringify(r)));
+  }
+  return texts;
+}
+
+describe('a removed participant (three users, messages before and after the removal)', () => {
+  let alice: ChatUser;
+  let bob: ChatUser;
+  let carol: ChatUser;
+  let threadId: string;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    [alice, bob, carol] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource), createChatUser(stack, resource)]);
+    threadId = (await alice.chat.createChatThread({ topic: 'Three' }, { participants: [{ id: userRef(bob) }, { id: userRef(carol) }] })).chatThread!.id;
+    for (const [name, who] of [['before-1', alice], ['before-2', carol]] as const) {
+      tick();
+      ids[name] = (await who.thread(threadId).sendMessage({ content: name })).id;
+    }
+    tick();
+    await alice.thread(threadId).removeParticipant(userRef(carol));
+    for (const [name, who] of [['after-1', alice], ['after-2', bob]] as const) {
+      tick();
+      ids[name] = (await who.thread(threadId).sendMessage({ content: name })).id;
+    }
+  });
+
+  it('lists and gets the messages up to the removal and nothing after', async () => {
+    expect(await texts(carol, threadId)).toEqual(['before-2', 'before-1']);
+    const carolsView = await all(carol.thread(threadId).listMessages());
+    expect(carolsView[0]).toMatchObject({ type: 'participantRemoved' });
+    expect((await carol.thread(threadId).getMessage(ids['before-1']!)).content?.message).toBe('before-1');
+    await expect(carol.thread(threadId).getMessage(ids['after-1']!)).rejects.toMatchObject({ statusCode: 404 });
+    expect(await texts(bob, threadId)).toEqual(['after-2', 'after-1', 'before-2', 'before-1']);
+  });
+
+  it('cannot send (403), nor list participants or send receipts', async () => {
+    await expect(carol.thread(threadId).sendMessage({ content: 'still here?' })).rejects.toMatchObject({ statusCode: 403 });
+    await expect(all(carol.thread(threadId).listParticipants())).rejects.toMatchObject({ statusCode: 403 });
+    await expect(carol.thread(threadId).sendReadReceipt({ chatMessageId: ids['before-1']! })).rejects.toMatchObject({ statusCode: 403 });
+  });
+
+  it('receives no per-user events for the thread after the removal', async () => {
+    const received = events('Microsoft.Communication.ChatMessageReceived').filter((e) => e.data.threadId === threadId);
+    const to = (messageId: string) => received.filter((e) => e.data.messageId === messageId).map((e) => e.data.recipientCommunicationIdentifier.rawId).sort();
+    expect(to(ids['before-1']!)).toEqual([bob.id, carol.id].sort());
+    expect(to(ids['after-1']!)).toEqual([bob.id]);
+    expect(to(ids['after-2']!)).toEqual([alice.id]);
+    const removal = events('Microsoft.Communication.ChatParticipantRemovedFromThreadWithUser').filter((e) => e.data.threadId === threadId);
+    expect(removal.map((e) => e.data.recipientCommunicationIdentifier.rawId).sort()).toEqual([alice.id, bob.id, carol.id].sort());
+    expect(removal[0]!.subject).toBe(`thread/${threadId}/participantRemoved/${carol.id}/recipient/${removal[0]!.data.recipientCommunicationIdentifier.rawId}`);
+  });
+
+  it('a participant added with shareHistoryTime sees messages from that time on', async () => {
+    const dave = await createChatUser(stack, resource);
+    const after1 = await bob.thread(threadId).getMessage(ids['after-1']!);
+    await bob.thread(threadId).addParticipants({ participants: [{ id: userRef(dave), shareHistoryTime: after1.createdOn }] });
+    expect(await texts(dave, threadId)).toEqual(['after-2', 'after-1']);
+    await expect(dave.thread(threadId).getMessage(ids['before-1']!)).rejects.toMatchObject({ statusCode: 404 });
+    const erin = await createChatUser(stack, resource);
+    await bob.thread(threadId).addParticipants({ participants: [{ id: userRef(erin) }] });
+    expect(await texts(erin, threadId)).toEqual(['after-2', 'after-1', 'before-2', 'before-1']);
+  });
+});
+
+describe('content removal reaches the store', () => {
+  it('deleted and edited message text is gone from every Cosmos item, the outbox included', async () => {
+    const [alice, bob] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource)]);
+    const threadId = (await alice.chat.createChatThread({ topic: 'Secrets' }, { participants: [{ id: userRef(bob) }] })).chatThread!.id;
+    const edited = await alice.thread(threadId).sendMessage({ content: 'first draft SECRET-EDIT-7f3a' }, { metadata: { note: 'META-EDIT-91b2' } });
+    const deleted = await alice.thread(threadId).sendMessage({ content: 'to be deleted SECRET-DEL-c41d' }, { senderDisplayName: 'NAME-DEL-55e0' });
+    expect((await everythingStored()).some((t) => t.includes('SECRET-EDIT-7f3a'))).toBe(true);
+
+    await alice.thread(threadId).updateMessage(edited.id, { content: 'final text', metadata: { note: 'clean' } });
+    await alice.thread(threadId).deleteMessage(deleted.id);
+
+    const stored = await everythingStored();
+    for (const marker of ['SECRET-EDIT-7f3a', 'META-EDIT-91b2', 'SECRET-DEL-c41d', 'NAME-DEL-55e0']) {
+      expect(stored.filter((t) => t.includes(marker))).toEqual([]);
+    }
+    const tombstone = stored.map((t) => JSON.parse(t)).find((i) => i.kind === 'message' && i.messageId === deleted.id);
+    expect(tombstone).toMatchObject({ deletedOn: expect.any(String), senderId: alice.id });
+    expect(tombstone).not.toHaveProperty('content');
+    expect(stored.some((t) => t.includes('final text'))).toBe(true);
+  });
+
+  it('deleting a thread removes every message, participant, membership and read receipt of it', async () => {
+    const [alice, bob] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource)]);
+    const threadId = (await alice.chat.createChatThread({ topic: 'Doomed' }, { participants: [{ id: userRef(bob) }] })).chatThread!.id;
+    const { id } = await alice.thread(threadId).sendMessage({ content: 'doomed' });
+    await bob.thread(threadId).sendReadReceipt({ chatMessageId: id });
+    await alice.chat.deleteChatThread(threadId);
+    const left = (await everythingStored()).map((t) => JSON.parse(t)).filter((i) => i.threadId === threadId && !i.status);
+    expect(left).toEqual([]);
+    const deletedEvents = events('Microsoft.Communication.ChatThreadWithUserDeleted').filter((e) => e.data.threadId === threadId);
+    expect(deletedEvents.map((e) => e.data.recipientCommunicationIdentifier.rawId).sort()).toEqual([alice.id, bob.id].sort());
+  });
+});
+
+describe('deleting an identity', () => {
+  it('deletes its messages in every thread of the resource and removes it from them', async () => {
+    const [alice, bob, mallory] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource), createChatUser(stack, resource)]);
+    const threads: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const creator = i === 2 ? mallory : alice;
+      const others = i === 2 ? [alice, bob] : [bob, mallory];
+      threads.push((await creator.chat.createChatThread({ topic: `t${i}` }, { participants: others.map((u) => ({ id: userRef(u) })) })).chatThread!.id);
+    }
+    for (const threadId of threads) {
+      tick();
+      await mallory.thread(threadId).sendMessage({ content: `MALLORY-${threadId}` });
+      await bob.thread(threadId).sendMessage({ content: `bob keeps this ${threadId}` });
+    }
+    const removedEventsBefore = events('Microsoft.Communication.ChatThreadParticipantRemoved').length;
+
+    await identityClient(stack, resource).deleteUser(userRef(mallory));
+
+    const stored = await everythingStored();
+    expect(stored.filter((t) => t.includes('MALLORY-'))).toEqual([]);
+    expect(stored.filter((t) => t.includes(mallory.id) && !t.includes('"status"')).map((t) => t.slice(0, 400))).toEqual([]);
+    for (const threadId of threads) {
+      expect(await texts(alice, threadId)).toEqual([`bob keeps this ${threadId}`]);
+      const participants = (await all(alice.thread(threadId).listParticipants())).map((p) => (p.id as { communicationUserId: string }).communicationUserId);
+      expect(participants.sort()).toEqual([alice.id, bob.id].sort());
+    }
+    const removed = events('Microsoft.Communication.ChatThreadParticipantRemoved').slice(removedEventsBefore);
+    expect(removed.map((e) => e.data.threadId).sort()).toEqual([...threads].sort());
+    expect(removed.every((e) => e.data.participantRemoved.participantCommunicationIdentifier.rawId === mallory.id && !e.data.removedByCommunicationIdentifier)).toBe(true);
+  });
+});
+
+describe('tokens', () => {
+  it('an expired token answers 401', async () => {
+    const alice = await createChatUser(stack, resource);
+    await expect(all(alice.chat.listChatThreads())).resolves.toEqual([]);
+    const start = clock.now();
+    clock.advance(25 * 3_600_000);
+    try {
+      await expect(all(alice.chat.listChatThreads())).rejects.toMatchObject({ statusCode: 401 });
+    } finally {
+      clock.set(start);
+    }
+  });
+});
