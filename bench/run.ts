@@ -1,10 +1,15 @@
+import { chatBench } from './chat-bench.js';
 import { identityBench } from './identity-bench.js';
 
 /** `npm run bench`: runs every benchmark against the built app on the embedded stack and prints the numbers. */
-const suites: [string, () => Promise<string[]>][] = [['identities and tokens', identityBench]];
+const suites: [string, () => Promise<string[]>][] = [
+  ['identities and tokens', identityBench],
+  ['chat messages', chatBench],
+];
+const only = process.argv[2];
 
 console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
-for (const [name, run] of suites) {
+for (const [name, run] of suites.filter(([n]) => !only || n.includes(only))) {
   console.log(`\n== ${name}`);
   for (const line of await run()) console.log(line);
 }

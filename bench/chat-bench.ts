@@ -1,0 +1,64 @@
+import { Agent } from 'node:https';
+import { ChatClient, type ChatThreadClient } from '@azure/communication-chat';
+import { AzureCommunicationTokenCredential } from '@azure/communication-common';
+import { CommunicationIdentityClient } from '@azure/communication-identity';
+import { CosmosClient } from '@azure/cosmos';
+import { createResource, measure, startBenchStack, summarize } from './bench-stack.js';
+
+const MESSAGES_PER_RUN = 600;
+const CONTENT = 'Benchmark message with a realistic length of text, about one line of chat. '.repeat(2);
+
+/**
+ * Send-message throughput and latency through the local host (official chat SDK over HTTPS), at 1, 8
+ * and 32 concurrent senders, each sender in its own two-person thread; beside the same number of raw
+ * Cosmos item writes of the same size at the same concurrency into the same embedded store, so the
+ * service layer's cost shows as a ratio. Also 32 senders in one shared thread (sequence contention and
+ * 31 per-recipient events per message).
+ */
+export async function chatBench(): Promise<string[]> {
+  const stack = await startBenchStack({ RATE_LIMIT_IDENTITY_CREATE: '100000000' });
+  const lines: string[] = [];
+  try {
+    const resource = await createResource(stack, 'bench-chat', 'Europe');
+    const agent = new Agent({ ca: stack.tls.cert, keepAlive: true, maxSockets: 64 });
+    const options = { additionalPolicies: [{ position: 'perCall' as const, policy: { name: 'ca', sendRequest: (r: any, next: any) => ((r.agent = agent), next(r)) } }] };
+    const identities = new CommunicationIdentityClient(resource.connectionString, options);
+    const endpoint = resource.connectionString.replace(/^endpoint=/, '').split(';')[0]!;
+    const newUser = async () => {
+      const { user, token } = await identities.createUserAndToken(['chat']);
+      return { user, chat: new ChatClient(endpoint, new AzureCommunicationTokenCredential(token), options) };
+    };
+    const reader = await newUser();
+    const senders: ChatThreadClient[] = [];
+    for (let i = 0; i < 32; i += 1) {
+      const sender = await newUser();
+      const { chatThread } = await sender.chat.createChatThread({ topic: `bench ${i}` }, { participants: [{ id: reader.user }] });
+      senders.push(sender.chat.getChatThreadClient(chatThread!.id));
+    }
+    const cosmos = new CosmosClient({ endpoint: stack.stores.cosmosEndpoint, key: stack.stores.cosmosKey, connectionPolicy: { enableEndpointDiscovery: false } });
+    const { database } = await cosmos.databases.createIfNotExists({ id: 'bench-raw' });
+    const { container } = await database.containers.createIfNotExists({ id: 'raw', partitionKey: { paths: ['/threadId'] } });
+    await senders[0]!.sendMessage({ content: 'warm-up' });
+
+    for (const concurrency of [1, 8, 32]) {
+      const viaService = await measure(MESSAGES_PER_RUN, concurrency, (i) => senders[i % concurrency]!.sendMessage({ content: CONTENT }));
+      const raw = await measure(MESSAGES_PER_RUN, concurrency, (i) =>
+        container.items.create({ id: `${concurrency}-${i}`, threadId: `t${i % concurrency}`, kind: 'message', content: CONTENT, createdOn: new Date().toISOString() }),
+      );
+      const ratio = (viaService.wallMs / MESSAGES_PER_RUN) / (raw.wallMs / MESSAGES_PER_RUN);
+      lines.push(summarize(`send message via SDK over HTTPS (${concurrency} senders)`, viaService));
+      lines.push(summarize(`raw Cosmos item write, same store (${concurrency} writers)`, raw));
+      lines.push(`  service / raw time per message: ${ratio.toFixed(1)}x`);
+    }
+
+    const crowd = await newUser();
+    const members = await Promise.all(Array.from({ length: 31 }, () => newUser()));
+    const { chatThread } = await crowd.chat.createChatThread({ topic: 'shared' }, { participants: members.map((m) => ({ id: m.user })) });
+    const shared = [crowd, ...members].map((m) => m.chat.getChatThreadClient(chatThread!.id));
+    const contended = await measure(MESSAGES_PER_RUN, 32, (i) => shared[i % 32]!.sendMessage({ content: CONTENT }));
+    lines.push(summarize('send message, 32 senders in one 32-person thread', contended));
+  } finally {
+    await stack.stop();
+  }
+  return lines;
+}
