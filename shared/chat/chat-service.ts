@@ -4,6 +4,7 @@ import { chatIdentityDeletionHook } from './chat-identity-eraser.js';
 import { ChatMessageService } from './chat-message-service.js';
 import { ChatParticipants } from './chat-participants.js';
 import { ChatReadReceipts } from './chat-read-receipts.js';
+import { ChatThreadPurger } from './chat-thread-purger.js';
 import { ChatThreadService } from './chat-thread-service.js';
 
 /** The chat module (Chat API 2025-03-15): threads, messages, participants, read receipts. */
@@ -13,10 +14,12 @@ export class ChatService {
   readonly participants: ChatParticipants;
   readonly receipts: ChatReadReceipts;
   readonly identityDeletionHook: IdentityDeletionHook;
+  readonly purger: ChatThreadPurger;
 
   constructor(deps: ChatDeps) {
     const ctx = new ChatContext(deps);
-    this.threads = new ChatThreadService(ctx);
+    this.purger = new ChatThreadPurger(ctx);
+    this.threads = new ChatThreadService(ctx, this.purger);
     this.messages = new ChatMessageService(ctx);
     this.participants = new ChatParticipants(ctx);
     this.receipts = new ChatReadReceipts(ctx);

@@ -1,7 +1,9 @@
 import type { Resource } from '../resources/resource.js';
+import type { GeoStore } from '../stores/geo-store.js';
 import { ChatContext, storeOp } from './chat-context.js';
 import { threadDeletedEvents } from './chat-events.js';
 import { participantItemId, threadItemId, type ThreadRecord } from './chat-records.js';
+import { ChatStore } from './chat-store.js';
 
 const PURGE_BATCH = 100;
 const PARALLEL_DELETES = 8;
@@ -11,8 +13,8 @@ const PARALLEL_DELETES = 8;
  * 1. One outbox change marks the thread deleted (every API answers 404 from then on), removes its
  *    participants and their memberships, and emits ChatThreadDeleted and the per-user variants.
  * 2. The rest of the thread's partition (messages, read receipts) is deleted in batches, the thread
- *    item last. If this is interrupted, the thread stays marked and `finish` completes it (a repeated
- *    DELETE does, and so can a sweep).
+ *    item last. If this is interrupted, the thread stays marked and `finish` completes it: a repeated
+ *    DELETE does, and the chatDeletionSweep timer does for every thread left marked.
  */
 export class ChatThreadPurger {
   constructor(private readonly ctx: ChatContext) {}
@@ -34,13 +36,40 @@ export class ChatThreadPurger {
       events: threadDeletedEvents(thread, deletedBy, transactionId, now),
       recipients: participants.filter((p) => !p.removedOn).map((p) => p.identityId),
     });
-    const rest = await this.finish(resource, threadId);
+    const rest = await this.finish(store, threadId);
     return { items: participants.length + rest.items };
   }
 
+  /**
+   * Finishes deletions that were interrupted (threads marked deleted more than `graceMs` ago whose
+   * items are still there), at most `max` threads per call. For a timer sweeping each geography.
+   */
+  async finishInterrupted(geo: GeoStore, options: { graceMs: number; max: number }): Promise<{ threads: number; items: number }> {
+    const before = new Date(Date.parse(this.ctx.now()) - options.graceMs).toISOString();
+    let marked: string[];
+    try {
+      const container = await geo.existingContainer('chatThreads');
+      ({ resources: marked } = await container.items
+        .query<string>({
+          query: 'SELECT TOP @max VALUE c.threadId FROM c WHERE c.kind = "thread" AND IS_STRING(c.deletedOn) AND c.deletedOn < @before',
+          parameters: [
+            { name: '@max', value: options.max },
+            { name: '@before', value: before },
+          ],
+        })
+        .fetchAll());
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return { threads: 0, items: 0 };
+      throw error;
+    }
+    const store = new ChatStore(geo);
+    let items = 0;
+    for (const threadId of marked) items += (await this.finish(store, threadId)).items;
+    return { threads: marked.length, items };
+  }
+
   /** Deletes what is left of a thread marked deleted. Safe to run again. */
-  async finish(resource: Resource, threadId: string): Promise<{ items: number }> {
-    const store = this.ctx.store(resource);
+  async finish(store: ChatStore, threadId: string): Promise<{ items: number }> {
     let items = 0;
     for (;;) {
       const ids = await store.contentItemIds(threadId, PURGE_BATCH);

@@ -17,11 +17,12 @@ export type UpdateThreadInput = z.infer<typeof updateThreadSchema>;
 /** Chat threads: create (idempotent with a repeatability id), get, update, delete, list a user's threads. */
 export class ChatThreadService {
   readonly #participants: ChatParticipants;
-  readonly #purger: ChatThreadPurger;
 
-  constructor(private readonly ctx: ChatContext) {
+  constructor(
+    private readonly ctx: ChatContext,
+    private readonly purger: ChatThreadPurger,
+  ) {
     this.#participants = new ChatParticipants(ctx);
-    this.#purger = new ChatThreadPurger(ctx);
   }
 
   async create(caller: ChatCaller, input: CreateThreadInput, repeatabilityId?: string): Promise<{ chatThread: Record<string, unknown>; invalidParticipants?: unknown[] }> {
@@ -117,12 +118,12 @@ export class ChatThreadService {
     requireScope(caller, 'chat');
     const thread = await this.ctx.store(caller.resource).thread(threadId);
     if (thread?.deletedOn && thread.resourceId === caller.resource.id) {
-      await this.#purger.finish(caller.resource, threadId);
+      await this.purger.finish(this.ctx.store(caller.resource), threadId);
       return;
     }
     await this.ctx.participation(caller, threadId, { current: true });
     if (!thread) throw threadNotFound(threadId);
-    await this.#purger.purge(caller.resource, thread, caller.identityId);
+    await this.purger.purge(caller.resource, thread, caller.identityId);
   }
 
   /** The caller's threads, newest membership first; `startTime` keeps threads active since then. */

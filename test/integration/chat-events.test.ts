@@ -87,4 +87,15 @@ describe('chat events', () => {
       recipientCommunicationIdentifier: expect.any(Object),
     });
   });
+
+  it('deleting the resource removes its chat data from the geography', async () => {
+    const resource = await stack.createResource('chat-events-gone', 'Europe');
+    const [alice, bob] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource)]);
+    const threadId = (await alice.chat.createChatThread({ topic: 'bye' }, { participants: [{ id: userRef(bob) }] })).chatThread!.id;
+    await bob.thread(threadId).sendMessage({ content: 'hello' });
+    const deleted = await stack.management('DELETE', '/api/management/resources/chat-events-gone');
+    expect(deleted.status).toBe(200);
+    expect(deleted.body.removed.cosmos.chatThreads).toBeGreaterThanOrEqual(5);
+    expect(deleted.body.removed.cosmos.chatMemberships).toBe(2);
+  });
 });

@@ -136,6 +136,28 @@ describe('content removal reaches the store', () => {
   });
 });
 
+describe('an interrupted thread deletion', () => {
+  it('is gone for the API at once, and the sweep timer removes what was left', async () => {
+    const [alice, bob] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource)]);
+    const threadId = (await alice.chat.createChatThread({ topic: 'Half' }, { participants: [{ id: userRef(bob) }] })).chatThread!.id;
+    for (let i = 0; i < 3; i += 1) await bob.thread(threadId).sendMessage({ content: `left behind ${i}` });
+    // Step 1 of a deletion, as if the process died right after it: the thread is marked, participants gone.
+    const container = cosmos().database('acs-europe').container('chatThreads');
+    await container.item(threadId, threadId).patch([{ op: 'set', path: '/deletedOn', value: clock.now().toISOString() }]);
+    for (const user of [alice, bob]) await container.item(`p|${user.id}`, threadId).delete();
+    await expect(alice.thread(threadId).getProperties()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(all(bob.thread(threadId).listMessages())).rejects.toMatchObject({ statusCode: 404 });
+
+    const inThread = async () => (await container.items.query({ query: 'SELECT c.id FROM c WHERE c.threadId = @t', parameters: [{ name: '@t', value: threadId }] }).fetchAll()).resources;
+    const sweep = () => fetch(`${stack.httpUrl}/admin/functions/chatDeletionSweep`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    await sweep();
+    expect((await inThread()).length).toBeGreaterThan(3);
+    clock.advance(6 * 60_000);
+    await sweep();
+    expect(await inThread()).toEqual([]);
+  });
+});
+
 describe('deleting an identity', () => {
   it('deletes its messages in every thread of the resource and removes it from them', async () => {
     const [alice, bob, mallory] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource), createChatUser(stack, resource)]);

@@ -1,0 +1,23 @@
+import { CosmosClient } from '@azure/cosmos';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../local/emulators/cosmos-emulator.js';
+
+let emulator: EmbeddedCosmos;
+beforeAll(async () => {
+  emulator = await startEmbeddedCosmos(0);
+});
+afterAll(async () => emulator?.stop());
+
+it('answers a single-partition query from that partition only, and a cross-partition query from all', async () => {
+  const client = new CosmosClient({ endpoint: emulator.endpoint, key: emulator.key, connectionPolicy: { enableEndpointDiscovery: false } });
+  const { database } = await client.databases.createIfNotExists({ id: 'scoping' });
+  const { container } = await database.containers.createIfNotExists({ id: 'items', partitionKey: { paths: ['/pk'] } });
+  await container.items.create({ id: 'same', pk: 'a', n: 1 });
+  await container.items.create({ id: 'same', pk: 'b', n: 2 });
+  await container.items.create({ id: 'other', pk: 'b', n: 3 });
+  const inB = await container.items.query('SELECT c.n FROM c ORDER BY c.n DESC', { partitionKey: 'b' }).fetchAll();
+  expect(inB.resources).toEqual([{ n: 3 }, { n: 2 }]);
+  const everywhere = await container.items.query('SELECT VALUE c.n FROM c').fetchAll();
+  expect(everywhere.resources.sort()).toEqual([1, 2, 3]);
+  client.dispose();
+});
