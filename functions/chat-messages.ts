@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { chatBody, pageResponse, pageSize, startTime, syncState, threadIdParam } from '../shared/chat/chat-http.js';
+import { chatBody, messageIdParam, pageResponse, pageSize, startTime, syncState, threadIdParam } from '../shared/chat/chat-http.js';
 import { sendMessageSchema, updateMessageSchema } from '../shared/chat/chat-requests.js';
 import { ServiceError } from '../shared/errors/service-error.js';
 import { json, noContent } from '../shared/http/responses.js';
@@ -38,14 +38,14 @@ app.http('chatMessage', {
   route: 'chat/threads/{chatThreadId}/messages/{chatMessageId}',
   methods: [...ALL_METHODS],
   handler: userRoute({
-    GET: async ({ caller, request }) => json(200, await services().chat.messages.get(caller, threadIdParam(request), request.params.chatMessageId ?? '')),
+    GET: async ({ caller, request }) => json(200, await services().chat.messages.get(caller, threadIdParam(request), messageIdParam(request))),
     PATCH: async (scope) => {
       const input = chatBody(scope, updateMessageSchema);
-      await services().chat.messages.update(scope.caller, threadIdParam(scope.request), scope.request.params.chatMessageId ?? '', input);
+      await services().chat.messages.update(scope.caller, threadIdParam(scope.request), messageIdParam(scope.request), input);
       return noContent();
     },
     DELETE: async ({ caller, request }) => {
-      await services().chat.messages.delete(caller, threadIdParam(request), request.params.chatMessageId ?? '');
+      await services().chat.messages.delete(caller, threadIdParam(request), messageIdParam(request));
       return noContent();
     },
   }),

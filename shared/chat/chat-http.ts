@@ -17,10 +17,17 @@ export function chatBody<S extends z.ZodType>(scope: UserScope, schema: S): z.in
 
 export function threadIdParam(request: HttpRequest): string {
   const threadId = request.params.chatThreadId ?? '';
-  if (!/^19:[^/]+@thread\.v2$/.test(threadId)) {
+  if (!/^19:[\w.-]+@thread\.v2$/.test(threadId)) {
     throw new ServiceError('ValidationError', `'${threadId}' is not a chat thread id.`, { target: 'chatThreadId' });
   }
   return threadId;
+}
+
+/** Message ids are digits; anything else cannot name a message (404, as for an unknown id). */
+export function messageIdParam(request: HttpRequest): string {
+  const messageId = request.params.chatMessageId ?? '';
+  if (!/^\d{1,24}$/.test(messageId)) throw new ServiceError('NotFound', `Chat message '${messageId.slice(0, 64)}' was not found.`, { target: 'chatMessageId' });
+  return messageId;
 }
 
 function queryParam<S extends z.ZodType>(request: HttpRequest, name: string, schema: S): z.infer<S> | undefined {

@@ -1,4 +1,5 @@
 import type { IdentityDeletionHook } from '../identity/identity-service.js';
+import { deleteIfExists } from '../stores/cosmos-items.js';
 import { ChatContext, storeOp } from './chat-context.js';
 import { participantRemovedEvents } from './chat-events.js';
 import { deletedIdentityId, isUserMessage, participantItemId, receiptItemId, threadItemId, type MessageRecord } from './chat-records.js';
@@ -39,7 +40,7 @@ export function chatIdentityDeletionHook(ctx: ChatContext): IdentityDeletionHook
           });
         } else {
           await store.deleteThreadItem(threadId, participantItemId(identityId));
-          await (await store.memberships()).item(threadId, identityId).delete().catch(ignoreNotFound);
+          await deleteIfExists(await store.memberships(), threadId, identityId);
         }
         if (thread?.createdBy === identityId) {
           await (await store.threads()).item(threadItemId(threadId), threadId).patch([{ op: 'set', path: '/createdBy', value: deletedIdentityId(resource.id) }]).catch(ignoreNotFound);

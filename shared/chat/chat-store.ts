@@ -1,5 +1,5 @@
 import type { Container, SqlQuerySpec } from '@azure/cosmos';
-import { deleteIfExists } from '../events/outbox.js';
+import { deleteIfExists } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import {
   messageItemId,

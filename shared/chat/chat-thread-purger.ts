@@ -1,4 +1,5 @@
 import type { Resource } from '../resources/resource.js';
+import { emptyIfMissing } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import { ChatContext, storeOp } from './chat-context.js';
 import { threadDeletedEvents } from './chat-events.js';
@@ -46,10 +47,9 @@ export class ChatThreadPurger {
    */
   async finishInterrupted(geo: GeoStore, options: { graceMs: number; max: number }): Promise<{ threads: number; items: number }> {
     const before = new Date(Date.parse(this.ctx.now()) - options.graceMs).toISOString();
-    let marked: string[];
-    try {
-      const container = await geo.existingContainer('chatThreads');
-      ({ resources: marked } = await container.items
+    const container = await geo.existingContainer('chatThreads');
+    const { resources: marked } = await emptyIfMissing(() =>
+      container.items
         .query<string>({
           query: 'SELECT TOP @max VALUE c.threadId FROM c WHERE c.kind = "thread" AND IS_STRING(c.deletedOn) AND c.deletedOn < @before',
           parameters: [
@@ -57,11 +57,8 @@ export class ChatThreadPurger {
             { name: '@before', value: before },
           ],
         })
-        .fetchAll());
-    } catch (error) {
-      if ((error as { code?: number }).code === 404) return { threads: 0, items: 0 };
-      throw error;
-    }
+        .fetchAll(),
+    );
     const store = new ChatStore(geo);
     let items = 0;
     for (const threadId of marked) items += (await this.finish(store, threadId)).items;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Container, PatchOperation } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
+import { deleteIfExists, emptyIfMissing } from '../stores/cosmos-items.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ControlContainerName, ControlStore } from '../stores/control-store.js';
 import type { GeoContainerName } from '../stores/geo-containers.js';
@@ -282,26 +283,6 @@ export class Outbox {
 
   #container(target: StoreTarget): Promise<Container> {
     return target.plane === 'geo' ? this.deps.geo.container(target.container) : this.deps.control.container(target.container);
-  }
-}
-
-/** A query over a container that does not exist yet finds nothing. */
-async function emptyIfMissing<T>(query: () => Promise<{ resources: T[] }>): Promise<{ resources: T[] }> {
-  try {
-    return await query();
-  } catch (error) {
-    if ((error as { code?: number }).code === 404) return { resources: [] };
-    throw error;
-  }
-}
-
-export async function deleteIfExists(container: Container, id: string, partitionKey: string): Promise<boolean> {
-  try {
-    await container.item(id, partitionKey).delete();
-    return true;
-  } catch (error) {
-    if ((error as { code?: number }).code === 404) return false;
-    throw error;
   }
 }
 

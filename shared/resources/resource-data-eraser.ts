@@ -1,5 +1,5 @@
 import type { Container } from '@azure/cosmos';
-import { deleteIfExists } from '../events/outbox.js';
+import { deleteIfExists } from '../stores/cosmos-items.js';
 import { GEO_CONTAINERS, type GeoContainerName } from '../stores/geo-containers.js';
 import type { GeoStore } from '../stores/geo-store.js';
 
