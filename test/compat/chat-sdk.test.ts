@@ -1,6 +1,6 @@
 import { RestError } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
+import { all, chatClientFor, createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /** Every Chat API operation through the official @azure/communication-chat 1.6 clients, over HTTPS. */
@@ -17,12 +17,6 @@ beforeAll(async () => {
   [alice, bob, carol] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource), createChatUser(stack, resource)]);
 });
 afterAll(async () => stack?.stop());
-
-async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of iterable) items.push(item);
-  return items;
-}
 
 async function pages<T>(iterable: { byPage(): AsyncIterable<T[]> }): Promise<T[][]> {
   return all(iterable.byPage());
@@ -208,7 +202,6 @@ describe('authentication and authorization', () => {
     const other = await stack.createResource('chat-sdk-other', 'Europe');
     const stranger = await createChatUser(stack, other);
     // The stranger's client points at our resource's endpoint with a token of the other resource.
-    const { chatClientFor } = await import('../support/chat-users.js');
     const crossed = chatClientFor(stack, resource, stranger.token);
     await expect(crossed.getChatThreadClient(threadId).getProperties()).rejects.toMatchObject({ statusCode: 401 });
     await expect(all(crossed.listChatThreads())).rejects.toMatchObject({ statusCode: 401 });

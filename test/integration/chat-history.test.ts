@@ -1,7 +1,7 @@
 import { CosmosClient } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
-import { createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
+import { all, createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /** The documented ACS chat rules, driven through the official client, checked down to the store. */
@@ -16,12 +16,6 @@ beforeAll(async () => {
   resource = await stack.createResource('chat-history', 'Europe');
 });
 afterAll(async () => stack?.stop());
-
-async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of iterable) items.push(item);
-  return items;
-}
 
 const texts = async (user: ChatUser, threadId: string) =>
   (await all(user.thread(threadId).listMessages())).filter((m) => m.type === 'text').map((m) => m.content?.message);

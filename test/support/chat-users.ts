@@ -27,3 +27,10 @@ export async function createChatUser(stack: TestStack, resource: ResourceView, s
 }
 
 export const userRef = (user: { id: string }) => ({ communicationUserId: user.id });
+
+/** Every item of an async iterable (an SDK paged list). */
+export async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
