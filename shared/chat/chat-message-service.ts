@@ -44,10 +44,8 @@ export class ChatMessageService {
     const message = newMessageRecord({
       threadId,
       resourceId: resource.id,
-      kind: 'message',
       type: input.type,
       sequence: thread.sequence,
-      version: Date.parse(now),
       createdOn: now,
       senderId: caller.identityId,
       senderDisplayName: input.senderDisplayName,

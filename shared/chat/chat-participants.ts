@@ -56,10 +56,8 @@ export class ChatParticipants {
     const message = newMessageRecord({
       threadId,
       resourceId: resource.id,
-      kind: 'message',
       type: 'participantAdded',
       sequence: thread.sequence,
-      version: Date.parse(now),
       createdOn: now,
       senderId: caller.identityId,
       participants: added.participants.map((p) => this.systemEntry(p)),
@@ -93,10 +91,8 @@ export class ChatParticipants {
     const message = newMessageRecord({
       threadId,
       resourceId: resource.id,
-      kind: 'message',
       type: 'participantRemoved',
       sequence: thread.sequence,
-      version: Date.parse(now),
       createdOn: now,
       senderId: caller.identityId,
       participants: [this.systemEntry(target)],

@@ -104,11 +104,11 @@ export function messageIdFor(createdOn: string, sequence: number): string {
   return String(Date.parse(createdOn) * 1000 + (sequence % 1000));
 }
 
-/** A message record with its ids and the identities it names filled in. */
-export function newMessageRecord(fields: Omit<MessageRecord, 'id' | 'messageId' | 'mentions'>): MessageRecord {
+/** A new message record: ids, kind, version (its creation time) and the identities it names filled in. */
+export function newMessageRecord(fields: Omit<MessageRecord, 'id' | 'messageId' | 'mentions' | 'kind' | 'version'>): MessageRecord {
   const messageId = messageIdFor(fields.createdOn, fields.sequence);
   const mentions = [...new Set([...(fields.senderId ? [fields.senderId] : []), ...(fields.participants ?? []).map((p) => p.identityId)])];
-  return { ...fields, id: messageItemId(messageId), messageId, mentions };
+  return { ...fields, kind: 'message', version: Date.parse(fields.createdOn), id: messageItemId(messageId), messageId, mentions };
 }
 
 /** Stands in for the creator of a thread whose creator's identity was deleted. */

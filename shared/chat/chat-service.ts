@@ -19,9 +19,9 @@ export class ChatService {
   constructor(deps: ChatDeps) {
     const ctx = new ChatContext(deps);
     this.purger = new ChatThreadPurger(ctx);
-    this.threads = new ChatThreadService(ctx, this.purger);
-    this.messages = new ChatMessageService(ctx);
     this.participants = new ChatParticipants(ctx);
+    this.threads = new ChatThreadService(ctx, this.participants, this.purger);
+    this.messages = new ChatMessageService(ctx);
     this.receipts = new ChatReadReceipts(ctx);
     this.identityDeletionHook = chatIdentityDeletionHook(ctx);
   }

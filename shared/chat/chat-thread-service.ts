@@ -16,14 +16,11 @@ export type UpdateThreadInput = z.infer<typeof updateThreadSchema>;
 
 /** Chat threads: create (idempotent with a repeatability id), get, update, delete, list a user's threads. */
 export class ChatThreadService {
-  readonly #participants: ChatParticipants;
-
   constructor(
     private readonly ctx: ChatContext,
+    private readonly participants: ChatParticipants,
     private readonly purger: ChatThreadPurger,
-  ) {
-    this.#participants = new ChatParticipants(ctx);
-  }
+  ) {}
 
   async create(caller: ChatCaller, input: CreateThreadInput, repeatabilityId?: string): Promise<{ chatThread: Record<string, unknown>; invalidParticipants?: unknown[] }> {
     requireScope(caller, 'chat');
@@ -36,7 +33,7 @@ export class ChatThreadService {
       if (earlier && !earlier.deletedOn) return { chatThread: threadView(earlier) };
     }
     const requested = [{ communicationIdentifier: caller.identityId }, ...(input.participants ?? [])];
-    const { valid, invalid } = await this.#participants.resolve(resource, requested, new Set());
+    const { valid, invalid } = await this.participants.resolve(resource, requested, new Set());
     // The creator is listed first; their own entry in the request, if any, wins.
     const creatorEntry = input.participants?.find((p) => p.communicationIdentifier === caller.identityId);
     const members = valid.map((p) => (p.communicationIdentifier === caller.identityId && creatorEntry ? creatorEntry : p));
@@ -57,9 +54,9 @@ export class ChatThreadService {
       sequence: 2,
       lastActivityAt: now,
     };
-    const added = this.#participants.records(resource, threadId, members, now);
-    const systemBase = { threadId, resourceId: resource.id, kind: 'message' as const, createdOn: now, version: Date.parse(now), senderId: caller.identityId };
-    const participantsMessage = newMessageRecord({ ...systemBase, sequence: 1, type: 'participantAdded', participants: added.participants.map((p) => this.#participants.systemEntry(p)) });
+    const added = this.participants.records(resource, threadId, members, now);
+    const systemBase = { threadId, resourceId: resource.id, createdOn: now, senderId: caller.identityId };
+    const participantsMessage = newMessageRecord({ ...systemBase, sequence: 1, type: 'participantAdded', participants: added.participants.map((p) => this.participants.systemEntry(p)) });
     const topicMessage = newMessageRecord({ ...systemBase, sequence: 2, type: 'topicUpdated', topic: input.topic });
     await this.ctx.commit(resource, {
       transactionId,
@@ -72,7 +69,8 @@ export class ChatThreadService {
       events: threadCreatedEvents(thread, added.participants, transactionId),
       recipients: added.participants.map((p) => p.identityId),
     });
-    const stored = await store.thread(threadId);
+    // A repeated request racing the first one may have committed that one's thread: answer with it.
+    const stored = repeatabilityId ? await store.thread(threadId) : undefined;
     return { chatThread: threadView(stored ?? thread), ...(invalid.length > 0 ? { invalidParticipants: invalid } : {}) };
   }
 
@@ -100,9 +98,7 @@ export class ChatThreadService {
       const message = newMessageRecord({
         threadId,
         resourceId: resource.id,
-        kind: 'message',
         createdOn: now,
-        version: Date.parse(now),
         senderId: caller.identityId,
         sequence: current.sequence,
         type: 'topicUpdated',

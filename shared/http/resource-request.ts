@@ -29,18 +29,23 @@ export function hmacResourceRoute(
 async function authenticateWithResourceKey(scope: RequestScope, options: { requireApiVersion?: boolean }): Promise<ResourceScope> {
   const svc = services();
   const body = await readBody(scope.request, svc.settings.maxRequestBodyBytes);
-  const name = scope.request.query.get('resource');
-  if (!name) {
-    throw new ServiceError('ValidationError', "The 'resource' query parameter is missing: use the endpoint from the resource's connection string.", {
-      target: 'resource',
-    });
-  }
-  const resource = await svc.resources.resolveActive(name);
+  const resource = await svc.resources.resolveActive(resourceNameOf(scope.request.query));
   verifyHmacRequest(scope.request, resource ? [resource.keys.primary, resource.keys.secondary] : [], svc.clock, body);
   // verifyHmacRequest refuses an empty key list, so an unknown resource never gets here.
   if (!resource) throw new ServiceError('Unauthorized', 'The request is not authorized.');
   if (options.requireApiVersion) requireApiVersion(scope.request.query);
   return { ...scope, resource, body };
+}
+
+/** The resource a data-plane request names: the endpoint's `resource` query parameter. */
+export function resourceNameOf(query: URLSearchParams): string {
+  const name = query.get('resource');
+  if (!name) {
+    throw new ServiceError('ValidationError', "The 'resource' query parameter is missing: use the endpoint from the resource's connection string.", {
+      target: 'resource',
+    });
+  }
+  return name;
 }
 
 /** ACS operations require `api-version` (the SDKs always send it). */

@@ -3,7 +3,7 @@ import type { ChatCaller } from '../chat/chat-context.js';
 import { ServiceError } from '../errors/service-error.js';
 import { services } from '../services.js';
 import { readBody } from './request-body.js';
-import { requireApiVersion } from './resource-request.js';
+import { requireApiVersion, resourceNameOf } from './resource-request.js';
 import { routeHandler, wrapEach, type Method, type RequestScope } from './route-handler.js';
 
 export interface UserScope extends RequestScope {
@@ -30,13 +30,7 @@ async function authenticateUser(scope: RequestScope): Promise<UserScope> {
   const header = scope.request.headers.get('authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw unauthorized('A user access token is required: Authorization: Bearer <token>.');
-  const name = scope.request.query.get('resource');
-  if (!name) {
-    throw new ServiceError('ValidationError', "The 'resource' query parameter is missing: use the endpoint from the resource's connection string.", {
-      target: 'resource',
-    });
-  }
-  const resource = await svc.resources.resolveActive(name);
+  const resource = await svc.resources.resolveActive(resourceNameOf(scope.request.query));
   if (!resource) throw unauthorized('The access token is not valid.');
   const verified = await svc.identities.verify(resource, match[1]!);
   requireApiVersion(scope.request.query);

@@ -10,7 +10,7 @@ const participant = (extra: Partial<ParticipantRecord> = {}): ParticipantRecord 
   id: 'p', threadId: 't', resourceId: 'res', kind: 'participant', identityId: user(1), addedOn: '2026-01-01T00:00:00.000Z', ...extra,
 });
 const message = (sequence: number, createdOn: string): MessageRecord =>
-  newMessageRecord({ threadId: 't', resourceId: 'res', kind: 'message', type: 'text', sequence, version: 1, createdOn, senderId: user(2), content: 'x' });
+  newMessageRecord({ threadId: 't', resourceId: 'res', type: 'text', sequence, createdOn, senderId: user(2), content: 'x' });
 
 describe('message visibility', () => {
   it('shows everything to a participant without shareHistoryTime or removal', () => {
@@ -33,14 +33,14 @@ describe('message records', () => {
     expect(Number(messageIdFor('2026-05-01T10:00:00.001Z', 1))).toBeGreaterThan(Number(ids.at(-1)));
   });
   it('a tombstone shows only its envelope and deletedOn', () => {
-    const view = messageView({ ...message(3, '2026-01-01T00:00:00.000Z'), content: undefined, deletedOn: '2026-01-02T00:00:00.000Z' });
+    const view = messageView({ ...message(3, '2026-01-01T00:00:00.000Z'), version: 1, content: undefined, deletedOn: '2026-01-02T00:00:00.000Z' });
     expect(view).toEqual({
       id: expect.any(String), type: 'text', sequenceId: '3', version: '1', createdOn: '2026-01-01T00:00:00.000Z', deletedOn: '2026-01-02T00:00:00.000Z',
       senderCommunicationIdentifier: { rawId: user(2), kind: 'communicationUser', communicationUser: { id: user(2) } },
     });
   });
   it('records every identity a system message names', () => {
-    const m = newMessageRecord({ threadId: 't', resourceId: 'res', kind: 'message', type: 'participantAdded', sequence: 1, version: 1, createdOn: '2026-01-01T00:00:00.000Z', senderId: user(1), participants: [{ identityId: user(2) }, { identityId: user(1) }] });
+    const m = newMessageRecord({ threadId: 't', resourceId: 'res', type: 'participantAdded', sequence: 1, createdOn: '2026-01-01T00:00:00.000Z', senderId: user(1), participants: [{ identityId: user(2) }, { identityId: user(1) }] });
     expect(m.mentions).toEqual([user(1), user(2)]);
   });
 });
