@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { Clock } from '../shared/clock.js';
 import { configureServices } from '../shared/services.js';
 import { startEmbeddedBlob, type EmbeddedBlob } from './emulators/azurite-blob.js';
+import { BlobCreatedFeed } from './emulators/blob-created-feed.js';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from './emulators/cosmos-emulator.js';
 import { LocalEventGridTopic, type WebhookSubscription } from './eventgrid-topic/topic-server.js';
 import { FunctionHost } from './function-host.js';
@@ -34,6 +35,8 @@ export interface LocalStackOptions {
 export interface LocalStack {
   host: FunctionHost;
   topic?: LocalEventGridTopic;
+  /** BlobCreated events of the landing containers (only with the embedded Azurite). */
+  blobEvents?: BlobCreatedFeed;
   env: Record<string, string | undefined>;
   httpUrl: string;
   httpsUrl: string;
@@ -114,9 +117,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       process.env.PUBLIC_BASE_URL = host.httpsUrl;
       configureServices({ clock: options.clock, env });
     }
+    let blobEvents: BlobCreatedFeed | undefined;
+    if (blob) {
+      // The Event Grid subscription the infrastructure makes: landing containers -> recordingLanding.
+      blobEvents = new BlobCreatedFeed({
+        storageConnectionString: blob.connectionString,
+        webhookUrl: `${host.httpUrl}/runtime/webhooks/eventgrid?functionName=recordingLanding`,
+        containerSuffix: '-recording-landing',
+        pollMs: Number(env.LOCAL_BLOB_EVENTS_POLL_MS || 2000),
+        log,
+      });
+      blobEvents.start();
+      const started = blobEvents;
+      stoppers.push(() => started.stop());
+    }
     return {
       host,
       topic,
+      blobEvents,
       env,
       httpUrl: host.httpUrl,
       httpsUrl: host.httpsUrl,

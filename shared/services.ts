@@ -9,6 +9,7 @@ import { IdentityService } from './identity/identity-service.js';
 import { TokenKeyRing } from './identity/token-key-ring.js';
 import { ResourceRegistry } from './resources/resource-registry.js';
 import { ResourceService } from './resources/resource-service.js';
+import { RecordingService } from './recordings/recording-service.js';
 import { ControlStore } from './stores/control-store.js';
 import { CosmosClients } from './stores/cosmos-clients.js';
 import type { GeoStore } from './stores/geo-store.js';
@@ -33,6 +34,7 @@ export interface Services {
   resources: ResourceService;
   identities: IdentityService;
   chat: ChatService;
+  recordings: RecordingService;
   dispose(): void;
 }
 
@@ -80,6 +82,20 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   });
   const chat = new ChatService({ stores, outboxFor, clock });
   identities.addDeletionHook(chat.identityDeletionHook);
+  const recordings = new RecordingService({
+    stores,
+    outboxFor,
+    clock,
+    logger,
+    resourceById: (id) => registry.getById(id),
+    limits: {
+      maxContentBytes: settings.recordingMaxBytes,
+      maxMetadataBytes: 256 * 1024,
+      blockBytes: settings.recordingBlockBytes,
+      concurrency: settings.recordingUploadConcurrency,
+    },
+    publicBaseUrl: settings.publicBaseUrl,
+  });
   return {
     settings,
     clock,
@@ -93,6 +109,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     resources,
     identities,
     chat,
+    recordings,
     dispose: () => cosmos.dispose(),
   };
 }

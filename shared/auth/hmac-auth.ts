@@ -49,7 +49,7 @@ export function sign(stringToSignValue: string, base64Key: string): string {
 
 /**
  * Verifies the signature, the date and (when the body is given) the content hash. For a body that
- * is streamed, pass `body: undefined` and check the hash the header claims with `verifyContentHash`
+ * is streamed, pass `body: undefined` and check the hash the header claims with `verifyContentDigest`
  * once the stream has been read. Returns the claimed content hash.
  */
 export function verifyHmacRequest(
@@ -81,7 +81,12 @@ export function verifyHmacRequest(
 }
 
 export function verifyContentHash(body: Buffer | string, claimedHash: string): void {
-  const actual = Buffer.from(contentHash(body), 'base64');
+  verifyContentDigest(contentHash(body), claimedHash);
+}
+
+/** Compares a body's base64 SHA-256, computed as it streamed, with the hash the signature covers. */
+export function verifyContentDigest(actualHash: string, claimedHash: string): void {
+  const actual = Buffer.from(actualHash, 'base64');
   const claimed = Buffer.from(claimedHash, 'base64');
   if (actual.length !== claimed.length || !timingSafeEqual(actual, claimed)) throw unauthorized();
 }

@@ -47,6 +47,11 @@ export const settingsSchema = z.object({
   rateLimitWindowSeconds: positiveInt('RATE_LIMIT_WINDOW_SECONDS').default(30),
   rateLimitIdentityCreate: positiveInt('RATE_LIMIT_IDENTITY_CREATE').default(1000),
   rateLimitIdentityDelete: positiveInt('RATE_LIMIT_IDENTITY_DELETE').default(500),
+  recordingMaxBytes: positiveInt('RECORDING_MAX_BYTES').default(10 * 1024 ** 3),
+  recordingBlockBytes: intBetween('RECORDING_UPLOAD_BLOCK_BYTES', 1024 * 1024, 100 * 1024 * 1024).default(8 * 1024 * 1024),
+  recordingUploadConcurrency: intBetween('RECORDING_UPLOAD_CONCURRENCY', 1, 16).default(4),
+  recordingPurgeMaxItems: positiveInt('RECORDING_PURGE_MAX_ITEMS').default(1000),
+  recordingPurgeMaxSeconds: positiveInt('RECORDING_PURGE_MAX_SECONDS').default(300),
   defaults: storeEndpointsSchema,
   /** Per-geography overrides, keyed by geography key; only the fields that are set. */
   geographies: z.record(z.string(), storeEndpointsSchema.partial()),
@@ -85,7 +90,8 @@ export function parseSettings(env: Env): Settings {
   const raw = {
     managementKey: get('MANAGEMENT_KEY'),
     telemetryHashKey: get('TELEMETRY_HASH_KEY'),
-    publicBaseUrl: get('PUBLIC_BASE_URL'),
+    // In Azure, WEBSITE_HOSTNAME is the app's default host name.
+    publicBaseUrl: get('PUBLIC_BASE_URL') ?? (get('WEBSITE_HOSTNAME') ? `https://${get('WEBSITE_HOSTNAME')}` : undefined),
     controlDatabase: get('COSMOS_CONTROL_DATABASE'),
     geoStorePrefix: get('GEO_STORE_PREFIX'),
     cosmosAllowSelfSigned: get('COSMOS_ALLOW_SELF_SIGNED'),
@@ -100,6 +106,11 @@ export function parseSettings(env: Env): Settings {
     rateLimitWindowSeconds: get('RATE_LIMIT_WINDOW_SECONDS'),
     rateLimitIdentityCreate: get('RATE_LIMIT_IDENTITY_CREATE'),
     rateLimitIdentityDelete: get('RATE_LIMIT_IDENTITY_DELETE'),
+    recordingMaxBytes: get('RECORDING_MAX_BYTES'),
+    recordingBlockBytes: get('RECORDING_UPLOAD_BLOCK_BYTES'),
+    recordingUploadConcurrency: get('RECORDING_UPLOAD_CONCURRENCY'),
+    recordingPurgeMaxItems: get('RECORDING_PURGE_MAX_ITEMS'),
+    recordingPurgeMaxSeconds: get('RECORDING_PURGE_MAX_SECONDS'),
     defaults: endpointsFrom(''),
     geographies,
   };

@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   PreconditionFailed: 412,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
+  RangeNotSatisfiable: 416,
   TooManyRequests: 429,
   InternalError: 500,
   NotImplemented: 501,

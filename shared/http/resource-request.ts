@@ -13,28 +13,51 @@ export interface ResourceScope extends RequestScope {
 
 export type ResourceMethodHandler = (scope: ResourceScope) => Promise<HttpResponseInit>;
 
+/** A request whose body the handler streams itself: it must check the body against `claimedContentHash`. */
+export interface StreamedResourceScope extends RequestScope {
+  resource: Resource;
+  claimedContentHash: string;
+}
+
+/** Marks a handler that reads the body as a stream (large uploads) instead of buffered. */
+export interface StreamedBodyHandler {
+  streamed: (scope: StreamedResourceScope) => Promise<HttpResponseInit>;
+}
+
 /**
  * A data-plane route authenticated with the resource's key (HMAC). The resource is the one named
  * by the endpoint's `resource` query parameter; an unknown resource answers the same 401 as a bad
- * signature, so names cannot be probed.
+ * signature, so names cannot be probed. A buffered handler gets the body checked against the signed
+ * content hash; a streamed one gets the signed hash to check once it has read the stream.
  */
 export function hmacResourceRoute(
-  handlers: Partial<Record<Method, ResourceMethodHandler>>,
+  handlers: Partial<Record<Method, ResourceMethodHandler | StreamedBodyHandler>>,
   options: { requireApiVersion?: boolean } = {},
 ): HttpHandler {
-  const authenticated = wrapEach(handlers, (handler) => async (scope) => handler(await authenticateWithResourceKey(scope, options)));
+  const authenticated = wrapEach(handlers, (handler) => async (scope) => {
+    if (typeof handler !== 'function') {
+      const { resource, claimedContentHash } = await authenticateWithResourceKey(scope, options, undefined);
+      return handler.streamed({ ...scope, resource, claimedContentHash });
+    }
+    const body = await readBody(scope.request, services().settings.maxRequestBodyBytes);
+    const { resource } = await authenticateWithResourceKey(scope, options, body);
+    return handler({ ...scope, resource, body });
+  });
   return routeHandler(authenticated, () => services().logger);
 }
 
-async function authenticateWithResourceKey(scope: RequestScope, options: { requireApiVersion?: boolean }): Promise<ResourceScope> {
+async function authenticateWithResourceKey(
+  scope: RequestScope,
+  options: { requireApiVersion?: boolean },
+  body: Buffer | undefined,
+): Promise<{ resource: Resource; claimedContentHash: string }> {
   const svc = services();
-  const body = await readBody(scope.request, svc.settings.maxRequestBodyBytes);
   const resource = await svc.resources.resolveActive(resourceNameOf(scope.request.query));
-  verifyHmacRequest(scope.request, resource ? [resource.keys.primary, resource.keys.secondary] : [], svc.clock, body);
+  const claimedContentHash = verifyHmacRequest(scope.request, resource ? [resource.keys.primary, resource.keys.secondary] : [], svc.clock, body);
   // verifyHmacRequest refuses an empty key list, so an unknown resource never gets here.
   if (!resource) throw new ServiceError('Unauthorized', 'The request is not authorized.');
   if (options.requireApiVersion) requireApiVersion(scope.request.query);
-  return { ...scope, resource, body };
+  return { resource, claimedContentHash };
 }
 
 /** The resource a data-plane request names: the endpoint's `resource` query parameter. */

@@ -41,6 +41,16 @@ export class ResourceRegistry {
     return resources.map((doc) => fromDoc(doc).resource).sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** The resource with an id (a cross-partition query: for paths that know only the id, such as storage events). */
+  async getById(resourceId: string): Promise<Resource | undefined> {
+    const container = await this.container();
+    const { resources } = await container.items
+      .query<ResourceDoc>({ query: 'SELECT * FROM c WHERE c.resourceId = @id', parameters: [{ name: '@id', value: resourceId }] })
+      .fetchAll();
+    const doc = resources.find((d) => d.state !== 'deleted') ?? resources[0];
+    return doc ? fromDoc(doc).resource : undefined;
+  }
+
   /** Creates a new document; false if one with the name appeared meanwhile. */
   async create(resource: Resource): Promise<boolean> {
     const container = await this.container();

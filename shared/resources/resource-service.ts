@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { ServiceError } from '../errors/service-error.js';
 import { stableId } from '../events/event-record.js';
 import type { Outbox } from '../events/outbox.js';
-import { geographyByKey, type Geography } from '../geography/geographies.js';
+import { geographyByKey } from '../geography/geographies.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import type { StoreDirectory } from '../stores/store-directory.js';
 import { eraseResourceData } from './resource-data-eraser.js';
@@ -48,14 +48,13 @@ export class ResourceService {
           throw new ServiceError('Conflict', `Resource '${resource.name}' is being deleted; repeat the DELETE to finish it first.`);
         }
         if (resource.state === 'creating') return { created: true, resource: await this.#activate(resource) };
-        if (body.eventPayloads === undefined || body.eventPayloads === resource.eventPayloads) {
-          return { created: false, resource };
-        }
-        const updated: Resource = { ...resource, eventPayloads: body.eventPayloads, updatedAt: this.#now() };
+        const changed = changedSettings(resource, body);
+        if (!changed) return { created: false, resource };
+        const updated: Resource = { ...resource, ...changed, updatedAt: this.#now() };
         if (await this.deps.registry.replace(updated, etag)) return { created: false, resource: updated };
         continue;
       }
-      const fresh = this.#newResource(name, body.geography, body.eventPayloads ?? 'full');
+      const fresh = this.#newResource(name, body);
       const written = existing
         ? await this.deps.registry.replace(fresh, existing.etag)
         : await this.deps.registry.create(fresh);
@@ -170,13 +169,14 @@ export class ResourceService {
     return report;
   }
 
-  #newResource(name: string, geography: Geography, eventPayloads: 'full' | 'minimal'): Resource {
+  #newResource(name: string, body: PutResourceBody): Resource {
     const now = this.#now();
     return {
       id: randomUUID(),
       name,
-      geographyKey: geography.key,
-      eventPayloads,
+      geographyKey: body.geography.key,
+      eventPayloads: body.eventPayloads ?? 'full',
+      ...(body.retention ? { retention: body.retention } : {}),
       createdAt: now,
       updatedAt: now,
       keys: { primary: newKey(), secondary: newKey() },
@@ -187,4 +187,12 @@ export class ResourceService {
   #now(): string {
     return this.deps.clock.now().toISOString();
   }
+}
+
+/** The settings a PUT changes on an existing resource, or undefined when it changes nothing. */
+function changedSettings(resource: Resource, body: PutResourceBody): Pick<Resource, 'eventPayloads' | 'retention'> | undefined {
+  const eventPayloads = body.eventPayloads ?? resource.eventPayloads;
+  const retention = body.retention ? { ...resource.retention, ...body.retention } : resource.retention;
+  const same = eventPayloads === resource.eventPayloads && JSON.stringify(retention) === JSON.stringify(resource.retention);
+  return same ? undefined : { eventPayloads, retention };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { findGeography, geographyByKey } from '../geography/geographies.js';
 import { ServiceError } from '../errors/service-error.js';
+import { effectiveRetention, retentionChangeSchema, type RetentionChange } from './retention-settings.js';
 
 /** A resource as the registry keeps it. `id` is immutable; `name` is unique (case-insensitive). */
 export interface Resource {
@@ -8,6 +9,8 @@ export interface Resource {
   name: string;
   geographyKey: string;
   eventPayloads: 'full' | 'minimal';
+  /** Retention periods the resource chose; the rest are the defaults (see retention-settings.ts). */
+  retention?: RetentionChange;
   createdAt: string;
   updatedAt: string;
   keys: { primary: string; secondary: string };
@@ -24,6 +27,9 @@ export interface DeletionReport {
   /** Outbox entries whose events were not yet published: kept until they are, then pruned. */
   eventsAwaitingPublication: number;
 }
+
+/** Resource ids are UUIDs (they prefix every blob name and identity id of the resource). */
+export const isResourceId = (value: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);
 
 /** ACS resource names: 1-63 letters, digits and hyphens, not starting or ending with a hyphen. */
 export const resourceNameSchema = z
@@ -42,6 +48,7 @@ export const geographyNameSchema = z.string({ error: 'geography is required' }).
 export const putResourceBodySchema = z.strictObject({
   geography: geographyNameSchema,
   eventPayloads: z.enum(['full', 'minimal']).optional(),
+  retention: retentionChangeSchema.optional(),
 });
 export type PutResourceBody = z.infer<typeof putResourceBodySchema>;
 
@@ -82,6 +89,7 @@ export function resourceView(resource: Resource, baseUrl: string, withKeys: bool
     regions: geography.regions,
     endpoint,
     eventPayloads: resource.eventPayloads,
+    retention: effectiveRetention(resource.retention),
     createdAt: resource.createdAt,
     state: resource.state,
   };

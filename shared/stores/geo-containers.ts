@@ -21,9 +21,17 @@ export const GEO_CONTAINERS = {
   chatThreads: { partitionKey: '/threadId', partitionedByResource: false },
   /** Which threads an identity takes part in, one partition per identity (lists a user's threads). */
   chatMemberships: { partitionKey: '/identityId', partitionedByResource: false },
+  /** Call recordings' records, one partition per resource (see shared/recordings/recording-record.ts). */
+  recordings: { partitionKey: '/resourceId', partitionedByResource: true },
+  /** What purges and deletions removed, when and why, without personal data (see shared/audit). */
+  auditRecords: { partitionKey: '/resourceId', partitionedByResource: true },
 } as const satisfies Record<string, GeoContainerSpec>;
 
 export type GeoContainerName = keyof typeof GEO_CONTAINERS;
 
-export const GEO_BLOB_CONTAINERS = ['exports'] as const;
+/**
+ * `recordings`: recording content, `{resourceId}/{recordingId}`, with its expiry in index tags.
+ * `recording-landing`: where a media pipeline drops a file for ingestion (`{resourceId}/...`).
+ */
+export const GEO_BLOB_CONTAINERS = ['exports', 'recordings', 'recording-landing'] as const;
 export type GeoBlobContainerName = (typeof GEO_BLOB_CONTAINERS)[number];

@@ -21,11 +21,12 @@ export interface SignedOptions {
   endpoint: string;
   path: string;
   key: string;
-  body?: string;
+  body?: string | Buffer;
   date?: Date;
   /** Change the body after signing (a tampered request). */
-  sendBody?: string;
+  sendBody?: string | Buffer;
   contentType?: string;
+  headers?: Record<string, string>;
 }
 
 export interface TestResponse {
@@ -107,7 +108,7 @@ export async function startTestStack(options: { clock?: Clock; env?: Record<stri
       return toTestResponse(
         await fetch(url, {
           method: o.method,
-          headers: { ...headers, ...(sent !== undefined ? { 'content-type': o.contentType ?? 'application/json' } : {}) },
+          headers: { ...headers, ...(sent !== undefined ? { 'content-type': o.contentType ?? 'application/json' } : {}), ...o.headers },
           body: sent,
         }),
       );

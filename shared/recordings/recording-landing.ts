@@ -1,0 +1,145 @@
+import type { BlobGetPropertiesResponse, BlockBlobClient } from '@azure/storage-blob';
+import { effectiveRetention, RECORDING_MAX_HOURS } from '../resources/retention-settings.js';
+import { isResourceId, type Resource } from '../resources/resource.js';
+import type { GeoStore } from '../stores/geo-store.js';
+import type { BlobCreatedEvent } from './blob-created-event.js';
+import type { RecordingDeps, RecordingIngestion } from './recording-ingestion.js';
+import { recordingMetadataSchema, mediaTypeOf, resolveAgainstMediaType, type ResolvedRecordingMetadata } from './recording-metadata.js';
+import { expiresAtFor, expiryTags, newRecordingRecord, recordingId, type RecordingRecord } from './recording-record.js';
+import { ignoreNotFound, readRecording, recordingContentBlob } from './recording-store.js';
+
+/**
+ * Ingestion path 2: a media pipeline writes a file straight into its geography's landing container
+ * (`{resourceId}/{any name}`, with the metadata JSON in the blob metadata `recording`), and the
+ * storage account's `BlobCreated` event brings it here. The file is copied server-side into the
+ * recordings container (no byte passes through the service), registered like an upload, and then
+ * removed from the landing container.
+ *
+ * Handling the same event twice does no harm: the recording id is derived from the landing blob's URL
+ * and ETag, the registration is one outbox change with a stable id, and a landing file that is gone
+ * was already handled. A file that cannot be ingested (unknown resource, another geography's
+ * resource, bad metadata, already expired) is tagged `ingestStatus=rejected` with the reason and an
+ * expiry, so the purge removes it like an expired recording.
+ */
+export type LandingOutcome = 'ingested' | 'alreadyIngested' | 'gone' | 'superseded' | 'ignored' | 'rejected';
+
+type Rejection = 'unknownResource' | 'otherGeography' | 'invalidMetadata' | 'expired';
+
+export class RecordingLanding {
+  constructor(
+    private readonly deps: RecordingDeps,
+    private readonly ingestion: RecordingIngestion,
+  ) {}
+
+  async handle(event: BlobCreatedEvent): Promise<LandingOutcome> {
+    const geo = event.type === 'Microsoft.Storage.BlobCreated' ? await this.#landingGeography(event) : undefined;
+    if (!geo) return this.#log('ignored', event);
+    const landing = (await geo.blobContainer('recording-landing')).getBlockBlobClient(event.blobName);
+    const properties = await landing.getProperties().catch((error: unknown) => (ignoreNotFound(error), undefined));
+    // Gone: handled before (ingested, or rejected and purged), or deleted by its writer.
+    if (!properties) return this.#log('gone', event);
+    // The file was overwritten after this event; the newer file's own event will bring it.
+    if (event.eTag && properties.etag !== event.eTag) return this.#log('superseded', event);
+
+    const createdAt = properties.createdOn ?? properties.lastModified ?? this.deps.clock.now();
+    const resourceId = event.blobName.split('/')[0] ?? '';
+    const resource = isResourceId(resourceId) ? await this.deps.resourceById(resourceId) : undefined;
+    if (!resource || resource.state !== 'active') return this.#reject(landing, event, 'unknownResource', createdAt, undefined);
+    if (resource.geographyKey !== geo.geography.key) return this.#reject(landing, event, 'otherGeography', createdAt, resource);
+    const metadata = parseLandingMetadata(properties);
+    if (!metadata) return this.#reject(landing, event, 'invalidMetadata', createdAt, resource);
+    const expiresAt = expiresAtFor(createdAt, effectiveRetention(resource.retention).recordingHours);
+    if (expiresAt <= this.deps.clock.now().toISOString()) return this.#reject(landing, event, 'expired', createdAt, resource);
+
+    const id = recordingId(createdAt, [landing.url, properties.etag ?? '']);
+    const existing = await readRecording(geo, resource.id, id);
+    const record = existing ?? (await this.#copy(geo, landing, properties, { resource, id, metadata, createdAt, expiresAt }));
+    if (!record) return this.#log('superseded', event);
+    await this.ingestion.register(resource, record, this.ingestion.baseUrl());
+    await landing.delete({ conditions: { ifMatch: properties.etag } }).catch((error: { statusCode?: number }) => {
+      if (error.statusCode !== 404 && error.statusCode !== 412) throw error;
+    });
+    return this.#log(existing ? 'alreadyIngested' : 'ingested', event);
+  }
+
+  /** Copies the landing file into the recordings container with its expiry; undefined if it changed meanwhile. */
+  async #copy(
+    geo: GeoStore,
+    landing: BlockBlobClient,
+    properties: BlobGetPropertiesResponse,
+    fields: { resource: Resource; id: string; metadata: ResolvedRecordingMetadata; createdAt: Date; expiresAt: string },
+  ): Promise<RecordingRecord | undefined> {
+    const { resource, id, createdAt, expiresAt } = fields;
+    const target = await recordingContentBlob(geo, resource.id, id);
+    try {
+      const poller = await target.beginCopyFromURL(landing.url, {
+        sourceConditions: { ifMatch: properties.etag },
+        tags: expiryTags(resource.id, expiresAt, { recordingId: id }),
+        metadata: { resourceid: resource.id, recordingid: id, createdat: createdAt.toISOString(), expiresat: expiresAt },
+      });
+      await poller.pollUntilDone();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 412) return undefined;
+      throw error;
+    }
+    const copied = await target.getProperties();
+    return newRecordingRecord({
+      id,
+      resource,
+      metadata: fields.metadata,
+      contentLength: copied.contentLength ?? properties.contentLength ?? 0,
+      etag: copied.etag ?? '',
+      createdAt,
+      expiresAt,
+      source: 'landing',
+    });
+  }
+
+  async #reject(landing: BlockBlobClient, event: BlobCreatedEvent, reason: Rejection, createdAt: Date, resource: Resource | undefined): Promise<LandingOutcome> {
+    // Kept no longer than any recording could be; the purge finds it by the same expiry tag.
+    const hours = resource ? effectiveRetention(resource.retention).recordingHours : RECORDING_MAX_HOURS;
+    const resourceId = resource?.id ?? 'unknown';
+    await landing
+      .setTags(expiryTags(resourceId, expiresAtFor(createdAt, hours), { ingestStatus: 'rejected', ingestReason: reason }))
+      .catch((error: unknown) => ignoreNotFound(error));
+    this.deps.logger.warn('recording.landing_rejected', { code: reason, correlationId: event.id });
+    return 'rejected';
+  }
+
+  /** The geography whose landing container the event's blob is in (account and container must match). */
+  async #landingGeography(event: BlobCreatedEvent): Promise<GeoStore | undefined> {
+    const blobUrl = normalise(event.url);
+    for (const geo of this.deps.stores.all()) {
+      const service = await geo.blobService();
+      const containerUrl = normalise(service.getContainerClient(geo.blobContainerName('recording-landing')).url);
+      if (blobUrl.startsWith(`${containerUrl}/`)) return geo;
+    }
+    return undefined;
+  }
+
+  #log(outcome: LandingOutcome, event: BlobCreatedEvent): LandingOutcome {
+    this.deps.logger.info('recording.landing_event', { code: outcome, correlationId: event.id });
+    return outcome;
+  }
+}
+
+function normalise(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host.toLowerCase()}${parsed.pathname.replace(/\/+$/, '')}`;
+}
+
+/** The landing file's metadata (`x-ms-meta-recording`, JSON), settled against its media type. */
+function parseLandingMetadata(properties: BlobGetPropertiesResponse): ResolvedRecordingMetadata | undefined {
+  const text = properties.metadata?.recording;
+  if (!text) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = recordingMetadataSchema.safeParse(json);
+  if (!parsed.success) return undefined;
+  const resolved = resolveAgainstMediaType(parsed.data, mediaTypeOf(properties.contentType));
+  return resolved.ok ? resolved.metadata : undefined;
+}

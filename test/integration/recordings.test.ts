@@ -1,0 +1,263 @@
+import { createHash } from 'node:crypto';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { CosmosClient } from '@azure/cosmos';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../shared/clock.js';
+import { aliceId, atLocation, audio, multipartBody, sampleMetadata, uploadRecording } from '../support/recordings.js';
+import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+
+/** Recordings through the upload API, on Azurite and the embedded Cosmos, with a clock the tests move. */
+
+let stack: TestStack;
+const clock = new ManualClock('2026-11-21T10:00:00Z');
+beforeAll(async () => {
+  stack = await startTestStack({ clock, env: { LOCAL_BLOB_EVENTS_POLL_MS: '3600000' } });
+});
+afterAll(async () => stack?.stop());
+
+type Event = { id: string; type: string; subject: string; data: Record<string, any> };
+const eventsOf = (recordingId: string) =>
+  stack.topic!.received().map((r) => r.event as unknown as Event).filter((e) => e.subject.endsWith(`/recordingId/${recordingId}`));
+const blobs = () => BlobServiceClient.fromConnectionString(stack.stores.storageConnectionString);
+const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const purge = () => fetch(`${stack.httpUrl}/admin/functions/recordingPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+
+async function uploaded(resource: ResourceView, content = audio(300_000), metadata?: unknown) {
+  const response = await uploadRecording(stack, resource, { content, metadata, date: clock.now() });
+  expect(response.status, response.text).toBe(201);
+  return { view: response.body as Record<string, any>, content };
+}
+
+describe('recording upload and download', () => {
+  let resource: ResourceView;
+  beforeAll(async () => {
+    resource = await stack.createResource('rec-basic', 'Europe');
+  });
+
+  it('stores an upload in the geography with its expiry in index tags and metadata, and announces it once in the ACS shape', async () => {
+    const { view, content } = await uploaded(resource);
+    expect(view.id).toMatch(/^[0-9a-f]{32}$/);
+    expect(view).toMatchObject({ contentType: 'audio/wav', contentLength: content.length, recordingFormatType: 'Wav', recordingContentType: 'Audio', recordingChannelType: 'Mixed' });
+    expect(view.expiresAt).toBe('2026-11-23T10:00:00.000Z');
+
+    const blob = blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`);
+    expect((await blob.getTags()).tags).toMatchObject({ expiresAt: '2026-11-23T10:00:00.000Z', resourceId: resource.id });
+    const properties = await blob.getProperties();
+    expect(properties.metadata).toMatchObject({ expiresat: '2026-11-23T10:00:00.000Z', recordingid: view.id });
+    expect(properties.contentLength).toBe(content.length);
+
+    const events = eventsOf(view.id);
+    expect(events.map((e) => e.type)).toEqual(['Microsoft.Communication.RecordingFileStatusUpdated']);
+    const [event] = events;
+    expect(event!.subject).toBe(`/recording/call/${sampleMetadata(resource.id).callId}/recordingId/${view.id}`);
+    expect(event!.data).toEqual({
+      recordingStorageInfo: {
+        recordingChunks: [
+          { documentId: view.id, index: 0, endReason: 'SessionEnded', contentLocation: view.contentLocation, metadataLocation: view.metadataLocation, deleteLocation: view.deleteLocation },
+        ],
+      },
+      recordingStartTime: '2026-11-21T09:00:00.000Z',
+      recordingDurationMs: 6620,
+      recordingContentType: 'Audio',
+      recordingChannelType: 'Mixed',
+      recordingFormatType: 'Wav',
+      sessionEndReason: 'CallEnded',
+    });
+    expect(view.contentLocation).toBe(`${stack.httpsUrl}/recordings/${view.id}/content?resource=rec-basic`);
+  });
+
+  it('streams the content back whole and by range, with the right headers', async () => {
+    const { view, content } = await uploaded(resource, audio(1_000_000));
+    const whole = await fetchBytes(resource, view.contentLocation);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('content-type')).toBe('audio/wav');
+    expect(whole.headers.get('content-length')).toBe(String(content.length));
+    expect(whole.headers.get('accept-ranges')).toBe('bytes');
+    expect(sha(whole.bytes)).toBe(sha(content));
+
+    const middle = await fetchBytes(resource, view.contentLocation, { range: 'bytes=1000-1999' });
+    expect(middle.status).toBe(206);
+    expect(middle.headers.get('content-range')).toBe(`bytes 1000-1999/${content.length}`);
+    expect(middle.headers.get('content-length')).toBe('1000');
+    expect(middle.bytes.equals(content.subarray(1000, 2000))).toBe(true);
+
+    const tail = await fetchBytes(resource, view.contentLocation, { range: 'bytes=-10' });
+    expect(tail.status).toBe(206);
+    expect(tail.bytes.equals(content.subarray(content.length - 10))).toBe(true);
+
+    const open = await fetchBytes(resource, view.contentLocation, { range: `bytes=${content.length - 5}-` });
+    expect(open.headers.get('content-range')).toBe(`bytes ${content.length - 5}-${content.length - 1}/${content.length}`);
+
+    const outside = await atLocation(stack, resource, 'GET', view.contentLocation, { date: clock.now(), headers: { range: `bytes=${content.length}-` } });
+    expect(outside.status).toBe(416);
+    expect(outside.headers.get('content-range')).toBe(`bytes */${content.length}`);
+    expect(outside.body.error).toMatchObject({ code: 'RangeNotSatisfiable', target: 'Range' });
+
+    const stale = await fetchBytes(resource, view.contentLocation, { range: 'bytes=0-9', 'if-range': '"not-the-etag"' });
+    expect(stale.status).toBe(200);
+    expect(stale.bytes.length).toBe(content.length);
+
+    const head = await atLocation(stack, resource, 'HEAD', view.contentLocation, { date: clock.now() });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(content.length));
+  });
+
+  it('answers the metadata document, the recording and the list of recordings', async () => {
+    const listed = await stack.createResource('rec-list', 'Europe');
+    const first = await uploaded(listed, audio(10));
+    clock.advance(1000);
+    const second = await uploaded(listed, audio(10), sampleMetadata(listed.id, { channelType: 'Unmixed', participants: [{ rawId: aliceId(listed.id), channel: 0 }] }));
+
+    const metadata = await atLocation(stack, listed, 'GET', second.view.metadataLocation, { date: clock.now() });
+    expect(metadata.status).toBe(200);
+    expect(metadata.body).toMatchObject({
+      resourceId: listed.id,
+      callId: sampleMetadata(listed.id).callId,
+      chunkDocumentId: second.view.id,
+      chunkIndex: 0,
+      chunkStartTime: '2026-11-21T09:00:00.000Z',
+      chunkDuration: 6620,
+      recordingInfo: { contentType: 'Audio', channelType: 'Unmixed', format: 'Wav' },
+      participants: [{ participantId: aliceId(listed.id), channel: 0 }],
+      expiresAt: second.view.expiresAt,
+    });
+
+    const got = await atLocation(stack, listed, 'GET', second.view.deleteLocation, { date: clock.now() });
+    expect(got.body).toEqual(second.view);
+
+    const page1 = await stack.signed({ method: 'GET', endpoint: listed.endpoint, path: '/recordings?maxPageSize=1', key: listed.primaryKey, date: clock.now() });
+    expect(page1.status).toBe(200);
+    expect(page1.body.value.map((r: { id: string }) => r.id)).toEqual([second.view.id]);
+    const next = new URL(page1.body.nextLink as string);
+    const page2 = await stack.signed({ method: 'GET', endpoint: listed.endpoint, path: next.pathname + next.search, key: listed.primaryKey, date: clock.now() });
+    expect(page2.body.value.map((r: { id: string }) => r.id)).toEqual([first.view.id]);
+    expect(page2.body.nextLink).toBeUndefined();
+  });
+
+  it('deletes a recording: 204, then 404 everywhere, its blob gone, a deletion event and an audit record', async () => {
+    const { view } = await uploaded(resource, audio(100));
+    const deleted = await atLocation(stack, resource, 'DELETE', view.deleteLocation, { date: clock.now() });
+    expect(deleted.status).toBe(204);
+    for (const location of [view.contentLocation, view.metadataLocation, view.deleteLocation]) {
+      expect((await atLocation(stack, resource, 'GET', location, { date: clock.now() })).status).toBe(404);
+    }
+    expect((await atLocation(stack, resource, 'DELETE', view.deleteLocation, { date: clock.now() })).status).toBe(404);
+    expect(await blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`).exists()).toBe(false);
+
+    const deletion = eventsOf(view.id).filter((e) => e.type === 'AcsResidency.RecordingDeleted');
+    expect(deletion).toHaveLength(1);
+    expect(deletion[0]!.data).toMatchObject({ recordingId: view.id, reason: 'deletedByRequest' });
+    const audit = await auditRecordsOf(resource.id, view.id);
+    expect(audit).toEqual([expect.objectContaining({ action: 'recording.deleted', reason: 'deletedByRequest', subjectType: 'recording' })]);
+    expect(JSON.stringify(audit)).not.toContain('+1425');
+    expect(JSON.stringify(audit)).not.toContain(sampleMetadata(resource.id).callId);
+  });
+
+  it('refuses bad uploads with the ACS error naming the field, and stores nothing', async () => {
+    const before = await countBlobs();
+    const send = async (parts: Parameters<typeof multipartBody>[0], contentType?: string) => {
+      const { body, contentType: multipart } = await multipartBody(parts);
+      return stack.signed({ method: 'POST', endpoint: resource.endpoint, path: '/recordings', key: resource.primaryKey, body, contentType: contentType ?? multipart, date: clock.now() });
+    };
+    const cases: [string, Promise<Awaited<ReturnType<typeof send>>>, number, string][] = [
+      ['no metadata', send({ content: audio(10) }), 400, 'metadata'],
+      ['no content', send({ metadata: sampleMetadata(resource.id) }), 400, 'content'],
+      ['metadata not JSON', send({ metadataText: '{nope', content: audio(10) }), 400, 'metadata'],
+      ['participants missing', send({ metadata: { ...sampleMetadata(resource.id), participants: [] }, content: audio(10) }), 400, 'participants'],
+      ['bad phone number', send({ metadata: sampleMetadata(resource.id, { participants: [{ phoneNumber: { value: '12' } }] }), content: audio(10) }), 400, 'participants.0.phoneNumber.value'],
+      ['bad start time', send({ metadata: sampleMetadata(resource.id, { startTime: 'yesterday' }), content: audio(10) }), 400, 'startTime'],
+      ['format disagrees with the file', send({ metadata: sampleMetadata(resource.id, { format: 'Mp3' }), content: audio(10) }), 400, 'format'],
+      ['unsupported media type', send({ metadata: sampleMetadata(resource.id), content: audio(10), mediaType: 'text/plain' }), 415, 'content'],
+      ['unknown part', send({ metadata: sampleMetadata(resource.id), content: audio(10), extra: [['note', 'x']] }), 400, 'note'],
+      ['not multipart', send({ metadata: sampleMetadata(resource.id), content: audio(10) }, 'application/octet-stream'), 415, 'Content-Type'],
+    ];
+    for (const [what, pending, status, target] of cases) {
+      const response = await pending;
+      expect(response.status, what).toBe(status);
+      expect(response.body.error.target, what).toBe(target);
+      expect(response.text, what).not.toMatch(/at .*\.(ts|js):\d+/);
+    }
+    const tampered = await uploadRecording(stack, resource, { tamper: true, date: clock.now() });
+    expect(tampered.status).toBe(401);
+    expect(await countBlobs()).toBe(before);
+  });
+
+  it('a repeated upload with the same repeatability-request-id is one recording', async () => {
+    const headers = { 'repeatability-request-id': 'a6c3c1a4-5d5e-4b8e-9f1e-2f6c0f6b1a11', 'repeatability-first-sent': clock.now().toUTCString() };
+    const content = audio(5000);
+    const first = await uploadRecording(stack, resource, { content, headers, date: clock.now() });
+    const again = await uploadRecording(stack, resource, { content, headers, date: clock.now() });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    expect(eventsOf(first.body.id as string).filter((e) => e.type === 'Microsoft.Communication.RecordingFileStatusUpdated')).toHaveLength(1);
+    const different = await uploadRecording(stack, resource, { content: audio(5000), headers, date: clock.now() });
+    expect(different.status).toBe(409);
+    expect(different.body.error.target).toBe('repeatability-request-id');
+  });
+});
+
+describe('recording expiry and purge', () => {
+  it('an expired recording is 404 at once; the purge removes it with an event and an audit record, and a rerun does nothing new', async () => {
+    const resource = await stack.createResource('rec-expiry', 'Europe');
+    const { view } = await uploaded(resource, audio(100));
+    const blob = blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`);
+
+    clock.set(new Date(Date.parse(view.expiresAt as string) - 1000));
+    expect((await atLocation(stack, resource, 'GET', view.metadataLocation, { date: clock.now() })).status).toBe(200);
+    clock.advance(1000);
+    expect((await atLocation(stack, resource, 'GET', view.metadataLocation, { date: clock.now() })).status).toBe(404);
+    expect((await atLocation(stack, resource, 'GET', view.contentLocation, { date: clock.now() })).status).toBe(404);
+    const list = await stack.signed({ method: 'GET', endpoint: resource.endpoint, path: '/recordings', key: resource.primaryKey, date: clock.now() });
+    expect(list.body.value).toEqual([]);
+    expect(await blob.exists()).toBe(true);
+
+    expect((await purge()).status).toBe(202);
+    expect(await blob.exists()).toBe(false);
+    const deletion = eventsOf(view.id).filter((e) => e.type === 'AcsResidency.RecordingDeleted');
+    expect(deletion).toHaveLength(1);
+    expect(deletion[0]!.data).toMatchObject({ recordingId: view.id, reason: 'expired', expiresAt: view.expiresAt });
+    expect(await auditRecordsOf(resource.id, view.id)).toEqual([expect.objectContaining({ action: 'recording.purged', reason: 'expired' })]);
+
+    const eventsBefore = stack.topic!.received().length;
+    expect((await purge()).status).toBe(202);
+    expect(stack.topic!.received().length).toBe(eventsBefore);
+  });
+
+  it('honours a resource period shorter than 48 hours and refuses a longer one', async () => {
+    const tooLong = await stack.management('PUT', '/api/management/resources/rec-short', { geography: 'Europe', retention: { recordingHours: 49 } });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.target).toBe('retention.recordingHours');
+    const resource = await stack.createResource('rec-short', 'Europe', { retention: { recordingHours: 2 } });
+    expect((resource as unknown as { retention: unknown }).retention).toEqual({ recordingHours: 2 });
+    const { view } = await uploaded(resource, audio(10));
+    expect(Date.parse(view.expiresAt as string) - Date.parse(view.createdAt as string)).toBe(2 * 3600_000);
+  });
+});
+
+async function fetchBytes(resource: ResourceView, location: string, headers: Record<string, string> = {}) {
+  const url = new URL(location);
+  const target = new URL(url.pathname + url.search, stack.httpUrl);
+  const { signRequestHeaders } = await import('../../shared/auth/hmac-auth.js');
+  const signed = signRequestHeaders({ method: 'GET', url: target.toString(), key: resource.primaryKey, date: clock.now() });
+  const response = await fetch(target, { headers: { ...signed, ...headers } });
+  return { status: response.status, headers: response.headers, bytes: Buffer.from(await response.arrayBuffer()) };
+}
+
+async function countBlobs(): Promise<number> {
+  let count = 0;
+  for await (const container of blobs().listContainers()) {
+    for await (const blob of blobs().getContainerClient(container.name).listBlobsFlat()) if (blob) count += 1;
+  }
+  return count;
+}
+
+async function auditRecordsOf(resourceId: string, subjectId: string): Promise<Record<string, unknown>[]> {
+  const cosmos = new CosmosClient({ endpoint: stack.stores.cosmosEndpoint, key: stack.stores.cosmosKey, connectionPolicy: { enableEndpointDiscovery: false } });
+  const { resources } = await cosmos
+    .database('acs-europe')
+    .container('auditRecords')
+    .items.query({ query: 'SELECT * FROM c WHERE c.subjectId = @s', parameters: [{ name: '@s', value: subjectId }] }, { partitionKey: resourceId })
+    .fetchAll();
+  return resources;
+}

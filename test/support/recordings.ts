@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import type { ResourceView, TestResponse, TestStack } from './test-stack.js';
+
+/** Builds and sends recording uploads as a client would: multipart/form-data, HMAC-signed. */
+
+export interface RecordingMetadata {
+  callId: string;
+  startTime: string;
+  durationMs: number;
+  participants: unknown[];
+  channelType: string;
+  contentType?: string;
+  format?: string;
+  sessionEndReason?: string;
+}
+
+export const aliceId = (resourceId: string) => `8:acs:${resourceId}_00000000-0000-0000-0000-0000000a11ce`;
+
+export function sampleMetadata(resourceId: string, overrides: Partial<RecordingMetadata> = {}): RecordingMetadata {
+  return {
+    callId: 'aHR0cHM6Ly9jYWxsLmV4YW1wbGUvY2FsbC8xMjM',
+    startTime: '2026-11-21T09:00:00Z',
+    durationMs: 6620,
+    participants: [{ communicationUser: { id: aliceId(resourceId) } }, { phoneNumber: { value: '+14255550123' } }],
+    channelType: 'Mixed',
+    ...overrides,
+  };
+}
+
+/** Serialises a multipart body exactly as fetch would send it (so it can be signed first). */
+export async function multipartBody(parts: { metadata?: unknown; metadataText?: string; content?: Buffer; mediaType?: string; extra?: [string, string][] }): Promise<{ body: Buffer; contentType: string }> {
+  const form = new FormData();
+  if (parts.metadata !== undefined || parts.metadataText !== undefined) {
+    form.append('metadata', parts.metadataText ?? JSON.stringify(parts.metadata));
+  }
+  if (parts.content) form.append('content', new Blob([parts.content], { type: parts.mediaType ?? 'audio/wav' }), 'call.wav');
+  for (const [name, value] of parts.extra ?? []) form.append(name, value);
+  const request = new Request('http://localhost/', { method: 'POST', body: form });
+  return { body: Buffer.from(await request.arrayBuffer()), contentType: request.headers.get('content-type')! };
+}
+
+export function audio(bytes: number): Buffer {
+  return randomBytes(bytes);
+}
+
+export async function uploadRecording(
+  stack: TestStack,
+  resource: ResourceView,
+  options: { metadata?: unknown; content?: Buffer; mediaType?: string; date?: Date; headers?: Record<string, string>; tamper?: boolean },
+): Promise<TestResponse> {
+  const { body, contentType } = await multipartBody({ metadata: options.metadata ?? sampleMetadata(resource.id), content: options.content ?? audio(1024), mediaType: options.mediaType });
+  const sendBody = options.tamper ? Buffer.concat([body.subarray(0, body.length - 60), Buffer.from('x'), body.subarray(body.length - 59)]) : undefined;
+  return stack.signed({
+    method: 'POST',
+    endpoint: resource.endpoint,
+    path: '/recordings',
+    key: resource.primaryKey,
+    body,
+    ...(sendBody ? { sendBody } : {}),
+    contentType,
+    date: options.date,
+    headers: options.headers,
+  });
+}
+
+/** A signed GET/HEAD/DELETE of one of a recording's locations. */
+export function atLocation(stack: TestStack, resource: ResourceView, method: string, location: string, options: { date?: Date; headers?: Record<string, string> } = {}): Promise<TestResponse> {
+  const url = new URL(location);
+  return stack.signed({ method, endpoint: resource.endpoint, path: url.pathname + url.search, key: resource.primaryKey, date: options.date, headers: options.headers });
+}
