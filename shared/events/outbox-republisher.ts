@@ -1,4 +1,5 @@
 import type { Services } from '../services.js';
+import { OUTBOX_IN_FLIGHT_GRACE_MS } from './outbox.js';
 
 export interface RepublishSummary {
   examined: number;
@@ -17,7 +18,7 @@ export async function republishOutboxes(
   for (const geo of svc.stores.all()) {
     try {
       const outbox = svc.outboxFor(geo);
-      const result = await outbox.drain({ graceMs: options.graceMs ?? 60_000, maxEntries: options.maxEntries ?? 500 });
+      const result = await outbox.drain({ graceMs: options.graceMs ?? OUTBOX_IN_FLIGHT_GRACE_MS, maxEntries: options.maxEntries ?? 500 });
       summary.examined += result.examined;
       summary.published += result.published;
       summary.failed += result.failed;

@@ -77,6 +77,12 @@ export interface OutboxDeps {
 
 const MAX_BACKOFF_MS = 10 * 60 * 1000;
 
+/**
+ * How long a pending entry is taken to be in its committer's hands: a duplicate commit or the
+ * republisher leaves its publishing to that committer until then.
+ */
+export const OUTBOX_IN_FLIGHT_GRACE_MS = 60_000;
+
 export function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, 5_000 * 2 ** Math.max(0, attempts - 1));
 }
@@ -122,7 +128,14 @@ export class Outbox {
   async #finishExisting(outbox: Container, id: string, resourceId: string): Promise<EventRecord[]> {
     const { resource: existing } = await outbox.item(id, resourceId).read<OutboxEntry>();
     if (!existing) throw new Error(`Outbox entry ${id} vanished while being finished`);
-    if (existing.status !== 'published') await this.#finish(outbox, existing);
+    const inFlight = existing.status === 'pending' && this.deps.clock.now().getTime() - Date.parse(existing.createdAt) < OUTBOX_IN_FLIGHT_GRACE_MS;
+    if (inFlight) {
+      // A concurrent duplicate: its first committer is still at work and publishes the events, so
+      // publishing here would send them twice. Applying (idempotent) is enough for this caller.
+      await this.#apply(existing, true);
+    } else if (existing.status !== 'published') {
+      await this.#finish(outbox, existing);
+    }
     return existing.events;
   }
 

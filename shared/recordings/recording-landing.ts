@@ -39,7 +39,7 @@ export class RecordingLanding {
     // Gone: handled before (ingested, or rejected and purged), or deleted by its writer.
     if (!properties) return this.#log('gone', event);
     // The file was overwritten after this event; the newer file's own event will bring it.
-    if (event.eTag && properties.etag !== event.eTag) return this.#log('superseded', event);
+    if (event.eTag && unquoted(properties.etag) !== unquoted(event.eTag)) return this.#log('superseded', event);
 
     const createdAt = properties.createdOn ?? properties.lastModified ?? this.deps.clock.now();
     const resourceId = event.blobName.split('/')[0] ?? '';
@@ -51,7 +51,7 @@ export class RecordingLanding {
     const expiresAt = expiresAtFor(createdAt, effectiveRetention(resource.retention).recordingHours);
     if (expiresAt <= this.deps.clock.now().toISOString()) return this.#reject(landing, event, 'expired', createdAt, resource);
 
-    const id = recordingId(createdAt, [landing.url, properties.etag ?? '']);
+    const id = recordingId(createdAt, [landing.url, unquoted(properties.etag)]);
     const existing = await readRecording(geo, resource.id, id);
     const record = existing ?? (await this.#copy(geo, landing, properties, { resource, id, metadata, createdAt, expiresAt }));
     if (!record) return this.#log('superseded', event);
@@ -122,6 +122,9 @@ export class RecordingLanding {
     return outcome;
   }
 }
+
+/** Event Grid sends ETags bare (`0x8D...`); the blob API quotes them (`"0x8D..."`). */
+const unquoted = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
 
 function normalise(url: string): string {
   const parsed = new URL(url);
