@@ -75,6 +75,7 @@ export async function receiveRecordingUpload(options: {
   let metadataFile: Promise<unknown> | undefined;
   let mediaType = '';
   let staging: Promise<{ staged: StagedBlocks; contentSha256: string }> | undefined;
+  let stagingError: unknown;
 
   parser.on('field', (name, value, info) => {
     if (name !== 'metadata') return refuse(invalid(name, `Unexpected form field '${name}'; send 'metadata' and 'content'.`));
@@ -107,21 +108,24 @@ export async function receiveRecordingUpload(options: {
         yield chunk;
       }
     }
-    staging = stageBlocks(options.blob, content(), { ...limits, maxBytes: limits.maxContentBytes, onTooLarge: tooLarge })
-      .then((staged) => ({ staged, contentSha256: contentHash.digest('base64') }))
-      .catch((error: unknown) => {
-        stream.resume();
-        throw error;
-      });
+    staging = stageBlocks(options.blob, content(), { ...limits, maxBytes: limits.maxContentBytes, onTooLarge: tooLarge }).then((staged) => ({
+      staged,
+      contentSha256: contentHash.digest('base64'),
+    }));
+    // Staging stopped (too large, or the store failed): stop reading the request too.
+    staging.catch((error: unknown) => {
+      stagingError = error;
+      parser.destroy(error instanceof Error ? error : new Error(String(error)));
+    });
   });
   parser.on('partsLimit', () => refuse(invalid('body', "Send exactly two parts: 'metadata' and 'content'.")));
 
   // A failure while reading or parsing the body is the request's fault; one while staging, the store's.
   const readError = await pipeline(Readable.from(hashed()), parser).then(() => undefined, (error: unknown) => error ?? new Error('aborted'));
-  const [stagedResult] = await Promise.all([staging?.catch((error: unknown) => (readError ? undefined : Promise.reject(error))), metadataFile]);
-  if (readError) {
-    return { error: readError instanceof ServiceError ? readError : invalid('body', 'The multipart body is malformed or ends early.') };
-  }
+  const [stagedResult] = await Promise.all([staging?.catch(() => undefined), metadataFile]);
+  if (stagingError && !(stagingError instanceof ServiceError)) throw stagingError;
+  const failure = stagingError ?? readError;
+  if (failure) return { error: failure instanceof ServiceError ? failure : invalid('body', 'The multipart body is malformed or ends early.') };
   const bodySha256 = bodyHash.digest('base64');
   if (problem) return { bodySha256, error: problem };
   if (metadataText === undefined) return { bodySha256, error: invalid('metadata', "The 'metadata' part is missing.") };

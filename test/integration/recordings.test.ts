@@ -3,6 +3,9 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { CosmosClient } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
+import { geographyByKey } from '../../shared/geography/geographies.js';
+import { readRecording } from '../../shared/recordings/recording-store.js';
+import { services } from '../../shared/services.js';
 import { aliceId, atLocation, audio, multipartBody, sampleMetadata, uploadRecording } from '../support/recordings.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
@@ -11,7 +14,11 @@ import { startTestStack, type ResourceView, type TestStack } from '../support/te
 let stack: TestStack;
 const clock = new ManualClock('2026-11-21T10:00:00Z');
 beforeAll(async () => {
-  stack = await startTestStack({ clock, env: { LOCAL_BLOB_EVENTS_POLL_MS: '3600000' } });
+  // Small blocks and a small size limit, so uploads here span several blocks and the limit is reachable.
+  stack = await startTestStack({
+    clock,
+    env: { LOCAL_BLOB_EVENTS_POLL_MS: '3600000', RECORDING_UPLOAD_BLOCK_BYTES: String(1024 * 1024), RECORDING_MAX_BYTES: String(4 * 1024 * 1024) },
+  });
 });
 afterAll(async () => stack?.stop());
 
@@ -67,7 +74,7 @@ describe('recording upload and download', () => {
   });
 
   it('streams the content back whole and by range, with the right headers', async () => {
-    const { view, content } = await uploaded(resource, audio(1_000_000));
+    const { view, content } = await uploaded(resource, audio(2_600_000));
     const whole = await fetchBytes(resource, view.contentLocation);
     expect(whole.status).toBe(200);
     expect(whole.headers.get('content-type')).toBe('audio/wav');
@@ -177,9 +184,14 @@ describe('recording upload and download', () => {
       expect(response.body.error.target, what).toBe(target);
       expect(response.text, what).not.toMatch(/at .*\.(ts|js):\d+/);
     }
-    const tampered = await uploadRecording(stack, resource, { tamper: true, date: clock.now() });
+    const tampered = await uploadRecording(stack, resource, { tamper: true, content: audio(2_500_000), date: clock.now() });
     expect(tampered.status).toBe(401);
+    const tooLarge = await uploadRecording(stack, resource, { content: audio(4 * 1024 * 1024 + 1), date: clock.now() });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body.error.code).toBe('PayloadTooLarge');
     expect(await countBlobs()).toBe(before);
+    const list = await stack.signed({ method: 'GET', endpoint: resource.endpoint, path: '/recordings', key: resource.primaryKey, date: clock.now() });
+    expect(list.body.value.map((r: { contentLength: number }) => r.contentLength)).not.toContain(2_500_000);
   });
 
   it('a repeated upload with the same repeatability-request-id is one recording', async () => {
@@ -234,6 +246,47 @@ describe('recording expiry and purge', () => {
     expect(Date.parse(view.expiresAt as string) - Date.parse(view.createdAt as string)).toBe(2 * 3600_000);
   });
 });
+
+describe('purge runs', () => {
+  it('are bounded by their item budget, and the next run takes the rest', async () => {
+    const resource = await stack.createResource('rec-bounded', 'Europe');
+    const views = [];
+    for (let i = 0; i < 3; i += 1) views.push((await uploaded(resource, audio(10))).view);
+    clock.set(new Date(Date.parse(views[2]!.expiresAt as string) + 1000));
+    await purge(); // everything else that expired by now goes first
+    for (let i = 0; i < 3; i += 1) views.push((await uploaded(resource, audio(10))).view);
+    clock.set(new Date(Date.parse(views[5]!.expiresAt as string) + 1000));
+
+    const { purger } = services().recordings;
+    const first = await purger.run(europe(), { maxItems: 2, maxDurationMs: 60_000 });
+    expect(first).toMatchObject({ examined: 2, recordingsDeleted: 2, errors: 0, stoppedAtBudget: true });
+    const second = await purger.run(europe(), { maxItems: 2, maxDurationMs: 60_000 });
+    expect(second).toMatchObject({ examined: 1, recordingsDeleted: 1, errors: 0, stoppedAtBudget: false });
+    const deletions = views.slice(3).flatMap((v) => eventsOf(v.id as string).filter((e) => e.type === 'AcsResidency.RecordingDeleted'));
+    expect(deletions).toHaveLength(3);
+  });
+
+  it('a run stopped after the deletion change but before the blob delete finishes on rerun, without new event ids', async () => {
+    const resource = await stack.createResource('rec-crash', 'Europe');
+    const { view } = await uploaded(resource, audio(10));
+    clock.set(new Date(Date.parse(view.expiresAt as string) + 1000));
+    const svc = services();
+    const record = await readRecording(europe(), resource.id, view.id as string);
+    // What a run does before it deletes the blob, as if the process stopped right after it.
+    await svc.recordings.purger.commitDeletion(europe(), (await svc.resources.get('rec-crash'))!, record!, 'expired', clock.now());
+    const blob = blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`);
+    expect(await blob.exists()).toBe(true);
+
+    const rerun = await svc.recordings.purger.run(europe(), { maxItems: 100, maxDurationMs: 60_000 });
+    expect(rerun.errors).toBe(0);
+    expect(await blob.exists()).toBe(false);
+    const deletions = eventsOf(view.id as string).filter((e) => e.type === 'AcsResidency.RecordingDeleted');
+    expect(deletions).toHaveLength(1);
+    expect((await auditRecordsOf(resource.id, view.id as string)).map((a) => a.action).sort()).toEqual(['recording.orphanBlobPurged', 'recording.purged']);
+  });
+});
+
+const europe = () => services().stores.forGeography(geographyByKey('europe'));
 
 async function fetchBytes(resource: ResourceView, location: string, headers: Record<string, string> = {}) {
   const url = new URL(location);
