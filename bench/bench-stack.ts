@@ -7,8 +7,9 @@ import { readRoutePrefix, startLocalStack, type LocalStack } from '../local/stac
 /** The built app on the embedded local stack, on free ports, for benchmarks. */
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 
-export async function startBenchStack(env: Record<string, string> = {}): Promise<LocalStack> {
+export async function startBenchStack(env: Record<string, string> = {}, options: { blobLocation?: string } = {}): Promise<LocalStack> {
   return startLocalStack({
+    blobLocation: options.blobLocation,
     env: {
       MANAGEMENT_KEY: randomBytes(32).toString('base64url'),
       TELEMETRY_HASH_KEY: randomBytes(32).toString('base64url'),

@@ -1,10 +1,12 @@
 import { chatBench } from './chat-bench.js';
 import { identityBench } from './identity-bench.js';
+import { recordingBench } from './recording-bench.js';
 
 /** `npm run bench`: runs every benchmark against the built app on the embedded stack and prints the numbers. */
 const suites: [string, () => Promise<string[]>][] = [
   ['identities and tokens', identityBench],
   ['chat messages', chatBench],
+  ['recordings', recordingBench],
 ];
 const only = process.argv[2];
 

@@ -96,12 +96,14 @@ export function signRequestHeaders(options: {
   method: string;
   url: string;
   body?: Buffer | string;
+  /** The body's base64 SHA-256, for a body streamed later instead of given here. */
+  contentHash?: string;
   key: string;
   date?: Date;
 }): Record<string, string> {
   const date = (options.date ?? new Date()).toUTCString();
   const host = new URL(options.url).host;
-  const hash = contentHash(options.body ?? '');
+  const hash = options.contentHash ?? contentHash(options.body ?? '');
   const signature = sign(stringToSign(options.method, options.url, date, host, hash), options.key);
   return {
     'x-ms-date': date,
