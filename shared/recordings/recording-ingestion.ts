@@ -1,3 +1,4 @@
+import type { BlockBlobClient } from '@azure/storage-blob';
 import type { Clock } from '../clock.js';
 import { verifyContentDigest } from '../auth/hmac-auth.js';
 import { ServiceError } from '../errors/service-error.js';
@@ -6,14 +7,15 @@ import type { Outbox } from '../events/outbox.js';
 import { eventSource } from '../resources/resource-service.js';
 import type { Resource } from '../resources/resource.js';
 import { effectiveRetention } from '../resources/retention-settings.js';
+import { discardStagedBlocks } from '../stores/block-blob-writer.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import type { StoreDirectory } from '../stores/store-directory.js';
 import type { Logger } from '../telemetry/logger.js';
 import { fileStatusUpdatedEvent } from './recording-events.js';
-import { resolveAgainstMediaType } from './recording-metadata.js';
+import { resolveAgainstMediaType, type ResolvedRecordingMetadata } from './recording-metadata.js';
 import { expiresAtFor, expiryTags, newRecordingRecord, recordingId, recordingLocations, type RecordingRecord } from './recording-record.js';
 import { readRecording, recordingContentBlob } from './recording-store.js';
-import { receiveRecordingUpload, type UploadLimits } from './recording-upload.js';
+import { receiveRecordingUpload, type ReceivedUpload, type UploadLimits } from './recording-upload.js';
 
 export interface RecordingDeps {
   stores: StoreDirectory;
@@ -58,14 +60,15 @@ export class RecordingIngestion {
     const id = request.repeatability ? recordingId(createdAt, [resource.id, request.repeatability.requestId]) : recordingId(createdAt);
     const blob = await recordingContentBlob(geo, resource.id, id);
 
-    const received = await receiveRecordingUpload({ body: request.body, contentType: request.contentType, blob, limits: this.deps.limits });
-    // Authenticity first: a body that is not the signed one is refused whatever else is wrong with it.
-    if (received.bodySha256 !== undefined) verifyContentDigest(received.bodySha256, request.claimedContentHash);
-    if (received.error || !received.upload) throw received.error ?? new Error('upload ended without a result');
-    const { upload } = received;
-    const resolved = resolveAgainstMediaType(upload.metadata, upload.mediaType);
-    if (!resolved.ok) throw new ServiceError('ValidationError', `Invalid recording metadata: ${resolved.message}.`, { target: resolved.field });
-
+    let checked: { upload: ReceivedUpload; metadata: ResolvedRecordingMetadata };
+    try {
+      checked = await this.#receive(blob, request);
+    } catch (error) {
+      // Refused or failed: nothing was committed; drop what was staged instead of leaving it a week.
+      await discardStagedBlocks(blob);
+      throw error;
+    }
+    const { upload } = checked;
     const existing = await readRecording(geo, resource.id, id);
     if (existing) {
       if (existing.contentSha256 === upload.contentSha256) return { record: existing, created: false };
@@ -80,7 +83,7 @@ export class RecordingIngestion {
     const record = newRecordingRecord({
       id,
       resource,
-      metadata: resolved.metadata,
+      metadata: checked.metadata,
       contentLength: upload.staged.size,
       contentSha256: upload.contentSha256,
       etag: committed.etag ?? '',
@@ -90,6 +93,17 @@ export class RecordingIngestion {
     });
     await this.register(resource, record, this.baseUrl(request.requestOrigin));
     return { record, created: true };
+  }
+
+  /** Reads the upload into staged blocks and checks it: the signed hash first, then the parts. */
+  async #receive(blob: BlockBlobClient, request: UploadRequest): Promise<{ upload: ReceivedUpload; metadata: ResolvedRecordingMetadata }> {
+    const received = await receiveRecordingUpload({ body: request.body, contentType: request.contentType, blob, limits: this.deps.limits });
+    // Authenticity first: a body that is not the signed one is refused whatever else is wrong with it.
+    if (received.bodySha256 !== undefined) verifyContentDigest(received.bodySha256, request.claimedContentHash);
+    if (received.error || !received.upload) throw received.error ?? new Error('upload ended without a result');
+    const resolved = resolveAgainstMediaType(received.upload.metadata, received.upload.mediaType);
+    if (!resolved.ok) throw new ServiceError('ValidationError', `Invalid recording metadata: ${resolved.message}.`, { target: resolved.field });
+    return { upload: received.upload, metadata: resolved.metadata };
   }
 
   /** Writes the recording item and announces it, once per recording however often this is called. */

@@ -3,9 +3,9 @@ import type { BlockBlobClient } from '@azure/storage-blob';
 /**
  * Streams into a block blob without holding it: the source is cut into blocks that are staged as
  * they fill, a few at a time (the source is not read while that many are in flight, so memory stays
- * at about `blockBytes * (concurrency + 1)`). Nothing is visible until `commit`: staged blocks that
- * are never committed are discarded by the storage service, so a failed or refused upload leaves no
- * blob behind (and never replaces an existing one).
+ * at about `blockBytes * (concurrency + 1)`). Nothing is visible until the caller commits the block
+ * list, so a failed or refused upload leaves no blob behind and never replaces an existing one; its
+ * staged blocks are dropped with `discardStagedBlocks` (the storage service would keep them a week).
  */
 export interface StagedBlocks {
   blockIds: string[];
@@ -68,4 +68,20 @@ export async function stageBlocks(blob: BlockBlobClient, source: AsyncIterable<U
   }
   if (failure) throw failure;
   return { blockIds, size };
+}
+
+/**
+ * Drops the uncommitted blocks of a blob that does not exist: committing an empty block list discards
+ * them, and the empty blob it makes is deleted. A blob that exists is left alone (its uncommitted
+ * blocks go when it is overwritten or deleted). Best effort: if the store fails here, the service
+ * discards uncommitted blocks after 7 days.
+ */
+export async function discardStagedBlocks(blob: BlockBlobClient): Promise<boolean> {
+  try {
+    const { etag } = await blob.commitBlockList([], { conditions: { ifNoneMatch: '*' } });
+    await blob.delete({ conditions: { ifMatch: etag } });
+    return true;
+  } catch {
+    return false;
+  }
 }

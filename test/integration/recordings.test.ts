@@ -4,6 +4,7 @@ import { CosmosClient } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
 import { geographyByKey } from '../../shared/geography/geographies.js';
+import { recordingId } from '../../shared/recordings/recording-record.js';
 import { readRecording } from '../../shared/recordings/recording-store.js';
 import { services } from '../../shared/services.js';
 import { aliceId, atLocation, audio, multipartBody, sampleMetadata, uploadRecording } from '../support/recordings.js';
@@ -184,8 +185,13 @@ describe('recording upload and download', () => {
       expect(response.body.error.target, what).toBe(target);
       expect(response.text, what).not.toMatch(/at .*\.(ts|js):\d+/);
     }
-    const tampered = await uploadRecording(stack, resource, { tamper: true, content: audio(2_500_000), date: clock.now() });
+    // A tampered body (3 staged blocks): refused, and its staged blocks dropped, not left for a week.
+    const repeatability = { 'repeatability-request-id': 'tampered-upload', 'repeatability-first-sent': clock.now().toUTCString() };
+    const tampered = await uploadRecording(stack, resource, { tamper: true, content: audio(2_500_000), headers: repeatability, date: clock.now() });
     expect(tampered.status).toBe(401);
+    const tamperedId = recordingId(new Date(Math.floor(clock.now().getTime() / 1000) * 1000), [resource.id, 'tampered-upload']);
+    const staged = blobs().getContainerClient('acs-europe-recordings').getBlockBlobClient(`${resource.id}/${tamperedId}`);
+    await expect(staged.getBlockList('all')).rejects.toMatchObject({ statusCode: 404 });
     const tooLarge = await uploadRecording(stack, resource, { content: audio(4 * 1024 * 1024 + 1), date: clock.now() });
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.body.error.code).toBe('PayloadTooLarge');
