@@ -253,6 +253,19 @@ describe('recording expiry and purge', () => {
   });
 });
 
+describe('resource deletion', () => {
+  it('removes the resource\'s recordings, their items and audit records with it', async () => {
+    const resource = await stack.createResource('rec-gone', 'Europe');
+    const { view } = await uploaded(resource, audio(10));
+    await atLocation(stack, resource, 'DELETE', (await uploaded(resource, audio(10))).view.deleteLocation as string, { date: clock.now() });
+    const deleted = await stack.management('DELETE', '/api/management/resources/rec-gone');
+    expect(deleted.status).toBe(200);
+    expect(deleted.body.removed.blobs['acs-europe-recordings']).toBe(1);
+    expect(deleted.body.removed.cosmos).toMatchObject({ recordings: 1, auditRecords: 1 });
+    expect(await blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`).exists()).toBe(false);
+  });
+});
+
 describe('purge runs', () => {
   it('are bounded by their item budget, and the next run takes the rest', async () => {
     const resource = await stack.createResource('rec-bounded', 'Europe');
