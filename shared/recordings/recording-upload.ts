@@ -77,13 +77,20 @@ export async function receiveRecordingUpload(options: {
   let staging: Promise<{ staged: StagedBlocks; contentSha256: string }> | undefined;
   let stagingError: unknown;
 
+  const unexpected = (name: string) => invalid(name.slice(0, 64), `Unexpected form part '${name.slice(0, 64)}'; send 'metadata' and 'content'.`);
+  const duplicate = (name: string) => invalid(name, `Only one '${name}' part is allowed.`);
   parser.on('field', (name, value, info) => {
-    if (name !== 'metadata') return refuse(invalid(name, `Unexpected form field '${name}'; send 'metadata' and 'content'.`));
+    if (name !== 'metadata') return refuse(unexpected(name));
+    if (metadataText !== undefined || metadataFile) return refuse(duplicate(name));
     if (info.valueTruncated) return refuse(invalid('metadata', `The metadata is larger than ${limits.maxMetadataBytes} bytes.`));
     metadataText = value;
   });
   parser.on('file', (name, stream, info) => {
     if (name === 'metadata') {
+      if (metadataText !== undefined || metadataFile) {
+        stream.resume();
+        return refuse(duplicate(name));
+      }
       metadataFile = collectText(stream, limits.maxMetadataBytes).then(
         (text) => (metadataText = text),
         () => refuse(invalid('metadata', `The metadata is larger than ${limits.maxMetadataBytes} bytes.`)),
@@ -92,7 +99,7 @@ export async function receiveRecordingUpload(options: {
     }
     if (name !== 'content' || staging) {
       stream.resume();
-      return refuse(invalid(name, name === 'content' ? "Only one 'content' part is allowed." : `Unexpected form part '${name}'; send 'metadata' and 'content'.`));
+      return refuse(name === 'content' ? duplicate(name) : unexpected(name));
     }
     mediaType = mediaTypeOf(info.mimeType);
     if (!isSupportedMediaType(mediaType)) {
@@ -145,16 +152,14 @@ export async function receiveRecordingUpload(options: {
   }
 }
 
+/** A small part's text; past `maxBytes` the rest is read and dropped (so the parser goes on), then refused. */
 async function collectText(stream: Readable, maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     total += chunk.length;
-    if (total > maxBytes) {
-      stream.resume();
-      throw new Error('metadata too large');
-    }
-    chunks.push(chunk);
+    if (total <= maxBytes) chunks.push(chunk);
   }
+  if (total > maxBytes) throw new Error('metadata too large');
   return Buffer.concat(chunks).toString('utf8');
 }

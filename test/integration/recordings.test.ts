@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { CosmosClient } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
-import { geographyByKey } from '../../shared/geography/geographies.js';
 import { recordingId } from '../../shared/recordings/recording-record.js';
-import { readRecording } from '../../shared/recordings/recording-store.js';
-import { services } from '../../shared/services.js';
-import { aliceId, atLocation, audio, multipartBody, sampleMetadata, uploadRecording } from '../support/recordings.js';
+import { aliceId, atLocation, audio, multipartBody, RecordingFixture, sampleMetadata, uploadRecording } from '../support/recordings.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /** Recordings through the upload API, on Azurite and the embedded Cosmos, with a clock the tests move. */
@@ -23,18 +18,11 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-type Event = { id: string; type: string; subject: string; data: Record<string, any> };
-const eventsOf = (recordingId: string) =>
-  stack.topic!.received().map((r) => r.event as unknown as Event).filter((e) => e.subject.endsWith(`/recordingId/${recordingId}`));
-const blobs = () => BlobServiceClient.fromConnectionString(stack.stores.storageConnectionString);
+const fixture = new RecordingFixture(() => stack, clock);
+const blobs = () => fixture.blobs();
+const eventsOf = (id: string) => fixture.eventsOf(id);
+const uploaded = (resource: ResourceView, content?: Buffer, metadata?: unknown) => fixture.uploaded(resource, content, metadata);
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-const purge = () => fetch(`${stack.httpUrl}/admin/functions/recordingPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-
-async function uploaded(resource: ResourceView, content = audio(300_000), metadata?: unknown) {
-  const response = await uploadRecording(stack, resource, { content, metadata, date: clock.now() });
-  expect(response.status, response.text).toBe(201);
-  return { view: response.body as Record<string, any>, content };
-}
 
 describe('recording upload and download', () => {
   let resource: ResourceView;
@@ -155,10 +143,17 @@ describe('recording upload and download', () => {
     const deletion = eventsOf(view.id).filter((e) => e.type === 'AcsResidency.RecordingDeleted');
     expect(deletion).toHaveLength(1);
     expect(deletion[0]!.data).toMatchObject({ recordingId: view.id, reason: 'deletedByRequest' });
-    const audit = await auditRecordsOf(resource.id, view.id);
+    const audit = await fixture.auditRecordsOf(resource.id, view.id);
     expect(audit).toEqual([expect.objectContaining({ action: 'recording.deleted', reason: 'deletedByRequest', subjectType: 'recording' })]);
     expect(JSON.stringify(audit)).not.toContain('+1425');
     expect(JSON.stringify(audit)).not.toContain(sampleMetadata(resource.id).callId);
+  });
+
+  it('takes the metadata as a file part too, and an MP4 video as AudioVideo', async () => {
+    const { body, contentType } = await multipartBody({ metadata: sampleMetadata(resource.id), metadataAsFile: true, content: audio(100), mediaType: 'video/mp4' });
+    const response = await stack.signed({ method: 'POST', endpoint: resource.endpoint, path: '/recordings', key: resource.primaryKey, body, contentType, date: clock.now() });
+    expect(response.status, response.text).toBe(201);
+    expect(response.body).toMatchObject({ contentType: 'video/mp4', recordingFormatType: 'Mp4', recordingContentType: 'AudioVideo' });
   });
 
   it('refuses bad uploads with the ACS error naming the field, and stores nothing', async () => {
@@ -177,6 +172,7 @@ describe('recording upload and download', () => {
       ['format disagrees with the file', send({ metadata: sampleMetadata(resource.id, { format: 'Mp3' }), content: audio(10) }), 400, 'format'],
       ['unsupported media type', send({ metadata: sampleMetadata(resource.id), content: audio(10), mediaType: 'text/plain' }), 415, 'content'],
       ['unknown part', send({ metadata: sampleMetadata(resource.id), content: audio(10), extra: [['note', 'x']] }), 400, 'note'],
+      ['metadata twice', send({ metadata: sampleMetadata(resource.id), content: audio(10), extra: [['metadata', '{}']] }), 400, 'metadata'],
       ['not multipart', send({ metadata: sampleMetadata(resource.id), content: audio(10) }, 'application/octet-stream'), 415, 'Content-Type'],
     ];
     for (const [what, pending, status, target] of cases) {
@@ -215,98 +211,6 @@ describe('recording upload and download', () => {
   });
 });
 
-describe('recording expiry and purge', () => {
-  it('an expired recording is 404 at once; the purge removes it with an event and an audit record, and a rerun does nothing new', async () => {
-    const resource = await stack.createResource('rec-expiry', 'Europe');
-    const { view } = await uploaded(resource, audio(100));
-    const blob = blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`);
-
-    clock.set(new Date(Date.parse(view.expiresAt as string) - 1000));
-    expect((await atLocation(stack, resource, 'GET', view.metadataLocation, { date: clock.now() })).status).toBe(200);
-    clock.advance(1000);
-    expect((await atLocation(stack, resource, 'GET', view.metadataLocation, { date: clock.now() })).status).toBe(404);
-    expect((await atLocation(stack, resource, 'GET', view.contentLocation, { date: clock.now() })).status).toBe(404);
-    const list = await stack.signed({ method: 'GET', endpoint: resource.endpoint, path: '/recordings', key: resource.primaryKey, date: clock.now() });
-    expect(list.body.value).toEqual([]);
-    expect(await blob.exists()).toBe(true);
-
-    expect((await purge()).status).toBe(202);
-    expect(await blob.exists()).toBe(false);
-    const deletion = eventsOf(view.id).filter((e) => e.type === 'AcsResidency.RecordingDeleted');
-    expect(deletion).toHaveLength(1);
-    expect(deletion[0]!.data).toMatchObject({ recordingId: view.id, reason: 'expired', expiresAt: view.expiresAt });
-    expect(await auditRecordsOf(resource.id, view.id)).toEqual([expect.objectContaining({ action: 'recording.purged', reason: 'expired' })]);
-
-    const eventsBefore = stack.topic!.received().length;
-    expect((await purge()).status).toBe(202);
-    expect(stack.topic!.received().length).toBe(eventsBefore);
-  });
-
-  it('honours a resource period shorter than 48 hours and refuses a longer one', async () => {
-    const tooLong = await stack.management('PUT', '/api/management/resources/rec-short', { geography: 'Europe', retention: { recordingHours: 49 } });
-    expect(tooLong.status).toBe(400);
-    expect(tooLong.body.error.target).toBe('retention.recordingHours');
-    const resource = await stack.createResource('rec-short', 'Europe', { retention: { recordingHours: 2 } });
-    expect((resource as unknown as { retention: unknown }).retention).toEqual({ recordingHours: 2 });
-    const { view } = await uploaded(resource, audio(10));
-    expect(Date.parse(view.expiresAt as string) - Date.parse(view.createdAt as string)).toBe(2 * 3600_000);
-  });
-});
-
-describe('resource deletion', () => {
-  it('removes the resource\'s recordings, their items and audit records with it', async () => {
-    const resource = await stack.createResource('rec-gone', 'Europe');
-    const { view } = await uploaded(resource, audio(10));
-    await atLocation(stack, resource, 'DELETE', (await uploaded(resource, audio(10))).view.deleteLocation as string, { date: clock.now() });
-    const deleted = await stack.management('DELETE', '/api/management/resources/rec-gone');
-    expect(deleted.status).toBe(200);
-    expect(deleted.body.removed.blobs['acs-europe-recordings']).toBe(1);
-    expect(deleted.body.removed.cosmos).toMatchObject({ recordings: 1, auditRecords: 1 });
-    expect(await blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`).exists()).toBe(false);
-  });
-});
-
-describe('purge runs', () => {
-  it('are bounded by their item budget, and the next run takes the rest', async () => {
-    const resource = await stack.createResource('rec-bounded', 'Europe');
-    const views = [];
-    for (let i = 0; i < 3; i += 1) views.push((await uploaded(resource, audio(10))).view);
-    clock.set(new Date(Date.parse(views[2]!.expiresAt as string) + 1000));
-    await purge(); // everything else that expired by now goes first
-    for (let i = 0; i < 3; i += 1) views.push((await uploaded(resource, audio(10))).view);
-    clock.set(new Date(Date.parse(views[5]!.expiresAt as string) + 1000));
-
-    const { purger } = services().recordings;
-    const first = await purger.run(europe(), { maxItems: 2, maxDurationMs: 60_000 });
-    expect(first).toMatchObject({ examined: 2, recordingsDeleted: 2, errors: 0, stoppedAtBudget: true });
-    const second = await purger.run(europe(), { maxItems: 2, maxDurationMs: 60_000 });
-    expect(second).toMatchObject({ examined: 1, recordingsDeleted: 1, errors: 0, stoppedAtBudget: false });
-    const deletions = views.slice(3).flatMap((v) => eventsOf(v.id as string).filter((e) => e.type === 'AcsResidency.RecordingDeleted'));
-    expect(deletions).toHaveLength(3);
-  });
-
-  it('a run stopped after the deletion change but before the blob delete finishes on rerun, without new event ids', async () => {
-    const resource = await stack.createResource('rec-crash', 'Europe');
-    const { view } = await uploaded(resource, audio(10));
-    clock.set(new Date(Date.parse(view.expiresAt as string) + 1000));
-    const svc = services();
-    const record = await readRecording(europe(), resource.id, view.id as string);
-    // What a run does before it deletes the blob, as if the process stopped right after it.
-    await svc.recordings.purger.commitDeletion(europe(), (await svc.resources.get('rec-crash'))!, record!, 'expired', clock.now());
-    const blob = blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`);
-    expect(await blob.exists()).toBe(true);
-
-    const rerun = await svc.recordings.purger.run(europe(), { maxItems: 100, maxDurationMs: 60_000 });
-    expect(rerun.errors).toBe(0);
-    expect(await blob.exists()).toBe(false);
-    const deletions = eventsOf(view.id as string).filter((e) => e.type === 'AcsResidency.RecordingDeleted');
-    expect(deletions).toHaveLength(1);
-    expect((await auditRecordsOf(resource.id, view.id as string)).map((a) => a.action).sort()).toEqual(['recording.orphanBlobPurged', 'recording.purged']);
-  });
-});
-
-const europe = () => services().stores.forGeography(geographyByKey('europe'));
-
 async function fetchBytes(resource: ResourceView, location: string, headers: Record<string, string> = {}) {
   const url = new URL(location);
   const target = new URL(url.pathname + url.search, stack.httpUrl);
@@ -322,14 +226,4 @@ async function countBlobs(): Promise<number> {
     for await (const blob of blobs().getContainerClient(container.name).listBlobsFlat()) if (blob) count += 1;
   }
   return count;
-}
-
-async function auditRecordsOf(resourceId: string, subjectId: string): Promise<Record<string, unknown>[]> {
-  const cosmos = new CosmosClient({ endpoint: stack.stores.cosmosEndpoint, key: stack.stores.cosmosKey, connectionPolicy: { enableEndpointDiscovery: false } });
-  const { resources } = await cosmos
-    .database('acs-europe')
-    .container('auditRecords')
-    .items.query({ query: 'SELECT * FROM c WHERE c.subjectId = @s', parameters: [{ name: '@s', value: subjectId }] }, { partitionKey: resourceId })
-    .fetchAll();
-  return resources;
 }

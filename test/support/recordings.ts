@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { CosmosClient } from '@azure/cosmos';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { expect } from 'vitest';
+import type { Clock } from '../../shared/clock.js';
 import type { ResourceView, TestResponse, TestStack } from './test-stack.js';
 
 /** Builds and sends recording uploads as a client would: multipart/form-data, HMAC-signed. */
@@ -28,10 +32,20 @@ export function sampleMetadata(resourceId: string, overrides: Partial<RecordingM
 }
 
 /** Serialises a multipart body exactly as fetch would send it (so it can be signed first). */
-export async function multipartBody(parts: { metadata?: unknown; metadataText?: string; content?: Buffer; mediaType?: string; extra?: [string, string][] }): Promise<{ body: Buffer; contentType: string }> {
+export async function multipartBody(parts: {
+  metadata?: unknown;
+  metadataText?: string;
+  /** Send the metadata as a file part (what `curl -F metadata=@meta.json` does). */
+  metadataAsFile?: boolean;
+  content?: Buffer;
+  mediaType?: string;
+  extra?: [string, string][];
+}): Promise<{ body: Buffer; contentType: string }> {
   const form = new FormData();
   if (parts.metadata !== undefined || parts.metadataText !== undefined) {
-    form.append('metadata', parts.metadataText ?? JSON.stringify(parts.metadata));
+    const text = parts.metadataText ?? JSON.stringify(parts.metadata);
+    if (parts.metadataAsFile) form.append('metadata', new Blob([text], { type: 'application/json' }), 'meta.json');
+    else form.append('metadata', text);
   }
   if (parts.content) form.append('content', new Blob([parts.content], { type: parts.mediaType ?? 'audio/wav' }), 'call.wav');
   for (const [name, value] of parts.extra ?? []) form.append(name, value);
@@ -67,4 +81,47 @@ export async function uploadRecording(
 export function atLocation(stack: TestStack, resource: ResourceView, method: string, location: string, options: { date?: Date; headers?: Record<string, string> } = {}): Promise<TestResponse> {
   const url = new URL(location);
   return stack.signed({ method, endpoint: resource.endpoint, path: url.pathname + url.search, key: resource.primaryKey, date: options.date, headers: options.headers });
+}
+
+export type RecordingEvent = { id: string; type: string; subject: string; data: Record<string, any> };
+
+/** What the recording tests ask of the stack: uploads, the events and audit records of a recording, the purge. */
+export class RecordingFixture {
+  constructor(
+    private readonly stack: () => TestStack,
+    private readonly clock: Clock,
+  ) {}
+
+  eventsOf(recordingId: string): RecordingEvent[] {
+    return this.stack()
+      .topic!.received()
+      .map((r) => r.event as unknown as RecordingEvent)
+      .filter((e) => e.subject.endsWith(`/recordingId/${recordingId}`));
+  }
+
+  blobs(): BlobServiceClient {
+    return BlobServiceClient.fromConnectionString(this.stack().stores.storageConnectionString);
+  }
+
+  /** Runs the purge timer now, through the host's admin endpoint. */
+  purge(): Promise<Response> {
+    return fetch(`${this.stack().httpUrl}/admin/functions/recordingPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  }
+
+  async uploaded(resource: ResourceView, content = audio(300_000), metadata?: unknown): Promise<{ view: Record<string, any>; content: Buffer }> {
+    const response = await uploadRecording(this.stack(), resource, { content, metadata, date: this.clock.now() });
+    expect(response.status, response.text).toBe(201);
+    return { view: response.body as Record<string, any>, content };
+  }
+
+  async auditRecordsOf(resourceId: string, subjectId: string, geography = 'europe'): Promise<Record<string, unknown>[]> {
+    const { cosmosEndpoint, cosmosKey } = this.stack().stores;
+    const cosmos = new CosmosClient({ endpoint: cosmosEndpoint, key: cosmosKey, connectionPolicy: { enableEndpointDiscovery: false } });
+    const { resources } = await cosmos
+      .database(`acs-${geography}`)
+      .container('auditRecords')
+      .items.query({ query: 'SELECT * FROM c WHERE c.subjectId = @s', parameters: [{ name: '@s', value: subjectId }] }, { partitionKey: resourceId })
+      .fetchAll();
+    return resources;
+  }
 }
