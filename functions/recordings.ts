@@ -3,7 +3,7 @@ import { hmacResourceRoute } from '../shared/http/resource-request.js';
 import { json, noContent } from '../shared/http/responses.js';
 import { ALL_METHODS } from '../shared/http/route-handler.js';
 import { recordingMetadataDocument } from '../shared/recordings/recording-record.js';
-import { listQuery, listResponse, recordingIdParam, viewOf } from '../shared/recordings/recording-http.js';
+import { baseUrlFor, listQuery, listResponse, recordingIdParam, viewOf } from '../shared/recordings/recording-http.js';
 import type { Resource } from '../shared/resources/resource.js';
 import { services } from '../shared/services.js';
 
@@ -24,7 +24,7 @@ app.http('recordings', {
           body: request.body as AsyncIterable<Uint8Array>,
           contentType: request.headers.get('content-type'),
           claimedContentHash,
-          requestOrigin: new URL(request.url).origin,
+          baseUrl: baseUrlFor(request),
           ...(requestId ? { repeatability: { requestId, firstSent: request.headers.get('repeatability-first-sent') ?? undefined } } : {}),
         });
         const view = viewOf(request, resource, record);

@@ -34,8 +34,8 @@ export interface UploadRequest {
   contentType: string | null;
   /** The x-ms-content-sha256 the (already verified) signature covers. */
   claimedContentHash: string;
-  /** The origin the client dialled, for locations when no public URL is configured. */
-  requestOrigin: string;
+  /** Where the recording's locations point (see `baseUrl`). */
+  baseUrl: string;
   /** `repeatability-request-id` / `-first-sent`: a retried upload names the same recording. */
   repeatability?: { requestId: string; firstSent?: string };
 }
@@ -48,6 +48,7 @@ export interface UploadRequest {
 export class RecordingIngestion {
   constructor(private readonly deps: RecordingDeps) {}
 
+  /** The service's public URL; for a request without one configured, the origin the client dialled. */
   baseUrl(requestOrigin?: string): string {
     const base = this.deps.publicBaseUrl ?? requestOrigin;
     if (!base) throw new Error('PUBLIC_BASE_URL (or WEBSITE_HOSTNAME) is required to name recording locations');
@@ -91,7 +92,7 @@ export class RecordingIngestion {
       expiresAt,
       source: 'upload',
     });
-    await this.register(resource, record, this.baseUrl(request.requestOrigin));
+    await this.register(resource, record, request.baseUrl);
     return { record, created: true };
   }
 
