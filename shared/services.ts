@@ -10,6 +10,9 @@ import { TokenKeyRing } from './identity/token-key-ring.js';
 import { ResourceRegistry } from './resources/resource-registry.js';
 import { ResourceService } from './resources/resource-service.js';
 import { RecordingService } from './recordings/recording-service.js';
+import { LegalHolds } from './retention/legal-holds.js';
+import { PurgeRuns } from './retention/purge-runs.js';
+import { ThreadRetention } from './retention/thread-retention.js';
 import { ControlStore } from './stores/control-store.js';
 import { CosmosClients } from './stores/cosmos-clients.js';
 import type { GeoStore } from './stores/geo-store.js';
@@ -35,6 +38,7 @@ export interface Services {
   identities: IdentityService;
   chat: ChatService;
   recordings: RecordingService;
+  retention: { holds: LegalHolds; threads: ThreadRetention; runs: PurgeRuns };
   dispose(): void;
 }
 
@@ -82,6 +86,13 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   });
   const chat = new ChatService({ stores, outboxFor, clock });
   identities.addDeletionHook(chat.identityDeletionHook);
+  const holds = new LegalHolds({ stores, clock });
+  const retention = {
+    holds,
+    threads: new ThreadRetention({ holds, purger: chat.purger, clock, logger }),
+    // A run that has not finished within its longest time budget plus 5 minutes is taken as interrupted.
+    runs: new PurgeRuns({ control, clock, graceMs: Math.max(settings.retentionPurgeMaxSeconds, settings.recordingPurgeMaxSeconds) * 1000 + 5 * 60_000 }),
+  };
   const recordings = new RecordingService({
     stores,
     outboxFor,
@@ -95,6 +106,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
       concurrency: settings.recordingUploadConcurrency,
     },
     publicBaseUrl: settings.publicBaseUrl,
+    holds,
   });
   return {
     settings,
@@ -110,6 +122,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     identities,
     chat,
     recordings,
+    retention,
     dispose: () => cosmos.dispose(),
   };
 }

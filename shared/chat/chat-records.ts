@@ -24,6 +24,8 @@ export interface ThreadRecord extends ThreadPartitionItem {
   createdBy: string;
   metadata?: Record<string, string> | null;
   retentionPolicy?: ChatRetentionPolicy | null;
+  /** When the thread's own retention policy deletes it (creation + deleteThreadAfterDays), or null. */
+  policyExpiresAt?: string | null;
   /** The last sequence id handed out (messages and system messages share it). */
   sequence: number;
   lastMessageReceivedOn?: string | null;
@@ -117,6 +119,12 @@ export const deletedIdentityId = (resourceId: string) => `8:acs:${resourceId}_00
 export const isUserMessage = (type: StoredMessageType): boolean => type === 'text' || type === 'html';
 
 /** The wire `ChatThreadProperties`. */
+/** When a thread-creation-date policy deletes a thread created at `createdOn`; null for none. */
+export function policyExpiresAt(createdOn: string, policy: ChatRetentionPolicy | null | undefined): string | null {
+  if (!policy || policy.kind !== 'threadCreationDate') return null;
+  return new Date(Date.parse(createdOn) + policy.deleteThreadAfterDays * 86_400_000).toISOString();
+}
+
 export function threadView(thread: ThreadRecord): Record<string, unknown> {
   return compact({
     id: thread.threadId,

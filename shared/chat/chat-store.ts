@@ -130,6 +130,15 @@ export class ChatStore {
     return resources;
   }
 
+  /** Every thread an identity is or was a member of (its membership partition). */
+  async threadIdsOf(identityId: string): Promise<string[]> {
+    const container = await this.memberships();
+    const { resources } = await container.items
+      .query<string>({ query: 'SELECT VALUE c.threadId FROM c WHERE c.identityId = @identityId', parameters: [{ name: '@identityId', value: identityId }] }, { partitionKey: identityId })
+      .fetchAll();
+    return resources;
+  }
+
   async #read<T>(threadId: string, id: string): Promise<T | undefined> {
     const { resource } = await (await this.threads()).item(id, threadId).read();
     return resource as T | undefined;

@@ -1,3 +1,4 @@
+import type { StoreOp } from '../events/outbox.js';
 import type { Resource } from '../resources/resource.js';
 import { emptyIfMissing } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
@@ -20,19 +21,29 @@ const PARALLEL_DELETES = 8;
 export class ChatThreadPurger {
   constructor(private readonly ctx: ChatContext) {}
 
-  /** `deletedBy` is the deleting user, or undefined when the system deletes the thread. */
-  async purge(resource: Resource, thread: ThreadRecord, deletedBy: string | undefined): Promise<{ items: number }> {
+  /**
+   * `deletedBy` is the deleting user, or undefined when the system deletes the thread. A system
+   * purge passes a `transactionId` derived from what it purges (so a rerun sends the same event ids)
+   * and its audit record as an extra operation of the same change.
+   */
+  async purge(
+    resource: Resource,
+    thread: ThreadRecord,
+    deletedBy: string | undefined,
+    options: { transactionId?: string; extraOps?: StoreOp[] } = {},
+  ): Promise<{ items: number }> {
     const { threadId } = thread;
     const store = this.ctx.store(resource);
     const participants = await store.allParticipants(threadId);
     const now = this.ctx.now();
-    const transactionId = this.ctx.newTransactionId();
+    const transactionId = options.transactionId ?? this.ctx.newTransactionId();
     await this.ctx.commit(resource, {
       transactionId,
       ops: [
         storeOp.patch('chatThreads', threadId, threadItemId(threadId), { deletedOn: now }),
         ...participants.map((p) => storeOp.delete('chatThreads', threadId, participantItemId(p.identityId))),
         ...participants.map((p) => storeOp.delete('chatMemberships', p.identityId, threadId)),
+        ...(options.extraOps ?? []),
       ],
       events: threadDeletedEvents(thread, deletedBy, transactionId, now),
       recipients: participants.filter((p) => !p.removedOn).map((p) => p.identityId),

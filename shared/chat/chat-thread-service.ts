@@ -7,7 +7,7 @@ import { CHAT_LIMITS } from './chat-limits.js';
 import { ChatContext, requireScope, storeOp, threadNotFound, type ChatCaller } from './chat-context.js';
 import { threadCreatedEvents, threadPropertiesUpdatedEvents } from './chat-events.js';
 import { ChatParticipants } from './chat-participants.js';
-import { newMessageRecord, threadItemId, threadItemView, threadView, type ThreadRecord } from './chat-records.js';
+import { newMessageRecord, policyExpiresAt, threadItemId, threadItemView, threadView, type ThreadRecord } from './chat-records.js';
 import type { createThreadSchema, updateThreadSchema } from './chat-requests.js';
 import { ChatThreadPurger } from './chat-thread-purger.js';
 
@@ -51,6 +51,7 @@ export class ChatThreadService {
       createdBy: caller.identityId,
       metadata: input.metadata,
       retentionPolicy: input.retentionPolicy,
+      policyExpiresAt: policyExpiresAt(now, input.retentionPolicy),
       sequence: 2,
       lastActivityAt: now,
     };
@@ -89,7 +90,10 @@ export class ChatThreadService {
     const set: Record<string, unknown> = { lastActivityAt: now };
     if (input.topic !== undefined) set.topic = input.topic;
     if (input.metadata !== undefined) set.metadata = input.metadata;
-    if (input.retentionPolicy !== undefined) set.retentionPolicy = input.retentionPolicy;
+    if (input.retentionPolicy !== undefined) {
+      set.retentionPolicy = input.retentionPolicy;
+      set.policyExpiresAt = policyExpiresAt(current.createdOn, input.retentionPolicy);
+    }
     const updated: ThreadRecord = { ...current, ...set };
     const transactionId = this.ctx.newTransactionId();
     const recipients = (await this.ctx.store(resource).activeParticipants(threadId)).map((p) => p.identityId);

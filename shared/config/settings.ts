@@ -52,6 +52,8 @@ export const settingsSchema = z.object({
   recordingUploadConcurrency: intBetween('RECORDING_UPLOAD_CONCURRENCY', 1, 16).default(4),
   recordingPurgeMaxItems: positiveInt('RECORDING_PURGE_MAX_ITEMS').default(1000),
   recordingPurgeMaxSeconds: positiveInt('RECORDING_PURGE_MAX_SECONDS').default(300),
+  retentionPurgeMaxItems: positiveInt('RETENTION_PURGE_MAX_ITEMS').default(1000),
+  retentionPurgeMaxSeconds: positiveInt('RETENTION_PURGE_MAX_SECONDS').default(600),
   defaults: storeEndpointsSchema,
   /** Per-geography overrides, keyed by geography key; only the fields that are set. */
   geographies: z.record(z.string(), storeEndpointsSchema.partial()),
@@ -111,6 +113,8 @@ export function parseSettings(env: Env): Settings {
     recordingUploadConcurrency: get('RECORDING_UPLOAD_CONCURRENCY'),
     recordingPurgeMaxItems: get('RECORDING_PURGE_MAX_ITEMS'),
     recordingPurgeMaxSeconds: get('RECORDING_PURGE_MAX_SECONDS'),
+    retentionPurgeMaxItems: get('RETENTION_PURGE_MAX_ITEMS'),
+    retentionPurgeMaxSeconds: get('RETENTION_PURGE_MAX_SECONDS'),
     defaults: endpointsFrom(''),
     geographies,
   };

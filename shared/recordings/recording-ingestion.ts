@@ -10,6 +10,7 @@ import { effectiveRetention } from '../resources/retention-settings.js';
 import { discardStagedBlocks } from '../stores/block-blob-writer.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import type { StoreDirectory } from '../stores/store-directory.js';
+import type { LegalHolds } from '../retention/legal-holds.js';
 import type { Logger } from '../telemetry/logger.js';
 import { fileStatusUpdatedEvent } from './recording-events.js';
 import { resolveAgainstMediaType, type ResolvedRecordingMetadata } from './recording-metadata.js';
@@ -27,6 +28,8 @@ export interface RecordingDeps {
   limits: UploadLimits;
   /** The service's public URL, for the locations in events (PUBLIC_BASE_URL). */
   publicBaseUrl?: string;
+  /** Legal holds the purge respects (recordings that list a held identity are kept). */
+  holds?: LegalHolds;
 }
 
 export interface UploadRequest {

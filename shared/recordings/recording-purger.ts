@@ -9,6 +9,8 @@ import type { RecordingDeps } from './recording-ingestion.js';
 import { recordingDeletedEvent, type RecordingDeletionReason } from './recording-events.js';
 import { readRecording, ignoreNotFound, recordingContentBlob } from './recording-store.js';
 import type { RecordingRecord } from './recording-record.js';
+import type { ActiveHolds } from '../retention/legal-holds.js';
+import { emptyTotals, type HeldItem, type PurgeTotals } from '../retention/purge-runs.js';
 
 /**
  * The purge: finds what is past its expiry by the `expiresAt` blob index tag (`findBlobsByTags`, so a
@@ -23,16 +25,8 @@ export interface PurgeBudget {
   maxDurationMs: number;
 }
 
-export interface PurgeSummary {
-  geography: string;
-  examined: number;
-  recordingsDeleted: number;
-  landingFilesDeleted: number;
-  errors: number;
-  durationMs: number;
-  /** True when the run stopped at its budget with expired items left for the next run. */
-  stoppedAtBudget: boolean;
-}
+/** `deleted` counts `recordings` and `landingFiles`; recordings that list a held identity are kept and reported. */
+export type PurgeSummary = PurgeTotals;
 
 const PURGED_CONTAINERS: GeoBlobContainerName[] = ['recordings', 'recording-landing'];
 
@@ -42,15 +36,9 @@ export class RecordingPurger {
   async run(geo: GeoStore, budget: PurgeBudget): Promise<PurgeSummary> {
     const started = Date.now();
     const now = this.deps.clock.now();
-    const summary: PurgeSummary = {
-      geography: geo.geography.key,
-      examined: 0,
-      recordingsDeleted: 0,
-      landingFilesDeleted: 0,
-      errors: 0,
-      durationMs: 0,
-      stoppedAtBudget: false,
-    };
+    const summary = emptyTotals();
+    const count = (kind: string) => (summary.deleted[kind] = (summary.deleted[kind] ?? 0) + 1);
+    const holds = new Map<string, Promise<ActiveHolds | undefined>>();
     const service = await geo.blobService();
     const overBudget = () => summary.examined >= budget.maxItems || Date.now() - started >= budget.maxDurationMs;
     for (const name of PURGED_CONTAINERS) {
@@ -65,8 +53,14 @@ export class RecordingPurger {
           }
           summary.examined += 1;
           try {
-            if (name === 'recordings') summary.recordingsDeleted += (await this.#purgeRecording(geo, blob.name, now)) ? 1 : 0;
-            else summary.landingFilesDeleted += (await this.#purgeLandingFile(geo, blob.name, now)) ? 1 : 0;
+            if (name === 'recordings') {
+              const outcome = await this.#purgeRecording(geo, blob.name, now, holds);
+              if (outcome === 'deleted') count('recordings');
+              else summary.skippedForHold.push(outcome);
+            } else {
+              await this.#purgeLandingFile(geo, blob.name, now);
+              count('landingFiles');
+            }
           } catch (error) {
             summary.errors += 1;
             this.deps.logger.error('recording.purge_item_failed', {
@@ -79,16 +73,19 @@ export class RecordingPurger {
         }
       }
     }
-    summary.durationMs = Date.now() - started;
     return summary;
   }
 
-  /** Deletes one expired recording (item, event, audit record, then blob). True if anything was there. */
-  async #purgeRecording(geo: GeoStore, blobName: string, now: Date): Promise<boolean> {
+  /** Deletes one expired recording (item, event, audit record, then blob), unless it lists a held identity. */
+  async #purgeRecording(geo: GeoStore, blobName: string, now: Date, holds: Map<string, Promise<ActiveHolds | undefined>>): Promise<'deleted' | HeldItem> {
     const [resourceId = '', id = ''] = blobName.split('/');
     const record = await readRecording(geo, resourceId, id);
     const resource = await this.deps.resourceById(resourceId);
     if (record && resource) {
+      if (!holds.has(resourceId)) holds.set(resourceId, this.deps.holds ? this.deps.holds.active(resource) : Promise.resolve(undefined));
+      const active = await holds.get(resourceId);
+      const holdIds = record.participantIds.flatMap((p) => active?.identities.get(p) ?? []);
+      if (holdIds.length > 0) return { resourceId, subjectType: 'recording', subjectId: id, holdIds };
       await this.commitDeletion(geo, resource, record, 'expired', now);
     } else {
       // No item (an upload that stopped half-way, or one deleted by request whose blob stayed): only the blob.
@@ -96,7 +93,7 @@ export class RecordingPurger {
     }
     const blob = await recordingContentBlob(geo, resourceId, id);
     await blob.delete({ deleteSnapshots: 'include' }).catch(ignoreNotFound);
-    return true;
+    return 'deleted';
   }
 
   /**
@@ -129,13 +126,12 @@ export class RecordingPurger {
     });
   }
 
-  async #purgeLandingFile(geo: GeoStore, blobName: string, now: Date): Promise<boolean> {
+  async #purgeLandingFile(geo: GeoStore, blobName: string, now: Date): Promise<void> {
     const prefix = blobName.split('/')[0] ?? '';
     const resourceId = isResourceId(prefix) ? prefix : 'unknown';
     await this.#commitAudit(geo, resourceId, 'landingFile.purged', 'landingFile', stableId('landing', blobName), now);
     const landing = (await geo.blobService()).getContainerClient(geo.blobContainerName('recording-landing'));
     await landing.deleteBlob(blobName, { deleteSnapshots: 'include' }).catch(ignoreNotFound);
-    return true;
   }
 
   /** An audit record on its own (nothing to announce), once per subject. */

@@ -1,12 +1,24 @@
 import { z } from 'zod';
 
 /**
- * How long a resource's data of each kind lives. Recordings: ACS keeps them at most 48 hours after
- * creation, so a resource may choose a shorter period but never a longer one.
+ * How long a resource's data of each kind lives. Chat threads: deleted after 30 idle days by
+ * default, as in ACS (a thread's own retention policy can delete it sooner). Recordings: ACS keeps
+ * them at most 48 hours after creation, so a resource may choose a shorter period but never a longer one.
  */
 export const RECORDING_MAX_HOURS = 48;
 
+const days = (name: string, min: number, max: number) =>
+  z
+    .number({ error: `${name} must be a whole number of days` })
+    .int(`${name} must be a whole number of days`)
+    .min(min, `${name} must be between ${min} and ${max}`)
+    .max(max, `${name} must be between ${min} and ${max}`);
+
 export const retentionSettingsSchema = z.strictObject({
+  /** A chat thread with no activity (message, edit, participant or property change) for this long is deleted; 0 keeps threads until they are deleted. */
+  idleThreadDays: days('idleThreadDays', 0, 3650),
+  /** Operational log records are kept this long. */
+  logDays: days('logDays', 1, 3650),
   recordingHours: z
     .number({ error: 'recordingHours must be a whole number of hours' })
     .int('recordingHours must be a whole number of hours')
@@ -15,7 +27,7 @@ export const retentionSettingsSchema = z.strictObject({
 });
 export type RetentionSettings = z.infer<typeof retentionSettingsSchema>;
 
-export const DEFAULT_RETENTION: RetentionSettings = { recordingHours: RECORDING_MAX_HOURS };
+export const DEFAULT_RETENTION: RetentionSettings = { idleThreadDays: 30, logDays: 30, recordingHours: RECORDING_MAX_HOURS };
 
 /** A change to some of the settings (the management API's PUT merges it into the current ones). */
 export const retentionChangeSchema = retentionSettingsSchema.partial();

@@ -8,6 +8,8 @@ export const CONTROL_CONTAINERS = {
   resources: { partitionKey: '/id' },
   /** The key ring that signs access tokens (not personal data). */
   signingKeys: { partitionKey: '/id' },
+  /** Summaries of purge runs: counts, durations, errors, what was skipped for legal holds (no personal data). */
+  purgeRuns: { partitionKey: '/kind' },
 } as const;
 export type ControlContainerName = keyof typeof CONTROL_CONTAINERS;
 

@@ -7,6 +7,8 @@ export interface GeoContainerSpec {
   partitionKey: string;
   /** Whether the partition key is the resource id (so a resource's items are one partition). */
   partitionedByResource: boolean;
+  /** Composite indexes beyond Cosmos's default range index on every path (for ordered or multi-field queries). */
+  compositeIndexes?: readonly (readonly string[])[];
 }
 
 export const GEO_CONTAINERS = {
@@ -18,13 +20,23 @@ export const GEO_CONTAINERS = {
    * Chat threads, one logical partition per thread: the thread item, its participants, messages and
    * read receipts (see shared/chat/chat-records.ts). Everything a thread operation touches is in it.
    */
-  chatThreads: { partitionKey: '/threadId', partitionedByResource: false },
+  chatThreads: {
+    partitionKey: '/threadId',
+    partitionedByResource: false,
+    // The retention purge finds a resource's expired threads by these (shared/retention).
+    compositeIndexes: [
+      ['/kind', '/resourceId', '/lastActivityAt'],
+      ['/kind', '/resourceId', '/policyExpiresAt'],
+    ],
+  },
   /** Which threads an identity takes part in, one partition per identity (lists a user's threads). */
   chatMemberships: { partitionKey: '/identityId', partitionedByResource: false },
   /** Call recordings' records, one partition per resource (see shared/recordings/recording-record.ts). */
   recordings: { partitionKey: '/resourceId', partitionedByResource: true },
   /** What purges and deletions removed, when and why, without personal data (see shared/audit). */
   auditRecords: { partitionKey: '/resourceId', partitionedByResource: true },
+  /** Legal holds placed on threads or identities (see shared/retention/legal-holds.ts). */
+  legalHolds: { partitionKey: '/resourceId', partitionedByResource: true },
 } as const satisfies Record<string, GeoContainerSpec>;
 
 export type GeoContainerName = keyof typeof GEO_CONTAINERS;

@@ -6,6 +6,7 @@ import {
   GEO_CONTAINERS,
   type GeoBlobContainerName,
   type GeoContainerName,
+  type GeoContainerSpec,
 } from './geo-containers.js';
 
 /**
@@ -70,9 +71,13 @@ export class GeoStore {
     let container = this.#containers.get(name);
     if (!container) {
       container = this.database().then(async (db) => {
+        const spec: GeoContainerSpec = GEO_CONTAINERS[name];
         const { container: c } = await db.containers.createIfNotExists({
           id: name,
-          partitionKey: { paths: [GEO_CONTAINERS[name].partitionKey] },
+          partitionKey: { paths: [spec.partitionKey] },
+          ...(spec.compositeIndexes
+            ? { indexingPolicy: { compositeIndexes: spec.compositeIndexes.map((paths) => paths.map((path) => ({ path, order: 'ascending' as const }))) } }
+            : {}),
         });
         return c;
       });

@@ -54,7 +54,7 @@ describe('recording expiry and purge', () => {
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.target).toBe('retention.recordingHours');
     const resource = await stack.createResource('rec-short', 'Europe', { retention: { recordingHours: 2 } });
-    expect((resource as unknown as { retention: unknown }).retention).toEqual({ recordingHours: 2 });
+    expect((resource as unknown as { retention: unknown }).retention).toEqual({ idleThreadDays: 30, logDays: 30, recordingHours: 2 });
     const { view } = await uploaded(resource, audio(10));
     expect(Date.parse(view.expiresAt as string) - Date.parse(view.createdAt as string)).toBe(2 * 3600_000);
   });
@@ -85,9 +85,9 @@ describe('purge runs', () => {
 
     const { purger } = services().recordings;
     const first = await purger.run(europe(), { maxItems: 2, maxDurationMs: 60_000 });
-    expect(first).toMatchObject({ examined: 2, recordingsDeleted: 2, errors: 0, stoppedAtBudget: true });
+    expect(first).toMatchObject({ examined: 2, deleted: { recordings: 2 }, errors: 0, stoppedAtBudget: true });
     const second = await purger.run(europe(), { maxItems: 2, maxDurationMs: 60_000 });
-    expect(second).toMatchObject({ examined: 1, recordingsDeleted: 1, errors: 0, stoppedAtBudget: false });
+    expect(second).toMatchObject({ examined: 1, deleted: { recordings: 1 }, errors: 0, stoppedAtBudget: false });
     const deletions = views.slice(3).flatMap((v) => eventsOf(v.id as string).filter((e) => e.type === 'AcsResidency.RecordingDeleted'));
     expect(deletions).toHaveLength(3);
   });

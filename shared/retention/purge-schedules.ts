@@ -1,0 +1,22 @@
+import { Cron } from 'croner';
+
+/**
+ * The purge timers' schedules (six-field NCRONTAB, UTC), each overridable by an app setting. The
+ * timer functions register with them and the run-status API computes when each was due from them.
+ */
+export const PURGE_KINDS = ['chatRetention', 'recordingPurge'] as const;
+export type PurgeKind = (typeof PURGE_KINDS)[number];
+
+const SCHEDULES: Record<PurgeKind, { setting: string; fallback: string }> = {
+  chatRetention: { setting: 'RETENTION_PURGE_SCHEDULE', fallback: '0 0 * * * *' },
+  recordingPurge: { setting: 'RECORDING_PURGE_SCHEDULE', fallback: '0 */15 * * * *' },
+};
+
+export function purgeSchedule(kind: PurgeKind, env: Record<string, string | undefined> = process.env): string {
+  return env[SCHEDULES[kind].setting] || SCHEDULES[kind].fallback;
+}
+
+/** The first time after `after` that the schedule falls due (undefined for a schedule that never does). */
+export function nextDue(schedule: string, after: Date): Date | undefined {
+  return new Cron(schedule, { paused: true, timezone: 'UTC' }).nextRun(after) ?? undefined;
+}
