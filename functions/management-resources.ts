@@ -1,8 +1,7 @@
 import { app } from '@azure/functions';
-import { managementRoute, publicBaseUrl } from '../shared/http/management-route.js';
-import { parseJsonBody, readBody } from '../shared/http/request-body.js';
+import { managementJsonBody, managementRoute, publicBaseUrl } from '../shared/http/management-route.js';
 import { json } from '../shared/http/responses.js';
-import { ALL_METHODS, type RequestScope } from '../shared/http/route-handler.js';
+import { ALL_METHODS } from '../shared/http/route-handler.js';
 import { parseWith } from '../shared/http/validation.js';
 import {
   parseResourceName,
@@ -11,11 +10,6 @@ import {
   resourceView,
 } from '../shared/resources/resource.js';
 import { services } from '../shared/services.js';
-
-async function jsonBody(scope: RequestScope): Promise<unknown> {
-  const body = await readBody(scope.request, services().settings.maxRequestBodyBytes);
-  return parseJsonBody(scope.request, body) ?? {};
-}
 
 app.http('managementResourceList', {
   route: 'api/management/resources',
@@ -39,7 +33,7 @@ app.http('managementResource', {
     },
     PUT: async (scope) => {
       const name = parseResourceName(scope.request.params.name);
-      const body = parseWith(putResourceBodySchema, await jsonBody(scope));
+      const body = parseWith(putResourceBodySchema, await managementJsonBody(scope));
       const { created, resource } = await services().resources.put(name, body);
       return json(created ? 201 : 200, resourceView(resource, publicBaseUrl(scope.request.url), true));
     },
@@ -56,7 +50,7 @@ app.http('managementResourceRegenerateKey', {
   handler: managementRoute({
     POST: async (scope) => {
       const name = parseResourceName(scope.request.params.name);
-      const body = parseWith(regenerateKeyBodySchema, await jsonBody(scope));
+      const body = parseWith(regenerateKeyBodySchema, await managementJsonBody(scope));
       const resource = await services().resources.regenerateKey(name, body.key);
       return json(200, resourceView(resource, publicBaseUrl(scope.request.url), true));
     },

@@ -1,7 +1,8 @@
 import type { HttpHandler } from '@azure/functions';
 import { requireManagementKey } from '../auth/management-auth.js';
 import { services } from '../services.js';
-import { routeHandler, wrapEach, type Method, type MethodHandler } from './route-handler.js';
+import { parseJsonBody, readBody } from './request-body.js';
+import { routeHandler, wrapEach, type Method, type MethodHandler, type RequestScope } from './route-handler.js';
 
 /** A management API route: every method requires `Authorization: Bearer <MANAGEMENT_KEY>`. */
 export function managementRoute(handlers: Partial<Record<Method, MethodHandler>>): HttpHandler {
@@ -15,4 +16,10 @@ export function managementRoute(handlers: Partial<Record<Method, MethodHandler>>
 /** The public base URL: the configured one, else the origin the caller used. */
 export function publicBaseUrl(requestUrl: string): string {
   return services().settings.publicBaseUrl ?? new URL(requestUrl).origin;
+}
+
+/** A management request's JSON body (`{}` when empty). */
+export async function managementJsonBody(scope: RequestScope): Promise<unknown> {
+  const body = await readBody(scope.request, services().settings.maxRequestBodyBytes);
+  return parseJsonBody(scope.request, body) ?? {};
 }

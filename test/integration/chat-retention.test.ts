@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../shared/clock.js';
+import { geographyByKey } from '../../shared/geography/geographies.js';
+import { services } from '../../shared/services.js';
+import { chatClientFor, userRef, type ChatUser } from '../support/chat-users.js';
+import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+
+/**
+ * Chat retention on the real stack with a clock the tests move: idle threads, threads' own policies,
+ * legal holds, the preview, bounded and resumed runs, and the run records.
+ */
+
+let stack: TestStack;
+const clock = new ManualClock(new Date());
+const DAY = 86_400_000;
+beforeAll(async () => {
+  stack = await startTestStack({ clock, env: { LOCAL_BLOB_EVENTS_POLL_MS: '3600000' } });
+});
+afterAll(async () => stack?.stop());
+
+type Event = { id: string; type: string; subject: string; data: Record<string, any> };
+const threadEvents = (threadId: string) =>
+  stack.topic!.received().map((r) => r.event as unknown as Event).filter((e) => e.data.threadId === threadId);
+const runRetention = async () => {
+  const response = await fetch(`${stack.httpUrl}/admin/functions/chatRetentionPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  expect(response.status).toBe(202);
+};
+const europe = () => services().stores.forGeography(geographyByKey('europe'));
+
+/**
+ * Users and tokens are made in-process at the service's clock, which the tests move forward by
+ * months (a resource-key request would be refused: its x-ms-date is the real time).
+ */
+async function newUser(resource: ResourceView): Promise<ChatUser> {
+  const created = await services().identities.create(await services().resources.get(resource.name), { scopes: ['chat'] });
+  const id = created.identity.id;
+  return { id, token: '', ...(await as(resource, { id })) };
+}
+
+/** A chat client for a user with a token issued at the service's (moved) clock. */
+async function as(resource: ResourceView, user: { id: string }) {
+  const token = await services().identities.issueToken(await services().resources.get(resource.name), user.id, ['chat'], 60);
+  const chat = chatClientFor(stack, resource, token.token);
+  return { chat, thread: (threadId: string) => chat.getChatThreadClient(threadId) };
+}
+
+async function threadOf(alice: ChatUser, bob: ChatUser, topic: string, retentionPolicy?: { kind: 'threadCreationDate'; deleteThreadAfterDays: number }) {
+  const { chatThread } = await alice.chat.createChatThread({ topic }, { participants: [{ id: userRef(bob) }], ...(retentionPolicy ? { retentionPolicy } : {}) });
+  return chatThread!.id;
+}
+
+async function threadExists(threadId: string): Promise<boolean> {
+  const { resource } = await (await europe().container('chatThreads')).item(threadId, threadId).read();
+  return resource !== undefined && !resource.deletedOn;
+}
+
+describe('idle threads', () => {
+  it('are purged after the period and not a day before; activity resets the clock; the system deletion is announced', async () => {
+    // Time only moves forward in this file (run records are ordered by their start).
+    const start = clock.now().getTime() + DAY;
+    clock.set(new Date(start));
+    const resource = await stack.createResource('ret-idle', 'Europe');
+    const [alice, bob] = await Promise.all([newUser(resource), newUser(resource)]);
+    const active = await threadOf(alice, bob, 'active');
+    const idle = await threadOf(alice, bob, 'idle');
+    await alice.thread(idle).sendMessage({ content: 'hello' });
+
+    clock.set(new Date(start + 29 * DAY));
+    await runRetention();
+    expect([await threadExists(active), await threadExists(idle)]).toEqual([true, true]);
+    await (await as(resource, bob)).thread(active).sendMessage({ content: 'still here' });
+
+    clock.set(new Date(start + 30 * DAY + 60_000));
+    await runRetention();
+    expect([await threadExists(active), await threadExists(idle)]).toEqual([true, false]);
+
+    const deleted = threadEvents(idle).filter((e) => e.type.includes('Deleted') && e.type.includes('Thread'));
+    expect(deleted.map((e) => e.type).sort()).toEqual([
+      'Microsoft.Communication.ChatThreadDeleted',
+      'Microsoft.Communication.ChatThreadWithUserDeleted',
+      'Microsoft.Communication.ChatThreadWithUserDeleted',
+    ]);
+    expect(deleted.every((e) => e.data.deletedByCommunicationIdentifier === undefined && e.subject.includes('/deletedBy/system'))).toBe(true);
+    const audit = await (await europe().container('auditRecords')).items
+      .query({ query: 'SELECT * FROM c WHERE c.subjectId = @t', parameters: [{ name: '@t', value: idle }] })
+      .fetchAll();
+    expect(audit.resources).toEqual([expect.objectContaining({ action: 'chatThread.purged', reason: 'idle', subjectType: 'chatThread' })]);
+    expect(JSON.stringify(audit.resources)).not.toContain('hello');
+
+    clock.set(new Date(start + 59 * DAY + 60_000));
+    await runRetention();
+    expect(await threadExists(active)).toBe(false);
+  });
+
+  it('are kept when the resource sets idleThreadDays to 0; a thread\'s own policy still applies', async () => {
+    // Time only moves forward in this file (run records are ordered by their start).
+    const start = clock.now().getTime() + DAY;
+    clock.set(new Date(start));
+    const resource = await stack.createResource('ret-policy', 'Europe', { retention: { idleThreadDays: 0 } });
+    const [alice, bob] = await Promise.all([newUser(resource), newUser(resource)]);
+    const keep = await threadOf(alice, bob, 'kept');
+    const policy = await threadOf(alice, bob, 'policy', { kind: 'threadCreationDate', deleteThreadAfterDays: 40 });
+    for (const day of [10, 20, 30, 39]) {
+      clock.set(new Date(start + day * DAY));
+      await (await as(resource, alice)).thread(policy).sendMessage({ content: `day ${day}` });
+    }
+    clock.set(new Date(start + 40 * DAY - 60_000));
+    await runRetention();
+    expect(await threadExists(policy)).toBe(true);
+    clock.set(new Date(start + 40 * DAY + 60_000));
+    await runRetention();
+    expect(await threadExists(policy)).toBe(false);
+    clock.set(new Date(start + 400 * DAY));
+    await runRetention();
+    expect(await threadExists(keep)).toBe(true);
+  });
+});
+
+describe('legal holds, preview and runs', () => {
+  it('a held thread (and a held identity\'s thread) is kept and reported; the preview equals what the run deletes', async () => {
+    // Time only moves forward in this file (run records are ordered by their start).
+    const start = clock.now().getTime() + DAY;
+    clock.set(new Date(start));
+    const resource = await stack.createResource('ret-hold', 'Europe');
+    const [alice, bob, carol] = await Promise.all([newUser(resource), newUser(resource), newUser(resource)]);
+    const plain = [await threadOf(alice, bob, 'p1'), await threadOf(alice, bob, 'p2')];
+    const heldThread = await threadOf(alice, bob, 'held thread');
+    const carolsThread = await threadOf(carol, bob, 'held identity');
+
+    const placed = await stack.management('POST', '/api/management/resources/ret-hold/legalHolds', { target: { kind: 'thread', threadId: heldThread }, reason: 'Case 42' });
+    expect(placed.status).toBe(201);
+    const identityHold = await stack.management('POST', '/api/management/resources/ret-hold/legalHolds', { target: { kind: 'identity', identityId: carol.id }, reason: 'Case 43' });
+    expect(identityHold.status).toBe(201);
+    const badHold = await stack.management('POST', '/api/management/resources/ret-hold/legalHolds', { target: { kind: 'thread', threadId: 'nope' }, reason: 'x' });
+    expect(badHold.status).toBe(400);
+    expect(badHold.body.error.target).toBe('target.threadId');
+
+    clock.set(new Date(start + 31 * DAY));
+    const preview = await stack.management('GET', '/api/management/resources/ret-hold/retention/preview');
+    expect(preview.status).toBe(200);
+    expect(preview.body.chatThreads.due.map((d: { threadId: string }) => d.threadId).sort()).toEqual([...plain].sort());
+    expect(preview.body.keptForLegalHold.items.map((h: { subjectId: string }) => h.subjectId).sort()).toEqual([heldThread, carolsThread].sort());
+    expect(await threadExists(plain[0]!)).toBe(true);
+
+    await runRetention();
+    for (const threadId of plain) expect(await threadExists(threadId)).toBe(false);
+    expect([await threadExists(heldThread), await threadExists(carolsThread)]).toEqual([true, true]);
+    const runs = await stack.management('GET', '/api/management/purgeRuns');
+    const [last] = runs.body.runs.chatRetention;
+    expect(last).toMatchObject({ status: 'succeeded', deleted: { chatThreads: 2 }, errors: 0 });
+    expect(last.skippedForHold).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ subjectType: 'chatThread', subjectId: heldThread, holdIds: [placed.body.id] }),
+        expect.objectContaining({ subjectType: 'chatThread', subjectId: carolsThread, holdIds: [identityHold.body.id] }),
+      ]),
+    );
+    expect((await stack.management('GET', '/api/management/resources/ret-hold/retention/preview')).body.chatThreads.count).toBe(0);
+
+    const released = await stack.management('POST', `/api/management/resources/ret-hold/legalHolds/${placed.body.id}/release`, { reason: 'Case closed' });
+    expect(released.body).toMatchObject({ releaseReason: 'Case closed' });
+    expect(released.body.releasedAt).toBeTruthy();
+    await runRetention();
+    expect([await threadExists(heldThread), await threadExists(carolsThread)]).toEqual([false, true]);
+    const holds = await stack.management('GET', '/api/management/resources/ret-hold/legalHolds');
+    expect(holds.body.value).toHaveLength(2);
+  });
+
+  it('a run stopped at its budget leaves the rest for the next run, which sends no duplicate event ids', async () => {
+    // Time only moves forward in this file (run records are ordered by their start).
+    const start = clock.now().getTime() + DAY;
+    clock.set(new Date(start));
+    const resource = await stack.createResource('ret-budget', 'Europe');
+    const [alice, bob] = await Promise.all([newUser(resource), newUser(resource)]);
+    const threads: string[] = [];
+    for (let i = 0; i < 5; i += 1) threads.push(await threadOf(alice, bob, `t${i}`));
+    clock.set(new Date(start + 31 * DAY));
+    const registered = await services().resources.get('ret-budget');
+    const first = await services().retention.threads.run(europe(), registered, { maxItems: 2, deadline: Date.now() + 60_000 });
+    expect(first).toMatchObject({ examined: 2, deleted: { chatThreads: 2 }, stoppedAtBudget: true });
+    const second = await services().retention.threads.run(europe(), registered, { maxItems: 10, deadline: Date.now() + 60_000 });
+    expect(second).toMatchObject({ examined: 3, deleted: { chatThreads: 3 }, stoppedAtBudget: false });
+    const third = await services().retention.threads.run(europe(), registered, { maxItems: 10, deadline: Date.now() + 60_000 });
+    expect(third.examined).toBe(0);
+
+    const deletions = threads.flatMap((t) => threadEvents(t).filter((e) => e.type.startsWith('Microsoft.Communication.ChatThread') && e.type.endsWith('Deleted')));
+    expect(deletions).toHaveLength(5 * 3);
+    expect(new Set(deletions.map((e) => e.id)).size).toBe(deletions.length);
+    for (const threadId of threads) expect(await threadExists(threadId)).toBe(false);
+  });
+
+  it('the run records show when a purge did not run when it was due', async () => {
+    await runRetention();
+    const fresh = await stack.management('GET', '/api/management/purgeRuns');
+    expect(fresh.body.status.find((s: { kind: string }) => s.kind === 'chatRetention')).toMatchObject({ attention: false, lastRun: { status: 'succeeded' } });
+    clock.advance(3 * 3600_000);
+    const late = await stack.management('GET', '/api/management/purgeRuns');
+    const status = late.body.status.find((s: { kind: string }) => s.kind === 'chatRetention');
+    expect(status).toMatchObject({ attention: true, schedule: '0 0 * * * *' });
+    expect(status.why).toMatch(/was due at .* and none started/);
+  });
+});
