@@ -3,13 +3,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readRoutePrefix, startLocalStack, type LocalStack } from '../local/stack.js';
+import type { Clock } from '../shared/clock.js';
 
 /** The built app on the embedded local stack, on free ports, for benchmarks. */
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 
-export async function startBenchStack(env: Record<string, string> = {}, options: { blobLocation?: string } = {}): Promise<LocalStack> {
+export async function startBenchStack(env: Record<string, string> = {}, options: { blobLocation?: string; clock?: Clock } = {}): Promise<LocalStack> {
   return startLocalStack({
     blobLocation: options.blobLocation,
+    clock: options.clock,
     env: {
       MANAGEMENT_KEY: randomBytes(32).toString('base64url'),
       TELEMETRY_HASH_KEY: randomBytes(32).toString('base64url'),

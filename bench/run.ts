@@ -1,12 +1,14 @@
 import { chatBench } from './chat-bench.js';
 import { identityBench } from './identity-bench.js';
 import { recordingBench } from './recording-bench.js';
+import { retentionBench } from './retention-bench.js';
 
 /** `npm run bench`: runs every benchmark against the built app on the embedded stack and prints the numbers. */
 const suites: [string, () => Promise<string[]>][] = [
   ['identities and tokens', identityBench],
   ['chat messages', chatBench],
   ['recordings', recordingBench],
+  ['retention purge', retentionBench],
 ];
 const only = process.argv[2];
 

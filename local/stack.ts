@@ -37,6 +37,8 @@ export interface LocalStack {
   topic?: LocalEventGridTopic;
   /** BlobCreated events of the landing containers (only with the embedded Azurite). */
   blobEvents?: BlobCreatedFeed;
+  /** Requests the embedded Cosmos server has served (only when it is used). */
+  cosmosRequests?: () => number;
   env: Record<string, string | undefined>;
   httpUrl: string;
   httpsUrl: string;
@@ -135,6 +137,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       host,
       topic,
       blobEvents,
+      ...(cosmos ? { cosmosRequests: cosmos.requests } : {}),
       env,
       httpUrl: host.httpUrl,
       httpsUrl: host.httpsUrl,

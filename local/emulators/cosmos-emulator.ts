@@ -9,6 +9,8 @@ export const COSMOS_EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2n
 export interface EmbeddedCosmos {
   endpoint: string;
   key: string;
+  /** Requests served so far (benchmarks report store requests per operation). */
+  requests(): number;
   stop(): Promise<void>;
 }
 
@@ -22,7 +24,9 @@ export async function startEmbeddedCosmos(port: number): Promise<EmbeddedCosmos>
   const server = createHttpServer({ keepAlive: true }) as Server;
   const [handle] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners('request');
+  let requests = 0;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    requests += 1;
     partitionOfRequest.run(partitionHeader(req), () => handle!(req, res));
   });
   await new Promise<void>((resolve, reject) => {
@@ -33,6 +37,7 @@ export async function startEmbeddedCosmos(port: number): Promise<EmbeddedCosmos>
   return {
     endpoint: `http://127.0.0.1:${actual}/`,
     key: COSMOS_EMULATOR_KEY,
+    requests: () => requests,
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -64,8 +69,9 @@ interface EmulatorItems {
 /**
  * cosmosdb-server runs a single-partition query over every item of the container, ignoring the
  * partition key the client sends: results include other partitions' items and the cost grows with
- * everything stored. Cosmos answers from the one partition; so does the emulator after this patch
- * (the query runs over the partition's items only). Applied once per process.
+ * everything stored. Cosmos answers from the one partition; so does the emulator after this patch:
+ * each container's item map keeps an index by partition value, and a query runs over the named
+ * partition's items only. Applied once per process.
  */
 function scopeQueriesToPartitions(): void {
   const require = createRequire(import.meta.url);
@@ -75,11 +81,9 @@ function scopeQueriesToPartitions(): void {
   Items.prototype.query = function (this: EmulatorItems, ...args: unknown[]) {
     const partition = partitionOfRequest.getStore();
     if (partition === undefined) return query.apply(this, args);
-    const all = this._data;
-    const inPartition = new Map<string, { read(): unknown }>();
-    for (const [rid, item] of all) if (this._getPartition(item.read()) === partition) inPartition.set(rid, item);
+    const all = this._data instanceof PartitionIndexedMap ? this._data : new PartitionIndexedMap(this._data, (item) => this._getPartition(item.read()));
     // The query runs synchronously, so swapping the item map for its duration is safe.
-    this._data = inPartition;
+    this._data = all.partition(partition);
     try {
       return query.apply(this, args);
     } finally {
@@ -87,4 +91,50 @@ function scopeQueriesToPartitions(): void {
     }
   };
   Items.prototype.partitionScoped = true;
+}
+
+type EmulatorItem = { read(): unknown };
+
+/** The emulator's item map (rid -> item), with an index by partition value kept up to date on every write. */
+class PartitionIndexedMap extends Map<string, EmulatorItem> {
+  readonly #byPartition = new Map<unknown, Map<string, EmulatorItem>>();
+  readonly #partitionOf: (item: EmulatorItem) => unknown;
+
+  constructor(entries: Map<string, EmulatorItem>, partitionOf: (item: EmulatorItem) => unknown) {
+    super();
+    this.#partitionOf = partitionOf;
+    for (const [rid, item] of entries) this.set(rid, item);
+  }
+
+  override set(rid: string, item: EmulatorItem): this {
+    this.#unindex(rid);
+    super.set(rid, item);
+    const key = this.#partitionOf(item);
+    let partition = this.#byPartition.get(key);
+    if (!partition) this.#byPartition.set(key, (partition = new Map()));
+    partition.set(rid, item);
+    return this;
+  }
+
+  override delete(rid: string): boolean {
+    this.#unindex(rid);
+    return super.delete(rid);
+  }
+
+  override clear(): void {
+    this.#byPartition.clear();
+    super.clear();
+  }
+
+  partition(key: unknown): Map<string, EmulatorItem> {
+    return this.#byPartition.get(key) ?? new Map();
+  }
+
+  #unindex(rid: string): void {
+    const existing = super.get(rid);
+    if (!existing) return;
+    const partition = this.#byPartition.get(this.#partitionOf(existing));
+    partition?.delete(rid);
+    if (partition?.size === 0) this.#byPartition.delete(this.#partitionOf(existing));
+  }
 }

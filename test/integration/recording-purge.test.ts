@@ -3,7 +3,7 @@ import { ManualClock } from '../../shared/clock.js';
 import { geographyByKey } from '../../shared/geography/geographies.js';
 import { readRecording } from '../../shared/recordings/recording-store.js';
 import { services } from '../../shared/services.js';
-import { atLocation, audio, RecordingFixture } from '../support/recordings.js';
+import { aliceId, atLocation, audio, RecordingFixture } from '../support/recordings.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
 /** Recording expiry: 404 from the expiry on, the purge timer (bounded, resumable), shorter periods, resource deletion. */
@@ -57,6 +57,26 @@ describe('recording expiry and purge', () => {
     expect((resource as unknown as { retention: unknown }).retention).toEqual({ idleThreadDays: 30, logDays: 30, recordingHours: 2 });
     const { view } = await uploaded(resource, audio(10));
     expect(Date.parse(view.expiresAt as string) - Date.parse(view.createdAt as string)).toBe(2 * 3600_000);
+  });
+});
+
+describe('legal holds', () => {
+  it('a recording that lists a held identity outlives its expiry until the hold is released, and the run reports it', async () => {
+    const resource = await stack.createResource('rec-held', 'Europe');
+    const { view } = await uploaded(resource, audio(10));
+    const hold = await stack.management('POST', '/api/management/resources/rec-held/legalHolds', { target: { kind: 'identity', identityId: aliceId(resource.id) }, reason: 'Case 7' });
+    expect(hold.status).toBe(201);
+    const blob = blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`);
+    clock.set(new Date(Date.parse(view.expiresAt as string) + 1000));
+
+    await purge();
+    expect(await blob.exists()).toBe(true);
+    const runs = await stack.management('GET', '/api/management/purgeRuns');
+    expect(runs.body.runs.recordingPurge[0].skippedForHold).toEqual([{ resourceId: resource.id, subjectType: 'recording', subjectId: view.id, holdIds: [hold.body.id] }]);
+
+    await stack.management('POST', `/api/management/resources/rec-held/legalHolds/${hold.body.id}/release`, {});
+    await purge();
+    expect(await blob.exists()).toBe(false);
   });
 });
 
