@@ -24,14 +24,17 @@ export async function retentionBench(): Promise<string[]> {
     const geo = svc.stores.forGeography(geographyByKey('europe'));
     const threads = await geo.container('chatThreads');
     const memberships = await geo.container('chatMemberships');
+    const scale = Number(process.env.BENCH_RETENTION_SCALE ?? 1);
     for (const [label, expiring, fresh] of [
-      ['1 000 of 1 000 threads expire', 1000, 0],
-      ['1 000 of 50 000 threads expire', 1000, 49_000],
+      ['1 000 of 1 000 threads expire', 1000 * scale, 0],
+      ['1 000 of 50 000 threads expire', 1000 * scale, 49_000 * scale],
     ] as const) {
       const name = `bench-retention-${fresh}`;
       await createResource(stack, name, 'Europe');
       const resource = await svc.resources.get(name);
+      const seedStart = performance.now();
       const seededItems = await seed(threads, memberships, resource.id, clock.now(), expiring, fresh);
+      if (process.env.BENCH_VERBOSE) console.log(`seeded ${seededItems} in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
       const before = stack.cosmosRequests!();
       const started = performance.now();
       const totals = await svc.retention.threads.run(geo, resource, { maxItems: expiring + fresh, deadline: Date.now() + 30 * 60_000 });

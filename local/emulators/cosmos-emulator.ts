@@ -49,7 +49,15 @@ export async function startEmbeddedCosmos(port: number): Promise<EmbeddedCosmos>
 /** The partition key value a request names (`x-ms-documentdb-partitionkey: ["value"]`), if any. */
 const partitionOfRequest = new AsyncLocalStorage<unknown>();
 
+/**
+ * The SDK asks for a query plan before a query (`x-ms-cosmos-is-query-plan-request`). cosmosdb-server
+ * knows no plans and answers by running the query over the whole container, which the SDK then
+ * ignores; running it over no items gives the SDK the same (plan-less) answer without the cost.
+ */
+const QUERY_PLAN = Symbol('query plan request');
+
 function partitionHeader(req: IncomingMessage): unknown {
+  if (String(req.headers['x-ms-cosmos-is-query-plan-request']).toLowerCase() === 'true') return QUERY_PLAN;
   const header = req.headers['x-ms-documentdb-partitionkey'];
   if (typeof header !== 'string') return undefined;
   try {
@@ -83,7 +91,7 @@ function scopeQueriesToPartitions(): void {
     if (partition === undefined) return query.apply(this, args);
     const all = this._data instanceof PartitionIndexedMap ? this._data : new PartitionIndexedMap(this._data, (item) => this._getPartition(item.read()));
     // The query runs synchronously, so swapping the item map for its duration is safe.
-    this._data = all.partition(partition);
+    this._data = partition === QUERY_PLAN ? new Map() : all.partition(partition);
     try {
       return query.apply(this, args);
     } finally {
