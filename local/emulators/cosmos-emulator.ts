@@ -21,6 +21,7 @@ export interface EmbeddedCosmos {
 export async function startEmbeddedCosmos(port: number): Promise<EmbeddedCosmos> {
   const { createHttpServer } = await import('@vercel/cosmosdb-server');
   scopeQueriesToPartitions();
+  makeQueriesLinear();
   const server = createHttpServer({ keepAlive: true }) as Server;
   const [handle] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners('request');
@@ -145,4 +146,26 @@ class PartitionIndexedMap extends Map<string, EmulatorItem> {
     partition?.delete(rid);
     if (partition?.size === 0) this.#byPartition.delete(this.#partitionOf(existing));
   }
+}
+
+/**
+ * The emulator's query engine (@zeit/cosmosdb-query) compiles every query to JavaScript that first
+ * collects the items with `reduce(($, c) => [...$, {c}], [])`, copying the array once per item: a
+ * query over n items costs n² (30 s for one query over 64 000 items). The generated code is
+ * rewritten to the linear equivalent; the results are the same. Applied once per process.
+ */
+function makeQueriesLinear(): void {
+  const require = createRequire(createRequire(import.meta.url).resolve('@vercel/cosmosdb-server'));
+  const Query = (require('@zeit/cosmosdb-query/lib/index.js') as { default: (sql: string) => object }).default('SELECT * FROM c').constructor as {
+    prototype: { linear?: boolean };
+  };
+  if (Query.prototype.linear) return;
+  const getter = Object.getOwnPropertyDescriptor(Query.prototype, 'code')!.get!;
+  const quadratic = /\$c\.reduce\(\(\$, c\) => typeof c !== "undefined" \? \[\.\.\.\$, \{\s*c: c\s*\}\] : \$, \[\]\)/g;
+  Object.defineProperty(Query.prototype, 'code', {
+    get(this: object) {
+      return (getter.call(this) as string).replace(quadratic, '$c.filter((c) => typeof c !== "undefined").map((c) => ({ c }))');
+    },
+  });
+  Query.prototype.linear = true;
 }

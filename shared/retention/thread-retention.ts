@@ -158,7 +158,7 @@ export class ThreadRetention {
         .query<ThreadRow>({
           query:
             `SELECT TOP @top c.threadId, c.lastActivityAt, c.policyExpiresAt FROM c WHERE c.kind = 'thread' AND c.resourceId = @rid AND ${limit}` +
-            ` AND (NOT IS_DEFINED(c.deletedOn) OR IS_NULL(c.deletedOn))${holdFilter} ORDER BY c.${field}`,
+            ` AND (NOT IS_DEFINED(c.deletedOn) OR IS_NULL(c.deletedOn))${holdFilter}`,
           parameters: [
             { name: '@top', value: top },
             { name: '@rid', value: resourceId },
