@@ -149,7 +149,6 @@ export class ThreadRetention {
     heldOnly: boolean,
     top: number,
   ): Promise<ThreadRow[]> {
-    const field = 'idleCutoff' in bound ? 'lastActivityAt' : 'policyExpiresAt';
     const limit = 'idleCutoff' in bound ? `c.lastActivityAt < @bound` : `IS_STRING(c.policyExpiresAt) AND c.policyExpiresAt <= @bound`;
     const holdFilter = heldIds.length === 0 ? '' : heldOnly ? ' AND ARRAY_CONTAINS(@held, c.threadId)' : ' AND NOT ARRAY_CONTAINS(@held, c.threadId)';
     const container = await geo.existingContainer('chatThreads');
