@@ -1,4 +1,5 @@
 import type { Services } from '../services.js';
+import type { GeoStore } from '../stores/geo-store.js';
 import { addTotals, emptyTotals, type PurgeRunRecord, type PurgeTotals } from './purge-runs.js';
 
 /**
@@ -34,7 +35,7 @@ export function runChatRetention(svc: PurgeServices): Promise<PurgeRunRecord> {
   });
 }
 
-async function eachGeography(svc: PurgeServices, event: string, work: (geo: ReturnType<PurgeServices['stores']['all']>[number]) => Promise<PurgeTotals>): Promise<PurgeTotals> {
+async function eachGeography(svc: PurgeServices, event: string, work: (geo: GeoStore) => Promise<PurgeTotals>): Promise<PurgeTotals> {
   const totals = emptyTotals();
   for (const geo of svc.stores.all()) {
     try {
