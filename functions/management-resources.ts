@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
-import { managementJsonBody, managementRoute, publicBaseUrl } from '../shared/http/management-route.js';
+import { managementJsonBody, managementRoute } from '../shared/http/management-route.js';
+import { publicBaseUrl } from '../shared/http/public-base-url.js';
 import { json } from '../shared/http/responses.js';
 import { ALL_METHODS } from '../shared/http/route-handler.js';
 import { parseWith } from '../shared/http/validation.js';

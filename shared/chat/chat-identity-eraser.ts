@@ -4,6 +4,7 @@ import { ChatContext, storeOp } from './chat-context.js';
 import { participantRemovedEvents } from './chat-events.js';
 import { deletedIdentityId, isUserMessage, participantItemId, receiptItemId, threadItemId, type MessageRecord } from './chat-records.js';
 import { ChatStore } from './chat-store.js';
+import { ignoreNotFound } from '../stores/not-found.js';
 
 const BATCH = 100;
 
@@ -82,8 +83,4 @@ function withoutIdentity(message: MessageRecord, identityId: string): MessageRec
   if (message.type !== 'topicUpdated' && (!participants || participants.length === 0)) return undefined;
   const { senderId, ...rest } = message;
   return withoutMention({ ...rest, ...(senderId !== identityId && senderId ? { senderId } : {}), ...(participants ? { participants } : {}) }, identityId);
-}
-
-function ignoreNotFound(error: unknown): void {
-  if ((error as { code?: number }).code !== 404) throw error;
 }

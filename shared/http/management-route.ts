@@ -13,11 +13,6 @@ export function managementRoute(handlers: Partial<Record<Method, MethodHandler>>
   return routeHandler(guarded, () => services().logger);
 }
 
-/** The public base URL: the configured one, else the origin the caller used. */
-export function publicBaseUrl(requestUrl: string): string {
-  return services().settings.publicBaseUrl ?? new URL(requestUrl).origin;
-}
-
 /** A management request's JSON body (`{}` when empty). */
 export async function managementJsonBody(scope: RequestScope): Promise<unknown> {
   const body = await readBody(scope.request, services().settings.maxRequestBodyBytes);

@@ -4,7 +4,7 @@ import { nextLink } from '../http/paging.js';
 import { json } from '../http/responses.js';
 import { parseWith } from '../http/validation.js';
 import type { Resource } from '../resources/resource.js';
-import { services } from '../services.js';
+import { publicBaseUrl } from '../http/public-base-url.js';
 import { RECORDING_ID_PATTERN, recordingLocations, recordingView, type RecordingRecord } from './recording-record.js';
 
 /** Request parsing and response shaping for the recordings trigger adapters. */
@@ -31,9 +31,7 @@ export function listQuery(request: HttpRequest): { maxPageSize: number; before?:
 export const recordingIdParam = (request: HttpRequest): string => request.params.recordingId ?? '';
 
 /** Locations on the same origin the client used, unless the service has a configured public URL. */
-export function baseUrlFor(request: HttpRequest): string {
-  return services().recordings.ingestion.baseUrl(new URL(request.url).origin);
-}
+export const baseUrlFor = (request: HttpRequest): string => publicBaseUrl(request.url);
 
 export function viewOf(request: HttpRequest, resource: Resource, record: RecordingRecord): Record<string, unknown> {
   return recordingView(record, recordingLocations(baseUrlFor(request), resource, record.id));

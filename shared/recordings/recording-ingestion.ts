@@ -51,11 +51,10 @@ export interface UploadRequest {
 export class RecordingIngestion {
   constructor(private readonly deps: RecordingDeps) {}
 
-  /** The service's public URL; for a request without one configured, the origin the client dialled. */
-  baseUrl(requestOrigin?: string): string {
-    const base = this.deps.publicBaseUrl ?? requestOrigin;
-    if (!base) throw new Error('PUBLIC_BASE_URL (or WEBSITE_HOSTNAME) is required to name recording locations');
-    return base;
+  /** The service's public URL, for locations named without a request (landing files). */
+  configuredBaseUrl(): string {
+    if (!this.deps.publicBaseUrl) throw new Error('PUBLIC_BASE_URL (or WEBSITE_HOSTNAME) is required to name recording locations');
+    return this.deps.publicBaseUrl;
   }
 
   async upload(resource: Resource, request: UploadRequest): Promise<{ record: RecordingRecord; created: boolean }> {

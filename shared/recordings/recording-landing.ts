@@ -6,7 +6,8 @@ import type { BlobCreatedEvent } from './blob-created-event.js';
 import type { RecordingDeps, RecordingIngestion } from './recording-ingestion.js';
 import { recordingMetadataSchema, mediaTypeOf, resolveAgainstMediaType, type ResolvedRecordingMetadata } from './recording-metadata.js';
 import { expiresAtFor, expiryTags, newRecordingRecord, recordingId, type RecordingRecord } from './recording-record.js';
-import { ignoreNotFound, readRecording, recordingContentBlob } from './recording-store.js';
+import { readRecording, recordingContentBlob } from './recording-store.js';
+import { ignoreNotFound } from '../stores/not-found.js';
 
 /**
  * Ingestion path 2: a media pipeline writes a file straight into its geography's landing container
@@ -55,7 +56,7 @@ export class RecordingLanding {
     const existing = await readRecording(geo, resource.id, id);
     const record = existing ?? (await this.#copy(geo, landing, properties, { resource, id, metadata, createdAt, expiresAt }));
     if (!record) return this.#log('superseded', event);
-    await this.ingestion.register(resource, record, this.ingestion.baseUrl());
+    await this.ingestion.register(resource, record, this.ingestion.configuredBaseUrl());
     await landing.delete({ conditions: { ifMatch: properties.etag } }).catch((error: { statusCode?: number }) => {
       if (error.statusCode !== 404 && error.statusCode !== 412) throw error;
     });

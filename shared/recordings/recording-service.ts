@@ -6,7 +6,8 @@ import { RecordingIngestion, type RecordingDeps } from './recording-ingestion.js
 import { RecordingLanding } from './recording-landing.js';
 import { RecordingPurger } from './recording-purger.js';
 import { isExpired, RECORDING_ID_PATTERN, type RecordingRecord } from './recording-record.js';
-import { ignoreNotFound, listRecordings, readRecording, recordingContentBlob } from './recording-store.js';
+import { listRecordings, readRecording, recordingContentBlob } from './recording-store.js';
+import { ignoreNotFound } from '../stores/not-found.js';
 
 export interface RecordingContent {
   status: 200 | 206;

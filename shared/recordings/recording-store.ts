@@ -40,8 +40,3 @@ export async function listRecordings(
 export async function recordingContentBlob(geo: GeoStore, resourceId: string, id: string): Promise<BlockBlobClient> {
   return (await geo.blobContainer('recordings')).getBlockBlobClient(recordingBlobName(resourceId, id));
 }
-
-/** Azure storage errors carry the HTTP status; a blob that is gone is not a failure for a delete. */
-export function ignoreNotFound(error: unknown): void {
-  if ((error as { statusCode?: number }).statusCode !== 404) throw error;
-}

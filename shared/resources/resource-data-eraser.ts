@@ -1,5 +1,6 @@
 import type { Container } from '@azure/cosmos';
 import { deleteIfExists } from '../stores/cosmos-items.js';
+import { ignoreNotFound } from '../stores/not-found.js';
 import { GEO_CONTAINERS, type GeoContainerName } from '../stores/geo-containers.js';
 import type { GeoStore } from '../stores/geo-store.js';
 
@@ -28,9 +29,7 @@ export async function eraseResourceData(geo: GeoStore, resourceId: string): Prom
     if (!(await container.exists())) continue;
     let removed = 0;
     for await (const blob of container.listBlobsFlat({ prefix: `${resourceId}/` })) {
-      await container.deleteBlob(blob.name, { deleteSnapshots: 'include' }).catch((error: { statusCode?: number }) => {
-        if (error.statusCode !== 404) throw error;
-      });
+      await container.deleteBlob(blob.name, { deleteSnapshots: 'include' }).catch(ignoreNotFound);
       removed += 1;
     }
     counts.blobs[containerName] = removed;
