@@ -18,6 +18,7 @@ app.http('identityCreate', {
     POST: async (scope) => {
       const input = parseWith(createIdentityBodySchema, body(scope));
       const result = await services().identities.create(scope.resource, { scopes: input.createTokenWithScopes, expiresInMinutes: input.expiresInMinutes });
+      scope.operation.subjects.add(result.identity.id);
       return json(201, result);
     },
   }),

@@ -18,7 +18,7 @@ app.http('recordings', {
   handler: hmacResourceRoute({
     GET: async ({ request, resource }) => listResponse(request, resource, await services().recordings.list(resource, listQuery(request))),
     POST: {
-      streamed: async ({ request, resource, claimedContentHash }) => {
+      streamed: async ({ request, resource, claimedContentHash, operation }) => {
         const requestId = request.headers.get('repeatability-request-id');
         const { record, created } = await services().recordings.ingestion.upload(resource, {
           body: request.body as AsyncIterable<Uint8Array>,
@@ -27,6 +27,7 @@ app.http('recordings', {
           baseUrl: baseUrlFor(request),
           ...(requestId ? { repeatability: { requestId, firstSent: request.headers.get('repeatability-first-sent') ?? undefined } } : {}),
         });
+        for (const id of record.participantIds) operation.subjects.add(id);
         const view = viewOf(request, resource, record);
         return json(created ? 201 : 200, view, { location: String(view.metadataLocation) });
       },

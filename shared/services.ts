@@ -5,11 +5,18 @@ import type { EventPublisher } from './events/event-publisher.js';
 import { EventGridPublisher } from './events/eventgrid-publisher.js';
 import { Outbox } from './events/outbox.js';
 import { RateLimiter } from './http/rate-limiter.js';
+import type { OperationOutcome } from './http/route-handler.js';
+import { operationName } from './oplog/operation-names.js';
+import { operationLogRecord, OperationLogs } from './oplog/operation-log.js';
 import { IdentityService } from './identity/identity-service.js';
 import { TokenKeyRing } from './identity/token-key-ring.js';
 import { ResourceRegistry } from './resources/resource-registry.js';
 import { ResourceService } from './resources/resource-service.js';
 import { RecordingService } from './recordings/recording-service.js';
+import { ChatContext } from './chat/chat-context.js';
+import { PrivacyService } from './privacy/privacy-service.js';
+import type { PrivacyRunnerDeps } from './privacy/request-runner.js';
+import { normalizeSubjects } from './privacy/privacy-subjects.js';
 import { LegalHolds } from './retention/legal-holds.js';
 import { PurgeRuns } from './retention/purge-runs.js';
 import { ThreadRetention } from './retention/thread-retention.js';
@@ -39,6 +46,10 @@ export interface Services {
   chat: ChatService;
   recordings: RecordingService;
   retention: { holds: LegalHolds; threads: ThreadRetention; runs: PurgeRuns };
+  oplogs: OperationLogs;
+  privacy: PrivacyService;
+  /** Writes a data-plane operation's log record in its resource's geography. */
+  recordOperation(outcome: OperationOutcome): Promise<void>;
   dispose(): void;
 }
 
@@ -46,6 +57,8 @@ export interface ServiceOverrides {
   clock?: Clock;
   publisher?: EventPublisher;
   env?: Record<string, string | undefined>;
+  /** Tests: awaited after every privacy request checkpoint (to simulate a crash half-way). */
+  privacyAfterCheckpoint?: PrivacyRunnerDeps['afterCheckpoint'];
 }
 
 export function createServices(settings: Settings, overrides: ServiceOverrides = {}): Services {
@@ -108,6 +121,47 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     publicBaseUrl: settings.publicBaseUrl,
     holds,
   });
+  const oplogs = new OperationLogs();
+  const chatContext = new ChatContext({ stores, outboxFor, clock });
+  const privacy = new PrivacyService({
+    stores,
+    clock,
+    logger,
+    hashKey: settings.telemetryHashKey,
+    resourceById: (id) => registry.getById(id),
+    // A worker that has not written for its whole time budget plus a minute is taken to have crashed.
+    leaseMs: (settings.privacyWorkerMaxSeconds + 60) * 1000,
+    context: async (geo, resource, request) => ({
+      action: request.action,
+      resource,
+      geo,
+      subjects: normalizeSubjects(request.subjects!),
+      subjectHashes: request.subjectHashes,
+      requestId: request.id,
+      holds: await holds.active(resource),
+      now: () => clock.now(),
+      pageSize: settings.privacyPageSize,
+      chat: chatContext,
+      identities,
+      recordings,
+      oplogs,
+    }),
+    ...(overrides.privacyAfterCheckpoint ? { afterCheckpoint: overrides.privacyAfterCheckpoint } : {}),
+  });
+  const recordOperation = (outcome: OperationOutcome) =>
+    oplogs.write(
+      stores.forResource(outcome.resource),
+      operationLogRecord({
+        resourceId: outcome.resource.id,
+        time: clock.now().toISOString(),
+        operation: operationName(outcome.functionName, outcome.method),
+        method: outcome.method,
+        status: outcome.status,
+        durationMs: outcome.durationMs,
+        correlationId: outcome.correlationId,
+        subjects: outcome.subjects,
+      }),
+    );
   return {
     settings,
     clock,
@@ -123,6 +177,9 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     chat,
     recordings,
     retention,
+    oplogs,
+    privacy,
+    recordOperation,
     dispose: () => cosmos.dispose(),
   };
 }

@@ -5,6 +5,7 @@ import { participantRemovedEvents } from './chat-events.js';
 import { deletedIdentityId, isUserMessage, participantItemId, receiptItemId, threadItemId, type MessageRecord } from './chat-records.js';
 import { ChatStore } from './chat-store.js';
 import { ignoreNotFound } from '../stores/not-found.js';
+import type { Resource } from '../resources/resource.js';
 
 const BATCH = 100;
 
@@ -28,24 +29,7 @@ export function chatIdentityDeletionHook(ctx: ChatContext): IdentityDeletionHook
       for (const { threadId } of memberships) {
         counts.chatMessages += await eraseMessages(store, threadId, identityId);
         await store.deleteThreadItem(threadId, receiptItemId(identityId));
-        const [participant, thread] = await Promise.all([store.participant(threadId, identityId), store.thread(threadId)]);
-        if (participant && thread && !thread.deletedOn && !participant.removedOn) {
-          const remaining = (await store.activeParticipants(threadId)).map((p) => p.identityId).filter((id) => id !== identityId);
-          const now = ctx.now();
-          const transactionId = ctx.newTransactionId();
-          await ctx.commit(resource, {
-            transactionId,
-            ops: [storeOp.delete('chatThreads', threadId, participantItemId(identityId)), storeOp.delete('chatMemberships', identityId, threadId)],
-            events: participantRemovedEvents(thread, undefined, participant, transactionId, now),
-            recipients: remaining,
-          });
-        } else {
-          await store.deleteThreadItem(threadId, participantItemId(identityId));
-          await deleteIfExists(await store.memberships(), threadId, identityId);
-        }
-        if (thread?.createdBy === identityId) {
-          await (await store.threads()).item(threadItemId(threadId), threadId).patch([{ op: 'set', path: '/createdBy', value: deletedIdentityId(resource.id) }]).catch(ignoreNotFound);
-        }
+        await leaveThread(ctx, resource, store, threadId, identityId);
         counts.chatThreadsLeft += 1;
       }
     }
@@ -53,23 +37,57 @@ export function chatIdentityDeletionHook(ctx: ChatContext): IdentityDeletionHook
   };
 }
 
+/**
+ * Takes an identity out of a thread for good: a current participant is removed with the usual
+ * events to the remaining participants; the participant item and membership go either way; a thread
+ * it created names the placeholder creator. Its messages and read receipt are erased before this
+ * (the membership is what finds the thread). Safe to run again.
+ */
+export async function leaveThread(ctx: ChatContext, resource: Resource, store: ChatStore, threadId: string, identityId: string): Promise<void> {
+  const [participant, thread] = await Promise.all([store.participant(threadId, identityId), store.thread(threadId)]);
+  if (participant && thread && !thread.deletedOn && !participant.removedOn) {
+    const remaining = (await store.activeParticipants(threadId)).map((p) => p.identityId).filter((id) => id !== identityId);
+    const now = ctx.now();
+    const transactionId = ctx.newTransactionId();
+    await ctx.commit(resource, {
+      transactionId,
+      ops: [storeOp.delete('chatThreads', threadId, participantItemId(identityId)), storeOp.delete('chatMemberships', identityId, threadId)],
+      events: participantRemovedEvents(thread, undefined, participant, transactionId, now),
+      recipients: remaining,
+    });
+  } else {
+    await store.deleteThreadItem(threadId, participantItemId(identityId));
+    await deleteIfExists(await store.memberships(), threadId, identityId);
+  }
+  if (thread?.createdBy === identityId) {
+    await (await store.threads()).item(threadItemId(threadId), threadId).patch([{ op: 'set', path: '/createdBy', value: deletedIdentityId(resource.id) }]).catch(ignoreNotFound);
+  }
+}
+
+/**
+ * Erases an identity from one message: a message it sent is deleted outright (a tombstone too: it
+ * names the sender); a system message loses the identity (and is deleted when nothing is left).
+ * Returns whether the message was one it sent and is now gone.
+ */
+export async function eraseFromMessage(store: ChatStore, threadId: string, message: MessageRecord, identityId: string): Promise<boolean> {
+  if (isUserMessage(message.type)) {
+    if (message.senderId === identityId) return store.deleteThreadItem(threadId, message.id);
+    await (await store.threads()).items.upsert(withoutMention(message, identityId));
+    return false;
+  }
+  const rewritten = withoutIdentity(message, identityId);
+  if (rewritten) await (await store.threads()).items.upsert(rewritten);
+  else await store.deleteThreadItem(threadId, message.id);
+  return false;
+}
+
 /** Deletes the identity's messages in a thread and strips it from system messages; returns how many of its messages went. */
 async function eraseMessages(store: ChatStore, threadId: string, identityId: string): Promise<number> {
-  const container = await store.threads();
   let deleted = 0;
   for (;;) {
     const batch = await store.messagesMentioning(threadId, identityId, BATCH);
     if (batch.length === 0) return deleted;
-    for (const message of batch) {
-      if (isUserMessage(message.type)) {
-        if (message.senderId === identityId && (await store.deleteThreadItem(threadId, message.id))) deleted += 1;
-        else if (message.senderId !== identityId) await container.items.upsert(withoutMention(message, identityId));
-        continue;
-      }
-      const rewritten = withoutIdentity(message, identityId);
-      if (rewritten) await container.items.upsert(rewritten);
-      else await store.deleteThreadItem(threadId, message.id);
-    }
+    for (const message of batch) if (await eraseFromMessage(store, threadId, message, identityId)) deleted += 1;
   }
 }
 

@@ -100,6 +100,18 @@ export class ChatStore {
     });
   }
 
+  /** Messages that name an identity, in sequence order after `afterSequence` (a privacy request's cursor). */
+  async messagesMentioningAfter(threadId: string, identityId: string, afterSequence: number, limit: number): Promise<MessageRecord[]> {
+    return this.#query<MessageRecord>(threadId, {
+      query: 'SELECT TOP @limit * FROM c WHERE c.threadId = @threadId AND c.kind = "message" AND ARRAY_CONTAINS(c.mentions, @id) AND c.sequence > @after ORDER BY c.sequence',
+      parameters: [
+        { name: '@limit', value: limit },
+        { name: '@id', value: identityId },
+        { name: '@after', value: afterSequence },
+      ],
+    });
+  }
+
   /** Ids of a bounded batch of the thread's items other than the thread item itself. */
   async contentItemIds(threadId: string, limit: number): Promise<string[]> {
     return this.#query<string>(threadId, {

@@ -54,6 +54,8 @@ export const settingsSchema = z.object({
   recordingPurgeMaxSeconds: positiveInt('RECORDING_PURGE_MAX_SECONDS').default(300),
   retentionPurgeMaxItems: positiveInt('RETENTION_PURGE_MAX_ITEMS').default(1000),
   retentionPurgeMaxSeconds: positiveInt('RETENTION_PURGE_MAX_SECONDS').default(600),
+  privacyWorkerMaxSeconds: intBetween('PRIVACY_WORKER_MAX_SECONDS', 10, 3600).default(240),
+  privacyPageSize: intBetween('PRIVACY_PAGE_SIZE', 10, 1000).default(200),
   defaults: storeEndpointsSchema,
   /** Per-geography overrides, keyed by geography key; only the fields that are set. */
   geographies: z.record(z.string(), storeEndpointsSchema.partial()),
@@ -115,6 +117,8 @@ export function parseSettings(env: Env): Settings {
     recordingPurgeMaxSeconds: get('RECORDING_PURGE_MAX_SECONDS'),
     retentionPurgeMaxItems: get('RETENTION_PURGE_MAX_ITEMS'),
     retentionPurgeMaxSeconds: get('RETENTION_PURGE_MAX_SECONDS'),
+    privacyWorkerMaxSeconds: get('PRIVACY_WORKER_MAX_SECONDS'),
+    privacyPageSize: get('PRIVACY_PAGE_SIZE'),
     defaults: endpointsFrom(''),
     geographies,
   };

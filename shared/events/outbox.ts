@@ -6,6 +6,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { ControlContainerName, ControlStore } from '../stores/control-store.js';
 import type { GeoContainerName } from '../stores/geo-containers.js';
 import type { GeoStore } from '../stores/geo-store.js';
+import { collectSubjectIds } from '../oplog/subject-ids.js';
 import type { EventPublisher } from './event-publisher.js';
 import { expandRecipients, redactForMinimal, toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
 
@@ -42,6 +43,8 @@ export interface OutboxEntry {
   events: EventRecord[];
   /** Who the per-recipient events of this change go to. */
   recipients?: string[];
+  /** Every person (raw id) the events or recipients name: what a data subject request finds the entry by. */
+  subjects?: string[];
   attempts: number;
   nextAttemptAt: string;
   publishedAt?: string;
@@ -109,6 +112,7 @@ export class Outbox {
       ops: change.ops,
       events,
       ...(change.recipients ? { recipients: change.recipients } : {}),
+      subjects: [...collectSubjectIds({ recipients: change.recipients, events: change.events.map((e) => ({ subject: e.subject, data: e.data })) })],
       attempts: 0,
       nextAttemptAt: now.toISOString(),
     };

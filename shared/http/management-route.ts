@@ -10,7 +10,7 @@ export function managementRoute(handlers: Partial<Record<Method, MethodHandler>>
     requireManagementKey(scope.request, services().settings.managementKey);
     return handler(scope);
   });
-  return routeHandler(guarded, () => services().logger);
+  return routeHandler(guarded, services);
 }
 
 /** A management request's JSON body (`{}` when empty). */

@@ -1,6 +1,7 @@
 import type { HttpHandler, HttpResponseInit } from '@azure/functions';
 import { verifyHmacRequest } from '../auth/hmac-auth.js';
 import { ServiceError } from '../errors/service-error.js';
+import { noteRequestSubjects } from '../oplog/request-subjects.js';
 import type { Resource } from '../resources/resource.js';
 import { services } from '../services.js';
 import { readBody } from './request-body.js';
@@ -32,18 +33,21 @@ export interface StreamedBodyHandler {
  */
 export function hmacResourceRoute(
   handlers: Partial<Record<Method, ResourceMethodHandler | StreamedBodyHandler>>,
-  options: { requireApiVersion?: boolean } = {},
+  options: { requireApiVersion?: boolean; logSubjects?: boolean } = {},
 ): HttpHandler {
   const authenticated = wrapEach(handlers, (handler) => async (scope) => {
+    scope.operation.logSubjects = options.logSubjects ?? true;
     if (typeof handler !== 'function') {
       const { resource, claimedContentHash } = await authenticateWithResourceKey(scope, options, undefined);
+      noteRequestSubjects(scope);
       return handler.streamed({ ...scope, resource, claimedContentHash });
     }
     const body = await readBody(scope.request, services().settings.maxRequestBodyBytes);
     const { resource } = await authenticateWithResourceKey(scope, options, body);
+    noteRequestSubjects(scope, body);
     return handler({ ...scope, resource, body });
   });
-  return routeHandler(authenticated, () => services().logger);
+  return routeHandler(authenticated, services);
 }
 
 async function authenticateWithResourceKey(
@@ -53,6 +57,7 @@ async function authenticateWithResourceKey(
 ): Promise<{ resource: Resource; claimedContentHash: string }> {
   const svc = services();
   const resource = await svc.resources.resolveActive(resourceNameOf(scope.request.query));
+  if (resource) scope.operation.resource = resource;
   const claimedContentHash = verifyHmacRequest(scope.request, resource ? [resource.keys.primary, resource.keys.secondary] : [], svc.clock, body);
   // verifyHmacRequest refuses an empty key list, so an unknown resource never gets here.
   if (!resource) throw new ServiceError('Unauthorized', 'The request is not authorized.');

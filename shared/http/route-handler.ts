@@ -1,5 +1,6 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { isServiceError, ServiceError } from '../errors/service-error.js';
+import type { Resource } from '../resources/resource.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorResponse, internalError } from './responses.js';
 
@@ -11,6 +12,34 @@ export interface RequestScope {
   context: InvocationContext;
   /** The invocation id: returned to the caller on errors and written to every log line. */
   correlationId: string;
+  /** What the operation log records about this request (see shared/oplog). */
+  operation: OperationScope;
+}
+
+export interface OperationScope {
+  /** Set once the request's resource is known: from then on the operation is logged in its geography. */
+  resource?: Resource;
+  /** The people the operation involves, as raw ids. */
+  subjects: Set<string>;
+  /** False for operations whose subjects must not be logged (privacy requests name the people they erase). */
+  logSubjects: boolean;
+}
+
+/** One finished operation, for the operation log. */
+export interface OperationOutcome {
+  resource: Resource;
+  functionName: string;
+  method: string;
+  status: number;
+  durationMs: number;
+  correlationId: string;
+  subjects: string[];
+}
+
+export interface RouteServices {
+  logger: Logger;
+  /** Writes the operation log record of a data-plane request (management routes have no resource, so none). */
+  recordOperation(outcome: OperationOutcome): Promise<void>;
 }
 
 export type MethodHandler = (scope: RequestScope) => Promise<HttpResponseInit>;
@@ -27,19 +56,51 @@ export function wrapEach<H>(handlers: Partial<Record<Method, H>>, wrap: (handler
  */
 export function routeHandler(
   handlers: Partial<Record<Method, MethodHandler>>,
-  logger: () => Logger,
+  routeServices: () => RouteServices,
 ): HttpHandler {
   const allowed = Object.keys(handlers).join(', ');
   return async (request, context) => {
+    const started = Date.now();
+    const operation: OperationScope = { subjects: new Set(), logSubjects: true };
+    const response = await respond(request, context, operation);
+    if (operation.resource) {
+      const outcome: OperationOutcome = {
+        resource: operation.resource,
+        functionName: context.functionName,
+        method: request.method.toUpperCase(),
+        status: response.status ?? 200,
+        durationMs: Date.now() - started,
+        correlationId: context.invocationId,
+        subjects: operation.logSubjects ? [...operation.subjects] : [],
+      };
+      // The operation happened whether or not its log record can be written: a failed write is
+      // reported in telemetry (without the subjects), not to the caller.
+      await routeServices()
+        .recordOperation(outcome)
+        .catch((error: unknown) =>
+          routeServices().logger.warn('operation_log.write_failed', {
+            correlationId: outcome.correlationId,
+            resourceId: outcome.resource.id,
+            function: outcome.functionName,
+            errorName: error instanceof Error ? error.name : typeof error,
+            detail: error instanceof Error ? error.message : undefined,
+          }),
+        );
+    }
+    return response;
+  };
+
+  async function respond(request: HttpRequest, context: InvocationContext, operation: OperationScope): Promise<HttpResponseInit> {
     const correlationId = context.invocationId;
     const handler = handlers[request.method.toUpperCase() as Method];
+    const logger = () => routeServices().logger;
     try {
       if (!handler) {
         throw new ServiceError('MethodNotAllowed', `Method ${request.method} is not allowed here; use ${allowed}.`, {
           headers: { allow: allowed },
         });
       }
-      const response = await handler({ request, context, correlationId });
+      const response = await handler({ request, context, correlationId, operation });
       return { ...response, headers: { 'x-ms-correlation-id': correlationId, ...(response.headers as Record<string, string>) } };
     } catch (error) {
       if (isServiceError(error)) return errorResponse(error, correlationId);
@@ -51,5 +112,5 @@ export function routeHandler(
       });
       return errorResponse(internalError(correlationId), correlationId);
     }
-  };
+  }
 }

@@ -1,6 +1,7 @@
 import type { HttpHandler, HttpResponseInit } from '@azure/functions';
 import type { ChatCaller } from '../chat/chat-context.js';
 import { ServiceError } from '../errors/service-error.js';
+import { noteRequestSubjects } from '../oplog/request-subjects.js';
 import { services } from '../services.js';
 import { readBody } from './request-body.js';
 import { requireApiVersion, resourceNameOf } from './resource-request.js';
@@ -22,7 +23,7 @@ const unauthorized = (message: string) => new ServiceError('Unauthorized', messa
  */
 export function userRoute(handlers: Partial<Record<Method, UserMethodHandler>>): HttpHandler {
   const authenticated = wrapEach(handlers, (handler) => async (scope) => handler(await authenticateUser(scope)));
-  return routeHandler(authenticated, () => services().logger);
+  return routeHandler(authenticated, services);
 }
 
 async function authenticateUser(scope: RequestScope): Promise<UserScope> {
@@ -32,8 +33,11 @@ async function authenticateUser(scope: RequestScope): Promise<UserScope> {
   if (!match) throw unauthorized('A user access token is required: Authorization: Bearer <token>.');
   const resource = await svc.resources.resolveActive(resourceNameOf(scope.request.query));
   if (!resource) throw unauthorized('The access token is not valid.');
+  scope.operation.resource = resource;
   const verified = await svc.identities.verify(resource, match[1]!);
+  scope.operation.subjects.add(verified.identityId);
   requireApiVersion(scope.request.query);
   const body = await readBody(scope.request, svc.settings.maxRequestBodyBytes);
+  noteRequestSubjects(scope, body);
   return { ...scope, caller: { resource, identityId: verified.identityId, scopes: verified.scopes }, body };
 }

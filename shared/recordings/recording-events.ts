@@ -8,7 +8,7 @@ export const RECORDING_EVENT_TYPES = {
   deleted: 'AcsResidency.RecordingDeleted',
 } as const;
 
-export type RecordingDeletionReason = 'expired' | 'deletedByRequest';
+export type RecordingDeletionReason = 'expired' | 'deletedByRequest' | 'erasureRequest';
 
 const subject = (record: Pick<RecordingRecord, 'callId' | 'id'>) => `/recording/call/${record.callId}/recordingId/${record.id}`;
 

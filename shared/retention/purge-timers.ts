@@ -1,5 +1,7 @@
 import type { Services } from '../services.js';
 import type { GeoStore } from '../stores/geo-store.js';
+import type { Resource } from '../resources/resource.js';
+import { effectiveRetention } from '../resources/retention-settings.js';
 import { addTotals, emptyTotals, type PurgeRunRecord, type PurgeTotals } from './purge-runs.js';
 
 /**
@@ -7,7 +9,7 @@ import { addTotals, emptyTotals, type PurgeRunRecord, type PurgeTotals } from '.
  * run's item budget, all within its time budget, a failing geography logged and counted without
  * stopping the others.
  */
-type PurgeServices = Pick<Services, 'stores' | 'registry' | 'recordings' | 'retention' | 'settings' | 'logger'>;
+type PurgeServices = Pick<Services, 'stores' | 'registry' | 'recordings' | 'retention' | 'settings' | 'logger' | 'oplogs' | 'privacy' | 'clock'>;
 
 export function runRecordingPurge(svc: PurgeServices): Promise<PurgeRunRecord> {
   return svc.retention.runs.record('recordingPurge', async () => {
@@ -29,10 +31,24 @@ export function runChatRetention(svc: PurgeServices): Promise<PurgeRunRecord> {
           break;
         }
         addTotals(totals, await svc.retention.threads.run(geo, resource, { maxItems, deadline }));
+        addTotals(totals, await purgeOperationLogs(svc, geo, resource, svc.settings.retentionPurgeMaxItems - totals.examined));
       }
+      const expired = await svc.privacy.purgeExpired(geo, { maxItems: Math.max(0, svc.settings.retentionPurgeMaxItems - totals.examined) });
+      const deleted = Object.fromEntries(Object.entries({ privacyRequests: expired.requests, privacyResults: expired.results }).filter(([, n]) => n > 0));
+      addTotals(totals, { ...emptyTotals(), examined: expired.requests, deleted, stoppedAtBudget: expired.more });
       return totals;
     });
   });
+}
+
+/** Operation log records older than the resource's `logDays`, except those naming an identity under legal hold. */
+async function purgeOperationLogs(svc: PurgeServices, geo: GeoStore, resource: Resource, maxItems: number): Promise<PurgeTotals> {
+  const totals = emptyTotals();
+  if (maxItems <= 0) return { ...totals, stoppedAtBudget: true };
+  const before = new Date(svc.clock.now().getTime() - effectiveRetention(resource.retention).logDays * 86_400_000);
+  const holds = await svc.retention.holds.active(resource);
+  const { deleted, more } = await svc.oplogs.purgeOlderThan(geo, resource.id, before, { heldIdentities: [...holds.identities.keys()], maxItems });
+  return { ...totals, examined: deleted, deleted: deleted > 0 ? { operationLogs: deleted } : {}, stoppedAtBudget: more };
 }
 
 async function eachGeography(svc: PurgeServices, event: string, work: (geo: GeoStore) => Promise<PurgeTotals>): Promise<PurgeTotals> {

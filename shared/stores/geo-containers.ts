@@ -37,11 +37,21 @@ export const GEO_CONTAINERS = {
   auditRecords: { partitionKey: '/resourceId', partitionedByResource: true },
   /** Legal holds placed on threads or identities (see shared/retention/legal-holds.ts). */
   legalHolds: { partitionKey: '/resourceId', partitionedByResource: true },
+  /**
+   * One record per API operation (shared/oplog): one partition per resource and UTC day, so a busy
+   * resource never fills one logical partition and the retention purge works day by day.
+   */
+  operationLogs: { partitionKey: '/resourceDay', partitionedByResource: false },
+  /** Data subject requests with their progress checkpoints (see shared/privacy). */
+  privacyRequests: { partitionKey: '/resourceId', partitionedByResource: true },
+  /** Erasure receipts of completed delete requests, subjects as keyed hashes only. */
+  erasureReceipts: { partitionKey: '/resourceId', partitionedByResource: true },
 } as const satisfies Record<string, GeoContainerSpec>;
 
 export type GeoContainerName = keyof typeof GEO_CONTAINERS;
 
 /**
+ * `exports`: results of data subject requests (`{resourceId}/{requestId}.json`), purged 7 days on.
  * `recordings`: recording content, `{resourceId}/{recordingId}`, with its expiry in index tags.
  * `recording-landing`: where a media pipeline drops a file for ingestion (`{resourceId}/...`).
  */

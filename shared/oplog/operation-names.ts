@@ -1,0 +1,45 @@
+/**
+ * The operation names log records carry, as ACS names them in its Azure Monitor logs, by function
+ * and HTTP method. A route not listed here is logged as `{function}.{method}`.
+ */
+const NAMES: Record<string, string> = {
+  'identityCreate POST': 'CreateIdentity',
+  'identityDelete DELETE': 'DeleteIdentity',
+  'identityIssueAccessToken POST': 'IssueAccessToken',
+  'identityRevokeAccessTokens POST': 'RevokeAccessTokens',
+  'teamsUserExchangeAccessToken POST': 'ExchangeTeamsUserAccessToken',
+  'chatThreads POST': 'CreateChatThread',
+  'chatThreads GET': 'ListChatThreads',
+  'chatThread GET': 'GetChatThreadProperties',
+  'chatThread PATCH': 'UpdateChatThreadProperties',
+  'chatThread DELETE': 'DeleteChatThread',
+  'chatMessages POST': 'SendChatMessage',
+  'chatMessages GET': 'ListChatMessages',
+  'chatMessage GET': 'GetChatMessage',
+  'chatMessage PATCH': 'UpdateChatMessage',
+  'chatMessage DELETE': 'DeleteChatMessage',
+  'chatParticipants GET': 'ListChatParticipants',
+  'chatParticipantsAdd POST': 'AddChatParticipants',
+  'chatParticipantsRemove POST': 'RemoveChatParticipant',
+  'chatReadReceipts GET': 'ListChatReadReceipts',
+  'chatReadReceipts POST': 'SendChatReadReceipt',
+  'chatTyping POST': 'SendTypingNotification',
+  'recordings POST': 'UploadRecording',
+  'recordings GET': 'ListRecordings',
+  'recording GET': 'GetRecording',
+  'recording DELETE': 'DeleteRecording',
+  'recordingMetadata GET': 'GetRecordingMetadata',
+  'recordingContent GET': 'DownloadRecording',
+  'recordingContent HEAD': 'GetRecordingContentProperties',
+  'eventsSendTest POST': 'SendTestEvent',
+  'privacyRequests POST': 'SubmitPrivacyRequest',
+  'privacyRequests GET': 'ListPrivacyRequests',
+  'privacyRequest GET': 'GetPrivacyRequest',
+  'privacyRequestResult GET': 'DownloadPrivacyRequestResult',
+  'erasureReceipts GET': 'ListErasureReceipts',
+  'erasureReceipt GET': 'GetErasureReceipt',
+};
+
+export function operationName(functionName: string, method: string): string {
+  return NAMES[`${functionName} ${method.toUpperCase()}`] ?? `${functionName}.${method.toUpperCase()}`;
+}

@@ -1,0 +1,50 @@
+import type { OutboxEntry } from '../../events/outbox.js';
+import { deleteIfExists } from '../../stores/cosmos-items.js';
+import { keyedPage } from './keyed-walk.js';
+import { inParallel, type FoundItem, type SubjectSource } from './subject-source.js';
+
+type EntrySummary = Pick<OutboxEntry, 'id' | 'status' | 'subjects'> & { eventCount: number };
+
+/**
+ * Outbox entries whose events or recipients name a subject. A published entry is only a delivery
+ * record and is erased; an unpublished one is kept until its events are out (events are never
+ * dropped), and a delete waits for it. Events already delivered are in the subscribers' hands.
+ */
+export const outboxSource: SubjectSource = {
+  name: 'outboxEvents',
+  store: 'cosmos/outbox',
+  async page(ctx, cursor) {
+    const container = await ctx.geo.container('outbox');
+    const { records, next } = await keyedPage<EntrySummary>(
+      ctx,
+      cursor,
+      async (key, after, limit) =>
+        (
+          await container.items
+            .query<EntrySummary>(
+              {
+                query: `SELECT TOP @n c.id, c.status, c.subjects, ARRAY_LENGTH(c.events) AS eventCount FROM c WHERE c.resourceId = @rid AND ARRAY_CONTAINS(c.subjects, @key)${after ? ' AND c.id > @after' : ''} ORDER BY c.id`,
+                parameters: [
+                  { name: '@n', value: limit },
+                  { name: '@rid', value: ctx.resource.id },
+                  { name: '@key', value: key },
+                  ...(after ? [{ name: '@after', value: after }] : []),
+                ],
+              },
+              { partitionKey: ctx.resource.id },
+            )
+            .fetchAll()
+        ).resources,
+      (r) => r.subjects ?? [],
+    );
+    const erasing = ctx.action === 'delete';
+    const items: FoundItem[] = records
+      .filter((r) => !erasing || r.status === 'published')
+      .map((r) => ({ kind: 'outboxEntry', id: r.id, facts: { status: r.status, events: r.eventCount }, ref: r.id }));
+    return { items, next, waiting: erasing ? records.length - items.length : 0 };
+  },
+  async erase(ctx, refs) {
+    const container = await ctx.geo.container('outbox');
+    await inParallel(refs as string[], (id) => deleteIfExists(container, id, ctx.resource.id));
+  },
+};
