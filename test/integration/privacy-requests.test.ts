@@ -1,0 +1,270 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../shared/clock.js';
+import { geographyByKey } from '../../shared/geography/geographies.js';
+import { services } from '../../shared/services.js';
+import { all, createChatUser, userRef, type ChatUser } from '../support/chat-users.js';
+import { PrivacyClient } from '../support/privacy.js';
+import { sampleMetadata, uploadRecording } from '../support/recordings.js';
+import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+
+/**
+ * Data subject requests end to end on the real stack: one person (alice) with two identities and a
+ * phone number, messages in several threads, read receipts, a recording and the operation logs all
+ * that left; other people (bob, carol) in the same threads; one thread under legal hold.
+ */
+
+let stack: TestStack;
+const clock = new ManualClock(new Date());
+const DAY = 86_400_000;
+let resource: ResourceView;
+let privacy: PrivacyClient;
+let alice1: ChatUser, alice2: ChatUser, bob: ChatUser, carol: ChatUser;
+const alicePhone = '+14255550199';
+const threads: Record<string, string> = {};
+const aliceTexts: string[] = [];
+const otherTexts: string[] = [];
+let heldThreadHold: string;
+
+beforeAll(async () => {
+  // The worker runs when a test asks (its schedule would also run it every 10 s).
+  stack = await startTestStack({ clock, env: { PRIVACY_WORKER_SCHEDULE: '0 0 0 1 1 *', PRIVACY_PAGE_SIZE: '10', LOCAL_BLOB_EVENTS_POLL_MS: '3600000' } });
+  resource = await stack.createResource('dsr-e2e', 'Europe');
+  privacy = new PrivacyClient(() => stack, resource, clock);
+  [alice1, alice2, bob, carol] = await Promise.all([0, 1, 2, 3].map(() => createChatUser(stack, resource)));
+
+  const say = async (user: ChatUser, threadId: string, text: string) => {
+    await user.thread(threadId).sendMessage({ content: text });
+    (user === alice1 || user === alice2 ? aliceTexts : otherTexts).push(text);
+  };
+  const create = async (name: string, creator: ChatUser, others: ChatUser[]) => {
+    const { chatThread } = await creator.chat.createChatThread({ topic: name }, { participants: others.map((u) => ({ id: userRef(u) })) });
+    threads[name] = chatThread!.id;
+    return chatThread!.id;
+  };
+  const t1 = await create('t1', alice1, [bob]);
+  const t2 = await create('t2', bob, [alice2, carol]);
+  const t3 = await create('t3', alice1, [carol]);
+  const t4 = await create('held', bob, [alice2]);
+  for (let i = 0; i < 12; i += 1) await say(alice1, t1, `alice1 in t1 #${i}`);
+  await say(bob, t1, 'bob in t1');
+  await say(alice2, t2, 'alice2 in t2');
+  await say(carol, t2, 'carol in t2');
+  await say(alice1, t3, 'alice1 in t3');
+  await say(alice2, t4, 'alice2 in held');
+  await say(bob, t4, 'bob in held');
+  const [latest1] = await all(alice1.thread(t1).listMessages({ maxPageSize: 1 }));
+  await alice1.thread(t1).sendReadReceipt({ chatMessageId: latest1!.id });
+  await bob.thread(t1).sendReadReceipt({ chatMessageId: latest1!.id });
+  const [latest2] = await all(alice2.thread(t2).listMessages({ maxPageSize: 1 }));
+  await alice2.thread(t2).sendReadReceipt({ chatMessageId: latest2!.id });
+
+  const participants = (ids: string[], phone?: string) => [...ids.map((id) => ({ communicationUser: { id } })), ...(phone ? [{ phoneNumber: { value: phone } }] : [])];
+  for (const metadata of [
+    sampleMetadata(resource.id, { participants: participants([alice1.id, bob.id], alicePhone) }),
+    sampleMetadata(resource.id, { participants: participants([bob.id, carol.id]) }),
+  ]) {
+    const uploaded = await uploadRecording(stack, resource, { metadata, date: clock.now() });
+    expect(uploaded.status, uploaded.text).toBe(201);
+  }
+  const hold = await stack.management('POST', `/api/management/resources/${resource.name}/legalHolds`, { target: { kind: 'thread', threadId: t4 }, reason: 'litigation' });
+  expect(hold.status, hold.text).toBe(201);
+  heldThreadHold = hold.body.id;
+});
+afterAll(async () => stack?.stop());
+
+const aliceSubjects = () => ({ identityIds: [alice1.id, alice2.id], phoneNumbers: [alicePhone], emails: ['Alice@Example.com'] });
+const europe = () => services().stores.forGeography(geographyByKey('europe'));
+type Listing = { data: Record<string, { kind: string; id: string; heldBy?: string[] }[]>; counts: Record<string, { found: number; held: number }> };
+let inventoryBefore: Listing;
+
+describe('operation logs', () => {
+  it('records every API operation in the geography with the people it involved', async () => {
+    const container = await europe().container('operationLogs');
+    const { resources } = await container.items
+      .query<{ operation: string; status: number; subjects: string[]; correlationId: string; resourceId: string }>({
+        query: 'SELECT * FROM c WHERE c.resourceId = @rid',
+        parameters: [{ name: '@rid', value: resource.id }],
+      })
+      .fetchAll();
+    const ops = (name: string) => resources.filter((r) => r.operation === name);
+    expect(ops('CreateIdentity')).toHaveLength(4);
+    expect(ops('SendChatMessage')).toHaveLength(18);
+    expect(ops('SendChatMessage').filter((r) => r.subjects.includes(alice1.id))).toHaveLength(13);
+    expect(ops('CreateChatThread')[0]!.subjects.length).toBeGreaterThanOrEqual(2);
+    const upload = ops('UploadRecording').find((r) => r.subjects.includes(`4:${alicePhone}`));
+    expect(upload?.subjects).toEqual(expect.arrayContaining([alice1.id, bob.id]));
+    expect(resources.every((r) => r.status >= 200 && r.correlationId.length > 0)).toBe(true);
+  });
+});
+
+describe('inventory', () => {
+  it('lists every item held about the person, by store and kind, with what holds keep', async () => {
+    const { id, location } = await privacy.submit('inventory', aliceSubjects());
+    expect(location).toContain(`/privacy/requests/${id}`);
+    expect(location).toContain('resource=dsr-e2e');
+    const view = await privacy.finished(id);
+    expect(view.status).toBe('succeeded');
+    expect(JSON.stringify(view)).not.toContain(alice1.id);
+    inventoryBefore = (await privacy.result(id)) as Listing;
+    const c = inventoryBefore.counts;
+    expect(c.identity).toEqual({ found: 2, held: 0 });
+    expect(c.chatMessage).toEqual({ found: 15, held: 1 });
+    expect(c.chatParticipation).toEqual({ found: 4, held: 1 });
+    expect(c.chatReadReceipt).toEqual({ found: 2, held: 0 });
+    expect(c.recording).toEqual({ found: 1, held: 0 });
+    expect(c.operationLog!.found).toBeGreaterThanOrEqual(2 + 15 + 3 + 3 + 1);
+    expect(c.outboxEntry!.found).toBeGreaterThan(0);
+    expect(inventoryBefore.data.chatParticipation!.map((p) => p.id).sort()).toEqual([threads.t1, threads.t2, threads.t3, threads.held].sort());
+    expect(inventoryBefore.data.chatMessages!.filter((m) => m.heldBy && m.kind === 'chatMessage')).toEqual([expect.objectContaining({ heldBy: [heldThreadHold] })]);
+    expect(inventoryBefore.data.identities!.map((i) => i.id).sort()).toEqual([alice1.id, alice2.id].sort());
+  });
+});
+
+describe('export', () => {
+  it('bundles exactly the person’s own data and no one else’s messages', async () => {
+    const view = await privacy.run('export', aliceSubjects());
+    expect(view.status).toBe('succeeded');
+    expect(view.result.expiresDateTime).toBe(new Date(Date.parse(view.completedDateTime) + 7 * DAY).toISOString());
+    const bundle = await privacy.result(view.id);
+    expect(bundle.schema).toMatch(/privacy-export\/v1$/);
+    const messages = bundle.data.chatMessages as { content: { message: string }; senderCommunicationIdentifier: { rawId: string } }[];
+    expect(messages.map((m) => m.content.message).sort()).toEqual([...aliceTexts].sort());
+    const text = JSON.stringify(bundle);
+    for (const other of otherTexts) expect(text).not.toContain(other);
+    expect(bundle.data.identities.map((i: { id: string }) => i.id).sort()).toEqual([alice1.id, alice2.id].sort());
+    expect(bundle.data.chatParticipation).toHaveLength(4);
+    expect(bundle.data.chatReadReceipts).toHaveLength(2);
+    expect(bundle.data.recordings).toHaveLength(1);
+    expect(bundle.data.recordings[0].participants.map((p: { participantId: string }) => p.participantId).sort()).toEqual([alice1.id, `4:${alicePhone}`].sort());
+    expect(bundle.data.recordings[0].otherParticipants).toBe(1);
+    expect(text).not.toContain(bob.id);
+    expect(text).not.toContain(carol.id);
+    expect(bundle.data.operationLogs.length).toBe(inventoryBefore.counts.operationLog!.found);
+  });
+});
+
+describe('delete', () => {
+  it('erases everything found except held data, leaves others untouched, and issues a receipt whose counts match', async () => {
+    const view = await privacy.run('delete', aliceSubjects());
+    expect(view.status, JSON.stringify(view)).toBe('succeeded');
+    const receipt = (await privacy.call('GET', new URL(view.result.receiptLocation).pathname)).body;
+    const before = inventoryBefore.counts;
+    expect(receipt.deleted).toMatchObject({
+      identity: 2,
+      accessTokens: 2,
+      chatMessage: before.chatMessage!.found - 1,
+      chatSystemMessage: before.chatSystemMessage!.found - (before.chatSystemMessage!.held ?? 0),
+      chatParticipation: 3,
+      chatReadReceipt: 2,
+      recording: 1,
+      operationLog: before.operationLog!.found,
+      privacyResult: 2,
+    });
+    expect(receipt.held).toMatchObject({ chatMessage: 1, chatParticipation: 1 });
+    expect(receipt.holdIds).toEqual([heldThreadHold]);
+    expect(receipt.subjects).toHaveLength(4);
+    expect(JSON.stringify(receipt)).not.toMatch(/8:acs:|\+1425|example\.com/i);
+
+    // A fresh inventory finds only what the hold keeps.
+    const after = await privacy.run('inventory', aliceSubjects());
+    const listing = (await privacy.result(after.id)) as Listing;
+    const unheld = Object.values(listing.data).flat().filter((item) => !item.heldBy);
+    expect(unheld).toEqual([]);
+    expect(listing.counts.chatMessage).toEqual({ found: 1, held: 1 });
+
+    // Their tokens are dead; other people's data is as it was.
+    await expect(alice1.thread(threads.t1!).listMessages().next()).rejects.toMatchObject({ statusCode: 401 });
+    const t1 = await all(bob.thread(threads.t1!).listMessages());
+    expect(t1.filter((m) => m.type === 'text').map((m) => m.content?.message)).toEqual(['bob in t1']);
+    const t2 = await all(carol.thread(threads.t2!).listMessages());
+    expect(t2.filter((m) => m.type === 'text').map((m) => m.content?.message)).toEqual(['carol in t2']);
+    const held = await all(bob.thread(threads.held!).listMessages());
+    expect(held.filter((m) => m.type === 'text').map((m) => m.content?.message).sort()).toEqual(['alice2 in held', 'bob in held']);
+    const recordings = (await privacy.call('GET', '/recordings')).body.value as { id: string }[];
+    expect(recordings).toHaveLength(1);
+    const metadata = (await privacy.call('GET', `/recordings/${recordings[0]!.id}/metadata`)).body as { participants: { participantId: string }[] };
+    expect(metadata.participants.map((p) => p.participantId)).toEqual([bob.id, carol.id]);
+    // The finished request keeps the subjects only as hashes.
+    const finished = await privacy.status(view.id);
+    expect(finished.text).not.toContain(alice1.id);
+    expect(finished.body.subjects.hashes).toEqual(receipt.subjects);
+  });
+
+  it('keeps receipts listable, and findable by a subject', async () => {
+    const all = await privacy.call('GET', '/privacy/receipts');
+    expect(all.status).toBe(200);
+    expect(all.body.value).toHaveLength(1);
+    const bySubject = await privacy.call('GET', `/privacy/receipts?subject=${encodeURIComponent(alicePhone)}`);
+    expect(bySubject.body.value.map((r: { id: string }) => r.id)).toEqual([all.body.value[0].id]);
+    const other = await privacy.call('GET', `/privacy/receipts?subject=${encodeURIComponent(bob.id)}`);
+    expect(other.body.value).toEqual([]);
+  });
+});
+
+describe('bad requests', () => {
+  it('are refused with the ACS error naming the field, and nothing is recorded', async () => {
+    const cases: [unknown, string][] = [
+      [{ action: 'forget', subjects: { identityIds: [bob.id] } }, 'action'],
+      [{ action: 'delete', subjects: {} }, 'subjects'],
+      [{ action: 'delete', subjects: { phoneNumbers: ['0425 555'] } }, 'subjects.phoneNumbers.0'],
+      [{ action: 'delete', subjects: { emails: ['not-an-address'] } }, 'subjects.emails.0'],
+      [{ action: 'delete', subjects: { identityIds: ['8:acs:00000000-0000-4000-8000-000000000000_x'] } }, 'subjects.identityIds.0'],
+      [{ action: 'delete', subjects: { identityIds: [bob.id] }, extra: 1 }, ''],
+    ];
+    const before = (await privacy.call('GET', '/privacy/requests?maxPageSize=100')).body.value.length;
+    for (const [body, target] of cases) {
+      const response = await privacy.call('POST', '/privacy/requests', body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.body.error.code).toBe('ValidationError');
+      if (target) expect(response.body.error.target).toBe(target);
+    }
+    expect((await privacy.call('GET', '/privacy/requests?maxPageSize=100')).body.value.length).toBe(before);
+    expect((await privacy.call('GET', '/privacy/requests/0123456789abcdef0123456789abcdef')).status).toBe(404);
+  });
+});
+
+describe('retention of what requests and operations leave', () => {
+  it('purges log records after logDays (a held identity’s stay) and results 7 days after completion; receipts stay', async () => {
+    const hold = await stack.management('POST', `/api/management/resources/${resource.name}/legalHolds`, { target: { kind: 'identity', identityId: bob.id }, reason: 'audit' });
+    expect(hold.status).toBe(201);
+    const requests = (await privacy.call('GET', '/privacy/requests?maxPageSize=100')).body.value as { id: string; result?: { location?: string } }[];
+    const withResult = requests.filter((r) => r.result?.location);
+    expect(withResult.length).toBeGreaterThan(0);
+
+    const logs = async () => {
+      const container = await europe().container('operationLogs');
+      const { resources } = await container.items
+        .query<{ subjects: string[] }>({ query: 'SELECT c.subjects FROM c WHERE c.resourceId = @rid', parameters: [{ name: '@rid', value: resource.id }] })
+        .fetchAll();
+      return resources;
+    };
+    const exportBlobs = async () => {
+      const names: string[] = [];
+      for await (const blob of (await europe().blobContainer('exports')).listBlobsFlat({ prefix: `${resource.id}/` })) names.push(blob.name);
+      return names;
+    };
+    expect((await logs()).some((r) => !r.subjects.includes(bob.id))).toBe(true);
+    expect(await exportBlobs()).not.toEqual([]);
+
+    clock.advance(8 * DAY);
+    const run = async () => {
+      const response = await fetch(`${stack.httpUrl}/admin/functions/chatRetentionPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(response.status).toBe(202);
+    };
+    await run();
+    expect(await exportBlobs()).toEqual([]);
+    expect((await privacy.call('GET', `/privacy/requests/${withResult[0]!.id}/result`)).status).toBe(404);
+    expect((await privacy.call('GET', `/privacy/requests/${withResult[0]!.id}`)).status).toBe(404);
+    const logsAfter8Days = await logs();
+    expect(logsAfter8Days.some((r) => !r.subjects.includes(bob.id))).toBe(true);
+
+    clock.advance(23 * DAY);
+    await run();
+    const remaining = await logs();
+    // Only records naming bob (held) are older than 30 days and left; the requests above wrote new ones.
+    const old = remaining.filter((r) => r.subjects.length > 0);
+    expect(old.length).toBeGreaterThan(0);
+    expect(old.every((r) => r.subjects.includes(bob.id))).toBe(true);
+    expect((await privacy.call('GET', '/privacy/receipts')).body.value).toHaveLength(1);
+  });
+});
