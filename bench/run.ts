@@ -1,5 +1,6 @@
 import { chatBench } from './chat-bench.js';
 import { identityBench } from './identity-bench.js';
+import { privacyBench } from './privacy-bench.js';
 import { recordingBench } from './recording-bench.js';
 import { retentionBench } from './retention-bench.js';
 
@@ -9,6 +10,7 @@ const suites: [string, () => Promise<string[]>][] = [
   ['chat messages', chatBench],
   ['recordings', recordingBench],
   ['retention purge', retentionBench],
+  ['privacy requests', privacyBench],
 ];
 const only = process.argv[2];
 

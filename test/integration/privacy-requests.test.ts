@@ -30,7 +30,8 @@ beforeAll(async () => {
   stack = await startTestStack({ clock, env: { PRIVACY_WORKER_SCHEDULE: '0 0 0 1 1 *', PRIVACY_PAGE_SIZE: '10', LOCAL_BLOB_EVENTS_POLL_MS: '3600000' } });
   resource = await stack.createResource('dsr-e2e', 'Europe');
   privacy = new PrivacyClient(() => stack, resource, clock);
-  [alice1, alice2, bob, carol] = await Promise.all([0, 1, 2, 3].map(() => createChatUser(stack, resource)));
+  const users = await Promise.all([0, 1, 2, 3].map(() => createChatUser(stack, resource)));
+  [alice1, alice2, bob, carol] = [users[0]!, users[1]!, users[2]!, users[3]!];
 
   const say = async (user: ChatUser, threadId: string, text: string) => {
     await user.thread(threadId).sendMessage({ content: text });

@@ -1,5 +1,5 @@
 import { eraseFromMessage, leaveThread } from '../../chat/chat-identity-eraser.js';
-import { isUserMessage, messageView, receiptItemId, type MembershipRecord } from '../../chat/chat-records.js';
+import { isUserMessage, messageItemId, messageView, receiptItemId, type MembershipRecord } from '../../chat/chat-records.js';
 import { ChatStore } from '../../chat/chat-store.js';
 import type { Cursor } from '../privacy-request.js';
 import { inParallel, type FoundItem, type PrivacyContext, type SourcePage, type SubjectSource } from './subject-source.js';
@@ -118,6 +118,8 @@ export const readReceiptSource: SubjectSource = {
 
 interface MessageRef extends ThreadRef {
   m: string;
+  /** Sent by the identity: deleted outright, without reading it first. */
+  s?: 1;
 }
 
 /** Messages the identities sent, and system messages that name them, thread by thread in sequence order. */
@@ -155,7 +157,7 @@ export const messageSource: SubjectSource = {
           id: `${threadId}/${m.messageId}`,
           ...(heldBy ? { heldBy } : {}),
           ...(sent ? { view: { threadId, ...messageView(m) } } : {}),
-          ref: { t: threadId, i: identityId, m: m.messageId } satisfies MessageRef,
+          ref: { t: threadId, i: identityId, m: m.messageId, ...(sent ? { s: 1 as const } : {}) } satisfies MessageRef,
         };
       });
       return { items, next: next  };
@@ -164,6 +166,10 @@ export const messageSource: SubjectSource = {
   async erase(ctx, refs) {
     const store = new ChatStore(ctx.geo);
     await inParallel(refs as MessageRef[], async (r) => {
+      if (r.s) {
+        await store.deleteThreadItem(r.t, messageItemId(r.m));
+        return;
+      }
       const message = await store.message(r.t, r.m);
       if (message) await eraseFromMessage(store, r.t, message, r.i);
     });
