@@ -58,6 +58,8 @@ export interface PrivacyRequestRecord {
   rounds: number;
   /** Delete: how many items this pass erased (a pass that erased nothing ends the request). */
   erasedThisRound?: number;
+  /** Items of the current store that could not be erased yet (outbox entries awaiting publication). */
+  waiting?: number;
   /** Failed runs in a row, and what the last one said (our own message; no data). */
   failures?: number;
   lastFailure?: string;

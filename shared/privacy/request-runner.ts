@@ -104,10 +104,12 @@ export class PrivacyRequestRunner {
       }
       const source = phases[request.phase]!;
       const page = await source.page(ctx, request.cursor);
+      const waiting = (request.waiting ?? 0) + (page.waiting ?? 0);
+      request = { ...request, waiting };
       request = request.action === 'delete' ? await this.#eraseStep(container, ctx, request, source, page) : await this.#listStep(container, ctx, request, source, page);
-      if (page.next === null && (page.waiting ?? 0) > 0) {
-        // Some of this store's items cannot go yet (events awaiting publication): try this store again next run.
-        request = await this.#checkpoint(container, { ...request, phase: request.phase - 1, cursor: null });
+      if (page.next === null && waiting > 0) {
+        // Some of this store's items cannot go yet (events awaiting publication): walk this store again next run.
+        request = await this.#checkpoint(container, { ...request, phase: request.phase - 1, cursor: null, waiting: 0 });
         await this.#release(container, request);
         return 'waiting';
       }

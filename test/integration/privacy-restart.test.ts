@@ -89,4 +89,37 @@ describe('an interrupted request', () => {
       expect(texts).toEqual([expect.stringMatching(/^bob in /)]);
     }
   });
+
+  it('waits for events that are not yet published instead of dropping them, then completes', async () => {
+    await stack.topic!.stop();
+    let view: Record<string, any>;
+    try {
+      const { id } = await privacy.submit('delete', { identityIds: [bob.id] });
+      await privacy.runWorker();
+      view = (await privacy.status(id)).body;
+      // Bob's removal from his threads was announced while the topic is down: those events wait in the outbox.
+      expect(view.status).toBe('running');
+      expect(view.progress.phase).toBe('outboxEvents');
+      const pending = await pendingEntriesNaming(bob.id);
+      expect(pending).toBeGreaterThan(0);
+    } finally {
+      await stack.topic!.start();
+    }
+    clock.advance(2 * 60_000);
+    const republished = await fetch(`${stack.httpUrl}/admin/functions/outboxRepublish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(republished.status).toBe(202);
+    const done = await privacy.finished(view.id);
+    expect(done.status).toBe('succeeded');
+    expect(await pendingEntriesNaming(bob.id)).toBe(0);
+    const removed = stack.topic!.received().filter((r) => r.event.type === 'Microsoft.Communication.ChatThreadParticipantRemoved' && JSON.stringify(r.event.data).includes(bob.id));
+    expect(removed.length).toBe(2);
+  });
 });
+
+async function pendingEntriesNaming(id: string): Promise<number> {
+  const outbox = await services().stores.forGeography(geographyByKey('europe')).container('outbox');
+  const { resources } = await outbox.items
+    .query<number>({ query: "SELECT VALUE c.id FROM c WHERE ARRAY_CONTAINS(c.subjects, @id) AND c.status != 'published'", parameters: [{ name: '@id', value: id }] })
+    .fetchAll();
+  return resources.length;
+}
