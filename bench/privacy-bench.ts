@@ -4,7 +4,7 @@ import { messageIdFor } from '../shared/chat/chat-records.js';
 import { geographyByKey } from '../shared/geography/geographies.js';
 import { operationLogRecord } from '../shared/oplog/operation-log.js';
 import { services } from '../shared/services.js';
-import { createResource, startBenchStack } from './bench-stack.js';
+import { createResource, startBenchStack, writeAll } from './bench-stack.js';
 
 const THREADS = 20;
 
@@ -111,14 +111,5 @@ async function seed(geo: ReturnType<ReturnType<typeof services>['stores']['forGe
     });
     items.push({ container: logs, item: record as unknown as Record<string, unknown> });
   }
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < items.length) {
-        const { container, item } = items[next++]!;
-        await container.items.create(item);
-      }
-    }),
-  );
-  return items.length;
+  return writeAll(items);
 }

@@ -3,7 +3,7 @@ import type { Container } from '@azure/cosmos';
 import { ManualClock } from '../shared/clock.js';
 import { geographyByKey } from '../shared/geography/geographies.js';
 import { services } from '../shared/services.js';
-import { createResource, startBenchStack } from './bench-stack.js';
+import { createResource, startBenchStack, writeAll } from './bench-stack.js';
 
 const DAY = 86_400_000;
 const MESSAGES_PER_THREAD = 10;
@@ -82,14 +82,5 @@ async function seed(threads: Container, memberships: Container, resourceId: stri
       items.push({ container: threads, item: { ...base, id: `m|${m}`, kind: 'message', sequence: m, type: 'text', content: { message: 'benchmark message text' }, createdOn: at } });
     }
   }
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < items.length) {
-        const { container, item } = items[next++]!;
-        await container.items.create(item);
-      }
-    }),
-  );
-  return items.length;
+  return writeAll(items);
 }

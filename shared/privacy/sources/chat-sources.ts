@@ -51,21 +51,34 @@ async function membershipsPage(ctx: PrivacyContext, cursor: Cursor | null): Prom
   }
 }
 
+/** A page of items found per membership of one identity (at most one item per thread). */
+async function perMembership(
+  ctx: PrivacyContext,
+  cursor: Cursor | null,
+  find: (store: ChatStore, membership: MembershipRecord, identityId: string) => Promise<FoundItem | undefined>,
+): Promise<SourcePage> {
+  const { identityId, memberships, next } = await membershipsPage(ctx, cursor);
+  const store = new ChatStore(ctx.geo);
+  const items: FoundItem[] = [];
+  await inParallel(memberships, async (m) => {
+    const item = await find(store, m, identityId!);
+    if (item) items.push(item);
+  });
+  return { items, next };
+}
+
 export const participationSource: SubjectSource = {
   name: 'chatParticipation',
   store: 'cosmos/chatThreads+chatMemberships',
   section: 'chatParticipation',
-  async page(ctx, cursor) {
-    const { identityId, memberships, next } = await membershipsPage(ctx, cursor);
-    const store = new ChatStore(ctx.geo);
-    const items: FoundItem[] = [];
-    await inParallel(memberships, async (m) => {
-      const [participant, thread] = await Promise.all([store.participant(m.threadId, identityId!), store.thread(m.threadId)]);
+  page(ctx, cursor) {
+    return perMembership(ctx, cursor, async (store, m, identityId) => {
+      const [participant, thread] = await Promise.all([store.participant(m.threadId, identityId), store.thread(m.threadId)]);
       const createdThread = thread?.createdBy === identityId;
-      items.push({
+      return {
         kind: 'chatParticipation',
         id: m.threadId,
-        heldBy: heldIn(ctx, m.threadId, identityId!),
+        heldBy: heldIn(ctx, m.threadId, identityId),
         facts: { identityId, current: !!participant && !participant.removedOn, createdThread },
         view: {
           threadId: m.threadId,
@@ -78,10 +91,9 @@ export const participationSource: SubjectSource = {
           removedOn: participant?.removedOn ?? m.removedOn,
           createdThread,
         },
-        ref: { t: m.threadId, i: identityId! } satisfies ThreadRef,
-      });
+        ref: { t: m.threadId, i: identityId } satisfies ThreadRef,
+      };
     });
-    return { items, next };
   },
   async erase(ctx, refs) {
     const store = new ChatStore(ctx.geo);
@@ -93,22 +105,18 @@ export const readReceiptSource: SubjectSource = {
   name: 'chatReadReceipts',
   store: 'cosmos/chatThreads',
   section: 'chatReadReceipts',
-  async page(ctx, cursor) {
-    const { identityId, memberships, next } = await membershipsPage(ctx, cursor);
-    const store = new ChatStore(ctx.geo);
-    const items: FoundItem[] = [];
-    await inParallel(memberships, async (m) => {
-      const receipt = await store.receipt(m.threadId, identityId!);
-      if (!receipt) return;
-      items.push({
+  page(ctx, cursor) {
+    return perMembership(ctx, cursor, async (store, m, identityId) => {
+      const receipt = await store.receipt(m.threadId, identityId);
+      if (!receipt) return undefined;
+      return {
         kind: 'chatReadReceipt',
-        id: `${m.threadId}/${receiptItemId(identityId!)}`,
-        heldBy: heldIn(ctx, m.threadId, identityId!),
+        id: `${m.threadId}/${receiptItemId(identityId)}`,
+        heldBy: heldIn(ctx, m.threadId, identityId),
         view: { threadId: m.threadId, identityId, chatMessageId: receipt.chatMessageId, readOn: receipt.readOn },
-        ref: { t: m.threadId, i: identityId! } satisfies ThreadRef,
-      });
+        ref: { t: m.threadId, i: identityId } satisfies ThreadRef,
+      };
     });
-    return { items, next };
   },
   async erase(ctx, refs) {
     const store = new ChatStore(ctx.geo);

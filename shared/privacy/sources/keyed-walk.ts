@@ -1,3 +1,4 @@
+import type { Container } from '@azure/cosmos';
 import type { Cursor } from '../privacy-request.js';
 import type { PrivacyContext } from './subject-source.js';
 
@@ -32,4 +33,33 @@ export async function keyedPage<T extends { id: string }>(
     }
     return { records, next };
   }
+}
+
+/**
+ * One page of a resource-partitioned container's items whose array `field` names `key`, in id order
+ * after `after`: the lookup `keyedPage` makes for recordings and outbox entries.
+ */
+export async function itemsNaming<T>(
+  container: Container,
+  resourceId: string,
+  query: { select: string; field: string; filter?: string },
+  key: string,
+  after: string | undefined,
+  limit: number,
+): Promise<T[]> {
+  const { resources } = await container.items
+    .query<T>(
+      {
+        query: `SELECT TOP @n ${query.select} FROM c WHERE c.resourceId = @rid${query.filter ? ` AND ${query.filter}` : ''} AND ARRAY_CONTAINS(c.${query.field}, @key)${after ? ' AND c.id > @after' : ''} ORDER BY c.id`,
+        parameters: [
+          { name: '@n', value: limit },
+          { name: '@rid', value: resourceId },
+          { name: '@key', value: key },
+          ...(after ? [{ name: '@after', value: after }] : []),
+        ],
+      },
+      { partitionKey: resourceId },
+    )
+    .fetchAll();
+  return resources;
 }

@@ -1,6 +1,6 @@
 import type { OutboxEntry } from '../../events/outbox.js';
 import { deleteIfExists } from '../../stores/cosmos-items.js';
-import { keyedPage } from './keyed-walk.js';
+import { itemsNaming, keyedPage } from './keyed-walk.js';
 import { inParallel, type FoundItem, type SubjectSource } from './subject-source.js';
 
 type EntrySummary = Pick<OutboxEntry, 'id' | 'status' | 'subjects'> & { eventCount: number };
@@ -18,23 +18,8 @@ export const outboxSource: SubjectSource = {
     const { records, next } = await keyedPage<EntrySummary>(
       ctx,
       cursor,
-      async (key, after, limit) =>
-        (
-          await container.items
-            .query<EntrySummary>(
-              {
-                query: `SELECT TOP @n c.id, c.status, c.subjects, ARRAY_LENGTH(c.events) AS eventCount FROM c WHERE c.resourceId = @rid AND ARRAY_CONTAINS(c.subjects, @key)${after ? ' AND c.id > @after' : ''} ORDER BY c.id`,
-                parameters: [
-                  { name: '@n', value: limit },
-                  { name: '@rid', value: ctx.resource.id },
-                  { name: '@key', value: key },
-                  ...(after ? [{ name: '@after', value: after }] : []),
-                ],
-              },
-              { partitionKey: ctx.resource.id },
-            )
-            .fetchAll()
-        ).resources,
+      (key, after, limit) =>
+        itemsNaming<EntrySummary>(container, ctx.resource.id, { select: 'c.id, c.status, c.subjects, ARRAY_LENGTH(c.events) AS eventCount', field: 'subjects' }, key, after, limit),
       (r) => r.subjects ?? [],
     );
     const erasing = ctx.action === 'delete';

@@ -1,7 +1,7 @@
 import { readRecording, recordingContentBlob } from '../../recordings/recording-store.js';
 import { recordingMetadataDocument, type RecordingRecord } from '../../recordings/recording-record.js';
 import { ignoreNotFound } from '../../stores/not-found.js';
-import { keyedPage } from './keyed-walk.js';
+import { itemsNaming, keyedPage } from './keyed-walk.js';
 import { heldByIdentities, type SubjectSource } from './subject-source.js';
 
 /**
@@ -18,23 +18,7 @@ export const recordingSource: SubjectSource = {
     const { records, next } = await keyedPage<RecordingRecord>(
       ctx,
       cursor,
-      async (key, after, limit) =>
-        (
-          await container.items
-            .query<RecordingRecord>(
-              {
-                query: `SELECT TOP @n * FROM c WHERE c.resourceId = @rid AND c.kind = 'recording' AND ARRAY_CONTAINS(c.participantIds, @key)${after ? ' AND c.id > @after' : ''} ORDER BY c.id`,
-                parameters: [
-                  { name: '@n', value: limit },
-                  { name: '@rid', value: ctx.resource.id },
-                  { name: '@key', value: key },
-                  ...(after ? [{ name: '@after', value: after }] : []),
-                ],
-              },
-              { partitionKey: ctx.resource.id },
-            )
-            .fetchAll()
-        ).resources,
+      (key, after, limit) => itemsNaming<RecordingRecord>(container, ctx.resource.id, { select: '*', field: 'participantIds', filter: "c.kind = 'recording'" }, key, after, limit),
       (r) => r.participantIds,
     );
     const own = new Set(ctx.subjects.keys);
