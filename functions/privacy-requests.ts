@@ -5,7 +5,8 @@ import { hmacResourceRoute } from '../shared/http/resource-request.js';
 import { json } from '../shared/http/responses.js';
 import { ALL_METHODS } from '../shared/http/route-handler.js';
 import { parseWith } from '../shared/http/validation.js';
-import { privacyListQuery, privacyLocation, receiptView, requestView } from '../shared/privacy/privacy-http.js';
+import { receiptView } from '../shared/privacy/erasure-receipt.js';
+import { privacyListQuery, privacyLocation, requestView } from '../shared/privacy/privacy-http.js';
 import { privacyRequestBodySchema } from '../shared/privacy/privacy-subjects.js';
 import { services } from '../shared/services.js';
 

@@ -1,9 +1,9 @@
 import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
+import { maxPageSizeParam } from '../http/paging.js';
 import { publicBaseUrl } from '../http/public-base-url.js';
 import { parseWith } from '../http/validation.js';
 import type { Resource } from '../resources/resource.js';
-import { receiptView, type ErasureReceipt } from './erasure-receipt.js';
 import type { PrivacyRequestRecord } from './privacy-request.js';
 import { PHASES } from './request-phases.js';
 
@@ -51,16 +51,10 @@ export function requestView(request: HttpRequest, resource: Resource, record: Pr
   };
 }
 
-export { receiptView, type ErasureReceipt };
 
 const MAX_PAGE = 100;
 const listQuerySchema = z.object({
-  maxPageSize: z.coerce
-    .number({ error: 'maxPageSize must be a whole number' })
-    .int('maxPageSize must be a whole number')
-    .min(1, `maxPageSize must be between 1 and ${MAX_PAGE}`)
-    .max(MAX_PAGE, `maxPageSize must be between 1 and ${MAX_PAGE}`)
-    .default(50),
+  maxPageSize: maxPageSizeParam(MAX_PAGE),
   skipToken: z.iso.datetime({ error: 'skipToken must be the value a nextLink carries' }).optional(),
   subject: z.string().min(1).max(320).optional(),
 });

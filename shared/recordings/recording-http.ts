@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
-import { nextLink } from '../http/paging.js';
+import { maxPageSizeParam, nextLink } from '../http/paging.js';
 import { json } from '../http/responses.js';
 import { parseWith } from '../http/validation.js';
 import type { Resource } from '../resources/resource.js';
@@ -12,12 +12,7 @@ import { RECORDING_ID_PATTERN, recordingLocations, recordingView, type Recording
 export const RECORDINGS_MAX_PAGE_SIZE = 100;
 
 const listQuerySchema = z.object({
-  maxPageSize: z.coerce
-    .number({ error: 'maxPageSize must be a whole number' })
-    .int('maxPageSize must be a whole number')
-    .min(1, `maxPageSize must be between 1 and ${RECORDINGS_MAX_PAGE_SIZE}`)
-    .max(RECORDINGS_MAX_PAGE_SIZE, `maxPageSize must be between 1 and ${RECORDINGS_MAX_PAGE_SIZE}`)
-    .default(50),
+  maxPageSize: maxPageSizeParam(RECORDINGS_MAX_PAGE_SIZE),
   skipToken: z.string().regex(RECORDING_ID_PATTERN, 'skipToken must be the value a nextLink carries').optional(),
 });
 
