@@ -89,19 +89,11 @@ export class ChatStore {
     });
   }
 
-  /** Messages that name an identity (sent by it, or system messages about it), a bounded batch. */
-  async messagesMentioning(threadId: string, identityId: string, limit: number): Promise<MessageRecord[]> {
-    return this.#query<MessageRecord>(threadId, {
-      query: 'SELECT TOP @limit * FROM c WHERE c.threadId = @threadId AND c.kind = "message" AND ARRAY_CONTAINS(c.mentions, @id)',
-      parameters: [
-        { name: '@limit', value: limit },
-        { name: '@id', value: identityId },
-      ],
-    });
-  }
-
-  /** Messages that name an identity, in sequence order after `afterSequence` (a privacy request's cursor). */
-  async messagesMentioningAfter(threadId: string, identityId: string, afterSequence: number, limit: number): Promise<MessageRecord[]> {
+  /**
+   * Messages that name an identity (sent by it, or system messages about it), a bounded batch in
+   * sequence order after `afterSequence` (a privacy request's cursor; 0 from the start).
+   */
+  async messagesMentioning(threadId: string, identityId: string, limit: number, afterSequence = 0): Promise<MessageRecord[]> {
     return this.#query<MessageRecord>(threadId, {
       query: 'SELECT TOP @limit * FROM c WHERE c.threadId = @threadId AND c.kind = "message" AND ARRAY_CONTAINS(c.mentions, @id) AND c.sequence > @after ORDER BY c.sequence',
       parameters: [

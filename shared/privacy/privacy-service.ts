@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Container } from '@azure/cosmos';
-import type { Clock } from '../clock.js';
 import { ServiceError } from '../errors/service-error.js';
 import { resourceIdOf } from '../identity/identity-id.js';
 import type { Resource } from '../resources/resource.js';
@@ -9,7 +8,6 @@ import { emptyIfMissing } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import type { StoreDirectory } from '../stores/store-directory.js';
 import { ignoreNotFound } from '../stores/not-found.js';
-import type { Logger } from '../telemetry/logger.js';
 import type { ErasureReceipt } from './erasure-receipt.js';
 import type { PrivacyRequestRecord } from './privacy-request.js';
 import { normalizeSubjects, subjectHash, type PrivacyRequestBody } from './privacy-subjects.js';
@@ -20,12 +18,9 @@ import { PrivacyRequestRunner, type PrivacyRunnerDeps, type RunOutcome } from '.
  * the background by the runner (see request-runner.ts), read back with their progress, results and
  * erasure receipts. Everything stays in the resource's geography.
  */
-export interface PrivacyServiceDeps extends Omit<PrivacyRunnerDeps, 'afterCheckpoint'> {
+export interface PrivacyServiceDeps extends PrivacyRunnerDeps {
   stores: StoreDirectory;
-  clock: Clock;
-  logger: Logger;
   hashKey: string;
-  afterCheckpoint?: PrivacyRunnerDeps['afterCheckpoint'];
 }
 
 export interface WorkerTotals {

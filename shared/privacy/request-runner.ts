@@ -155,7 +155,7 @@ export class PrivacyRequestRunner {
 
   async #finish(container: Container, ctx: PrivacyContext, request: PrivacyRequestRecord): Promise<void> {
     const completedAt = this.deps.clock.now();
-    const expiresAt = new Date(completedAt.getTime() + RESULT_DAYS * 86_400_000).toISOString();
+    const expiresAt = resultExpiry(completedAt);
     let result: PrivacyRequestRecord['result'];
     if (request.action === 'delete') {
       const receipt = erasureReceipt(request, completedAt.toISOString());
@@ -181,19 +181,24 @@ export class PrivacyRequestRunner {
       });
       result = { blobName: blob.name, bytes };
     }
-    await this.#end(container, { ...request, result, expiresAt }, 'succeeded', null);
+    await this.#end(container, { ...request, result }, 'succeeded', null, completedAt);
   }
 
   /** Ends a request: the subjects in clear are dropped (only their hashes stay), the lease released. */
-  async #end(container: Container, request: PrivacyRequestRecord, status: 'succeeded' | 'failed', error: PrivacyRequestRecord['error']): Promise<void> {
-    const now = this.deps.clock.now();
+  async #end(
+    container: Container,
+    request: PrivacyRequestRecord,
+    status: 'succeeded' | 'failed',
+    error: PrivacyRequestRecord['error'],
+    completedAt = this.deps.clock.now(),
+  ): Promise<void> {
     await this.#save(container, {
       ...request,
       status,
       error,
       subjects: null,
-      completedAt: now.toISOString(),
-      expiresAt: request.expiresAt ?? new Date(now.getTime() + RESULT_DAYS * 86_400_000).toISOString(),
+      completedAt: completedAt.toISOString(),
+      expiresAt: resultExpiry(completedAt),
       cursor: null,
       inFlight: null,
       bundle: null,
@@ -267,6 +272,9 @@ function countFound(request: PrivacyRequestRecord, items: FoundItem[]): PrivacyR
   }
   return { ...request, counts, holdIds: [...holdIds] };
 }
+
+/** A finished request and its result are kept this long after completion. */
+const resultExpiry = (completedAt: Date) => new Date(completedAt.getTime() + RESULT_DAYS * 86_400_000).toISOString();
 
 function advance(request: PrivacyRequestRecord, next: Cursor | null): PrivacyRequestRecord {
   return next === null ? { ...request, phase: request.phase + 1, cursor: null } : { ...request, cursor: next };

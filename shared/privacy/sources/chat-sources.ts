@@ -150,7 +150,7 @@ export const messageSource: SubjectSource = {
         c = { i: c.i, ...(c.after ? { after: c.after } : {}), thread: membership.threadId, cur: membership.sortKey, seq: 0 };
       }
       const threadId = c.thread!;
-      const messages = await store.messagesMentioningAfter(threadId, identityId, c.seq ?? 0, ctx.pageSize);
+      const messages = await store.messagesMentioning(threadId, identityId, ctx.pageSize, c.seq ?? 0);
       const threadDone = messages.length < ctx.pageSize;
       const next: ChatCursor = threadDone ? { i: c.i, after: c.cur! } : { ...c, seq: messages.at(-1)!.sequence };
       if (messages.length === 0 && passed < EMPTY_THREADS_PER_PAGE) {
