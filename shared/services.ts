@@ -94,6 +94,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
       deleteAndRevoke: settings.rateLimitIdentityDelete,
     },
     revocationCacheMs: settings.tokenRevocationCacheMs,
+    inFlightDrainMs: 30_000,
     issuer: settings.tokenIssuer,
     deletionHooks: [],
   });

@@ -22,6 +22,7 @@ export async function startEmbeddedCosmos(port: number): Promise<EmbeddedCosmos>
   const { createHttpServer } = await import('@vercel/cosmosdb-server');
   scopeQueriesToPartitions();
   makeQueriesLinear();
+  keepPatchConditionsCase();
   const server = createHttpServer({ keepAlive: true }) as Server;
   const [handle] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners('request');
@@ -168,4 +169,48 @@ function makeQueriesLinear(): void {
     },
   });
   Query.prototype.linear = true;
+}
+
+interface PatchInput {
+  id: string;
+  partitionKey: unknown;
+  condition?: string;
+}
+interface EmulatorCollection {
+  documents: { query(spec: { query: string; parameters: { name: string; value: unknown }[] }, options: object): { result: unknown[] } };
+}
+type PatchOperationFn = (collection: EmulatorCollection, input: PatchInput) => { statusCode: number; body: unknown };
+
+/**
+ * cosmosdb-server lower-cases a conditional patch's filter before evaluating it, so field names in
+ * camelCase (`c.deletedOn`) never match and string literals are compared lower-cased: every such
+ * condition is silently true. Cosmos evaluates the filter as written. The emulator does too after
+ * this patch: the filter is checked here, as written, against the one item (in its partition), and
+ * the original handler then applies the operations without a condition. Applied once per process.
+ */
+function keepPatchConditionsCase(): void {
+  const require = createRequire(import.meta.url);
+  const module = require('@vercel/cosmosdb-server/lib/handler/_patch-operations.js') as { patchOperation: PatchOperationFn & { caseKept?: boolean } };
+  const original = module.patchOperation;
+  if (original.caseKept) return;
+  const patched: PatchOperationFn & { caseKept?: boolean } = (collection, input) => {
+    if (!input.condition) return original(collection, input);
+    const clause = /^\s*from\s+c\s+where\s+/i.exec(input.condition) ? input.condition.replace(/^\s*from\s+c\s+where\s+/i, '') : undefined;
+    if (clause === undefined) return { statusCode: 400, body: { code: 'BadRequest', message: 'Invalid condition in patch request.' } };
+    const count = (where: string) =>
+      collection.documents.query({ query: `SELECT VALUE c.id FROM c WHERE c.id = @id${where}`, parameters: [{ name: '@id', value: input.id }] }, {}).result.length;
+    let matches: number;
+    try {
+      matches = count(` AND (${clause})`);
+    } catch {
+      return { statusCode: 400, body: { code: 'BadRequest', message: 'Invalid condition in patch request.' } };
+    }
+    // A missing item is a 404 before any condition, as the original handler answers.
+    if (matches === 0 && count('') > 0) {
+      return { statusCode: 412, body: { code: 'PreconditionFailed', message: 'Condition specified in the patch request is not satisfied.' } };
+    }
+    return original(collection, { ...input, condition: undefined });
+  };
+  patched.caseKept = true;
+  module.patchOperation = patched;
 }

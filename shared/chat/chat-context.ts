@@ -115,27 +115,92 @@ export class ChatContext {
   /**
    * Hands out the thread's next sequence id with one atomic patch (concurrent senders never share
    * one), and records the activity. A sequence id whose change then fails is skipped, not reused.
+   * With `sender`, the patch applies only while the sender is in the thread's roster: a send that
+   * loses the race with the sender's removal is refused (403), so no message of a removed
+   * participant gets a sequence after their removal's.
    */
-  async reserveSequence(resource: Resource, threadId: string, at: string, userMessage: boolean): Promise<ThreadRecord> {
+  async reserveSequence(resource: Resource, threadId: string, at: string, userMessage: boolean, sender?: string): Promise<ThreadRecord> {
     const container = await this.store(resource).threads();
-    try {
-      const { resource: thread } = await container.item(threadItemId(threadId), threadId).patch<ThreadRecord>({
-        condition: 'FROM c WHERE NOT IS_DEFINED(c.deletedOn) OR IS_NULL(c.deletedOn)',
-        operations: [
-          { op: 'incr', path: '/sequence', value: 1 },
-          { op: 'set', path: '/lastActivityAt', value: at },
-          ...(userMessage ? [{ op: 'set' as const, path: '/lastMessageReceivedOn', value: at }] : []),
-        ],
-      });
-      if (!thread) throw threadNotFound(threadId);
-      return thread;
-    } catch (error) {
-      const code = (error as { code?: number }).code;
-      if (code === 404 || code === 412) throw threadNotFound(threadId);
-      throw error;
+    for (let attempt = 0; ; attempt += 1) {
+      const member = sender ? ` AND ARRAY_CONTAINS(c.roster, ${JSON.stringify(sender)})` : '';
+      try {
+        const { resource: thread } = await container.item(threadItemId(threadId), threadId).patch<ThreadRecord>({
+          condition: `FROM c WHERE (NOT IS_DEFINED(c.deletedOn) OR IS_NULL(c.deletedOn))${member}`,
+          operations: [
+            { op: 'incr', path: '/sequence', value: 1 },
+            { op: 'set', path: '/lastActivityAt', value: at },
+            ...(userMessage ? [{ op: 'set' as const, path: '/lastMessageReceivedOn', value: at }] : []),
+          ],
+        });
+        if (!thread) throw threadNotFound(threadId);
+        return thread;
+      } catch (error) {
+        const code = (error as { code?: number }).code;
+        if (code !== 404 && code !== 412) throw error;
+        const thread = await this.liveThread(resource, threadId);
+        // A thread written before rosters existed gets its roster once, then the send is tried again.
+        if (sender && thread.roster === undefined && attempt === 0) {
+          await this.changeRoster(resource, threadId, at, (roster) => [...roster], { reserveSequence: false });
+          continue;
+        }
+        throw new ServiceError('Forbidden', 'The caller is not a participant of this chat thread.');
+      }
     }
   }
+
+  /**
+   * Changes the thread's roster (its current participants' ids, kept on the thread item) with
+   * optimistic concurrency on `rosterVersion`: the change is computed from the roster as read and
+   * applied only if no other roster change came in between, else computed again. So the participant
+   * cap holds under any concurrency, and a removal and a send are ordered by the thread item. Sends
+   * never change `rosterVersion`, so they do not make roster changes retry. `change` returns the new
+   * roster (it may throw to refuse); the same roster back means nothing to do (no write, `changed`
+   * false). With `reserveSequence`, the same patch hands out the next sequence id.
+   */
+  async changeRoster(
+    resource: Resource,
+    threadId: string,
+    at: string,
+    change: (roster: readonly string[], thread: ThreadRecord) => string[],
+    options: { reserveSequence: boolean },
+  ): Promise<{ thread: ThreadRecord; changed: boolean }> {
+    const store = this.store(resource);
+    const container = await store.threads();
+    for (let attempt = 0; attempt < ROSTER_ATTEMPTS; attempt += 1) {
+      const thread = await this.liveThread(resource, threadId);
+      const roster = thread.roster ?? (await store.activeParticipants(threadId)).map((p) => p.identityId);
+      const next = change(roster, thread);
+      const same = thread.roster !== undefined && next.length === roster.length && next.every((id, i) => id === roster[i]);
+      if (same) return { thread, changed: false };
+      const version = thread.rosterVersion === undefined ? 'NOT IS_DEFINED(c.rosterVersion)' : `c.rosterVersion = ${thread.rosterVersion}`;
+      try {
+        const { resource: updated } = await container.item(threadItemId(threadId), threadId).patch<ThreadRecord>({
+          condition: `FROM c WHERE ${version} AND (NOT IS_DEFINED(c.deletedOn) OR IS_NULL(c.deletedOn))`,
+          operations: [
+            { op: 'set', path: '/roster', value: next },
+            { op: 'incr', path: '/rosterVersion', value: 1 },
+            ...(options.reserveSequence
+              ? [
+                  { op: 'incr' as const, path: '/sequence', value: 1 },
+                  { op: 'set' as const, path: '/lastActivityAt', value: at },
+                ]
+              : []),
+          ],
+        });
+        if (updated) return { thread: updated, changed: true };
+      } catch (error) {
+        const code = (error as { code?: number }).code;
+        if (code !== 404 && code !== 412) throw error;
+      }
+      // Another roster change came first (or the thread went): read again and recompute.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+    }
+    throw new ServiceError('Conflict', 'The participants of this chat thread are being changed concurrently; try again.', { target: 'participants' });
+  }
 }
+
+/** How often a roster change is recomputed when other roster changes keep coming first. */
+const ROSTER_ATTEMPTS = 30;
 
 export function threadNotFound(threadId: string): ServiceError {
   return new ServiceError('NotFound', `Chat thread '${threadId}' was not found.`, { target: 'chatThreadId' });

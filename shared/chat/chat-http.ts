@@ -7,6 +7,7 @@ import { parseWith } from '../http/validation.js';
 import type { z } from 'zod';
 import { ServiceError } from '../errors/service-error.js';
 import { CHAT_LIMITS } from './chat-limits.js';
+import { isThreadId } from './chat-records.js';
 import { pageSizeSchema, skipSchema, startTimeSchema } from './chat-requests.js';
 
 /** Request parsing and response shaping shared by the chat trigger adapters. */
@@ -17,8 +18,8 @@ export function chatBody<S extends z.ZodType>(scope: UserScope, schema: S): z.in
 
 export function threadIdParam(request: HttpRequest): string {
   const threadId = request.params.chatThreadId ?? '';
-  if (!/^19:[\w.-]+@thread\.v2$/.test(threadId)) {
-    throw new ServiceError('ValidationError', `'${threadId}' is not a chat thread id.`, { target: 'chatThreadId' });
+  if (!isThreadId(threadId)) {
+    throw new ServiceError('ValidationError', `'${threadId.slice(0, 64)}' is not a chat thread id.`, { target: 'chatThreadId' });
   }
   return threadId;
 }

@@ -1,3 +1,4 @@
+import { ServiceError } from '../errors/service-error.js';
 import type { IdentityDeletionHook } from '../identity/identity-service.js';
 import { deleteIfExists } from '../stores/cosmos-items.js';
 import { ChatContext, storeOp } from './chat-context.js';
@@ -46,8 +47,10 @@ export function chatIdentityDeletionHook(ctx: ChatContext): IdentityDeletionHook
 export async function leaveThread(ctx: ChatContext, resource: Resource, store: ChatStore, threadId: string, identityId: string): Promise<void> {
   const [participant, thread] = await Promise.all([store.participant(threadId, identityId), store.thread(threadId)]);
   if (participant && thread && !thread.deletedOn && !participant.removedOn) {
-    const remaining = (await store.activeParticipants(threadId)).map((p) => p.identityId).filter((id) => id !== identityId);
     const now = ctx.now();
+    // Off the roster first: from then on it cannot send or be counted here.
+    await ctx.changeRoster(resource, threadId, now, (roster) => roster.filter((id) => id !== identityId), { reserveSequence: false }).catch(ignoreGoneThread);
+    const remaining = (await store.activeParticipants(threadId)).map((p) => p.identityId).filter((id) => id !== identityId);
     const transactionId = ctx.newTransactionId();
     await ctx.commit(resource, {
       transactionId,
@@ -101,4 +104,9 @@ function withoutIdentity(message: MessageRecord, identityId: string): MessageRec
   if (message.type !== 'topicUpdated' && (!participants || participants.length === 0)) return undefined;
   const { senderId, ...rest } = message;
   return withoutMention({ ...rest, ...(senderId !== identityId && senderId ? { senderId } : {}), ...(participants ? { participants } : {}) }, identityId);
+}
+
+/** A thread deleted meanwhile has no roster to leave. */
+function ignoreGoneThread(error: unknown): void {
+  if (!(error instanceof ServiceError && error.code === 'NotFound')) throw error;
 }

@@ -40,7 +40,7 @@ export class ChatMessageService {
     const active = await this.ctx.store(resource).activeParticipants(threadId);
     if (!active.some((p) => p.identityId === caller.identityId)) await this.ctx.participation(caller, threadId, { current: true });
     const now = this.ctx.now();
-    const thread = await this.ctx.reserveSequence(resource, threadId, now, true);
+    const thread = await this.ctx.reserveSequence(resource, threadId, now, true, caller.identityId);
     const message = newMessageRecord({
       threadId,
       resourceId: resource.id,
@@ -57,7 +57,7 @@ export class ChatMessageService {
       transactionId,
       ops: [storeOp.upsert('chatThreads', threadId, message)],
       events: messageEvents('received', message, transactionId, now),
-      recipients: active.map((p) => p.identityId),
+      recipients: thread.roster ?? active.map((p) => p.identityId),
     });
     return { id: message.messageId };
   }

@@ -42,17 +42,32 @@ export class ChatParticipants {
     const { resource } = caller;
     const active = await this.ctx.store(resource).activeParticipants(threadId);
     const { valid, invalid } = await this.resolve(resource, requested, new Set(active.map((p) => p.identityId)));
-    if (active.length + valid.length > CHAT_LIMITS.maxParticipantsPerThread) {
-      throw new ServiceError(
-        'ValidationError',
-        `A chat thread can have at most ${CHAT_LIMITS.maxParticipantsPerThread} participants; it has ${active.length} and ${valid.length} would be added.`,
-        { target: 'participants' },
-      );
-    }
-    if (valid.length === 0) return invalid.length > 0 ? { invalidParticipants: invalid } : {};
+    const answer = invalid.length > 0 ? { invalidParticipants: invalid } : {};
+    if (valid.length === 0) return answer;
     const now = this.ctx.now();
-    const thread = await this.ctx.reserveSequence(resource, threadId, now, false);
-    const added = this.records(resource, threadId, valid, now);
+    // The cap is checked against the roster as it is when the change applies, not as it was read.
+    let fresh: RequestedParticipant[] = [];
+    const { thread, changed } = await this.ctx.changeRoster(
+      resource,
+      threadId,
+      now,
+      (roster) => {
+        if (!roster.includes(caller.identityId)) throw new ServiceError('Forbidden', 'The caller is not a participant of this chat thread.');
+        fresh = valid.filter((p) => !roster.includes(p.communicationIdentifier));
+        const next = [...roster, ...fresh.map((p) => p.communicationIdentifier)];
+        if (next.length > CHAT_LIMITS.maxParticipantsPerThread) {
+          throw new ServiceError(
+            'ValidationError',
+            `A chat thread can have at most ${CHAT_LIMITS.maxParticipantsPerThread} participants; it has ${roster.length} and ${fresh.length} would be added.`,
+            { target: 'participants' },
+          );
+        }
+        return next;
+      },
+      { reserveSequence: true },
+    );
+    if (!changed || fresh.length === 0) return answer;
+    const added = this.records(resource, threadId, fresh, now);
     const message = newMessageRecord({
       threadId,
       resourceId: resource.id,
@@ -67,14 +82,16 @@ export class ChatParticipants {
       transactionId,
       ops: [...added.ops, storeOp.upsert('chatThreads', threadId, message)],
       events: added.participants.flatMap((p) => participantAddedEvents(thread, caller.identityId, p, transactionId, now)),
-      recipients: [...active.map((p) => p.identityId), ...added.participants.map((p) => p.identityId)],
+      recipients: thread.roster ?? [],
     });
-    return invalid.length > 0 ? { invalidParticipants: invalid } : {};
+    return answer;
   }
 
   /**
    * Removes a participant (the caller may remove themselves). They keep seeing the messages up to the
-   * removal's system message and nothing later, and receive no further per-user events.
+   * removal's system message and nothing later, and receive no further per-user events. The roster
+   * change and the removal's sequence id are one patch of the thread item, so a send that has not
+   * reserved its sequence id by then is refused.
    */
   async remove(caller: ChatCaller, threadId: string, identityId: string): Promise<void> {
     requireScope(caller, identityId === caller.identityId ? 'chat.join.limited' : 'chat.join');
@@ -85,9 +102,11 @@ export class ChatParticipants {
     if (!target || target.removedOn) {
       throw new ServiceError('NotFound', `'${identityId}' is not a participant of this chat thread.`, { target: 'communicationIdentifier' });
     }
-    const recipients = (await store.activeParticipants(threadId)).map((p) => p.identityId);
     const now = this.ctx.now();
-    const thread = await this.ctx.reserveSequence(resource, threadId, now, false);
+    const change = await this.ctx.changeRoster(resource, threadId, now, (roster) => roster.filter((id) => id !== identityId), { reserveSequence: true });
+    // Off the roster already (an earlier removal stopped half-way): the records still need finishing.
+    const thread = change.changed ? change.thread : await this.ctx.reserveSequence(resource, threadId, now, false);
+    const recipients = (await store.activeParticipants(threadId)).map((p) => p.identityId);
     const message = newMessageRecord({
       threadId,
       resourceId: resource.id,

@@ -6,6 +6,9 @@ import type { ChatRetentionPolicy } from './chat-requests.js';
  * an identity's membership partition (container `chatMemberships`, partition key `/identityId`).
  * Every item carries `resourceId` (residency audit, resource deletion).
  */
+/** A chat thread id (`19:{id}@thread.v2`), at most 128 characters (ours are 51). */
+export const isThreadId = (value: string): boolean => value.length <= 128 && /^19:[\w-]+(?:\.[\w-]+)*@thread\.v2$/.test(value);
+
 export const threadItemId = (threadId: string) => threadId;
 export const participantItemId = (identityId: string) => `p|${identityId}`;
 export const messageItemId = (messageId: string) => `m|${messageId}`;
@@ -26,6 +29,13 @@ export interface ThreadRecord extends ThreadPartitionItem {
   retentionPolicy?: ChatRetentionPolicy | null;
   /** When the thread's own retention policy deletes it (creation + deleteThreadAfterDays), or null. */
   policyExpiresAt?: string | null;
+  /**
+   * The current participants' ids (at most 250), the authority for the participant cap and for who
+   * may send; changed only with `rosterVersion` as the optimistic-concurrency token (see
+   * ChatContext.changeRoster). Absent on threads written before it existed, until first needed.
+   */
+  roster?: string[];
+  rosterVersion?: number;
   /** The last sequence id handed out (messages and system messages share it). */
   sequence: number;
   lastMessageReceivedOn?: string | null;

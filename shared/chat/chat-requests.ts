@@ -80,10 +80,16 @@ export const sendMessageSchema = z.object({
   metadata: metadataSchema.optional(),
 });
 
-export const updateMessageSchema = z.object({
-  content: contentSchema.optional(),
-  metadata: metadataSchema.optional(),
-});
+/** An edit must change something: an empty update is refused, not recorded as an edit. */
+export const updateMessageSchema = z
+  .object({
+    content: contentSchema.optional(),
+    metadata: metadataSchema.optional(),
+  })
+  .refine((body) => body.content !== undefined || body.metadata !== undefined, {
+    message: 'an update must set content or metadata',
+    path: ['content'],
+  });
 
 export const addParticipantsSchema = z.object({
   participants: z

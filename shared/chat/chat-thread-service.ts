@@ -30,7 +30,8 @@ export class ChatThreadService {
     const store = this.ctx.store(resource);
     if (repeatabilityId) {
       const earlier = await store.thread(threadId);
-      if (earlier && !earlier.deletedOn) return { chatThread: threadView(earlier) };
+      if (earlier?.deletedOn) throw repeatedAfterDeletion();
+      if (earlier) return { chatThread: threadView(earlier) };
     }
     const requested = [{ communicationIdentifier: caller.identityId }, ...(input.participants ?? [])];
     const { valid, invalid } = await this.participants.resolve(resource, requested, new Set());
@@ -52,6 +53,8 @@ export class ChatThreadService {
       metadata: input.metadata,
       retentionPolicy: input.retentionPolicy,
       policyExpiresAt: policyExpiresAt(now, input.retentionPolicy),
+      roster: members.map((m) => m.communicationIdentifier),
+      rosterVersion: 0,
       sequence: 2,
       lastActivityAt: now,
     };
@@ -72,6 +75,8 @@ export class ChatThreadService {
     });
     // A repeated request racing the first one may have committed that one's thread: answer with it.
     const stored = repeatabilityId ? await store.thread(threadId) : undefined;
+    // The change was committed before and its thread deleted since: there is no thread to answer with.
+    if (repeatabilityId && (!stored || stored.deletedOn)) throw repeatedAfterDeletion();
     return { chatThread: threadView(stored ?? thread), ...(invalid.length > 0 ? { invalidParticipants: invalid } : {}) };
   }
 
@@ -86,7 +91,7 @@ export class ChatThreadService {
     const { resource } = caller;
     const now = this.ctx.now();
     const topicChanged = input.topic !== undefined;
-    const current = topicChanged ? await this.ctx.reserveSequence(resource, threadId, now, false) : await this.ctx.liveThread(resource, threadId);
+    const current = topicChanged ? await this.ctx.reserveSequence(resource, threadId, now, false, caller.identityId) : await this.ctx.liveThread(resource, threadId);
     const set: Record<string, unknown> = { lastActivityAt: now };
     if (input.topic !== undefined) set.topic = input.topic;
     if (input.metadata !== undefined) set.metadata = input.metadata;
@@ -139,4 +144,10 @@ export class ChatThreadService {
     const last = memberships.at(-1);
     return { value, next: memberships.length === options.maxPageSize && last ? { syncState: last.sortKey } : undefined };
   }
+}
+
+function repeatedAfterDeletion(): ServiceError {
+  return new ServiceError('Conflict', 'The chat thread this repeatability-request-id created has been deleted; send a new repeatability-request-id.', {
+    target: 'repeatability-request-id',
+  });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { resourceIdOf } from '../identity/identity-id.js';
+import { isAcsUserId } from '../identity/identity-id.js';
 
 /**
  * The wire model of a communication identifier (`CommunicationIdentifierModel`). Chat here takes
@@ -21,7 +21,7 @@ export const communicationIdentifierSchema = z
       return z.NEVER;
     }
     const id = model.communicationUser?.id ?? model.rawId;
-    if (!id || resourceIdOf(id) === undefined) {
+    if (!id || !isAcsUserId(id)) {
       ctx.addIssue({ code: 'custom', message: "a communication user id ('8:acs:...') is required" });
       return z.NEVER;
     }

@@ -2,6 +2,7 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import { isServiceError, ServiceError } from '../errors/service-error.js';
 import type { Resource } from '../resources/resource.js';
 import type { Logger } from '../telemetry/logger.js';
+import { requireSafeRouteParams } from './id-param.js';
 import { errorResponse, internalError } from './responses.js';
 
 export const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -100,6 +101,8 @@ export function routeHandler(
           headers: { allow: allowed },
         });
       }
+      // An id that is a dot segment or holds a separator never reaches a handler (or a store).
+      requireSafeRouteParams(request);
       const response = await handler({ request, context, correlationId, operation });
       return { ...response, headers: { 'x-ms-correlation-id': correlationId, ...(response.headers as Record<string, string>) } };
     } catch (error) {

@@ -1,6 +1,8 @@
 import type { HttpHandler, HttpResponseInit } from '@azure/functions';
 import type { ChatCaller } from '../chat/chat-context.js';
 import { ServiceError } from '../errors/service-error.js';
+import type { VerifiedCaller } from '../identity/identity-service.js';
+import type { Resource } from '../resources/resource.js';
 import { noteRequestSubjects } from '../oplog/request-subjects.js';
 import { services } from '../services.js';
 import { readBody } from './request-body.js';
@@ -22,11 +24,37 @@ const unauthorized = (message: string) => new ServiceError('Unauthorized', messa
  * another resource, an expired or revoked token, or a token of a deleted identity answers 401.
  */
 export function userRoute(handlers: Partial<Record<Method, UserMethodHandler>>): HttpHandler {
-  const authenticated = wrapEach(handlers, (handler) => async (scope) => handler(await authenticateUser(scope)));
+  const authenticated = wrapEach(handlers, (handler) => async (scope) => {
+    const svc = services();
+    const { resource, token } = await tokenOf(scope);
+    const claims = await svc.identities.verifySignature(resource, token);
+    // From verification to the answer the request is under way: a deletion of the caller waits for it.
+    return svc.identities.whileUnderWay(claims.sub, async () => {
+      const userScope = await authenticateUser(scope, resource, await svc.identities.verifyCurrent(resource, claims));
+      const response = await handler(userScope);
+      if (!READ_ONLY.has(scope.request.method.toUpperCase())) await eraseIfDeletedMeanwhile(userScope);
+      return response;
+    });
+  });
   return routeHandler(authenticated, services);
 }
 
-async function authenticateUser(scope: RequestScope): Promise<UserScope> {
+const READ_ONLY = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A write by an identity whose deletion began while the write was under way (on another instance,
+ * where the deletion could not wait for it) is erased with everything else of the identity, and the
+ * caller gets the 401 a request a moment later would have got.
+ */
+async function eraseIfDeletedMeanwhile(scope: UserScope): Promise<void> {
+  const { identities } = services();
+  const { resource, identityId } = scope.caller;
+  if (await identities.isUsable(resource, identityId)) return;
+  await identities.eraseLeftovers(resource, identityId);
+  throw unauthorized('The access token is not valid.');
+}
+
+async function tokenOf(scope: RequestScope): Promise<{ resource: Resource; token: string }> {
   const svc = services();
   const header = scope.request.headers.get('authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -34,7 +62,11 @@ async function authenticateUser(scope: RequestScope): Promise<UserScope> {
   const resource = await svc.resources.resolveActive(resourceNameOf(scope.request.query));
   if (!resource) throw unauthorized('The access token is not valid.');
   scope.operation.resource = resource;
-  const verified = await svc.identities.verify(resource, match[1]!);
+  return { resource, token: match[1]! };
+}
+
+async function authenticateUser(scope: RequestScope, resource: Resource, verified: VerifiedCaller): Promise<UserScope> {
+  const svc = services();
   scope.operation.subjects.add(verified.identityId);
   requireApiVersion(scope.request.query);
   const body = await readBody(scope.request, svc.settings.maxRequestBodyBytes);

@@ -14,3 +14,11 @@ export function resourceIdOf(identityId: string): string | undefined {
   const underscore = rest.indexOf('_');
   return underscore > 0 ? rest.slice(0, underscore) : undefined;
 }
+
+/** The longest communication user id accepted anywhere (ours are about 80 characters). */
+export const MAX_IDENTITY_ID_LENGTH = 256;
+
+/** A well-formed communication user id: `8:acs:`, a resource part and a unique part, of word characters and hyphens. */
+export function isAcsUserId(value: string): boolean {
+  return value.length <= MAX_IDENTITY_ID_LENGTH && /^8:acs:[\w-]+_[\w-]+$/.test(value);
+}

@@ -8,6 +8,7 @@ import type { StoreDirectory } from '../stores/store-directory.js';
 import { signAccessToken, verifyAccessTokenSignature, type IssuedToken } from './access-tokens.js';
 import { newIdentityId, resourceIdOf } from './identity-id.js';
 import { IdentityStore, type IdentityRecord } from './identity-store.js';
+import { InFlightRequests } from './in-flight-requests.js';
 import type { TokenKeyRing } from './token-key-ring.js';
 import type { TokenScope } from './token-scopes.js';
 
@@ -25,9 +26,13 @@ export interface IdentityServiceDeps {
   rateLimiter: RateLimiter;
   limits: { windowMs: number; createAndIssue: number; deleteAndRevoke: number };
   revocationCacheMs: number;
+  /** How long a deletion waits for the identity's requests under way on this instance. */
+  inFlightDrainMs: number;
   issuer: string;
   deletionHooks: IdentityDeletionHook[];
 }
+
+type TokenClaims = Awaited<ReturnType<typeof verifyAccessTokenSignature>>;
 
 export interface VerifiedCaller {
   identityId: string;
@@ -39,6 +44,7 @@ const DEFAULT_EXPIRES_IN_MINUTES = 1440;
 
 export class IdentityService {
   readonly #generationCache = new Map<string, { generation: number | undefined; at: number }>();
+  readonly #inFlight = new InFlightRequests();
 
   constructor(private readonly deps: IdentityServiceDeps) {}
 
@@ -72,15 +78,17 @@ export class IdentityService {
     await this.#bumpGeneration(resource, identityId);
   }
 
-  /** Revokes the identity's tokens, runs the deletion hooks, then deletes the identity. Safe to retry. */
+  /**
+   * Deletes an identity so that, when this answers, nothing of it remains whatever ran concurrently:
+   * first it becomes unusable (`beginDeletion`: no token is issued or accepted from then on, and the
+   * requests already under way on this instance are waited for), then the deletion hooks erase what
+   * it left, then the record goes. A request that was under way on another instance finds the
+   * identity gone when it finishes and erases what it wrote (see `eraseLeftovers`). Safe to retry.
+   */
   async delete(resource: Resource, identityId: string): Promise<Record<string, number>> {
     this.#limit(resource, 'delete');
-    await this.#bumpGeneration(resource, identityId);
-    const geo = this.deps.stores.forResource(resource);
-    const removed: Record<string, number> = {};
-    for (const hook of this.deps.deletionHooks) {
-      for (const [kind, count] of Object.entries(await hook({ resource, geo, identityId }))) removed[kind] = (removed[kind] ?? 0) + count;
-    }
+    await this.beginDeletion(resource, identityId);
+    const removed = await this.eraseLeftovers(resource, identityId);
     await this.#store(resource).delete(identityId);
     this.#generationCache.delete(identityId);
     removed.identities = 1;
@@ -88,25 +96,69 @@ export class IdentityService {
   }
 
   /**
+   * Makes an identity unusable for good (its tokens revoked, no new one issued, none accepted), then
+   * waits until no request of it is under way on this instance (at most `inFlightDrainMs`). Used by
+   * identity deletion and by a data subject delete before they erase. Safe to call again.
+   */
+  async beginDeletion(resource: Resource, identityId: string): Promise<void> {
+    await this.#bumpGeneration(resource, identityId, { deleting: true });
+    await this.#inFlight.drained(identityId, this.deps.inFlightDrainMs);
+  }
+
+  /** Runs the deletion hooks (everything other modules keep of the identity); returns the counts. Idempotent. */
+  async eraseLeftovers(resource: Resource, identityId: string): Promise<Record<string, number>> {
+    const geo = this.deps.stores.forResource(resource);
+    const removed: Record<string, number> = {};
+    for (const hook of this.deps.deletionHooks) {
+      for (const [kind, count] of Object.entries(await hook({ resource, geo, identityId }))) removed[kind] = (removed[kind] ?? 0) + count;
+    }
+    return removed;
+  }
+
+  /**
+   * Runs a request of an identity (from token verification to its answer) as under way, so that a
+   * deletion starting meanwhile waits for it on this instance.
+   */
+  whileUnderWay<T>(identityId: string, run: () => Promise<T>): Promise<T> {
+    return this.#inFlight.run(identityId, run);
+  }
+
+  /** Whether the identity still exists and is not being deleted (one point read, never cached). */
+  async isUsable(resource: Resource, identityId: string): Promise<boolean> {
+    const record = await this.#store(resource).get(identityId);
+    return record !== undefined && !record.deletingSince;
+  }
+
+  /**
    * Verifies a bearer token for a resource: signature and expiry, that it was issued for this
    * resource, and one revocation lookup (a point read, optionally cached for a few seconds).
    */
   async verify(resource: Resource, token: string): Promise<VerifiedCaller> {
-    const claims = await verifyAccessTokenSignature(this.deps.keyRing, token, this.deps.clock.now());
-    const invalid = () => new ServiceError('Unauthorized', 'The access token is not valid.', { headers: { 'www-authenticate': 'Bearer' } });
-    if (claims.resourceId !== resource.id || resourceIdOf(claims.sub) !== resource.id) throw invalid();
+    return this.verifyCurrent(resource, await this.verifySignature(resource, token));
+  }
+
+  /** The revocation lookup of a token whose signature was verified: its generation must be the identity's. */
+  async verifyCurrent(resource: Resource, claims: TokenClaims): Promise<VerifiedCaller> {
     const generation = await this.#currentGeneration(resource, claims.sub);
     if (generation === undefined || generation !== claims.gen) throw invalid();
     return { identityId: claims.sub, scopes: claims.scopes, expiresAt: new Date(claims.exp * 1000) };
+  }
+
+  /** The token's signature, expiry and resource, without the revocation lookup. */
+  async verifySignature(resource: Resource, token: string): Promise<TokenClaims> {
+    const claims = await verifyAccessTokenSignature(this.deps.keyRing, token, this.deps.clock.now());
+    if (claims.resourceId !== resource.id || resourceIdOf(claims.sub) !== resource.id) throw invalid();
+    return claims;
   }
 
   #store(resource: Resource): IdentityStore {
     return new IdentityStore(this.deps.stores.forResource(resource));
   }
 
-  async #existing(resource: Resource, identityId: string): Promise<IdentityRecord> {
+  /** The identity's record; one being deleted counts as gone, except to the deletion itself (`deleting`). */
+  async #existing(resource: Resource, identityId: string, options: { deleting?: boolean } = {}): Promise<IdentityRecord> {
     const record = resourceIdOf(identityId) === resource.id ? await this.#store(resource).get(identityId) : undefined;
-    if (!record) throw new ServiceError('NotFound', `Identity '${identityId}' was not found.`, { target: 'id' });
+    if (!record || (record.deletingSince && !options.deleting)) throw new ServiceError('NotFound', `Identity '${identityId}' was not found.`, { target: 'id' });
     return record;
   }
 
@@ -123,11 +175,17 @@ export class IdentityService {
     });
   }
 
-  async #bumpGeneration(resource: Resource, identityId: string): Promise<void> {
+  async #bumpGeneration(resource: Resource, identityId: string, options: { deleting?: boolean } = {}): Promise<void> {
     const store = this.#store(resource);
     for (let attempt = 0; attempt < 10; attempt += 1) {
-      const record = await this.#existing(resource, identityId);
-      const updated = { ...record, tokenGeneration: record.tokenGeneration + 1, tokensRevokedAt: this.deps.clock.now().toISOString() };
+      const record = await this.#existing(resource, identityId, options);
+      const now = this.deps.clock.now().toISOString();
+      const updated = {
+        ...record,
+        tokenGeneration: record.tokenGeneration + 1,
+        tokensRevokedAt: now,
+        ...(options.deleting ? { deletingSince: record.deletingSince ?? now } : {}),
+      };
       if (await store.replace(updated)) {
         this.#generationCache.delete(identityId);
         return;
@@ -141,7 +199,7 @@ export class IdentityService {
     const now = Date.now();
     if (cached && now - cached.at < this.deps.revocationCacheMs) return cached.generation;
     const record = await this.#store(resource).get(identityId);
-    const generation = record?.tokenGeneration;
+    const generation = record && !record.deletingSince ? record.tokenGeneration : undefined;
     if (this.deps.revocationCacheMs > 0) this.#generationCache.set(identityId, { generation, at: now });
     return generation;
   }
@@ -151,3 +209,5 @@ export class IdentityService {
     this.deps.rateLimiter.take(`${resource.id}:identity.${kind}`, limit, this.deps.limits.windowMs);
   }
 }
+
+const invalid = () => new ServiceError('Unauthorized', 'The access token is not valid.', { headers: { 'www-authenticate': 'Bearer' } });

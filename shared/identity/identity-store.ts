@@ -12,6 +12,8 @@ export interface IdentityRecord {
   createdAt: string;
   tokenGeneration: number;
   tokensRevokedAt?: string;
+  /** Set when deletion starts: from then on no token is issued or accepted, and the identity is erased. */
+  deletingSince?: string;
   _etag?: string;
 }
 

@@ -1,3 +1,4 @@
+import { isAcsUserId } from '../identity/identity-id.js';
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { phoneRawId } from '../oplog/subject-ids.js';
@@ -12,7 +13,7 @@ const MAX_PER_KIND = 100;
 export const privacySubjectsSchema = z
   .strictObject({
     identityIds: z
-      .array(z.string().regex(/^8:acs:[\w-]+_[\w-]+$/, "identityIds must be communication user ids ('8:acs:...')"), { error: 'identityIds must be a list of communication user ids' })
+      .array(z.string().refine(isAcsUserId, "identityIds must be communication user ids ('8:acs:...')"), { error: 'identityIds must be a list of communication user ids' })
       .max(MAX_PER_KIND, `at most ${MAX_PER_KIND} identityIds`)
       .default([]),
     phoneNumbers: z

@@ -33,9 +33,10 @@ export class RecordingLanding {
   ) {}
 
   async handle(event: BlobCreatedEvent): Promise<LandingOutcome> {
-    const geo = event.type === 'Microsoft.Storage.BlobCreated' ? await this.#landingGeography(event) : undefined;
-    if (!geo) return this.#log('ignored', event);
-    const landing = (await geo.blobContainer('recording-landing')).getBlockBlobClient(event.blobName);
+    const found = event.type === 'Microsoft.Storage.BlobCreated' ? await this.#landingBlob(event) : undefined;
+    if (!found) return this.#log('ignored', event);
+    const { geo, blobName } = found;
+    const landing = (await geo.blobContainer('recording-landing')).getBlockBlobClient(blobName);
     const properties = await landing.getProperties().catch((error: unknown) => (ignoreNotFound(error), undefined));
     // Gone: handled before (ingested, or rejected and purged), or deleted by its writer.
     if (!properties) return this.#log('gone', event);
@@ -43,7 +44,7 @@ export class RecordingLanding {
     if (event.eTag && unquoted(properties.etag) !== unquoted(event.eTag)) return this.#log('superseded', event);
 
     const createdAt = properties.createdOn ?? properties.lastModified ?? this.deps.clock.now();
-    const resourceId = event.blobName.split('/')[0] ?? '';
+    const resourceId = blobName.split('/')[0] ?? '';
     const resource = isResourceId(resourceId) ? await this.deps.resourceById(resourceId) : undefined;
     if (!resource || resource.state !== 'active') return this.#reject(landing, event, 'unknownResource', createdAt, undefined);
     if (resource.geographyKey !== geo.geography.key) return this.#reject(landing, event, 'otherGeography', createdAt, resource);
@@ -107,13 +108,24 @@ export class RecordingLanding {
     return 'rejected';
   }
 
-  /** The geography whose landing container the event's blob is in (account and container must match). */
-  async #landingGeography(event: BlobCreatedEvent): Promise<GeoStore | undefined> {
-    const blobUrl = normalise(event.url);
+  /**
+   * The landing blob an event names, from one validated source: its URL, which must lie in one
+   * geography's landing container (account and container), name the blob without dot segments or
+   * encoded separators, and agree with the subject's container and blob name. Anything else is
+   * refused before storage is touched.
+   */
+  async #landingBlob(event: BlobCreatedEvent): Promise<{ geo: GeoStore; blobName: string } | undefined> {
+    const blob = rawUrlParts(event.url);
+    if (!blob || !isPlainPath(blob.path)) return undefined;
     for (const geo of this.deps.stores.all()) {
       const service = await geo.blobService();
-      const containerUrl = normalise(service.getContainerClient(geo.blobContainerName('recording-landing')).url);
-      if (blobUrl.startsWith(`${containerUrl}/`)) return geo;
+      const containerName = geo.blobContainerName('recording-landing');
+      const container = rawUrlParts(service.getContainerClient(containerName).url);
+      if (!container || container.origin !== blob.origin || !blob.path.startsWith(`${container.path}/`)) continue;
+      const blobName = decodedPath(blob.path.slice(container.path.length + 1));
+      const plainName = blobName !== undefined && blobName.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+      if (!plainName || event.container !== containerName || event.blobName !== blobName) return undefined;
+      return { geo, blobName };
     }
     return undefined;
   }
@@ -127,9 +139,25 @@ export class RecordingLanding {
 /** Event Grid sends ETags bare (`0x8D...`); the blob API quotes them (`"0x8D..."`). */
 const unquoted = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
 
-function normalise(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.protocol}//${parsed.host.toLowerCase()}${parsed.pathname.replace(/\/+$/, '')}`;
+/** Origin (scheme and host, lower-cased) and path of a URL exactly as written: `new URL` would resolve dot segments. */
+function rawUrlParts(url: string): { origin: string; path: string } | undefined {
+  const match = /^(https?):\/\/([^/?#]+)(\/[^?#]*)?(?:[?#].*)?$/i.exec(url);
+  if (!match) return undefined;
+  return { origin: `${match[1]!.toLowerCase()}://${match[2]!.toLowerCase()}`, path: (match[3] ?? '/').replace(/\/+$/, '') };
+}
+
+/** A path with no dot segment and no encoded dot, slash or backslash (which storage would decode into one). */
+function isPlainPath(path: string): boolean {
+  if (/%2e|%2f|%5c|\\/i.test(path)) return false;
+  return path.split('/').every((segment) => segment !== '.' && segment !== '..');
+}
+
+function decodedPath(path: string): string | undefined {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The landing file's metadata (`x-ms-meta-recording`, JSON), settled against its media type. */

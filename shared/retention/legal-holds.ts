@@ -1,3 +1,5 @@
+import { isThreadId } from '../chat/chat-records.js';
+import { isAcsUserId } from '../identity/identity-id.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
@@ -15,8 +17,8 @@ export const placeHoldBodySchema = z.strictObject({
   target: z.discriminatedUnion(
     'kind',
     [
-      z.strictObject({ kind: z.literal('thread'), threadId: z.string().regex(/^19:[\w.-]+@thread\.v2$/, 'threadId must be a chat thread id (19:...@thread.v2)') }),
-      z.strictObject({ kind: z.literal('identity'), identityId: z.string().regex(/^8:acs:[\w-]+_[\w-]+$/, "identityId must be a communication user id ('8:acs:...')") }),
+      z.strictObject({ kind: z.literal('thread'), threadId: z.string().refine(isThreadId, 'threadId must be a chat thread id (19:...@thread.v2)') }),
+      z.strictObject({ kind: z.literal('identity'), identityId: z.string().refine(isAcsUserId, "identityId must be a communication user id ('8:acs:...')") }),
     ],
     { error: "target.kind must be 'thread' or 'identity'" },
   ),

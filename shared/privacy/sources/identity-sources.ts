@@ -11,7 +11,11 @@ async function identityRecords(ctx: PrivacyContext): Promise<IdentityRecord[]> {
 
 const tokenFacts = (r: IdentityRecord) => ({ tokenGeneration: r.tokenGeneration, tokensRevokedAt: r.tokensRevokedAt ?? null });
 
-/** Delete only, first: every token of the identities stops working, so nothing new is written about them while they are erased. */
+/**
+ * Delete only, first: the identities become unusable (every token stops working, none is issued,
+ * and their requests under way are waited for), so nothing new is written about them while they are
+ * erased.
+ */
 export const tokenSource: SubjectSource = {
   name: 'accessTokens',
   store: 'cosmos/identities',
@@ -21,7 +25,7 @@ export const tokenSource: SubjectSource = {
   },
   async erase(ctx, refs) {
     for (const id of refs as string[]) {
-      await ctx.identities.revokeTokens(ctx.resource, id).catch((error: unknown) => {
+      await ctx.identities.beginDeletion(ctx.resource, id).catch((error: unknown) => {
         if (!(error instanceof ServiceError && error.code === 'NotFound')) throw error;
       });
     }
