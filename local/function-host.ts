@@ -5,8 +5,8 @@ import { FunctionInvoker, triggerBinding } from './function-invoker.js';
 import type { FunctionsCoreShim, RegisteredFunction } from './functions-core-shim.js';
 import { serveEventGridWebhook } from './eventgrid-webhook.js';
 import { serveHttpTrigger } from './http-trigger.js';
-import { listenLoopback, type LoopbackListener } from './loopback-listener.js';
-import { readRequestBody } from './read-request.js';
+import { badRequest, listenLoopback, sendJson, type LoopbackListener } from './loopback-listener.js';
+import { readRequestBody, RequestBodyTooLargeError, requestTarget } from './read-request.js';
 import { compareRoutes, compileRoute, matchRoute, type CompiledRoute } from './route-template.js';
 import { TimerScheduler } from './timer-scheduler.js';
 import type { TlsMaterial } from './tls-certificate.js';
@@ -79,8 +79,8 @@ export class FunctionHost {
       })
       .sort((a, b) => compareRoutes(a.compiled, b.compiled));
     await this.options.shim.runHooks('appStart', { hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() });
-    const http = await listenLoopback((req, res) => void this.#handle(req, res, 'http'), this.options.httpPort);
-    const https = await listenLoopback((req, res) => void this.#handle(req, res, 'https'), this.options.httpsPort, this.options.tls);
+    const http = await listenLoopback((req, res) => this.#handle(req, res, 'http'), { port: this.options.httpPort, log: this.options.log });
+    const https = await listenLoopback((req, res) => this.#handle(req, res, 'https'), { port: this.options.httpsPort, tls: this.options.tls, log: this.options.log });
     this.#listeners = [http, https];
     this.httpPort = http.port;
     this.httpsPort = https.port;
@@ -108,41 +108,77 @@ export class FunctionHost {
     return this.functions().find((f) => f.metadata.name.toLowerCase() === name.toLowerCase());
   }
 
+  /**
+   * Serves one request. Never rejects: a request that cannot be read is a 400, a body over the limit
+   * a 413, and anything unexpected a 500 with no details (the log has them).
+   */
   async #handle(req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): Promise<void> {
     const started = performance.now();
     const invocationId = randomUUID();
-    const url = new URL(req.url ?? '/', `${proto}://${req.headers.host ?? 'localhost'}`);
-    let route = url.pathname;
-    let status = 500;
+    let route = '(refused)';
+    let status: number;
     try {
-      const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
-      if (admin) {
-        route = '/admin/functions/{name}';
-        status = await this.#admin(req, res, decodeURIComponent(admin[1]!));
-      } else if (/^\/runtime\/webhooks\/eventgrid\/?$/i.test(url.pathname)) {
-        route = '/runtime/webhooks/eventgrid';
-        status = await serveEventGridWebhook(this.invoker, (n) => this.#find(n), req, res, url);
+      const target = requestTarget(req, proto);
+      if (!target.ok) {
+        status = badRequest(res, target.message);
+        req.resume();
       } else {
-        const found = this.#match(url.pathname, req.method ?? 'GET');
-        if (!found) {
-          res.statusCode = status = 404;
-          res.end();
+        const { url } = target;
+        route = url.pathname;
+        const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
+        if (admin) {
+          route = '/admin/functions/{name}';
+          status = await this.#admin(req, res, decodeURIComponent(admin[1]!));
+        } else if (/^\/runtime\/webhooks\/eventgrid\/?$/i.test(url.pathname)) {
+          route = '/runtime/webhooks/eventgrid';
+          status = await serveEventGridWebhook(this.invoker, (n) => this.#find(n), req, res, url);
         } else {
-          route = `/${this.#prefix()}${found.route.compiled.template}`;
-          status = await serveHttpTrigger(this.invoker, { fn: found.route.fn, req, res, url, params: found.params, invocationId });
+          const found = this.#match(url.pathname, req.method ?? 'GET');
+          if (!found) {
+            res.statusCode = status = 404;
+            res.end();
+          } else {
+            route = `/${this.#prefix()}${found.route.compiled.template}`;
+            status = await serveHttpTrigger(this.invoker, { fn: found.route.fn, req, res, url, params: found.params, invocationId });
+          }
         }
       }
     } catch (error) {
-      this.options.log(`host error on ${req.method} ${route}: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent) {
-        res.statusCode = status = 500;
-        res.end();
-      }
+      status = this.#failed(req, res, route, error);
     }
-    const entry = { method: req.method ?? '', route, status, durationMs: Math.round(performance.now() - started), correlationId: invocationId };
-    this.requests.push(entry);
-    if (this.requests.length > 1000) this.requests.shift();
-    this.options.log(`${entry.method} ${entry.route} ${entry.status} ${entry.durationMs}ms ${entry.correlationId}`);
+    try {
+      const entry = { method: req.method ?? '', route, status, durationMs: Math.round(performance.now() - started), correlationId: invocationId };
+      this.requests.push(entry);
+      if (this.requests.length > 1000) this.requests.shift();
+      this.options.log(`${entry.method} ${entry.route} ${entry.status} ${entry.durationMs}ms ${entry.correlationId}`);
+    } catch {
+      // Logging must not take the host down either.
+    }
+  }
+
+  /** Answers a request whose handling threw: 413 for a body over the limit, else 500 without details. */
+  #failed(req: IncomingMessage, res: ServerResponse, route: string, error: unknown): number {
+    try {
+      this.options.log(`host error on ${req.method} ${route}: ${error instanceof Error ? error.message : String(error)}`);
+    } catch {
+      // A failing log sink must not stop the answer.
+    }
+    try {
+      if (res.headersSent) {
+        res.destroy();
+        return res.statusCode;
+      }
+      if (error instanceof RequestBodyTooLargeError) {
+        res.setHeader('connection', 'close');
+        return sendJson(res, 413, { error: { code: 'PayloadTooLarge', message: error.message } });
+      }
+      res.statusCode = 500;
+      res.end();
+      return 500;
+    } catch {
+      res.destroy();
+      return 500;
+    }
   }
 
   #prefix(): string {

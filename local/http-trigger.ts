@@ -79,7 +79,11 @@ async function serveStreaming(invoker: FunctionInvoker, call: HttpTriggerCall, s
   const { fn, req, res, url, params, invocationId } = call;
   const [bindingName] = triggerBinding(fn);
   const headers = headerRecord(req);
-  const target = new URL(url.pathname + url.search, streamUri);
+  // Path and query set on the stream URI's origin, not resolved against it: a path that starts with
+  // `//` would otherwise be read as another host.
+  const target = new URL(streamUri);
+  target.pathname = url.pathname;
+  target.search = url.search;
   const triggerMetadata: Record<string, RpcTypedData> = {
     Headers: { json: JSON.stringify(headers) },
     Query: { json: JSON.stringify(Object.fromEntries(url.searchParams)) },
@@ -104,13 +108,33 @@ async function serveStreaming(invoker: FunctionInvoker, call: HttpTriggerCall, s
       },
     });
     proxyReq.on('response', (proxyRes) => {
-      res.statusCode = proxyRes.statusCode ?? 500;
-      for (const [key, value] of Object.entries(proxyRes.headers)) {
-        if (value !== undefined && !HOP_BY_HOP.has(key) && key !== 'x-ms-invocation-id') res.setHeader(key, value);
+      // An event handler: anything thrown here would end the process, so a failure is a 500.
+      try {
+        res.statusCode = proxyRes.statusCode ?? 500;
+        for (const [key, value] of Object.entries(proxyRes.headers)) {
+          if (value !== undefined && !HOP_BY_HOP.has(key) && key !== 'x-ms-invocation-id') res.setHeader(key, value);
+        }
+      } catch {
+        proxyRes.destroy();
+        if (!res.headersSent) {
+          for (const name of res.getHeaderNames()) res.removeHeader(name);
+          res.statusCode = 500;
+          res.end();
+        } else res.destroy();
+        finish(500);
+        return;
       }
       proxyRes.pipe(res);
       proxyRes.on('end', () => finish(res.statusCode));
-      proxyRes.on('error', () => finish(res.statusCode));
+      proxyRes.on('error', () => {
+        res.destroy();
+        finish(res.statusCode);
+      });
+      // The client went away mid-response: stop reading from the worker.
+      res.on('close', () => {
+        if (!proxyRes.complete) proxyRes.destroy();
+        finish(res.statusCode);
+      });
     });
     proxyReq.on('error', () => {
       if (!res.headersSent) {
@@ -120,7 +144,10 @@ async function serveStreaming(invoker: FunctionInvoker, call: HttpTriggerCall, s
       finish(500);
     });
     req.pipe(proxyReq);
+    // The client went away (say, before its body was complete): the proxy request goes too, which
+    // fails the function's read of the body; the host answers nobody.
     req.on('aborted', () => proxyReq.destroy());
+    req.on('error', () => proxyReq.destroy());
 
     invoker.invoke(fn, { inputData: [{ name: bindingName, data: { http: {} } }], triggerMetadata }, invocationId).catch(() => {
       // The function failed: the worker never answers the proxy request, so the host answers 500.

@@ -21,7 +21,9 @@ const NOT_DELETED = 'FROM c WHERE NOT IS_DEFINED(c.deletedOn)';
 
 /** Whether a participant may see a message: from their shareHistoryTime on, and up to their removal. */
 export function isVisibleTo(participant: ParticipantRecord, message: MessageRecord): boolean {
-  if (participant.shareHistoryTime && message.createdOn < participant.shareHistoryTime) return false;
+  // Instants, not texts: a shareHistoryTime stored before validation made it canonical may have an
+  // offset or a six-digit year. One that cannot be read hides everything (NaN compares false).
+  if (participant.shareHistoryTime && !(Date.parse(message.createdOn) >= Date.parse(participant.shareHistoryTime))) return false;
   if (participant.removedAtSequence !== undefined && message.sequence > participant.removedAtSequence) return false;
   return true;
 }
@@ -71,7 +73,13 @@ export class ChatMessageService {
 
   async list(caller: ChatCaller, threadId: string, options: { maxPageSize: number; startTime?: string; cursor?: number }): Promise<Page<Record<string, unknown>>> {
     const participant = await this.ctx.participation(caller, threadId, { current: false });
-    const since = [options.startTime, participant.shareHistoryTime].filter((t): t is string => t !== undefined).sort().at(-1);
+    // The later of the two as an instant, in the canonical form the store compares createdOn with (as
+    // text). A stored shareHistoryTime that is not canonical (from before validation) is read as the
+    // instant it names; beyond the year 9999, or unreadable, it hides everything.
+    const times = [options.startTime, participant.shareHistoryTime].filter((t): t is string => !!t).map((t) => Date.parse(t));
+    const [minTime, maxTime] = [Date.parse('0000-01-01T00:00:00.000Z'), Date.parse('9999-12-31T23:59:59.999Z')];
+    const latest = times.length === 0 ? undefined : Math.max(...times);
+    const since = latest === undefined ? undefined : new Date(Number.isNaN(latest) ? maxTime : Math.min(Math.max(latest, minTime), maxTime)).toISOString();
     const messages = await this.ctx.store(caller.resource).messagePage(threadId, {
       beforeSequence: options.cursor,
       since,

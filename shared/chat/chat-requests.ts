@@ -22,7 +22,21 @@ const topicSchema = z
   .min(1, 'topic must not be empty')
   .max(CHAT_LIMITS.maxTopicLength, `topic is longer than the limit of ${CHAT_LIMITS.maxTopicLength} characters`);
 
-const dateTimeSchema = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time' }).transform((v) => new Date(v).toISOString());
+/**
+ * An instant: an RFC 3339 date-time with its offset (`Z` or `±hh:mm`), stored in one canonical form,
+ * its UTC `toISOString()`. Instants whose UTC year is not four digits are refused: their ISO form
+ * (`+010000-...`, `-000001-...`) would not compare with the others as text, and
+ * `9999-12-31T23:59:59-23:59` (the year 10000 in UTC) would sort before every real time.
+ */
+const dateTimeSchema = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time' }).transform((value, ctx) => {
+  const instant = Date.parse(value);
+  const canonical = Number.isNaN(instant) ? undefined : new Date(instant).toISOString();
+  if (canonical === undefined || !/^\d{4}-/.test(canonical)) {
+    ctx.addIssue({ code: 'custom', message: 'must be an instant from 0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z (in UTC)' });
+    return z.NEVER;
+  }
+  return canonical;
+});
 
 export const retentionPolicySchema = z.discriminatedUnion(
   'kind',

@@ -55,8 +55,22 @@ export async function signAccessToken(
 
 const invalidToken = () => new ServiceError('Unauthorized', 'The access token is not valid.', { headers: { 'www-authenticate': 'Bearer' } });
 
-/** Checks signature, expiry and shape; the revocation check is the identity service's. */
-export async function verifyAccessTokenSignature(keyRing: TokenKeyRing, token: string, now: Date): Promise<AccessTokenClaims & { scopes: TokenScope[] }> {
+/** The longest lifetime the service issues (`expiresInMinutes` at most 1440): a token claiming more was not issued by it. */
+export const MAX_ACCESS_TOKEN_LIFETIME_SECONDS = 1440 * 60;
+/** How far in the future `iat` may be: clock differences between the instances that issue and verify. */
+export const ACCESS_TOKEN_CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * Checks signature, issuer, expiry, a plausible issue time (`iat` not later than now plus the clock
+ * skew) and lifetime (`exp - iat` positive and at most the longest the service issues), and shape;
+ * the revocation check is the identity service's.
+ */
+export async function verifyAccessTokenSignature(
+  keyRing: TokenKeyRing,
+  token: string,
+  now: Date,
+  expected: { issuer: string },
+): Promise<AccessTokenClaims & { scopes: TokenScope[] }> {
   let kid: string | undefined;
   try {
     kid = decodeProtectedHeader(token).kid;
@@ -65,13 +79,18 @@ export async function verifyAccessTokenSignature(keyRing: TokenKeyRing, token: s
   }
   const key = kid ? await keyRing.verificationKey(kid) : undefined;
   if (!key) throw invalidToken();
+  let claims: AccessTokenClaims;
   try {
-    const { payload } = await jwtVerify(token, key, { algorithms: ['ES256'], currentDate: now, clockTolerance: 0 });
-    const claims = accessTokenClaimsSchema.parse(payload);
-    const scopes = claims.acsScope.split(',').filter((s): s is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(s));
-    return { ...claims, scopes };
+    const { payload } = await jwtVerify(token, key, { algorithms: ['ES256'], issuer: expected.issuer, currentDate: now, clockTolerance: 0 });
+    claims = accessTokenClaimsSchema.parse(payload);
   } catch (error) {
     if (error instanceof joseErrors.JOSEError || error instanceof z.ZodError) throw invalidToken();
     throw error;
   }
+  const lifetime = claims.exp - claims.iat;
+  if (claims.iat * 1000 > now.getTime() + ACCESS_TOKEN_CLOCK_SKEW_SECONDS * 1000 || !(lifetime > 0 && lifetime <= MAX_ACCESS_TOKEN_LIFETIME_SECONDS)) {
+    throw invalidToken();
+  }
+  const scopes = claims.acsScope.split(',').filter((s): s is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(s));
+  return { ...claims, scopes };
 }

@@ -146,7 +146,7 @@ export class IdentityService {
 
   /** The token's signature, expiry and resource, without the revocation lookup. */
   async verifySignature(resource: Resource, token: string): Promise<TokenClaims> {
-    const claims = await verifyAccessTokenSignature(this.deps.keyRing, token, this.deps.clock.now());
+    const claims = await verifyAccessTokenSignature(this.deps.keyRing, token, this.deps.clock.now(), { issuer: this.deps.issuer });
     if (claims.resourceId !== resource.id || resourceIdOf(claims.sub) !== resource.id) throw invalid();
     return claims;
   }

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
 import { parseSettings } from '../../shared/config/settings.js';
 import { ServiceError } from '../../shared/errors/service-error.js';
+import { signAccessToken } from '../../shared/identity/access-tokens.js';
+import { TokenKeyRing } from '../../shared/identity/token-key-ring.js';
 import type { Resource } from '../../shared/resources/resource.js';
 import { createServices, type Services } from '../../shared/services.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
@@ -110,5 +112,64 @@ describe('access tokens', () => {
     } finally {
       fresh.dispose();
     }
+  });
+});
+
+describe('access token claims: issuer and a bounded lifetime', () => {
+  /** Signs with the service's own signing key (the control plane's key ring), claims chosen by the test. */
+  async function signed(input: { issuer?: string; issuedAt?: Date; expiresInMinutes?: number }): Promise<{ token: string; identityId: string }> {
+    const { identity } = await svc.identities.create(europe, {});
+    const keyRing = new TokenKeyRing(svc.control, clock, { rotationDays: svc.settings.tokenKeyRotationDays, maxTokenLifetimeMs: 1440 * 60_000, cacheMs: 0 });
+    const { token } = await signAccessToken(keyRing, {
+      identityId: identity.id,
+      resourceId: europe.id,
+      geography: 'Europe',
+      scopes: ['chat'],
+      generation: 0,
+      now: input.issuedAt ?? clock.now(),
+      expiresInMinutes: input.expiresInMinutes ?? 60,
+      issuer: input.issuer ?? svc.settings.tokenIssuer,
+    });
+    return { token, identityId: identity.id };
+  }
+
+  /** The same token at the HTTP boundary: a chat request with it as the bearer token. */
+  async function chatStatus(token: string): Promise<number> {
+    const response = await fetch(`${stack.httpUrl}/chat/threads?resource=tokens-eu&api-version=2025-03-15`, { headers: { authorization: `Bearer ${token}` } });
+    await response.body?.cancel();
+    return response.status;
+  }
+
+  it('accepts a token signed with the service key and the service issuer (the control case)', async () => {
+    const { token, identityId } = await signed({});
+    await expect(svc.identities.verify(europe, token)).resolves.toMatchObject({ identityId });
+    expect(await chatStatus(token)).toBe(200);
+  });
+
+  it('refuses a token with another issuer (401)', async () => {
+    const { token } = await signed({ issuer: 'someone-else' });
+    await rejects401(svc.identities.verify(europe, token));
+    expect(await chatStatus(token)).toBe(401);
+  });
+
+  it('refuses a token issued in the future beyond the clock skew (60 s), and accepts one within it', async () => {
+    const ahead = (seconds: number) => new Date(Math.floor(clock.now().getTime() / 1000) * 1000 + seconds * 1000);
+    const future = await signed({ issuedAt: ahead(10 * 60) });
+    await rejects401(svc.identities.verify(europe, future.token));
+    expect(await chatStatus(future.token)).toBe(401);
+    await rejects401(svc.identities.verify(europe, (await signed({ issuedAt: ahead(61) })).token));
+    await expect(svc.identities.verify(europe, (await signed({ issuedAt: ahead(60) })).token)).resolves.toBeDefined();
+  });
+
+  it('refuses a token that lasts longer than the longest lifetime the service issues (1441 minutes), and accepts the limit (1440)', async () => {
+    const tooLong = await signed({ expiresInMinutes: 1441 });
+    await rejects401(svc.identities.verify(europe, tooLong.token));
+    expect(await chatStatus(tooLong.token)).toBe(401);
+    const limit = await signed({ expiresInMinutes: 1440 });
+    await expect(svc.identities.verify(europe, limit.token)).resolves.toMatchObject({ identityId: limit.identityId });
+    expect(await chatStatus(limit.token)).toBe(200);
+    // A token the service itself issues at its longest lifetime verifies too.
+    const { accessToken } = await svc.identities.create(europe, { scopes: ['chat'], expiresInMinutes: 1440 });
+    await expect(svc.identities.verify(europe, accessToken!.token)).resolves.toBeDefined();
   });
 });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calls } from '../fixtures/recorder.js';
+import { rawRequest, type RawTarget } from '../support/raw-http.js';
 import { repoRoot, startTestStack, type TestStack } from '../support/test-stack.js';
 
 let stack: TestStack;
@@ -51,6 +52,56 @@ describe('development host: HTTP routes', () => {
       }).on('error', reject).end();
     });
     expect(status).toBe(200);
+  });
+});
+
+describe('development host: requests it cannot read (buffered trigger mode)', () => {
+  const targets = (): RawTarget[] => [{ url: stack.httpUrl }, { url: stack.httpsUrl, ca: stack.tls.cert }];
+  const hostOf = (target: RawTarget) => new URL(target.url).host;
+  const special = async (target: RawTarget) => {
+    const response = await rawRequest(target, `GET /items/special HTTP/1.1\r\nHost: ${hostOf(target)}\r\nConnection: close\r\n\r\n`);
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ fn: 'special' });
+  };
+
+  it('answers 400 in the ACS shape for a Host URL parsing refuses, and keeps serving', async () => {
+    for (const target of targets()) {
+      for (const host of ['[', 'a b', '']) {
+        const response = await rawRequest(target, `GET /items/special HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+        expect(response.status).toBe(400);
+        expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'BadRequest' } });
+        await special(target);
+      }
+    }
+  });
+
+  it('refuses dot segments and encoded separators before routing, so no function runs', async () => {
+    for (const target of targets()) {
+      for (const path of ['/items/1/a/..', '/items/1/a/%2e%2E', '/items/1/.%2e/special', '/items/1/a%2fb', '/items/1/a%5Cb']) {
+        const response = await rawRequest(target, `GET ${path} HTTP/1.1\r\nHost: ${hostOf(target)}\r\nConnection: close\r\n\r\n`);
+        expect(response.status).toBe(400);
+        expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'BadRequest', message: expect.stringContaining(path) } });
+      }
+      await special(target);
+    }
+  });
+
+  it('answers 413 for a body over the Functions host limit (100 MB) before reading it', async () => {
+    for (const target of targets()) {
+      for (const path of ['/admin/functions/fromSetting', '/items/7/x']) {
+        const response = await rawRequest(target, `POST ${path} HTTP/1.1\r\nHost: ${hostOf(target)}\r\nContent-Length: 104857601\r\n\r\n{}`);
+        expect(response.status).toBe(413);
+        expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'PayloadTooLarge' } });
+      }
+      await special(target);
+    }
+  });
+
+  it('survives a buffered trigger whose client goes away before the body is complete', async () => {
+    for (const target of targets()) {
+      await rawRequest(target, `POST /items/7/x HTTP/1.1\r\nHost: ${hostOf(target)}\r\nContent-Length: 100\r\n\r\npartial`, { abortAfterWrite: true });
+      await special(target);
+    }
   });
 });
 
