@@ -1,41 +1,35 @@
 /**
  * Requests under way per identity on this instance, so that an identity's deletion can wait until
- * every request that was verified before it became unusable has finished writing.
+ * every request that was verified before it became unusable has finished writing. Requests that
+ * start after the wait began are not waited for: they find the identity unusable.
  */
 export class InFlightRequests {
-  readonly #counts = new Map<string, number>();
-  readonly #waiters = new Map<string, (() => void)[]>();
+  readonly #running = new Map<string, Set<Promise<unknown>>>();
 
-  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
-    try {
-      return await work();
-    } finally {
-      const left = (this.#counts.get(key) ?? 1) - 1;
-      if (left > 0) this.#counts.set(key, left);
-      else {
-        this.#counts.delete(key);
-        for (const wake of this.#waiters.get(key) ?? []) wake();
-        this.#waiters.delete(key);
-      }
-    }
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const promise = work();
+    let running = this.#running.get(key);
+    if (!running) this.#running.set(key, (running = new Set()));
+    running.add(promise);
+    const done = () => {
+      running.delete(promise);
+      if (running.size === 0 && this.#running.get(key) === running) this.#running.delete(key);
+    };
+    promise.then(done, done);
+    return promise;
   }
 
   count(key: string): number {
-    return this.#counts.get(key) ?? 0;
+    return this.#running.get(key)?.size ?? 0;
   }
 
-  /** Resolves once nothing is under way for the key, or after `timeoutMs` (whichever comes first). */
-  drained(key: string, timeoutMs: number): Promise<void> {
-    if (!this.#counts.has(key)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      const waiters = this.#waiters.get(key) ?? [];
-      waiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.#waiters.set(key, waiters);
-    });
+  /** Resolves once every request of the key that is under way now has finished, or after `timeoutMs`. */
+  async drained(key: string, timeoutMs: number): Promise<void> {
+    const now = [...(this.#running.get(key) ?? [])];
+    if (now.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.allSettled(now), timeout]);
+    clearTimeout(timer);
   }
 }
