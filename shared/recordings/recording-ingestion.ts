@@ -9,12 +9,14 @@ import type { Resource } from '../resources/resource.js';
 import { effectiveRetention } from '../resources/retention-settings.js';
 import { discardStagedBlocks } from '../stores/block-blob-writer.js';
 import type { GeoStore } from '../stores/geo-store.js';
+import { ignoreNotFound } from '../stores/not-found.js';
 import type { StoreDirectory } from '../stores/store-directory.js';
 import type { LegalHolds } from '../retention/legal-holds.js';
 import type { Logger } from '../telemetry/logger.js';
 import { fileStatusUpdatedEvent } from './recording-events.js';
 import { resolveAgainstMediaType, type ResolvedRecordingMetadata } from './recording-metadata.js';
 import { expiresAtFor, expiryTags, newRecordingRecord, recordingId, recordingLocations, type RecordingRecord } from './recording-record.js';
+import { CLAIM_SETTLE_MS, claimRepeatability, creationTimeFor, repeatabilityKey, type RepeatabilityClaim } from './recording-repeatability.js';
 import { readRecording, recordingContentBlob } from './recording-store.js';
 import { receiveRecordingUpload, type ReceivedUpload, type UploadLimits } from './recording-upload.js';
 
@@ -39,7 +41,7 @@ export interface UploadRequest {
   claimedContentHash: string;
   /** Where the recording's locations point (see `baseUrl`). */
   baseUrl: string;
-  /** `repeatability-request-id` / `-first-sent`: a retried upload names the same recording. */
+  /** `repeatability-request-id` / `-first-sent`: a retried upload is answered with the same recording. */
   repeatability?: { requestId: string; firstSent?: string };
 }
 
@@ -59,9 +61,14 @@ export class RecordingIngestion {
 
   async upload(resource: Resource, request: UploadRequest): Promise<{ record: RecordingRecord; created: boolean }> {
     const geo = this.deps.stores.forResource(resource);
-    const createdAt = this.#createdAt(request.repeatability?.firstSent);
-    const id = request.repeatability ? recordingId(createdAt, [resource.id, request.repeatability.requestId]) : recordingId(createdAt);
+    const retentionHours = effectiveRetention(resource.retention).recordingHours;
+    // Checked before a byte is read: a first-sent that would stretch or void the retention is refused.
+    const createdAt = request.repeatability ? creationTimeFor(request.repeatability.firstSent, this.deps.clock.now(), retentionHours) : this.deps.clock.now();
+    const expiresAt = expiresAtFor(createdAt, retentionHours);
+    // Every attempt has a recording id and a blob of its own, so concurrent attempts never share blocks.
+    const id = recordingId(createdAt);
     const blob = await recordingContentBlob(geo, resource.id, id);
+    const key = request.repeatability ? repeatabilityKey(resource.id, request.repeatability.requestId) : undefined;
 
     let checked: { upload: ReceivedUpload; metadata: ResolvedRecordingMetadata };
     try {
@@ -72,16 +79,17 @@ export class RecordingIngestion {
       throw error;
     }
     const { upload } = checked;
-    const existing = await readRecording(geo, resource.id, id);
-    if (existing) {
-      if (existing.contentSha256 === upload.contentSha256) return { record: existing, created: false };
-      throw new ServiceError('Conflict', 'This repeatability-request-id was already used for a different recording.', { target: 'repeatability-request-id' });
-    }
-    const expiresAt = expiresAtFor(createdAt, effectiveRetention(resource.retention).recordingHours);
     const committed = await blob.commitBlockList(upload.staged.blockIds, {
+      conditions: { ifNoneMatch: '*' },
       blobHTTPHeaders: { blobContentType: upload.mediaType },
       tags: expiryTags(resource.id, expiresAt, { recordingId: id }),
-      metadata: { resourceid: resource.id, recordingid: id, createdat: createdAt.toISOString(), expiresat: expiresAt },
+      metadata: {
+        resourceid: resource.id,
+        recordingid: id,
+        createdat: createdAt.toISOString(),
+        expiresat: expiresAt,
+        ...(key ? { repeatabilitykey: key } : {}),
+      },
     });
     const record = newRecordingRecord({
       id,
@@ -93,9 +101,100 @@ export class RecordingIngestion {
       createdAt,
       expiresAt,
       source: 'upload',
+      ...(key ? { repeatabilityKey: key } : {}),
     });
-    await this.register(resource, record, request.baseUrl);
-    return { record, created: true };
+    if (!key) {
+      await this.register(resource, record, request.baseUrl);
+      return { record, created: true };
+    }
+    const attempt = { won: false };
+    try {
+      return await this.#settleRepeatable(geo, resource, record, key, request.baseUrl, attempt);
+    } finally {
+      // A losing attempt's blob goes now (if that fails, or the attempt stopped before the claim, the purge
+      // removes it at its expiry: it has no record). The winner's stays, even if its registration failed:
+      // the outbox finishes that.
+      if (!attempt.won) await blob.delete({ conditions: { ifMatch: committed.etag } }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Settles which attempt a repeatability id stands for (see recording-repeatability.ts): this one, if
+   * it takes the claim (201); otherwise the claim's recording, if it is the same file (200), or a 409.
+   */
+  async #settleRepeatable(
+    geo: GeoStore,
+    resource: Resource,
+    record: RecordingRecord,
+    key: string,
+    baseUrl: string,
+    attempt: { won: boolean },
+  ): Promise<{ record: RecordingRecord; created: boolean }> {
+    const mine: RepeatabilityClaim = {
+      id: key,
+      resourceId: resource.id,
+      kind: 'recordingRepeatability',
+      recordingId: record.id,
+      contentSha256: record.contentSha256 ?? '',
+      contentLength: record.contentLength,
+      mediaType: record.mediaType,
+      etag: record.etag,
+      createdAt: record.createdAt,
+      expiresAt: record.expiresAt,
+      claimedAt: this.deps.clock.now().toISOString(),
+    };
+    let replacing: string | undefined;
+    // A few rounds at most: a round is repeated only when the claim went, changed or was stale.
+    for (let round = 0; round < 5; round += 1) {
+      const outcome = await claimRepeatability(geo, mine, replacing);
+      replacing = undefined;
+      if (!outcome) continue;
+      if (outcome.won) {
+        attempt.won = true;
+        await this.register(resource, record, baseUrl);
+        // An identical attempt may have registered this recording first, with its own metadata: answer what is stored.
+        return { record: (await readRecording(geo, resource.id, record.id)) ?? record, created: true };
+      }
+      const { claim } = outcome;
+      const standing = await this.#standingRecording(geo, resource, claim);
+      if (!standing) {
+        replacing = outcome.itemEtag;
+        continue;
+      }
+      const sameFile = claim.contentSha256 === mine.contentSha256 && claim.contentLength === mine.contentLength && claim.mediaType === mine.mediaType;
+      if (!sameFile) {
+        throw new ServiceError('Conflict', 'This repeatability-request-id was already used for a different recording.', { target: 'repeatability-request-id' });
+      }
+      if (standing !== 'blobOnly') return { record: standing, created: false };
+      // The winner committed its blob moments ago and has not written its record yet (or stopped before it):
+      // register it, with this attempt's metadata (the same file). Registering twice is harmless: the
+      // change id is the recording's, so the item is written and announced once.
+      await this.register(resource, { ...record, id: claim.recordingId, etag: claim.etag, createdAt: claim.createdAt, expiresAt: claim.expiresAt }, baseUrl);
+      const registered = await readRecording(geo, resource.id, claim.recordingId);
+      if (registered) return { record: registered, created: false };
+      // Its change had been done and undone before (the recording was deleted): the claim is stale.
+      replacing = outcome.itemEtag;
+    }
+    throw new ServiceError('ServiceUnavailable', 'Concurrent uploads with this repeatability-request-id did not settle; retry.', {
+      target: 'repeatability-request-id',
+      headers: { 'retry-after': '1' },
+    });
+  }
+
+  /**
+   * What a claim stands for: its recording; `blobOnly` if its winner committed the blob less than
+   * CLAIM_SETTLE_MS ago and the record is not written yet; undefined if the claim is stale (expired,
+   * its recording deleted, or its winner stopped half-way long ago).
+   */
+  async #standingRecording(geo: GeoStore, resource: Resource, claim: RepeatabilityClaim): Promise<RecordingRecord | 'blobOnly' | undefined> {
+    const now = this.deps.clock.now();
+    if (claim.expiresAt <= now.toISOString()) return undefined;
+    const record = await readRecording(geo, resource.id, claim.recordingId);
+    if (record) return record;
+    if (Date.parse(claim.claimedAt) + CLAIM_SETTLE_MS <= now.getTime()) return undefined;
+    const blob = await recordingContentBlob(geo, resource.id, claim.recordingId);
+    const properties = await blob.getProperties().catch((error: unknown) => (ignoreNotFound(error), undefined));
+    return properties?.etag === claim.etag ? 'blobOnly' : undefined;
   }
 
   /** Reads the upload into staged blocks and checks it: the signed hash first, then the parts. */
@@ -120,14 +219,5 @@ export class RecordingIngestion {
       ops: [{ op: 'upsert', target: { plane: 'geo', container: 'recordings' }, partitionKey: resource.id, item: record }],
       events: [fileStatusUpdatedEvent(record, recordingLocations(baseUrl, resource, record.id))],
     });
-  }
-
-  /** The creation time: now, or for a repeated request the time its first attempt gave (so the id repeats). */
-  #createdAt(firstSent: string | undefined): Date {
-    const now = this.deps.clock.now();
-    const sent = firstSent ? Date.parse(firstSent) : Number.NaN;
-    // A first-sent time in the future or more than a day old is not trusted for the expiry clock.
-    if (Number.isNaN(sent) || sent > now.getTime() + 5 * 60_000 || sent < now.getTime() - 24 * 3600_000) return now;
-    return new Date(Math.floor(sent / 1000) * 1000);
   }
 }

@@ -7,6 +7,7 @@ import type { GeoStore } from '../stores/geo-store.js';
 import type { StoreOp } from '../events/outbox.js';
 import type { RecordingDeps } from './recording-ingestion.js';
 import { recordingDeletedEvent, type RecordingDeletionReason } from './recording-events.js';
+import { releaseRepeatability } from './recording-repeatability.js';
 import { readRecording, recordingContentBlob } from './recording-store.js';
 import { ignoreNotFound } from '../stores/not-found.js';
 import type { RecordingRecord } from './recording-record.js';
@@ -89,8 +90,10 @@ export class RecordingPurger {
       if (holdIds.length > 0) return { resourceId, subjectType: 'recording', subjectId: id, holdIds };
       await this.commitDeletion(geo, resource, record, 'expired', now);
     } else {
-      // No item (an upload that stopped half-way, or one deleted by request whose blob stayed): only the blob.
+      // No item (an upload that stopped half-way, or one deleted by request whose blob stayed): only the blob,
+      // and the repeatability claim it may have won.
       await this.#commitAudit(geo, resourceId, 'recording.orphanBlobPurged', 'recording', id, now);
+      await this.#releaseClaimOfBlob(geo, resourceId, id);
     }
     const blob = await recordingContentBlob(geo, resourceId, id);
     await blob.delete({ deleteSnapshots: 'include' }).catch(ignoreNotFound);
@@ -125,6 +128,17 @@ export class RecordingPurger {
       ops,
       events: [recordingDeletedEvent(record, reason, at)],
     });
+    // The repeatability id it won is free again. Not part of the change: the claim is removed only if it
+    // still names this recording. If this fails, the claim is stale and the next attempt takes it over.
+    if (record.repeatabilityKey) await releaseRepeatability(geo, resource.id, record.repeatabilityKey, record.id);
+  }
+
+  /** Releases the repeatability claim an orphan blob's upload may have won (named in its metadata). */
+  async #releaseClaimOfBlob(geo: GeoStore, resourceId: string, id: string): Promise<void> {
+    const blob = await recordingContentBlob(geo, resourceId, id);
+    const properties = await blob.getProperties().catch((error: unknown) => (ignoreNotFound(error), undefined));
+    const key = properties?.metadata?.repeatabilitykey;
+    if (key) await releaseRepeatability(geo, resourceId, key, id);
   }
 
   async #purgeLandingFile(geo: GeoStore, blobName: string, now: Date): Promise<void> {

@@ -30,6 +30,8 @@ export interface RecordingRecord {
   createdAt: string;
   expiresAt: string;
   source: 'upload' | 'landing';
+  /** The repeatability claim this upload won (see recording-repeatability.ts), released with the recording. */
+  repeatabilityKey?: string;
 }
 
 /**
@@ -71,6 +73,7 @@ export function newRecordingRecord(fields: {
   createdAt: Date;
   expiresAt: string;
   source: RecordingRecord['source'];
+  repeatabilityKey?: string;
 }): RecordingRecord {
   const { metadata } = fields;
   return {
@@ -93,6 +96,7 @@ export function newRecordingRecord(fields: {
     createdAt: fields.createdAt.toISOString(),
     expiresAt: fields.expiresAt,
     source: fields.source,
+    ...(fields.repeatabilityKey ? { repeatabilityKey: fields.repeatabilityKey } : {}),
   };
 }
 

@@ -31,6 +31,7 @@ export interface ReceivedUpload {
 }
 
 const invalid = (target: string, message: string) => new ServiceError('ValidationError', message, { target });
+const malformed = () => invalid('body', 'The multipart body is malformed or ends early.');
 
 export async function receiveRecordingUpload(options: {
   body: AsyncIterable<Uint8Array>;
@@ -110,9 +111,14 @@ export async function receiveRecordingUpload(options: {
     }
     const contentHash = createHash('sha256');
     async function* content() {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        contentHash.update(chunk);
-        yield chunk;
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          contentHash.update(chunk);
+          yield chunk;
+        }
+      } catch (error) {
+        // The part ended in error: the body was cut off, malformed or too large (the request's fault, not the store's).
+        throw error instanceof ServiceError ? error : malformed();
       }
     }
     staging = stageBlocks(options.blob, content(), { ...limits, maxBytes: limits.maxContentBytes, onTooLarge: tooLarge }).then((staged) => ({
@@ -131,8 +137,9 @@ export async function receiveRecordingUpload(options: {
   const readError = await pipeline(Readable.from(hashed()), parser).then(() => undefined, (error: unknown) => error ?? new Error('aborted'));
   const [stagedResult] = await Promise.all([staging?.catch(() => undefined), metadataFile]);
   if (stagingError && !(stagingError instanceof ServiceError)) throw stagingError;
-  const failure = stagingError ?? readError;
-  if (failure) return { error: failure instanceof ServiceError ? failure : invalid('body', 'The multipart body is malformed or ends early.') };
+  // The request's own fault (such as a body over the limit) before what it caused in the staging.
+  const failure = readError instanceof ServiceError ? readError : (stagingError ?? readError);
+  if (failure) return { error: failure instanceof ServiceError ? failure : malformed() };
   const bodySha256 = bodyHash.digest('base64');
   if (problem) return { bodySha256, error: problem };
   if (metadataText === undefined) return { bodySha256, error: invalid('metadata', "The 'metadata' part is missing.") };

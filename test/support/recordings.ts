@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CosmosClient } from '@azure/cosmos';
+import { CosmosClient, type Container } from '@azure/cosmos';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { expect } from 'vitest';
 import type { Clock } from '../../shared/clock.js';
@@ -112,6 +112,35 @@ export class RecordingFixture {
     const response = await uploadRecording(this.stack(), resource, { content, metadata, date: this.clock.now() });
     expect(response.status, response.text).toBe(201);
     return { view: response.body as Record<string, any>, content };
+  }
+
+  /** A Cosmos container of a geography, straight from the emulator. */
+  cosmosContainer(name: string, geography = 'europe'): Container {
+    const { cosmosEndpoint, cosmosKey } = this.stack().stores;
+    const cosmos = new CosmosClient({ endpoint: cosmosEndpoint, key: cosmosKey, connectionPolicy: { enableEndpointDiscovery: false } });
+    return cosmos.database(`acs-${geography}`).container(name);
+  }
+
+  /** The resource's items in the geography's Cosmos container `recordings` (every kind). */
+  async recordingItems(resourceId: string, geography = 'europe'): Promise<Record<string, any>[]> {
+    const { resources } = await this.cosmosContainer('recordings', geography)
+      .items.query({ query: 'SELECT * FROM c WHERE c.resourceId = @r', parameters: [{ name: '@r', value: resourceId }] }, { partitionKey: resourceId })
+      .fetchAll();
+    return resources;
+  }
+
+  /**
+   * The resource's blobs in the geography's recordings container: committed ones, or with
+   * `uncommitted` also blobs that only have staged (uncommitted) blocks.
+   */
+  async recordingBlobs(resourceId: string, options: { uncommitted?: boolean; geography?: string } = {}): Promise<{ name: string; contentLength?: number; etag?: string }[]> {
+    const container = this.blobs().getContainerClient(`acs-${options.geography ?? 'europe'}-recordings`);
+    const found: { name: string; contentLength?: number; etag?: string }[] = [];
+    if (!(await container.exists())) return found;
+    for await (const blob of container.listBlobsFlat({ prefix: `${resourceId}/`, includeUncommitedBlobs: options.uncommitted ?? false })) {
+      found.push({ name: blob.name, contentLength: blob.properties.contentLength, etag: blob.properties.etag });
+    }
+    return found;
   }
 
   async auditRecordsOf(resourceId: string, subjectId: string, geography = 'europe'): Promise<Record<string, unknown>[]> {
