@@ -9,13 +9,14 @@ import { ServiceError } from '../errors/service-error.js';
  */
 export const MAX_ID_LENGTH = 256;
 
-const UNSAFE_CHARACTERS = /[/\\?#\u0000-\u001f\u007f]/;
+const UNSAFE_CHARACTERS = /[/\\?#]/;
+const hasControlCharacter = (value: string) => [...value].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
 
 /** Why a value cannot be an id, or undefined when it can. */
 export function unsafeIdReason(value: string, maxLength = MAX_ID_LENGTH): string | undefined {
   if (value === '.' || value === '..') return 'must not be a dot segment';
   if (value.length > maxLength) return `must be at most ${maxLength} characters`;
-  if (UNSAFE_CHARACTERS.test(value)) return 'must not contain /, \\, ?, # or control characters';
+  if (UNSAFE_CHARACTERS.test(value) || hasControlCharacter(value)) return 'must not contain /, \\, ?, # or control characters';
   return undefined;
 }
 
