@@ -21,8 +21,9 @@ export type { WebhookSubscription, DeadLetteredEvent } from './webhook-delivery.
  *
  * HTTP API:
  *   POST   /api/events        publish (aeg-sas-key required) -> 200 empty body | 400/401/413/415 error JSON
- *   GET    /api/events        { value: ReceivedEvent[] }, optional ?type=<event type>
- *   DELETE /api/events        clear the received list -> 204
+ *   GET    /api/events        { value: ReceivedEvent[], dropped: number }, optional ?type=<event type>;
+ *                             the newest `maxReceived` events are kept, `dropped` counts the older ones let go
+ *   DELETE /api/events        clear the received list (and the dropped count) -> 204
  *   GET    /api/deadletters   DeadLetteredEvent[]
  * Anything else is 404. Errors are `{ "error": { "code", "message" } }`, never a stack trace.
  */
@@ -37,6 +38,11 @@ export interface LocalTopicOptions {
   subscriptions?: WebhookSubscription[];
   /** retry schedule for deliveries; default [1000, 2000, 4000, 8000, 16000, 30000] ms then give up -> dead-letter list */
   retryDelaysMs?: number[];
+  /**
+   * how many received events are kept for inspection, the oldest dropped first (default 10 000);
+   * delivery to subscriptions does not depend on it
+   */
+  maxReceived?: number;
   log?: (line: string) => void;
 }
 
@@ -49,6 +55,7 @@ export interface ReceivedEvent {
 /** `topic` stamped on Event Grid schema events (the real service uses the topic's ARM resource path). */
 export const LOCAL_TOPIC = '/local/topics/acs-residency';
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000, 30000];
+export const DEFAULT_MAX_RECEIVED = 10_000;
 /** Event Grid rejects publish requests larger than 1 MB. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -99,6 +106,9 @@ export class LocalEventGridTopic {
   private readonly log: (line: string) => void;
   private readonly deliverer: WebhookDeliverer;
   private readonly events: ReceivedEvent[] = [];
+  private readonly maxReceived: number;
+  private droppedCount = 0;
+  private slow: { afterRequests: number; delayMs: number; seen: number } | undefined;
   private server: http.Server | undefined;
   private port: number;
   private started = false;
@@ -109,6 +119,11 @@ export class LocalEventGridTopic {
     if (retryDelaysMs.some((delay) => !Number.isFinite(delay) || delay < 0)) {
       throw new Error('LocalEventGridTopic: retryDelaysMs must be finite, non-negative numbers');
     }
+    const maxReceived = options.maxReceived ?? DEFAULT_MAX_RECEIVED;
+    if (!Number.isSafeInteger(maxReceived) || maxReceived < 0) {
+      throw new Error('LocalEventGridTopic: maxReceived must be a non-negative integer');
+    }
+    this.maxReceived = maxReceived;
     this.sasKey = options.key;
     this.keyDigest = digest(options.key);
     this.host = options.host ?? '127.0.0.1';
@@ -176,8 +191,23 @@ export class LocalEventGridTopic {
     return structuredClone(this.events);
   }
 
+  /** How many received events were let go to keep at most `maxReceived` (since the start or the last clear()). */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
   clear(): void {
     this.events.length = 0;
+    this.droppedCount = 0;
+  }
+
+  /**
+   * Test hook: after the next `afterRequests` publish requests, each one is held `delayMs` before it
+   * is accepted, and one whose client went away meanwhile (a cancelled request) is not accepted.
+   * Without options, requests are accepted at once again.
+   */
+  slowDown(options?: { afterRequests: number; delayMs: number }): void {
+    this.slow = options ? { ...options, seen: 0 } : undefined;
   }
 
   deadLettered(): { subscription: string; event: Record<string, unknown>; attempts: number; lastError: string }[] {
@@ -204,7 +234,7 @@ export class LocalEventGridTopic {
       case 'GET /api/events': {
         const type = url.searchParams.get('type');
         const value = type === null ? this.received() : this.received().filter((r) => eventTypeOf(r.schema, r.event) === type);
-        return sendJson(res, 200, { value });
+        return sendJson(res, 200, { value, dropped: this.droppedCount });
       }
       case 'DELETE /api/events':
         this.clear();
@@ -237,16 +267,41 @@ export class LocalEventGridTopic {
     }
     const parsed = parsePublishBody(req.headers['content-type'], body);
     if (!parsed.ok) return sendError(res, parsed.status, parsed.code, parsed.message);
+    if (!(await this.holdIfSlowed(res))) {
+      this.log(`[eventgrid] not accepted: ${parsed.events.length} event(s) of a request its client cancelled`);
+      return;
+    }
 
     const receivedAt = new Date().toISOString();
     const accepted = parsed.events.map((event) =>
       parsed.schema === 'EventGrid' ? { ...event, topic: LOCAL_TOPIC, metadataVersion: '1' } : event,
     );
     for (const event of accepted) this.events.push({ receivedAt, schema: parsed.schema, event });
+    const excess = this.events.length - this.maxReceived;
+    if (excess > 0) {
+      this.events.splice(0, excess);
+      this.droppedCount += excess;
+    }
     res.writeHead(200, { 'content-length': 0 }).end();
 
     this.log(`[eventgrid] accepted ${accepted.length} ${parsed.schema} event(s)`);
     for (const event of accepted) this.dispatch(parsed.schema, event);
+  }
+
+  /** Holds a request while slowed down (see slowDown); false when its client went away meanwhile. */
+  private async holdIfSlowed(res: ServerResponse): Promise<boolean> {
+    const slow = this.slow;
+    if (!slow) return true;
+    slow.seen += 1;
+    if (slow.seen <= slow.afterRequests) return true;
+    let gone = false;
+    const onClose = () => {
+      gone = true;
+    };
+    res.once('close', onClose);
+    await new Promise((resolve) => setTimeout(resolve, slow.delayMs).unref());
+    res.off('close', onClose);
+    return !gone && !res.destroyed;
   }
 
   private dispatch(schema: EventSchemaName, event: Record<string, unknown>): void {

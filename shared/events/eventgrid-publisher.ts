@@ -1,22 +1,25 @@
 import type { EventGridPublisherClient } from '@azure/eventgrid';
 import { endpointsFor, type Settings } from '../config/settings.js';
-import type { EventPublisher } from './event-publisher.js';
+import type { EventPublisher, PublishOptions } from './event-publisher.js';
 import type { EventRecord } from './event-record.js';
 
 /** Event Grid accepts at most 1 MB per publish request; keep a margin for the envelope. */
 const MAX_BATCH_BYTES = 900 * 1024;
+/** At most this many events per publish request, so a large fan-out goes out (and is acknowledged) in bounded steps. */
+export const MAX_BATCH_EVENTS = 1_000;
 
 /**
- * Splits events into batches under a size. A failure part-way publishes some batches twice on the
- * retry, with the same event ids, which receivers deduplicate (Event Grid delivery is at least once).
+ * Splits events, in order, into batches under a size and a count. A failure part-way leaves the
+ * batches sent so far accepted; the publisher reports each accepted batch (see PublishOptions), so
+ * the outbox's retry sends only the rest, with the same event ids.
  */
-export function batchesBySize(events: EventRecord[], maxBytes: number): EventRecord[][] {
+export function batchesBySize(events: EventRecord[], maxBytes: number, maxCount = MAX_BATCH_EVENTS): EventRecord[][] {
   const batches: EventRecord[][] = [];
   let current: EventRecord[] = [];
   let size = 0;
   for (const event of events) {
     const bytes = Buffer.byteLength(JSON.stringify(event)) + 200;
-    if (current.length > 0 && size + bytes > maxBytes) {
+    if (current.length > 0 && (size + bytes > maxBytes || current.length >= maxCount)) {
       batches.push(current);
       current = [];
       size = 0;
@@ -40,13 +43,23 @@ export class EventGridPublisher implements EventPublisher {
 
   constructor(private readonly settings: Settings) {}
 
-  async publish(geographyKey: string, events: EventRecord[]): Promise<void> {
+  async publish(geographyKey: string, events: EventRecord[], options: PublishOptions = {}): Promise<void> {
     if (events.length === 0) return;
+    const { abortSignal, onAccepted } = options;
+    abortSignal?.throwIfAborted();
     const client = await this.#client(geographyKey);
-    for (const batch of batchesBySize(events, MAX_BATCH_BYTES)) await this.#send(client, batch);
+    let accepted = 0;
+    for (const batch of batchesBySize(events, MAX_BATCH_BYTES)) {
+      // Aborted (the attempt timed out): send nothing more; the request in flight is cancelled by the client.
+      abortSignal?.throwIfAborted();
+      await this.#send(client, batch, abortSignal);
+      accepted += batch.length;
+      await onAccepted?.(accepted);
+    }
   }
 
-  async #send(client: AnyClient, events: EventRecord[]): Promise<void> {
+  async #send(client: AnyClient, events: EventRecord[], abortSignal: AbortSignal | undefined): Promise<void> {
+    const options = abortSignal ? { abortSignal } : {};
     if (this.settings.eventSchema === 'CloudEvents') {
       await (client as EventGridPublisherClient<'CloudEvent'>).send(
         events.map((e) => ({
@@ -58,6 +71,7 @@ export class EventGridPublisher implements EventPublisher {
           data: e.data,
           datacontenttype: 'application/json',
         })),
+        options,
       );
     } else {
       await (client as EventGridPublisherClient<'EventGrid'>).send(
@@ -69,6 +83,7 @@ export class EventGridPublisher implements EventPublisher {
           dataVersion: e.dataVersion,
           data: e.data,
         })),
+        options,
       );
     }
   }

@@ -8,7 +8,8 @@ import type { GeoContainerName } from '../stores/geo-containers.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import { collectSubjectIds } from '../oplog/subject-ids.js';
 import type { EventPublisher } from './event-publisher.js';
-import { expandRecipients, redactForMinimal, toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
+import { toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
+import { publishRemaining, recordPublished, writeProgress } from './outbox-publishing.js';
 
 /**
  * The per-geography outbox: a domain change (a list of store operations) and its events are first
@@ -17,6 +18,7 @@ import { expandRecipients, redactForMinimal, toEventRecord, type EventDraft, typ
  * fails half-way, the entry stays and the republisher finishes it: it re-applies the operations
  * (each is idempotent and never overwrites a newer change) and publishes the events with the same
  * ids. So a change ends in either the old state or the new, and its events are never dropped.
+ * Publishing is bounded in time and resumable: see outbox-publishing.ts.
  */
 export type StoreTarget = { plane: 'geo'; container: GeoContainerName } | { plane: 'control'; container: ControlContainerName };
 
@@ -45,6 +47,11 @@ export interface OutboxEntry {
   recipients?: string[];
   /** Every person (raw id) the events or recipients name: what a data subject request finds the entry by. */
   subjects?: string[];
+  /**
+   * How many of the expanded events (in the order of `eventsToPublish`) the topic has accepted, kept
+   * while a publish in several batches is under way, so a later attempt sends only the rest.
+   */
+  publishedCount?: number;
   attempts: number;
   nextAttemptAt: string;
   publishedAt?: string;
@@ -253,7 +260,12 @@ export class Outbox {
   async #settle(outbox: Container, entry: OutboxEntry): Promise<boolean> {
     entry.ops = [];
     try {
-      await withTimeout(this.deps.publisher.publish(this.deps.geo.geography.key, expandRecipients(entry.events, entry.recipients)), this.deps.publishTimeoutMs);
+      await publishRemaining(entry, {
+        publisher: this.deps.publisher,
+        geographyKey: this.deps.geo.geography.key,
+        timeoutMs: this.deps.publishTimeoutMs,
+        recordProgress: (count) => writeProgress(outbox, entry, count, this.deps.logger),
+      });
     } catch (error) {
       entry.status = 'applied';
       await this.#recordFailure(outbox, entry, error, [
@@ -262,16 +274,7 @@ export class Outbox {
       ]);
       return false;
     }
-    entry.status = 'published';
-    entry.publishedAt = this.deps.clock.now().toISOString();
-    // Once published, the entry keeps its events' ids and shapes but not their content (message
-    // text, topics, names), so deleting or editing a message leaves no copy of the old text here.
-    await outbox.item(entry.id, entry.resourceId).patch([
-      { op: 'set', path: '/status', value: 'published' },
-      { op: 'set', path: '/ops', value: [] },
-      { op: 'set', path: '/publishedAt', value: entry.publishedAt },
-      { op: 'set', path: '/events', value: entry.events.map((e) => ({ ...e, data: redactForMinimal(e.data) })) },
-    ]);
+    await recordPublished(outbox, entry, this.deps.clock.now());
     return true;
   }
 
@@ -301,20 +304,4 @@ export class Outbox {
   #container(target: StoreTarget): Promise<Container> {
     return target.plane === 'geo' ? this.deps.geo.container(target.container) : this.deps.control.container(target.container);
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Publishing timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

@@ -345,4 +345,69 @@ describe('LocalEventGridTopic with the real EventGridPublisherClient', () => {
     await cloudClient(topic).send([cloudEvent('ce-62')]);
     expect(topic.received().map((r) => r.event['id'])).toEqual(['ce-60', 'ce-62']);
   });
+
+  it('keeps the newest maxReceived events, oldest dropped first, and lists how many were dropped', async () => {
+    const topic = await startTopic({ maxReceived: 5 });
+    await cloudClient(topic).send([1, 2, 3].map((n) => cloudEvent(`ce-b${n}`)));
+    await cloudClient(topic).send([4, 5, 6, 7, 8].map((n) => cloudEvent(`ce-b${n}`, n % 2 ? 'Acs.Residency.Booked' : 'Acs.Residency.Cancelled')));
+
+    expect(topic.received().map((r) => r.event['id'])).toEqual(['ce-b4', 'ce-b5', 'ce-b6', 'ce-b7', 'ce-b8']);
+    expect(topic.dropped).toBe(3);
+    const listed = (await (await fetch(topic.endpoint)).json()) as { value: { event: { id: string } }[]; dropped: number };
+    expect(listed.value.map((r) => r.event.id)).toEqual(['ce-b4', 'ce-b5', 'ce-b6', 'ce-b7', 'ce-b8']);
+    expect(listed.dropped).toBe(3);
+    const filtered = (await (await fetch(`${topic.endpoint}?type=Acs.Residency.Cancelled`)).json()) as { value: { event: { id: string } }[]; dropped: number };
+    expect(filtered).toMatchObject({ dropped: 3 });
+    expect(filtered.value.map((r) => r.event.id)).toEqual(['ce-b4', 'ce-b6', 'ce-b8']);
+
+    // One request larger than the bound keeps its own last events.
+    await cloudClient(topic).send([9, 10, 11, 12, 13, 14].map((n) => cloudEvent(`ce-b${n}`)));
+    expect(topic.received().map((r) => r.event['id'])).toEqual(['ce-b10', 'ce-b11', 'ce-b12', 'ce-b13', 'ce-b14']);
+    expect(topic.dropped).toBe(9);
+
+    expect((await fetch(topic.endpoint, { method: 'DELETE' })).status).toBe(204);
+    expect(await (await fetch(topic.endpoint)).json()).toEqual({ value: [], dropped: 0 });
+  });
+
+  it('keeps 10 000 events by default and refuses a bound that is not a non-negative integer', async () => {
+    const topic = await startTopic();
+    const ids = Array.from({ length: 10_003 }, (_, n) => `ce-d${n}`);
+    for (let i = 0; i < ids.length; i += 1_000) await cloudClient(topic).send(ids.slice(i, i + 1_000).map((id) => cloudEvent(id)));
+    const kept = topic.received();
+    expect(kept).toHaveLength(10_000);
+    expect(kept[0]!.event['id']).toBe('ce-d3');
+    expect(kept.at(-1)!.event['id']).toBe('ce-d10002');
+    expect(topic.dropped).toBe(3);
+    expect(() => new LocalEventGridTopic({ key: KEY, maxReceived: -1 })).toThrow(/maxReceived/);
+    expect(() => new LocalEventGridTopic({ key: KEY, maxReceived: 1.5 })).toThrow(/maxReceived/);
+  });
+
+  it('delivers every event to subscriptions whatever the bound', async () => {
+    const hook = await webhook(ok);
+    const topic = await startTopic({ maxReceived: 2, subscriptions: [{ name: 'bounded', endpoint: hook.url }] });
+    await cloudClient(topic).send([1, 2, 3, 4, 5].map((n) => cloudEvent(`ce-w${n}`)));
+    await topic.idle();
+    expect(hook.notifications().map((n) => (JSON.parse(n.body) as { id: string }).id).sort()).toEqual(['ce-w1', 'ce-w2', 'ce-w3', 'ce-w4', 'ce-w5']);
+    expect(topic.received().map((r) => r.event['id'])).toEqual(['ce-w4', 'ce-w5']);
+    expect(topic.dropped).toBe(3);
+  });
+
+  it('when slowed down (a test hook), holds requests and does not accept one its client cancelled', async () => {
+    const topic = await startTopic();
+    topic.slowDown({ afterRequests: 1, delayMs: 400 });
+    await cloudClient(topic).send([cloudEvent('ce-s1')]);
+    expect(topic.received().map((r) => r.event['id'])).toEqual(['ce-s1']);
+
+    const cancelled = cloudClient(topic).send([cloudEvent('ce-s2')], { abortSignal: AbortSignal.timeout(100) });
+    await expect(cancelled).rejects.toThrow();
+    const started = Date.now();
+    await cloudClient(topic).send([cloudEvent('ce-s3')]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(topic.received().map((r) => r.event['id'])).toEqual(['ce-s1', 'ce-s3']);
+
+    topic.slowDown();
+    await cloudClient(topic).send([cloudEvent('ce-s4')]);
+    expect(topic.received().map((r) => r.event['id'])).toEqual(['ce-s1', 'ce-s3', 'ce-s4']);
+  });
 });
