@@ -8,7 +8,7 @@ import type { GeoStore } from '../stores/geo-store.js';
 import type { StoreDirectory } from '../stores/store-directory.js';
 import { eraseResourceData } from './resource-data-eraser.js';
 import { toDoc, type ResourceRegistry } from './resource-registry.js';
-import type { DeletionReport, PutResourceBody, Resource } from './resource.js';
+import { resourceNameSchema, type DeletionReport, type PutResourceBody, type Resource } from './resource.js';
 
 export const RESOURCE_EVENT_TYPES = {
   created: 'AcsResidency.ResourceCreated',
@@ -112,7 +112,9 @@ export class ResourceService {
   }
 
   /** The resource a data-plane request names, if it exists and is active. */
+  /** The active resource of that name; a name no resource can have is answered like an unknown one, without a read. */
   async resolveActive(name: string): Promise<Resource | undefined> {
+    if (!resourceNameSchema.safeParse(name).success) return undefined;
     const found = await this.deps.registry.getByName(name);
     return found?.resource.state === 'active' ? found.resource : undefined;
   }
