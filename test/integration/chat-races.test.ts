@@ -119,49 +119,54 @@ describe('a removal racing sends', () => {
 
 describe('an identity used while it is being deleted', () => {
   it('when the deletion answers, nothing it wrote concurrently remains and no token issued meanwhile works', async () => {
-    const alice = await createChatUser(stack, resource);
-    const dave = await createChatUser(stack, resource);
-    // Enough of Dave's data that erasing it takes a while; the loops write into the thread it erases first.
-    const threads: string[] = [];
-    for (let i = 0; i < 20; i += 1) threads.push((await alice.chat.createChatThread({ topic: `Deletion ${i}` }, { participants: [{ id: userRef(dave) }] })).chatThread!.id);
-    await Promise.all(threads.flatMap((t) => Array.from({ length: 10 }, (_, i) => dave.thread(t).sendMessage({ content: `before ${i}` }))));
-    const threadId = threads.at(-1)!;
-    const identities = identityClient(stack, resource);
-    let stop = false;
-    const tokens: string[] = [];
-    const statuses: number[] = [];
-    const busy = async (work: () => Promise<unknown>) => {
-      while (!stop) await work().catch(() => undefined);
-    };
-    const loops = [
-      ...Array.from({ length: 4 }, (_, i) => busy(async () => statuses.push((await chatCall(dave, 'POST', `/chat/threads/${threadId}/messages`, { content: `loop ${i}` })).status))),
-      busy(async () => statuses.push((await chatCall(dave, 'POST', '/chat/threads', { topic: 'Dave alone', participants: [{ communicationIdentifier: { rawId: alice.id } }] })).status)),
-      busy(async () => {
-        const { token } = await identities.getToken(userRef(dave), ['chat']);
-        tokens.push(token);
-        statuses.push((await chatCall({ ...dave, token }, 'POST', `/chat/threads/${threadId}/messages`, { content: 'with a new token' })).status);
-      }),
-    ];
-    // The deletion starts while the loops are writing (a few of their writes have landed).
-    const accepted = () => statuses.filter((s) => s === 201).length;
-    while (accepted() < 5) await new Promise((resolve) => setTimeout(resolve, 10));
-    await identities.deleteUser(userRef(dave));
-
-    const named = async () => {
-      const found: string[] = [];
-      for (const name of ['chatThreads', 'chatMemberships', 'identities']) {
-        for (const item of await query<Record<string, unknown>>(name, 'SELECT * FROM c')) if (JSON.stringify(item).includes(dave.id)) found.push(`${name}:${String(item.id)}`);
-      }
-      return found;
-    };
-    expect(await named()).toEqual([]);
-    stop = true;
-    await Promise.all(loops);
-    expect(await named()).toEqual([]);
-    for (const token of [dave.token, ...tokens]) expect((await chatCall({ ...dave, token }, 'GET', `/chat/threads/${threadId}`)).status).toBe(401);
-    expect((await alice.thread(threadId).listMessages().next()).done).toBe(false);
+    for (let round = 0; round < 5; round += 1) await deleteWhileBusy(round);
   });
 });
+
+/** Dave keeps writing (sends, new threads, new tokens) while his identity is deleted. */
+async function deleteWhileBusy(round: number): Promise<void> {
+  const alice = await createChatUser(stack, resource);
+  const dave = await createChatUser(stack, resource);
+  // Enough of Dave's data that erasing it takes a while; the loops write into the thread it erases first.
+  const threads: string[] = [];
+  for (let i = 0; i < 8; i += 1) threads.push((await alice.chat.createChatThread({ topic: `Deletion ${i}` }, { participants: [{ id: userRef(dave) }] })).chatThread!.id);
+  await Promise.all(threads.flatMap((t) => Array.from({ length: 6 }, (_, i) => dave.thread(t).sendMessage({ content: `before ${i}` }))));
+  const threadId = threads.at(-1)!;
+  const identities = identityClient(stack, resource);
+  let stop = false;
+  const tokens: string[] = [];
+  const statuses: number[] = [];
+  const busy = async (work: () => Promise<unknown>) => {
+    while (!stop) await work().catch(() => undefined);
+  };
+  const loops = [
+    ...Array.from({ length: 4 }, (_, i) => busy(async () => statuses.push((await chatCall(dave, 'POST', `/chat/threads/${threadId}/messages`, { content: `loop ${i}` })).status))),
+    ...Array.from({ length: 2 }, () => busy(async () => statuses.push((await chatCall(dave, 'POST', '/chat/threads', { topic: 'Dave alone', participants: [{ communicationIdentifier: { rawId: alice.id } }] })).status))),
+    busy(async () => {
+      const { token } = await identities.getToken(userRef(dave), ['chat']);
+      tokens.push(token);
+      statuses.push((await chatCall({ ...dave, token }, 'POST', `/chat/threads/${threadId}/messages`, { content: 'with a new token' })).status);
+    }),
+  ];
+  // The deletion starts while the loops are writing (a few of their writes have landed).
+  const accepted = () => statuses.filter((s) => s === 201).length;
+  while (accepted() < 5) await new Promise((resolve) => setTimeout(resolve, 10));
+  await identities.deleteUser(userRef(dave));
+
+  const named = async () => {
+    const found: string[] = [];
+    for (const name of ['chatThreads', 'chatMemberships', 'identities']) {
+      for (const item of await query<Record<string, unknown>>(name, 'SELECT * FROM c')) if (JSON.stringify(item).includes(dave.id)) found.push(`${name}:${String(item.id)}`);
+    }
+    return found;
+  };
+  expect(await named(), `round ${round}, when the deletion answered`).toEqual([]);
+  stop = true;
+  await Promise.all(loops);
+  expect(await named(), `round ${round}, after the loops ended`).toEqual([]);
+  for (const token of [dave.token, ...tokens]) expect((await chatCall({ ...dave, token }, 'GET', `/chat/threads/${threadId}`)).status).toBe(401);
+  expect((await alice.thread(threadId).listMessages().next()).done).toBe(false);
+}
 
 describe('repeatability and edits', () => {
   it('a repeatability id reused after its thread was deleted is a 409, and no thread exists', async () => {

@@ -13,8 +13,8 @@ import { startTestStack, type TestStack } from '../support/test-stack.js';
  * sends only what the topic had not accepted. Real stack: embedded Cosmos, the real
  * EventGridPublisherClient, the local topic (slowed down with its test hook).
  */
-const TIMEOUT_MS = 5_000;
-const HOLD_MS = 10_000;
+const TIMEOUT_MS = 2_500;
+const HOLD_MS = 5_000;
 
 let stack: TestStack;
 let svc: Services;
