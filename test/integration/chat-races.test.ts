@@ -1,6 +1,7 @@
 import { CosmosClient } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { all, createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
+import { PrivacyClient } from '../support/privacy.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -119,12 +120,22 @@ describe('a removal racing sends', () => {
 
 describe('an identity used while it is being deleted', () => {
   it('when the deletion answers, nothing it wrote concurrently remains and no token issued meanwhile works', async () => {
-    for (let round = 0; round < 5; round += 1) await deleteWhileBusy(round);
+    for (let round = 0; round < 5; round += 1) await deleteWhileBusy(round, (dave) => identityClient(stack, resource).deleteUser(userRef(dave)));
+  });
+
+  it('the same holds for a data subject delete: when it has succeeded, nothing of the identity remains', async () => {
+    const privacy = new PrivacyClient(() => stack, resource);
+    for (let round = 0; round < 2; round += 1) {
+      await deleteWhileBusy(round, async (dave) => {
+        const finished = await privacy.run('delete', { identityIds: [dave.id] });
+        expect(finished.status).toBe('succeeded');
+      }, ['outbox']);
+    }
   });
 });
 
 /** Dave keeps writing (sends, new threads, new tokens) while his identity is deleted. */
-async function deleteWhileBusy(round: number): Promise<void> {
+async function deleteWhileBusy(round: number, erase: (dave: ChatUser) => Promise<unknown>, alsoErased: string[] = []): Promise<void> {
   const alice = await createChatUser(stack, resource);
   const dave = await createChatUser(stack, resource);
   // Enough of Dave's data that erasing it takes a while; the loops write into the thread it erases first.
@@ -151,11 +162,11 @@ async function deleteWhileBusy(round: number): Promise<void> {
   // The deletion starts while the loops are writing (a few of their writes have landed).
   const accepted = () => statuses.filter((s) => s === 201).length;
   while (accepted() < 5) await new Promise((resolve) => setTimeout(resolve, 10));
-  await identities.deleteUser(userRef(dave));
+  await erase(dave);
 
   const named = async () => {
     const found: string[] = [];
-    for (const name of ['chatThreads', 'chatMemberships', 'identities']) {
+    for (const name of ['chatThreads', 'chatMemberships', 'identities', ...alsoErased]) {
       for (const item of await query<Record<string, unknown>>(name, 'SELECT * FROM c')) if (JSON.stringify(item).includes(dave.id)) found.push(`${name}:${String(item.id)}`);
     }
     return found;
