@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RegisteredFunction } from './functions-core-shim.js';
 import { triggerBinding, type FunctionInvoker } from './function-invoker.js';
 import { readRequestBody } from './read-request.js';
+import { sendJson } from './loopback-listener.js';
 
 /**
  * `/runtime/webhooks/eventgrid?functionName=X`, with the Functions host's behaviour:
@@ -22,34 +23,34 @@ export async function serveEventGridWebhook(
   const name = url.searchParams.get('functionName') ?? '';
   const fn = findFunction(name);
   if (!fn || triggerBinding(fn)[1].type?.toLowerCase() !== 'eventgridtrigger') {
-    return reply(res, 404, { error: `No Event Grid function named '${name}'` });
+    return sendJson(res, 404, { error: `No Event Grid function named '${name}'` });
   }
   if (req.method === 'OPTIONS') {
     const origin = header(req, 'webhook-request-origin');
-    if (!origin) return reply(res, 400, { error: 'WebHook-Request-Origin header is missing' });
+    if (!origin) return sendJson(res, 400, { error: 'WebHook-Request-Origin header is missing' });
     res.setHeader('WebHook-Allowed-Origin', origin);
     res.setHeader('WebHook-Allowed-Rate', '*');
     res.setHeader('Allow', 'POST');
-    return reply(res, 200);
+    return sendJson(res, 200);
   }
-  if (req.method !== 'POST') return reply(res, 405);
+  if (req.method !== 'POST') return sendJson(res, 405);
 
   let events: Record<string, unknown>[];
   try {
     const parsed = JSON.parse((await readRequestBody(req)).toString('utf8')) as unknown;
     events = (Array.isArray(parsed) ? parsed : [parsed]) as Record<string, unknown>[];
   } catch {
-    return reply(res, 400, { error: 'The body is not valid JSON' });
+    return sendJson(res, 400, { error: 'The body is not valid JSON' });
   }
 
   const eventType = (header(req, 'aeg-event-type') ?? 'Notification').toLowerCase();
   if (eventType === 'subscriptionvalidation') {
     const data = events[0]?.data as { validationCode?: string } | undefined;
-    if (!data?.validationCode) return reply(res, 400, { error: 'No validationCode in the validation event' });
-    return reply(res, 200, { validationResponse: data.validationCode });
+    if (!data?.validationCode) return sendJson(res, 400, { error: 'No validationCode in the validation event' });
+    return sendJson(res, 200, { validationResponse: data.validationCode });
   }
-  if (eventType === 'subscriptiondeletion') return reply(res, 202);
-  if (eventType !== 'notification') return reply(res, 400, { error: `Unknown aeg-event-type '${eventType}'` });
+  if (eventType === 'subscriptiondeletion') return sendJson(res, 202);
+  if (eventType !== 'notification') return sendJson(res, 400, { error: `Unknown aeg-event-type '${eventType}'` });
 
   const [bindingName] = triggerBinding(fn);
   let failed = 0;
@@ -63,7 +64,7 @@ export async function serveEventGridWebhook(
       failed += 1;
     }
   }
-  return reply(res, failed > 0 ? 500 : 202);
+  return sendJson(res, failed > 0 ? 500 : 202);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -71,11 +72,3 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function reply(res: ServerResponse, status: number, body?: unknown): number {
-  res.statusCode = status;
-  if (body !== undefined) {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(body));
-  } else res.end();
-  return status;
-}

@@ -202,12 +202,7 @@ export class FunctionHost {
   }
 
   async #admin(req: IncomingMessage, res: ServerResponse, name: string): Promise<number> {
-    const reply = (status: number, body?: unknown) => {
-      res.statusCode = status;
-      if (body !== undefined) res.setHeader('content-type', 'application/json');
-      res.end(body === undefined ? undefined : JSON.stringify(body));
-      return status;
-    };
+    const reply = (status: number, body?: unknown) => sendJson(res, status, body);
     if (req.method !== 'POST') return reply(405);
     const fn = this.#find(name);
     if (!fn) return reply(404);
