@@ -73,8 +73,10 @@ export class ChatContext {
     return new ChatStore(this.deps.stores.forResource(resource));
   }
 
+  /** Whether the identity exists and is not being deleted (one being deleted cannot be added anywhere). */
   async identityExists(resource: Resource, identityId: string): Promise<boolean> {
-    return (await new IdentityStore(this.deps.stores.forResource(resource)).get(identityId)) !== undefined;
+    const record = await new IdentityStore(this.deps.stores.forResource(resource)).get(identityId);
+    return record !== undefined && !record.deletingSince;
   }
 
   /** Commits a change and its events through the geography's outbox (see shared/events/outbox.ts). */
