@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { EventPublisher, PublishOptions } from '../../shared/events/event-publisher.js';
 import type { EventRecord } from '../../shared/events/event-record.js';
 import { batchesBySize, MAX_BATCH_EVENTS } from '../../shared/events/eventgrid-publisher.js';
@@ -13,23 +13,31 @@ const entry = (publishedCount?: number) => ({
   ...(publishedCount === undefined ? {} : { publishedCount }),
 });
 
-/** Accepts `batch` events per call of onAccepted, optionally failing or hanging at a batch. */
+/**
+ * Accepts `batch` events per call of onAccepted, optionally failing or hanging at a batch. `calls`
+ * holds each publish call's own promise, so a test can wait until a call has really ended.
+ */
 function fakePublisher(batch: number, options: { failAt?: number; hangAt?: number } = {}) {
   const sent: string[] = [];
   const signals: AbortSignal[] = [];
+  const calls: Promise<void>[] = [];
   const publisher: EventPublisher = {
-    async publish(_geo: string, events: EventRecord[], { abortSignal, onAccepted }: PublishOptions = {}) {
+    publish(_geo: string, events: EventRecord[], { abortSignal, onAccepted }: PublishOptions = {}) {
       if (abortSignal) signals.push(abortSignal);
-      for (let i = 0, n = 0; i < events.length; i += batch, n++) {
-        abortSignal?.throwIfAborted();
-        if (n === options.failAt) throw new Error('topic said no');
-        if (n === options.hangAt) await new Promise((_, reject) => abortSignal?.addEventListener('abort', () => reject(abortSignal.reason as Error)));
-        sent.push(...events.slice(i, i + batch).map((e) => e.id));
-        await onAccepted?.(Math.min(i + batch, events.length));
-      }
+      const call = (async () => {
+        for (let i = 0, n = 0; i < events.length; i += batch, n++) {
+          abortSignal?.throwIfAborted();
+          if (n === options.failAt) throw new Error('topic said no');
+          if (n === options.hangAt) await new Promise((_, reject) => abortSignal?.addEventListener('abort', () => reject(abortSignal.reason as Error)));
+          sent.push(...events.slice(i, i + batch).map((e) => e.id));
+          await onAccepted?.(Math.min(i + batch, events.length));
+        }
+      })();
+      calls.push(call);
+      return call;
     },
   };
-  return { publisher, sent, signals };
+  return { publisher, sent, signals, calls };
 }
 
 const attempt = (publisher: EventPublisher, progress: number[], timeoutMs = 1_000) => ({
@@ -71,17 +79,34 @@ describe('outbox publishing', () => {
     expect(fake.signals[0]!.aborted).toBe(true);
   });
 
-  it('aborts a publish that outlasts the timeout, and nothing more is sent', async () => {
-    const progress: number[] = [];
-    const slow = entry();
-    const fake = fakePublisher(2, { hangAt: 1 });
-    const started = Date.now();
-    await expect(publishRemaining(slow, attempt(fake.publisher, progress, 100))).rejects.toThrow('Publishing timed out after 100 ms');
-    expect(Date.now() - started).toBeLessThan(1_000);
-    expect(fake.signals[0]!.aborted).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(fake.sent).toHaveLength(2);
-    expect(slow.publishedCount).toBe(2);
+  it('aborts a publish that outlasts the timeout, at the timeout and not before, and nothing more is sent', async () => {
+    // The timeout is a timer: fake timers move it exactly instead of waiting for it.
+    vi.useFakeTimers();
+    try {
+      const progress: number[] = [];
+      const slow = entry();
+      const fake = fakePublisher(2, { hangAt: 1 });
+      let outcome: string | undefined;
+      const settled = publishRemaining(slow, attempt(fake.publisher, progress, 100)).then(
+        () => (outcome = 'resolved'),
+        (error: Error) => (outcome = error.message),
+      );
+      await vi.advanceTimersByTimeAsync(99);
+      expect(outcome).toBeUndefined();
+      expect(fake.signals[0]!.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await settled;
+      expect(outcome).toBe('Publishing timed out after 100 ms');
+      expect(fake.signals[0]!.aborted).toBe(true);
+      // The publisher's call itself has ended, by the abort: nothing of this attempt can be sent later.
+      expect(fake.calls).toHaveLength(1);
+      await expect(fake.calls[0]).rejects.toThrow('Publishing timed out after 100 ms');
+      expect(fake.sent).toEqual(eventsToPublish(entry()).remaining.slice(0, 2).map((e) => e.id));
+      expect(progress).toEqual([2]);
+      expect(slow.publishedCount).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('batches by count as well as by size', () => {
