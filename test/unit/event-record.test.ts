@@ -32,8 +32,14 @@ describe('telemetry', () => {
     const records: LogRecord[] = [];
     const logger = createLogger({ pseudonymize: createPseudonymizer('k'.repeat(32)), sink: (r) => records.push(r) });
     logger.info('x', { subjects: ['8:acs:abc_def', '+14255550123'], detail: 'failed for 8:acs:abc_def with accesskey=SECRET and Bearer eyJhbGc.eyJzdWI.sig' });
+    expect(records).toHaveLength(1);
     const [record] = records;
-    expect(record!.subjects![0]).toMatch(/^h:[\w-]{22}$/);
+    const hash = createPseudonymizer('k'.repeat(32));
+    // Every subject is hashed, in order, each to its own keyed hash.
+    expect(record!.subjects).toEqual([hash('8:acs:abc_def'), hash('+14255550123')]);
+    for (const subject of record!.subjects!) expect(subject).toMatch(/^h:[\w-]{22}$/);
+    expect(new Set(record!.subjects).size).toBe(2);
+    expect(record!.detail).toBe('failed for ***id*** with accesskey=*** and Bearer ***');
     expect(JSON.stringify(record)).not.toMatch(/abc_def|SECRET|14255550123|eyJ/);
     expect(createPseudonymizer('k'.repeat(32))('A@b.com')).toBe(createPseudonymizer('k'.repeat(32))('a@B.com'));
     expect(scrubDetail('mail ann@example.com')).toBe('mail ***email***');
