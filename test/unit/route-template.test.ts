@@ -18,7 +18,7 @@ describe('route templates (Functions host rules)', () => {
   it('applies constraints, optional parameters, defaults and catch-alls', () => {
     expect(matchRoute(compileRoute('items/{id:int}'), 'items/12')).toEqual({ id: '12' });
     expect(matchRoute(compileRoute('items/{id:int}'), 'items/x')).toBeUndefined();
-    expect(matchRoute(compileRoute('items/{id:guid}'), 'items/0f8fad5b-d9cb-469f-a165-70867728950e')).toBeDefined();
+    expect(matchRoute(compileRoute('items/{id:guid}'), 'items/0f8fad5b-d9cb-469f-a165-70867728950e')).toEqual({ id: '0f8fad5b-d9cb-469f-a165-70867728950e' });
     expect(matchRoute(compileRoute('items/{id:length(2,3)}'), 'items/abcd')).toBeUndefined();
     expect(matchRoute(compileRoute('items/{name?}'), 'items')).toEqual({});
     expect(matchRoute(compileRoute('items/{name=all}'), 'items')).toEqual({ name: 'all' });
