@@ -20,7 +20,27 @@ describe('geographies', () => {
       'United Kingdom',
       'United States',
     ]);
-    for (const g of GEOGRAPHIES) expect(g.regions.length).toBeGreaterThan(0);
+    // The regions data at rest may live in, the primary first; no region belongs to two geographies.
+    expect(Object.fromEntries(GEOGRAPHIES.map((g) => [g.key, g.regions]))).toEqual({
+      africa: ['southafricanorth', 'southafricawest'],
+      asiapacific: ['eastasia', 'southeastasia'],
+      australia: ['australiaeast', 'australiasoutheast'],
+      brazil: ['brazilsouth', 'brazilsoutheast'],
+      canada: ['canadacentral', 'canadaeast'],
+      europe: ['northeurope', 'westeurope'],
+      france: ['francecentral', 'francesouth'],
+      germany: ['germanywestcentral', 'germanynorth'],
+      india: ['centralindia', 'southindia'],
+      japan: ['japaneast', 'japanwest'],
+      korea: ['koreacentral', 'koreasouth'],
+      norway: ['norwayeast', 'norwaywest'],
+      switzerland: ['switzerlandnorth', 'switzerlandwest'],
+      uae: ['uaenorth', 'uaecentral'],
+      uk: ['uksouth', 'ukwest'],
+      unitedstates: ['eastus', 'westus2', 'centralus'],
+    });
+    const regions = GEOGRAPHIES.flatMap((g) => g.regions);
+    expect(new Set(regions).size).toBe(regions.length);
   });
 
   it('finds names case-insensitively, with or without spaces', () => {
