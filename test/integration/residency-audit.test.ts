@@ -1,6 +1,7 @@
 import { CosmosClient } from '@azure/cosmos';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GEOGRAPHIES } from '../../shared/geography/geographies.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 let stack: TestStack;
@@ -21,6 +22,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/**
+ * What the set-up leaves in each of the two geographies: the resource's ResourceCreated outbox entry,
+ * the outbox entry of its sendTest (three events, one change) and the sendTest's operation log record.
+ */
+const ITEMS_PER_RESOURCE = 3;
+
 const audit = async () => {
   const response = await stack.management('POST', '/api/management/residency/audit');
   expect(response.status).toBe(200);
@@ -37,18 +44,18 @@ describe('residency', () => {
       .query({ query: 'SELECT VALUE COUNT(1) FROM c WHERE c.resourceId = @r', parameters: [{ name: '@r', value: japan.id }] })
       .fetchAll();
     expect(inEurope.resources[0]).toBe(0);
-    expect(inJapan.resources[0]).toBeGreaterThan(0);
+    // The ResourceCreated entry and the sendTest entry.
+    expect(inJapan.resources[0]).toBe(2);
   });
 
-  it('audits every geography and finds nothing misplaced out of a non-zero number checked', async () => {
+  it('audits every geography and finds nothing misplaced among exactly the items the set-up wrote', async () => {
     const report = await audit();
-    expect(report.checked).toBeGreaterThan(0);
+    expect(report.checked).toBe(2 * ITEMS_PER_RESOURCE);
     expect(report.misplacedCount).toBe(0);
-    expect(report.geographies).toHaveLength(16);
-    const europeRow = report.geographies.find((g: { geography: string }) => g.geography === 'Europe');
-    const japanRow = report.geographies.find((g: { geography: string }) => g.geography === 'Japan');
-    expect(europeRow.cosmosItems).toBeGreaterThan(0);
-    expect(japanRow.cosmosItems).toBeGreaterThan(0);
+    expect(report.misplaced).toEqual([]);
+    expect(report.geographies).toEqual(
+      GEOGRAPHIES.map((g) => ({ geography: g.name, cosmosItems: g.key === 'europe' || g.key === 'japan' ? ITEMS_PER_RESOURCE : 0, blobs: 0 })),
+    );
   });
 
   it('reports an item planted in the wrong geography, in Cosmos and in blob storage', async () => {
@@ -60,12 +67,11 @@ describe('residency', () => {
     await container.getBlockBlobClient(`${japan.id}/planted.json`).upload('{}', 2);
 
     const report = await audit();
+    expect(report.checked).toBe(2 * ITEMS_PER_RESOURCE + 2);
     expect(report.misplacedCount).toBe(2);
-    expect(report.misplaced).toEqual(
-      expect.arrayContaining([
-        { store: 'cosmos', foundIn: 'europe', location: 'acs-europe/outbox', id: 'planted-item', resourceId: japan.id, resourceGeography: 'japan' },
-        { store: 'blob', foundIn: 'europe', location: 'acs-europe-exports', id: `${japan.id}/planted.json`, resourceId: japan.id, resourceGeography: 'japan' },
-      ]),
-    );
+    expect(report.misplaced).toEqual([
+      { store: 'cosmos', foundIn: 'europe', location: 'acs-europe/outbox', id: 'planted-item', resourceId: japan.id, resourceGeography: 'japan' },
+      { store: 'blob', foundIn: 'europe', location: 'acs-europe-exports', id: `${japan.id}/planted.json`, resourceId: japan.id, resourceGeography: 'japan' },
+    ]);
   });
 });
