@@ -77,6 +77,11 @@ const aliceSubjects = () => ({ identityIds: [alice1.id, alice2.id], phoneNumbers
 const europe = () => services().stores.forGeography(geographyByKey('europe'));
 type Listing = { data: Record<string, { kind: string; id: string; heldBy?: string[] }[]>; counts: Record<string, { found: number; held: number }> };
 let inventoryBefore: Listing;
+/** The inventory run after the delete: the only request whose result is still kept when the retention test starts. */
+let inventoryAfterDelete: string;
+const sortedLists = (lists: string[][]) => lists.map((l) => [...l].sort()).sort((a, b) => a.join().localeCompare(b.join()));
+const aliceKeys = () => [alice1.id, alice2.id, `4:${alicePhone}`];
+const namesAlice = (subjects: string[]) => subjects.some((s) => aliceKeys().includes(s));
 
 describe('operation logs', () => {
   it('records every API operation in the geography with the people it involved', async () => {
@@ -89,12 +94,28 @@ describe('operation logs', () => {
       .fetchAll();
     const ops = (name: string) => resources.filter((r) => r.operation === name);
     expect(ops('CreateIdentity')).toHaveLength(4);
+    expect(sortedLists(ops('CreateIdentity').map((r) => r.subjects))).toEqual(sortedLists([[alice1.id], [alice2.id], [bob.id], [carol.id]]));
     expect(ops('SendChatMessage')).toHaveLength(18);
     expect(ops('SendChatMessage').filter((r) => r.subjects.includes(alice1.id))).toHaveLength(13);
-    expect(ops('CreateChatThread')[0]!.subjects.length).toBeGreaterThanOrEqual(2);
-    const upload = ops('UploadRecording').find((r) => r.subjects.includes(`4:${alicePhone}`));
-    expect(upload?.subjects).toEqual(expect.arrayContaining([alice1.id, bob.id]));
-    expect(resources.every((r) => r.status >= 200 && r.correlationId.length > 0)).toBe(true);
+    // Each message names its sender and no one else: alice1 12 + 1, alice2 2, bob 2, carol 1.
+    expect(sortedLists(ops('SendChatMessage').map((r) => r.subjects))).toEqual(
+      sortedLists([...Array(13).fill([alice1.id]), ...Array(2).fill([alice2.id]), ...Array(2).fill([bob.id]), [carol.id]]),
+    );
+    // Each thread creation names its creator and the participants it added.
+    expect(sortedLists(ops('CreateChatThread').map((r) => r.subjects))).toEqual(
+      sortedLists([[alice1.id, bob.id], [bob.id, alice2.id, carol.id], [alice1.id, carol.id], [bob.id, alice2.id]]),
+    );
+    expect(sortedLists(ops('SendChatReadReceipt').map((r) => r.subjects))).toEqual(sortedLists([[alice1.id], [bob.id], [alice2.id]]));
+    expect(sortedLists(ops('UploadRecording').map((r) => r.subjects))).toEqual(sortedLists([[alice1.id, bob.id, `4:${alicePhone}`], [bob.id, carol.id]]));
+    // The set-up's listings are alice1's of t1 and alice2's of t2 (page by page): each names its caller only.
+    expect(ops('ListChatMessages').filter((r) => r.subjects.length !== 1 || !namesAlice(r.subjects))).toEqual([]);
+    expect(new Set(resources.map((r) => r.operation))).toEqual(new Set(['CreateIdentity', 'SendChatMessage', 'CreateChatThread', 'SendChatReadReceipt', 'UploadRecording', 'ListChatMessages']));
+    // Every operation succeeded, with the status its API answers.
+    const statusOf: Record<string, number> = { CreateIdentity: 201, SendChatMessage: 201, CreateChatThread: 201, SendChatReadReceipt: 200, UploadRecording: 201, ListChatMessages: 200 };
+    expect(resources.filter((r) => r.status !== statusOf[r.operation])).toEqual([]);
+    // One correlation id per operation, each a UUID.
+    for (const r of resources) expect(r.correlationId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(new Set(resources.map((r) => r.correlationId)).size).toBe(resources.length);
   });
 });
 
@@ -113,8 +134,27 @@ describe('inventory', () => {
     expect(c.chatParticipation).toEqual({ found: 4, held: 1 });
     expect(c.chatReadReceipt).toEqual({ found: 2, held: 0 });
     expect(c.recording).toEqual({ found: 1, held: 0 });
-    expect(c.operationLog!.found).toBeGreaterThanOrEqual(2 + 15 + 3 + 3 + 1);
-    expect(c.outboxEntry!.found).toBeGreaterThan(0);
+    // Exactly the stored records that name alice1, alice2 or her phone number, counted here straight from the stores.
+    const stored = async (container: 'operationLogs' | 'outbox') => {
+      const { resources } = await (await europe().container(container)).items
+        .query<{ subjects?: string[]; operation?: string }>({ query: 'SELECT c.subjects, c.operation FROM c WHERE c.resourceId = @rid', parameters: [{ name: '@rid', value: resource.id }] })
+        .fetchAll();
+      return resources;
+    };
+    const allLogs = await stored('operationLogs');
+    const aliceLogs = allLogs.filter((r) => namesAlice(r.subjects ?? []));
+    const byOperation = (records: { operation?: string }[]) => records.reduce<Record<string, number>>((n, r) => ({ ...n, [r.operation!]: (n[r.operation!] ?? 0) + 1 }), {});
+    // 2 identities, 15 messages, 4 threads, 2 read receipts, 1 recording, and every listing (all hers: see above).
+    expect(byOperation(aliceLogs)).toEqual({
+      CreateIdentity: 2, SendChatMessage: 15, CreateChatThread: 4, SendChatReadReceipt: 2, UploadRecording: 1,
+      ListChatMessages: allLogs.filter((r) => r.operation === 'ListChatMessages').length,
+    });
+    expect(c.operationLog).toEqual({ found: aliceLogs.length, held: 0 });
+    // One outbox entry per change that named her: 4 threads, 15 messages, 2 read receipts, 1 recording.
+    expect((await stored('outbox')).filter((r) => namesAlice(r.subjects ?? []))).toHaveLength(4 + 15 + 2 + 1);
+    expect(c.outboxEntry).toEqual({ found: 4 + 15 + 2 + 1, held: 0 });
+    expect(c.chatSystemMessage).toEqual({ found: 6, held: 1 });
+    expect(Object.keys(c).sort()).toEqual(['chatMessage', 'chatParticipation', 'chatReadReceipt', 'chatSystemMessage', 'identity', 'operationLog', 'outboxEntry', 'recording']);
     expect(inventoryBefore.data.chatParticipation!.map((p) => p.id).sort()).toEqual([threads.t1, threads.t2, threads.t3, threads.held].sort());
     expect(inventoryBefore.data.chatMessages!.filter((m) => m.heldBy && m.kind === 'chatMessage')).toEqual([expect.objectContaining({ heldBy: [heldThreadHold] })]);
     expect(inventoryBefore.data.identities!.map((i) => i.id).sort()).toEqual([alice1.id, alice2.id].sort());
@@ -150,7 +190,7 @@ describe('delete', () => {
     expect(view.status, JSON.stringify(view)).toBe('succeeded');
     const receipt = (await privacy.call('GET', new URL(view.result.receiptLocation).pathname)).body;
     const before = inventoryBefore.counts;
-    expect(receipt.deleted).toMatchObject({
+    expect(receipt.deleted).toEqual({
       identity: 2,
       accessTokens: 2,
       chatMessage: before.chatMessage!.found - 1,
@@ -160,18 +200,28 @@ describe('delete', () => {
       recording: 1,
       operationLog: before.operationLog!.found,
       privacyResult: 2,
+      // What the inventory found, and the delete's own removals of her from t1, t2 and t3 (one change each).
+      outboxEntry: before.outboxEntry!.found + 3,
     });
-    expect(receipt.held).toMatchObject({ chatMessage: 1, chatParticipation: 1 });
+    expect(receipt.held).toEqual({ chatMessage: 1, chatSystemMessage: 1, chatParticipation: 1 });
     expect(receipt.holdIds).toEqual([heldThreadHold]);
     expect(receipt.subjects).toHaveLength(4);
     expect(JSON.stringify(receipt)).not.toMatch(/8:acs:|\+1425|example\.com/i);
 
     // A fresh inventory finds only what the hold keeps.
     const after = await privacy.run('inventory', aliceSubjects());
+    inventoryAfterDelete = after.id;
     const listing = (await privacy.result(after.id)) as Listing;
     const unheld = Object.values(listing.data).flat().filter((item) => !item.heldBy);
     expect(unheld).toEqual([]);
-    expect(listing.counts.chatMessage).toEqual({ found: 1, held: 1 });
+    // What is left is exactly alice2's part of the held thread: her participation, the system message naming her, her message.
+    const left = Object.values(listing.data).flat();
+    expect(left.map((item) => item.kind).sort()).toEqual(['chatMessage', 'chatParticipation', 'chatSystemMessage']);
+    for (const item of left) {
+      expect(item.heldBy).toEqual([heldThreadHold]);
+      expect(item.id.startsWith(threads.held!)).toBe(true);
+    }
+    expect(listing.counts).toEqual({ chatMessage: { found: 1, held: 1 }, chatSystemMessage: { found: 1, held: 1 }, chatParticipation: { found: 1, held: 1 } });
 
     // Their tokens are dead; other people's data is as it was.
     await expect(alice1.thread(threads.t1!).listMessages().next()).rejects.toMatchObject({ statusCode: 401 });
@@ -204,20 +254,22 @@ describe('delete', () => {
 
 describe('bad requests', () => {
   it('are refused with the ACS error naming the field, and nothing is recorded', async () => {
-    const cases: [unknown, string][] = [
+    const cases: [unknown, string | undefined][] = [
       [{ action: 'forget', subjects: { identityIds: [bob.id] } }, 'action'],
       [{ action: 'delete', subjects: {} }, 'subjects'],
       [{ action: 'delete', subjects: { phoneNumbers: ['0425 555'] } }, 'subjects.phoneNumbers.0'],
       [{ action: 'delete', subjects: { emails: ['not-an-address'] } }, 'subjects.emails.0'],
       [{ action: 'delete', subjects: { identityIds: ['8:acs:00000000-0000-4000-8000-000000000000_x'] } }, 'subjects.identityIds.0'],
-      [{ action: 'delete', subjects: { identityIds: [bob.id] }, extra: 1 }, ''],
+      // A key the schema does not know is not a field of it: no target, and the message names the key.
+      [{ action: 'delete', subjects: { identityIds: [bob.id] }, extra: 1 }, undefined],
     ];
     const before = (await privacy.call('GET', '/privacy/requests?maxPageSize=100')).body.value.length;
     for (const [body, target] of cases) {
       const response = await privacy.call('POST', '/privacy/requests', body);
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(response.body.error.code).toBe('ValidationError');
-      if (target) expect(response.body.error.target).toBe(target);
+      expect(response.body.error.target).toBe(target);
+      expect(response.body.error.message).toContain(target ?? '"extra"');
     }
     expect((await privacy.call('GET', '/privacy/requests?maxPageSize=100')).body.value.length).toBe(before);
     expect((await privacy.call('GET', '/privacy/requests/0123456789abcdef0123456789abcdef')).status).toBe(404);
@@ -226,46 +278,64 @@ describe('bad requests', () => {
 
 describe('retention of what requests and operations leave', () => {
   it('purges log records after logDays (a held identity’s stay) and results 7 days after completion; receipts stay', async () => {
-    const hold = await stack.management('POST', `/api/management/resources/${resource.name}/legalHolds`, { target: { kind: 'identity', identityId: bob.id }, reason: 'audit' });
-    expect(hold.status).toBe(201);
-    const requests = (await privacy.call('GET', '/privacy/requests?maxPageSize=100')).body.value as { id: string; result?: { location?: string } }[];
-    const withResult = requests.filter((r) => r.result?.location);
-    expect(withResult.length).toBeGreaterThan(0);
+    const start = clock.now();
+    try {
+      const hold = await stack.management('POST', `/api/management/resources/${resource.name}/legalHolds`, { target: { kind: 'identity', identityId: bob.id }, reason: 'audit' });
+      expect(hold.status).toBe(201);
+      const requests = (await privacy.call('GET', '/privacy/requests?maxPageSize=100')).body.value as { id: string; result?: { location?: string } }[];
+      // The delete erased the results of the inventory and export before it: only the later inventory's is kept.
+      const withResult = requests.filter((r) => r.result?.location);
+      expect(withResult.map((r) => r.id)).toEqual([inventoryAfterDelete]);
 
-    const logs = async () => {
-      const container = await europe().container('operationLogs');
-      const { resources } = await container.items
-        .query<{ subjects: string[] }>({ query: 'SELECT c.subjects FROM c WHERE c.resourceId = @rid', parameters: [{ name: '@rid', value: resource.id }] })
-        .fetchAll();
-      return resources;
-    };
-    const exportBlobs = async () => {
-      const names: string[] = [];
-      for await (const blob of (await europe().blobContainer('exports')).listBlobsFlat({ prefix: `${resource.id}/` })) names.push(blob.name);
-      return names;
-    };
-    expect((await logs()).some((r) => !r.subjects.includes(bob.id))).toBe(true);
-    expect(await exportBlobs()).not.toEqual([]);
+      const logs = async () => {
+        const container = await europe().container('operationLogs');
+        const { resources } = await container.items
+          .query<{ id: string; subjects: string[]; time: string }>({ query: 'SELECT c.id, c.subjects, c.time FROM c WHERE c.resourceId = @rid', parameters: [{ name: '@rid', value: resource.id }] })
+          .fetchAll();
+        return resources;
+      };
+      const idsOf = (records: { id: string }[]) => records.map((r) => r.id).sort();
+      const exportBlobs = async () => {
+        const names: string[] = [];
+        for await (const blob of (await europe().blobContainer('exports')).listBlobsFlat({ prefix: `${resource.id}/` })) names.push(blob.name);
+        return names;
+      };
+      const logsBefore = await logs();
+      expect(logsBefore.some((r) => !r.subjects.includes(bob.id))).toBe(true);
+      // Every record so far was written at the start time (the clock has not moved yet).
+      expect(logsBefore.filter((r) => r.time !== start.toISOString())).toEqual([]);
+      expect(await exportBlobs()).toHaveLength(1);
 
-    clock.advance(8 * DAY);
-    const run = async () => {
-      const response = await fetch(`${stack.httpUrl}/admin/functions/chatRetentionPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-      expect(response.status).toBe(202);
-    };
-    await run();
-    expect(await exportBlobs()).toEqual([]);
-    expect((await privacy.call('GET', `/privacy/requests/${withResult[0]!.id}/result`)).status).toBe(404);
-    expect((await privacy.call('GET', `/privacy/requests/${withResult[0]!.id}`)).status).toBe(404);
-    const logsAfter8Days = await logs();
-    expect(logsAfter8Days.some((r) => !r.subjects.includes(bob.id))).toBe(true);
+      clock.advance(8 * DAY);
+      const run = async () => {
+        const response = await fetch(`${stack.httpUrl}/admin/functions/chatRetentionPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        expect(response.status).toBe(202);
+      };
+      await run();
+      expect(await exportBlobs()).toEqual([]);
+      expect((await privacy.call('GET', `/privacy/requests/${withResult[0]!.id}/result`)).status).toBe(404);
+      expect((await privacy.call('GET', `/privacy/requests/${withResult[0]!.id}`)).status).toBe(404);
+      const logsAfter8Days = await logs();
+      expect(logsAfter8Days.some((r) => !r.subjects.includes(bob.id))).toBe(true);
+      // Nothing is 30 days old yet: every record is still there, with the two just written (the two 404s above).
+      const writtenAt8Days = logsAfter8Days.filter((r) => r.time === clock.now().toISOString());
+      expect(writtenAt8Days).toHaveLength(2);
+      expect(idsOf(logsAfter8Days)).toEqual(idsOf([...logsBefore, ...writtenAt8Days]));
 
-    clock.advance(23 * DAY);
-    await run();
-    const remaining = await logs();
-    // Only records naming bob (held) are older than 30 days and left; the requests above wrote new ones.
-    const old = remaining.filter((r) => r.subjects.length > 0);
-    expect(old.length).toBeGreaterThan(0);
-    expect(old.every((r) => r.subjects.includes(bob.id))).toBe(true);
-    expect((await privacy.call('GET', '/privacy/receipts')).body.value).toHaveLength(1);
+      clock.advance(23 * DAY);
+      await run();
+      const remaining = await logs();
+      // Only records naming bob (held) are older than 30 days and left; the requests at 8 days wrote new ones.
+      const old = remaining.filter((r) => r.subjects.length > 0);
+      expect(old.every((r) => r.subjects.includes(bob.id))).toBe(true);
+      const bobsOld = logsBefore.filter((r) => r.subjects.includes(bob.id));
+      // His identity, his two messages, his read receipt, the recording of him and carol, his two listings after the
+      // delete (the records that also named alice went with her data).
+      expect(bobsOld).toHaveLength(7);
+      expect(idsOf(remaining)).toEqual(idsOf([...bobsOld, ...writtenAt8Days]));
+      expect((await privacy.call('GET', '/privacy/receipts')).body.value).toHaveLength(1);
+    } finally {
+      clock.set(start);
+    }
   });
 });
