@@ -15,6 +15,30 @@ const ofThread = (threadId: string) =>
   stack.topic!.received().map((r) => r.event as unknown as Event).filter((e) => e.type.startsWith('Microsoft.Communication.Chat') && e.data.threadId === threadId);
 const recipients = (events: Event[], type: string) => events.filter((e) => e.type === `Microsoft.Communication.${type}`).map((e) => e.data.recipientCommunicationIdentifier?.rawId).sort();
 const count = (events: Event[], type: string) => events.filter((e) => e.type === `Microsoft.Communication.${type}`).length;
+function countByType(events: Event[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const e of events) {
+    const type = e.type.replace('Microsoft.Communication.', '');
+    counts[type] = (counts[type] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * Every event `conversation` causes, by type: one thread-level event per change, and one per-recipient
+ * event per participant at the time (alice and bob; carol too while she is in the thread; the sender
+ * of a message gets none of its own).
+ */
+const CONVERSATION_EVENTS = {
+  ChatThreadCreated: 1, ChatThreadCreatedWithUser: 2,
+  ChatMessageReceivedInThread: 1, ChatMessageReceived: 1,
+  ChatMessageEditedInThread: 1, ChatMessageEdited: 1,
+  ChatMessageDeletedInThread: 1, ChatMessageDeleted: 1,
+  ChatThreadPropertiesUpdated: 1, ChatThreadPropertiesUpdatedPerUser: 2,
+  ChatThreadParticipantAdded: 1, ChatParticipantAddedToThreadWithUser: 3,
+  ChatThreadParticipantRemoved: 1, ChatParticipantRemovedFromThreadWithUser: 3,
+  ChatThreadDeleted: 1, ChatThreadWithUserDeleted: 2,
+};
 
 async function conversation(resource: ResourceView): Promise<{ threadId: string; alice: ChatUser; bob: ChatUser; carol: ChatUser }> {
   const [alice, bob, carol] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource), createChatUser(stack, resource)]);
@@ -49,6 +73,7 @@ describe('chat events', () => {
     expect(recipients(events, 'ChatParticipantRemovedFromThreadWithUser')).toEqual(all3);
     expect(recipients(events, 'ChatThreadWithUserDeleted')).toEqual(both);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    expect(countByType(events)).toEqual(CONVERSATION_EVENTS);
 
     const received = events.find((e) => e.type === 'Microsoft.Communication.ChatMessageReceived')!;
     expect(received.subject).toBe(`thread/${threadId}/sender/${alice.id}/recipient/${bob.id}`);
@@ -79,7 +104,9 @@ describe('chat events', () => {
     const resource = await stack.createResource('chat-events-minimal', 'Europe', { eventPayloads: 'minimal' });
     const { threadId } = await conversation(resource);
     const events = ofThread(threadId);
-    expect(events.length).toBeGreaterThan(15);
+    // The same events as with full payloads, only with less in them.
+    expect(events).toHaveLength(23);
+    expect(countByType(events)).toEqual(CONVERSATION_EVENTS);
     const text = JSON.stringify(events);
     expect(text).not.toMatch(/secret/i);
     expect(events.find((e) => e.type === 'Microsoft.Communication.ChatMessageReceived')!.data).toMatchObject({
@@ -95,7 +122,26 @@ describe('chat events', () => {
     await bob.thread(threadId).sendMessage({ content: 'hello' });
     const deleted = await stack.management('DELETE', '/api/management/resources/chat-events-gone');
     expect(deleted.status).toBe(200);
-    expect(deleted.body.removed.cosmos.chatThreads).toBeGreaterThanOrEqual(5);
+    expect(deleted.body.removed.cosmos.chatThreads).toBe(6);
     expect(deleted.body.removed.cosmos.chatMemberships).toBe(2);
+    expect(deleted.body.removed).toEqual({
+      cosmos: {
+        // ResourceCreated, the thread's creation, bob's message.
+        outbox: 3,
+        identities: 2,
+        // The thread, its 2 participants, its 2 system messages (participantAdded, topicUpdated) and bob's message.
+        chatThreads: 6,
+        chatMemberships: 2,
+        recordings: 0,
+        auditRecords: 0,
+        legalHolds: 0,
+        // 2 identities created, the thread created, the message sent.
+        operationLogs: 4,
+        privacyRequests: 0,
+        erasureReceipts: 0,
+      },
+      blobs: {},
+    });
+    expect(deleted.body.eventsAwaitingPublication).toBe(0);
   });
 });
