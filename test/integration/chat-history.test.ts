@@ -24,6 +24,15 @@ const events = (type: string) => stack.topic!.received().map((r) => r.event as {
 
 const cosmos = () => new CosmosClient({ endpoint: stack.stores.cosmosEndpoint, key: stack.stores.cosmosKey, connectionPolicy: { enableEndpointDiscovery: false } });
 
+function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
+}
+
+/** The event types of a published outbox entry, in order, as one text. */
+const eventTypesOf = (entry: { events: { type: string }[] }) => entry.events.map((e) => e.type.replace('Microsoft.Communication.', '')).join(',');
+
 /** Every item in every container of the Europe database, as JSON text. */
 async function everythingStored(): Promise<string[]> {
   const database = cosmos().database('acs-europe');
@@ -42,8 +51,12 @@ describe('a removed participant (three users, messages before and after the remo
   let carol: ChatUser;
   let threadId: string;
   const ids: Record<string, string> = {};
+  // The set-up ticks the shared clock to order its messages; the other blocks start from where it was.
+  let setUpStart: Date;
+  afterAll(() => clock.set(setUpStart));
 
   beforeAll(async () => {
+    setUpStart = clock.now();
     [alice, bob, carol] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource), createChatUser(stack, resource)]);
     threadId = (await alice.chat.createChatThread({ topic: 'Three' }, { participants: [{ id: userRef(bob) }, { id: userRef(carol) }] })).chatThread!.id;
     for (const [name, who] of [['before-1', alice], ['before-2', carol]] as const) {
@@ -102,7 +115,9 @@ describe('content removal reaches the store', () => {
     const threadId = (await alice.chat.createChatThread({ topic: 'Secrets' }, { participants: [{ id: userRef(bob) }] })).chatThread!.id;
     const edited = await alice.thread(threadId).sendMessage({ content: 'first draft SECRET-EDIT-7f3a' }, { metadata: { note: 'META-EDIT-91b2' } });
     const deleted = await alice.thread(threadId).sendMessage({ content: 'to be deleted SECRET-DEL-c41d' }, { senderDisplayName: 'NAME-DEL-55e0' });
-    expect((await everythingStored()).some((t) => t.includes('SECRET-EDIT-7f3a'))).toBe(true);
+    // Before the edit the text is in the message item only (a published outbox entry keeps no content).
+    const beforeEdit = (await everythingStored()).filter((t) => t.includes('SECRET-EDIT-7f3a')).map((t) => JSON.parse(t));
+    expect(beforeEdit.map((i) => [i.kind, i.messageId])).toEqual([['message', edited.id]]);
 
     await alice.thread(threadId).updateMessage(edited.id, { content: 'final text', metadata: { note: 'clean' } });
     await alice.thread(threadId).deleteMessage(deleted.id);
@@ -114,7 +129,7 @@ describe('content removal reaches the store', () => {
     const tombstone = stored.map((t) => JSON.parse(t)).find((i) => i.kind === 'message' && i.messageId === deleted.id);
     expect(tombstone).toMatchObject({ deletedOn: expect.any(String), senderId: alice.id });
     expect(tombstone).not.toHaveProperty('content');
-    expect(stored.some((t) => t.includes('final text'))).toBe(true);
+    expect(stored.filter((t) => t.includes('final text')).map((t) => JSON.parse(t)).map((i) => [i.kind, i.messageId])).toEqual([['message', edited.id]]);
   });
 
   it('deleting a thread removes every message, participant, membership and read receipt of it', async () => {
@@ -123,8 +138,18 @@ describe('content removal reaches the store', () => {
     const { id } = await alice.thread(threadId).sendMessage({ content: 'doomed' });
     await bob.thread(threadId).sendReadReceipt({ chatMessageId: id });
     await alice.chat.deleteChatThread(threadId);
-    const left = (await everythingStored()).map((t) => JSON.parse(t)).filter((i) => i.threadId === threadId && !i.status);
+    const stored = (await everythingStored()).map((t) => JSON.parse(t));
+    const left = stored.filter((i) => i.threadId === threadId);
     expect(left).toEqual([]);
+    // What still names the thread is exactly the published outbox entries of its changes: ids and shapes, no content.
+    const naming = stored.filter((i) => JSON.stringify(i).includes(threadId));
+    for (const entry of naming) expect(entry).toMatchObject({ status: 'published', ops: [] });
+    expect(naming.map(eventTypesOf).sort()).toEqual([
+      'ChatMessageReceivedInThread,ChatMessageReceived',
+      'ChatThreadCreated,ChatThreadCreatedWithUser',
+      'ChatThreadDeleted,ChatThreadWithUserDeleted',
+    ]);
+    expect(JSON.stringify(naming)).not.toMatch(/doomed/i);
     const deletedEvents = events('Microsoft.Communication.ChatThreadWithUserDeleted').filter((e) => e.data.threadId === threadId);
     expect(deletedEvents.map((e) => e.data.recipientCommunicationIdentifier.rawId).sort()).toEqual([alice.id, bob.id].sort());
   });
@@ -143,12 +168,25 @@ describe('an interrupted thread deletion', () => {
     await expect(all(bob.thread(threadId).listMessages())).rejects.toMatchObject({ statusCode: 404 });
 
     const inThread = async () => (await container.items.query({ query: 'SELECT c.id FROM c WHERE c.threadId = @t', parameters: [{ name: '@t', value: threadId }] }).fetchAll()).resources;
-    const sweep = () => fetch(`${stack.httpUrl}/admin/functions/chatDeletionSweep`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const sweep = async () => {
+      const response = await fetch(`${stack.httpUrl}/admin/functions/chatDeletionSweep`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(response.status).toBe(202);
+    };
+    // Left behind: the thread item, its 2 system messages (participantAdded, topicUpdated) and bob's 3 messages.
+    const leftBehind = (await inThread()).map((i) => i.id).sort();
+    expect(leftBehind).toHaveLength(1 + 2 + 3);
+    expect(leftBehind).toContain(threadId);
+    // A sweep within the deletion's grace period leaves all of it (a deletion may still be under way).
     await sweep();
-    expect((await inThread()).length).toBeGreaterThan(3);
-    clock.advance(6 * 60_000);
-    await sweep();
-    expect(await inThread()).toEqual([]);
+    expect((await inThread()).map((i) => i.id).sort()).toEqual(leftBehind);
+    const start = clock.now();
+    try {
+      clock.advance(6 * 60_000);
+      await sweep();
+      expect(await inThread()).toEqual([]);
+    } finally {
+      clock.set(start);
+    }
   });
 });
 
@@ -161,26 +199,44 @@ describe('deleting an identity', () => {
       const others = i === 2 ? [alice, bob] : [bob, mallory];
       threads.push((await creator.chat.createChatThread({ topic: `t${i}` }, { participants: others.map((u) => ({ id: userRef(u) })) })).chatThread!.id);
     }
-    for (const threadId of threads) {
-      tick();
-      await mallory.thread(threadId).sendMessage({ content: `MALLORY-${threadId}` });
-      await bob.thread(threadId).sendMessage({ content: `bob keeps this ${threadId}` });
-    }
-    const removedEventsBefore = events('Microsoft.Communication.ChatThreadParticipantRemoved').length;
+    const start = clock.now();
+    try {
+      for (const threadId of threads) {
+        tick();
+        await mallory.thread(threadId).sendMessage({ content: `MALLORY-${threadId}` });
+        await bob.thread(threadId).sendMessage({ content: `bob keeps this ${threadId}` });
+      }
+      const removedEventsBefore = events('Microsoft.Communication.ChatThreadParticipantRemoved').length;
 
-    await identityClient(stack, resource).deleteUser(userRef(mallory));
+      await identityClient(stack, resource).deleteUser(userRef(mallory));
 
-    const stored = await everythingStored();
-    expect(stored.filter((t) => t.includes('MALLORY-'))).toEqual([]);
-    expect(stored.filter((t) => t.includes(mallory.id) && !t.includes('"status"')).map((t) => t.slice(0, 400))).toEqual([]);
-    for (const threadId of threads) {
-      expect(await texts(alice, threadId)).toEqual([`bob keeps this ${threadId}`]);
-      const participants = (await all(alice.thread(threadId).listParticipants())).map((p) => (p.id as { communicationUserId: string }).communicationUserId);
-      expect(participants.sort()).toEqual([alice.id, bob.id].sort());
+      const stored = await everythingStored();
+      expect(stored.filter((t) => t.includes('MALLORY-'))).toEqual([]);
+      // What still names her is exactly the operation log records of what she took part in (kept for logDays, or
+      // until a data subject request) and the published outbox entries of those changes (ids and shapes, no content).
+      const namingMallory = stored.filter((t) => t.includes(mallory.id)).map((t) => JSON.parse(t));
+      const logRecords = namingMallory.filter((i) => i.kind === 'operationLog');
+      const published = namingMallory.filter((i) => i.kind === undefined && i.status === 'published');
+      expect(namingMallory.filter((i) => !logRecords.includes(i) && !published.includes(i)).map((i) => JSON.stringify(i).slice(0, 400))).toEqual([]);
+      expect(countBy(logRecords, (r) => r.operation)).toEqual({ CreateIdentity: 1, CreateChatThread: 3, SendChatMessage: 3, DeleteIdentity: 1 });
+      for (const entry of published) expect(entry.ops).toEqual([]);
+      // The 3 threads' creations, the 6 messages (hers and bob's to her), her 3 removals.
+      expect(countBy(published, eventTypesOf)).toEqual({
+        'ChatThreadCreated,ChatThreadCreatedWithUser': 3,
+        'ChatMessageReceivedInThread,ChatMessageReceived': 6,
+        'ChatThreadParticipantRemoved,ChatParticipantRemovedFromThreadWithUser': 3,
+      });
+      for (const threadId of threads) {
+        expect(await texts(alice, threadId)).toEqual([`bob keeps this ${threadId}`]);
+        const participants = (await all(alice.thread(threadId).listParticipants())).map((p) => (p.id as { communicationUserId: string }).communicationUserId);
+        expect(participants.sort()).toEqual([alice.id, bob.id].sort());
+      }
+      const removed = events('Microsoft.Communication.ChatThreadParticipantRemoved').slice(removedEventsBefore);
+      expect(removed.map((e) => e.data.threadId).sort()).toEqual([...threads].sort());
+      expect(removed.every((e) => e.data.participantRemoved.participantCommunicationIdentifier.rawId === mallory.id && !e.data.removedByCommunicationIdentifier)).toBe(true);
+    } finally {
+      clock.set(start);
     }
-    const removed = events('Microsoft.Communication.ChatThreadParticipantRemoved').slice(removedEventsBefore);
-    expect(removed.map((e) => e.data.threadId).sort()).toEqual([...threads].sort());
-    expect(removed.every((e) => e.data.participantRemoved.participantCommunicationIdentifier.rawId === mallory.id && !e.data.removedByCommunicationIdentifier)).toBe(true);
   });
 });
 
