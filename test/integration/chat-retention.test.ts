@@ -8,11 +8,17 @@ import { startTestStack, type ResourceView, type TestStack } from '../support/te
 /**
  * Chat retention on the real stack with a clock the tests move: idle threads, threads' own policies,
  * legal holds, the preview, bounded and resumed runs, and the run records.
+ *
+ * The clock is not put back after a test: run records are ordered by their start, so a test that went
+ * back in time would record runs before an earlier test's and read the wrong "last" run. Instead time
+ * only moves forward, and each test begins at its own start, a day after wherever the clock is, and
+ * sets every time it uses from there: no test depends on the time another test left.
  */
 
 let stack: TestStack;
 const clock = new ManualClock(new Date());
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 beforeAll(async () => {
   stack = await startTestStack({ clock, env: { LOCAL_BLOB_EVENTS_POLL_MS: '3600000' } });
 });
@@ -147,18 +153,21 @@ describe('legal holds, preview and runs', () => {
     expect([await threadExists(heldThread), await threadExists(carolsThread)]).toEqual([true, true]);
     const runs = await stack.management('GET', '/api/management/purgeRuns');
     const [last] = runs.body.runs.chatRetention;
-    expect(last).toMatchObject({ status: 'succeeded', deleted: { chatThreads: 2 }, errors: 0 });
-    expect(last.skippedForHold).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ subjectType: 'chatThread', subjectId: heldThread, holdIds: [placed.body.id] }),
-        expect.objectContaining({ subjectType: 'chatThread', subjectId: carolsThread, holdIds: [identityHold.body.id] }),
-      ]),
+    // Each of the two threads went with its 5 items (the thread, 2 participants, 2 system messages).
+    expect(last).toMatchObject({ status: 'succeeded', startedAt: new Date(start + 31 * DAY).toISOString(), deleted: { chatThreads: 2, chatItems: 10 }, errors: 0 });
+    const bySubject = (a: { subjectId: string }, b: { subjectId: string }) => a.subjectId.localeCompare(b.subjectId);
+    expect([...last.skippedForHold].sort(bySubject)).toEqual(
+      [
+        { resourceId: resource.id, subjectType: 'chatThread', subjectId: heldThread, holdIds: [placed.body.id] },
+        { resourceId: resource.id, subjectType: 'chatThread', subjectId: carolsThread, holdIds: [identityHold.body.id] },
+      ].sort(bySubject),
     );
+    expect(last.skippedForHoldCount).toBe(2);
     expect((await stack.management('GET', '/api/management/resources/ret-hold/retention/preview')).body.chatThreads.count).toBe(0);
 
     const released = await stack.management('POST', `/api/management/resources/ret-hold/legalHolds/${placed.body.id}/release`, { reason: 'Case closed' });
-    expect(released.body).toMatchObject({ releaseReason: 'Case closed' });
-    expect(released.body.releasedAt).toBeTruthy();
+    expect(released.body).toMatchObject({ releaseReason: 'Case closed', reason: 'Case 42', placedAt: new Date(start).toISOString() });
+    expect(released.body.releasedAt).toBe(new Date(start + 31 * DAY).toISOString());
     await runRetention();
     expect([await threadExists(heldThread), await threadExists(carolsThread)]).toEqual([false, true]);
     const holds = await stack.management('GET', '/api/management/resources/ret-hold/legalHolds');
@@ -176,11 +185,13 @@ describe('legal holds, preview and runs', () => {
     clock.set(new Date(start + 31 * DAY));
     const registered = await services().resources.get('ret-budget');
     const first = await services().retention.threads.run(europe(), registered, { maxItems: 2, deadline: Date.now() + 60_000 });
-    expect(first).toMatchObject({ examined: 2, deleted: { chatThreads: 2 }, stoppedAtBudget: true });
+    // The deadline is real time (a run's budget of wall-clock time), not the moved clock.
+    // Each thread goes with its 5 items (the thread, 2 participants, 2 system messages).
+    expect(first).toEqual({ examined: 2, deleted: { chatThreads: 2, chatItems: 10 }, skippedForHold: [], errors: 0, stoppedAtBudget: true });
     const second = await services().retention.threads.run(europe(), registered, { maxItems: 10, deadline: Date.now() + 60_000 });
-    expect(second).toMatchObject({ examined: 3, deleted: { chatThreads: 3 }, stoppedAtBudget: false });
+    expect(second).toEqual({ examined: 3, deleted: { chatThreads: 3, chatItems: 15 }, skippedForHold: [], errors: 0, stoppedAtBudget: false });
     const third = await services().retention.threads.run(europe(), registered, { maxItems: 10, deadline: Date.now() + 60_000 });
-    expect(third.examined).toBe(0);
+    expect(third).toEqual({ examined: 0, deleted: {}, skippedForHold: [], errors: 0, stoppedAtBudget: false });
 
     const deletions = threads.flatMap((t) => threadEvents(t).filter((e) => e.type.startsWith('Microsoft.Communication.ChatThread') && e.type.endsWith('Deleted')));
     expect(deletions).toHaveLength(5 * 3);
@@ -189,13 +200,21 @@ describe('legal holds, preview and runs', () => {
   });
 
   it('the run records show when a purge did not run when it was due', async () => {
+    // Its own start, on a half hour, so the hourly schedule's next run is due 30 minutes after it.
+    const start = Math.ceil((clock.now().getTime() + DAY) / HOUR) * HOUR + 30 * 60_000;
+    clock.set(new Date(start));
     await runRetention();
+    const nextDueAt = new Date(start + 30 * 60_000).toISOString();
     const fresh = await stack.management('GET', '/api/management/purgeRuns');
-    expect(fresh.body.status.find((s: { kind: string }) => s.kind === 'chatRetention')).toMatchObject({ attention: false, lastRun: { status: 'succeeded' } });
-    clock.advance(3 * 3600_000);
+    expect(fresh.body.status.find((s: { kind: string }) => s.kind === 'chatRetention')).toMatchObject({
+      attention: false,
+      lastRun: { status: 'succeeded', startedAt: new Date(start).toISOString() },
+      nextDueAt,
+    });
+    clock.advance(3 * HOUR);
     const late = await stack.management('GET', '/api/management/purgeRuns');
     const status = late.body.status.find((s: { kind: string }) => s.kind === 'chatRetention');
-    expect(status).toMatchObject({ attention: true, schedule: '0 0 * * * *' });
-    expect(status.why).toMatch(/was due at .* and none started/);
+    expect(status).toMatchObject({ attention: true, schedule: '0 0 * * * *', lastRun: { startedAt: new Date(start).toISOString() }, nextDueAt });
+    expect(status.why).toBe(`a run was due at ${nextDueAt} and none started`);
   });
 });
