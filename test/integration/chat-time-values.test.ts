@@ -90,8 +90,13 @@ describe('shareHistoryTime', () => {
     const carol = await createChatUser(stack, resource);
     expect((await addParticipant(carol, '9999-12-31T00:00:00Z')).status).toBe(201);
     expect((await storedParticipant(carol.id))?.shareHistoryTime).toBe('9999-12-31T00:00:00.000Z');
-    tick();
-    await alice.thread(threadId).sendMessage({ content: 'after carol' });
+    const start = clock.now();
+    try {
+      tick();
+      await alice.thread(threadId).sendMessage({ content: 'after carol' });
+    } finally {
+      clock.set(start);
+    }
     expect(await texts(carol)).toEqual([]);
     const [latest] = await all(alice.thread(threadId).listMessages());
     await expect(carol.thread(threadId).getMessage(latest!.id)).rejects.toMatchObject({ statusCode: 404 });
@@ -156,10 +161,16 @@ describe('startTime', () => {
     ['the messages of a thread', () => `${threadPath()}/messages`],
     ['the threads of a user', () => '/chat/threads'],
   ])('is a 400 naming startTime when out of range, for %s', async (_case, path) => {
-    for (const value of ['9999-12-31T23:59:59-23:59', '0000-01-01T00:00:00+00:01', 'not a time']) {
+    const outOfRange = 'must be an instant from 0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z (in UTC)';
+    for (const [value, why] of [
+      ['9999-12-31T23:59:59-23:59', outOfRange],
+      ['0000-01-01T00:00:00+00:01', outOfRange],
+      ['not a time', 'must be an RFC 3339 date-time'],
+    ] as const) {
       const response = await asUser(alice, 'GET', path(), undefined, `&startTime=${encodeURIComponent(value)}`);
       expect(response.status).toBe(400);
       expect(response.body.error.message).toContain('startTime');
+      expect(response.body.error).toMatchObject({ code: 'ValidationError', message: `Invalid query parameter 'startTime': ${why}` });
     }
     const fine = await asUser(alice, 'GET', path(), undefined, `&startTime=${encodeURIComponent('2000-01-01T01:00:00+01:00')}`);
     expect(fine.status).toBe(200);
