@@ -30,11 +30,17 @@ describe('event pipeline', () => {
     const received = stack.topic!.received().filter((r) => ids.includes(r.event.id));
     expect(received).toHaveLength(2);
     expect(received[0]!.event.data).toMatchObject({ resourceId: resource.id, label: 'hello' });
+    const data = received.map((r) => r.event.data as { sequence: number }).sort((a, b) => a.sequence - b.sequence);
+    expect(data).toEqual([
+      { resourceId: resource.id, sequence: 0, label: 'hello' },
+      { resourceId: resource.id, sequence: 1, label: 'hello' },
+    ]);
   });
 
   it('leaves content out of minimal payloads', async () => {
     const resource = await stack.createResource('events-minimal', 'Europe', { eventPayloads: 'minimal' });
     const sent = await sendTest(resource, { count: 1, label: 'private words' });
+    expect(sent.status).toBe(202);
     const event = stack.topic!.received().find((r) => r.event.id === sent.body.events[0].id)!;
     expect(event.event.data).toEqual({ resourceId: resource.id, sequence: 0 });
   });
@@ -42,32 +48,53 @@ describe('event pipeline', () => {
   it('loses nothing while the topic is down: every event arrives after it is back, with the same ids, once', async () => {
     const resource = await stack.createResource('events-outage', 'Europe');
     await stack.topic!.stop();
+    const receivedBeforeOutage = stack.topic!.received().length;
+    const start = clock.now();
+    try {
+      const sent = await sendTest(resource, { count: 3 });
+      expect(sent.status).toBe(202);
+      const japan = await stack.createResource('events-outage-jp', 'Japan');
+      const deleted = await stack.management('DELETE', '/api/management/resources/events-outage');
+      expect(deleted.status).toBe(200);
+      // The sendTest entry waits for the topic; the ResourceCreated entry (published before the outage) is removed.
+      expect(deleted.body.eventsAwaitingPublication).toBe(1);
+      expect(deleted.body.removed.cosmos).toMatchObject({ outbox: 1, operationLogs: 1 });
 
-    const sent = await sendTest(resource, { count: 3 });
-    expect(sent.status).toBe(202);
-    const japan = await stack.createResource('events-outage-jp', 'Japan');
-    const deleted = await stack.management('DELETE', '/api/management/resources/events-outage');
-    expect(deleted.status).toBe(200);
-    expect(deleted.body.eventsAwaitingPublication).toBeGreaterThanOrEqual(1);
+      const expected: string[] = sent.body.events.map((e: { id: string }) => e.id);
+      expect(receivedIds().filter((id) => expected.includes(id))).toEqual([]);
+      expect(stack.topic!.received()).toHaveLength(receivedBeforeOutage);
 
-    const expected: string[] = sent.body.events.map((e: { id: string }) => e.id);
-    expect(receivedIds().filter((id) => expected.includes(id))).toEqual([]);
+      await stack.topic!.start();
+      clock.advance(10 * 60_000);
+      const run = await fetch(`${stack.httpUrl}/admin/functions/outboxRepublish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(run.status).toBe(202);
 
-    await stack.topic!.start();
-    clock.advance(10 * 60_000);
-    const run = await fetch(`${stack.httpUrl}/admin/functions/outboxRepublish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    expect(run.status).toBe(202);
+      const ids = receivedIds();
+      for (const id of expected) expect(ids.filter((x) => x === id)).toHaveLength(1);
+      const types = stack.topic!.received().map((r) => `${r.event.type}:${(r.event.data as { resourceId?: string }).resourceId}`);
+      expect(types).toContain(`AcsResidency.ResourceCreated:${japan.id}`);
+      expect(types).toContain(`AcsResidency.ResourceDeleted:${resource.id}`);
+      // What arrived after the outage is exactly what was held back, once each.
+      const afterOutage = stack.topic!.received().slice(receivedBeforeOutage);
+      expect(afterOutage.map((r) => `${r.event.type}:${(r.event.data as { resourceId?: string }).resourceId}`).sort()).toEqual(
+        [
+          `AcsResidency.TestEvent:${resource.id}`,
+          `AcsResidency.TestEvent:${resource.id}`,
+          `AcsResidency.TestEvent:${resource.id}`,
+          `AcsResidency.ResourceDeleted:${resource.id}`,
+          `AcsResidency.ResourceCreated:${japan.id}`,
+        ].sort(),
+      );
+      expect(afterOutage.filter((r) => r.event.type === 'AcsResidency.TestEvent').map((r) => r.event.id).sort()).toEqual([...expected].sort());
 
-    const ids = receivedIds();
-    for (const id of expected) expect(ids.filter((x) => x === id)).toHaveLength(1);
-    const types = stack.topic!.received().map((r) => `${r.event.type}:${(r.event.data as { resourceId?: string }).resourceId}`);
-    expect(types).toContain(`AcsResidency.ResourceCreated:${japan.id}`);
-    expect(types).toContain(`AcsResidency.ResourceDeleted:${resource.id}`);
-
-    // A second run finds nothing left to send.
-    const before = stack.topic!.received().length;
-    clock.advance(10 * 60_000);
-    await fetch(`${stack.httpUrl}/admin/functions/outboxRepublish`, { method: 'POST' });
-    expect(stack.topic!.received().length).toBe(before);
+      // A second run finds nothing left to send.
+      const before = stack.topic!.received().length;
+      clock.advance(10 * 60_000);
+      const again = await fetch(`${stack.httpUrl}/admin/functions/outboxRepublish`, { method: 'POST' });
+      expect(again.status).toBe(202);
+      expect(stack.topic!.received().length).toBe(before);
+    } finally {
+      clock.set(start);
+    }
   });
 });
