@@ -48,10 +48,14 @@ describe('outbox recovery after a crash half-way', () => {
     const outbox = svc.outboxFor(svc.stores.forGeography(geographyByKey('europe')));
 
     // Too young: a request may still be applying it.
-    expect((await outbox.drain({ graceMs: 60_000, maxEntries: 10 })).published).toBe(0);
-    clock.advance(2 * 60_000);
-    const result = await outbox.drain({ graceMs: 60_000, maxEntries: 10 });
-    expect(result.published).toBe(1);
+    expect(await outbox.drain({ graceMs: 60_000, maxEntries: 10 })).toEqual({ examined: 1, published: 0, failed: 0 });
+    try {
+      clock.advance(2 * 60_000);
+      const result = await outbox.drain({ graceMs: 60_000, maxEntries: 10 });
+      expect(result).toEqual({ examined: 1, published: 1, failed: 0 });
+    } finally {
+      clock.set(start);
+    }
 
     const container = await svc.stores.forGeography(geographyByKey('europe')).container('outbox');
     const { resource: doc } = await container.item('doc-a', resourceId).read<{ value: number; changeStamp: { id: string } }>();
@@ -74,8 +78,14 @@ describe('outbox recovery after a crash half-way', () => {
       { op: 'upsert', target: { plane: 'geo', container: 'outbox' }, partitionKey: resourceId, item: item('doc-b', 'older') },
       { op: 'upsert', target: { plane: 'geo', container: 'outbox' }, partitionKey: resourceId, item: item('doc-c', 'older') },
     ], old);
-    await svc.outboxFor(svc.stores.forGeography(geographyByKey('europe'))).drain({ graceMs: 60_000, maxEntries: 10 });
+    const result = await svc.outboxFor(svc.stores.forGeography(geographyByKey('europe'))).drain({ graceMs: 60_000, maxEntries: 10 });
+    expect(result).toEqual({ examined: 1, published: 1, failed: 0 });
     expect((await container.item('doc-b', resourceId).read<{ value: string }>()).resource?.value).toBe('newer');
     expect((await container.item('doc-c', resourceId).read<{ value: string }>()).resource?.value).toBe('older');
+    // The newer change's stamp stays on doc-b; the redo stamped only what it wrote.
+    expect((await container.item('doc-b', resourceId).read<{ changeStamp: { id: string } }>()).resource?.changeStamp.id).toBe('later');
+    expect((await container.item('doc-c', resourceId).read<{ changeStamp: { id: string } }>()).resource?.changeStamp.id).toBe('crashed-2');
+    expect((await container.item('crashed-2', resourceId).read<OutboxEntry>()).resource).toMatchObject({ status: 'published', ops: [] });
+    expect(stack.topic!.received().filter((r) => r.event.id === stableId('crashed-2', '0'))).toHaveLength(1);
   });
 });
