@@ -1,18 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contentHash, signRequestHeaders, stringToSign, verifyHmacRequest } from '../../shared/auth/hmac-auth.js';
 import { ManualClock } from '../../shared/clock.js';
 import { ServiceError } from '../../shared/errors/service-error.js';
-import { repoRoot } from '../support/test-stack.js';
 
 interface Capture {
   request: { method: string; url: string; headers: Record<string, string>; body?: unknown };
   hmacVerification?: { stringToSign: string };
 }
 
+// Vendored from acs-specs/sdk-wire-capture.json (requests @azure/communication-* SDKs sent to an HTTPS stub), trimmed to the signed captures and the fields read here.
 const captures = (
-  JSON.parse(readFileSync(join(repoRoot, '..', 'shared', 'acs-specs', 'sdk-wire-capture.json'), 'utf8')) as { captures: Capture[] }
+  JSON.parse(readFileSync(new URL('../fixtures/sdk-wire-capture.json', import.meta.url), 'utf8')) as { captures: Capture[] }
 ).captures.filter((c) => c.hmacVerification);
 
 const headersOf = (record: Record<string, string>) => new Headers(record);
