@@ -9,6 +9,8 @@ import type { OperationOutcome } from './http/route-handler.js';
 import { operationName } from './oplog/operation-names.js';
 import { operationLogRecord, OperationLogs } from './oplog/operation-log.js';
 import { IdentityService } from './identity/identity-service.js';
+import { EntraTokenVerifier } from './identity/entra-token-verifier.js';
+import { TeamsTokenExchange } from './identity/teams-token-exchange.js';
 import { TokenKeyRing } from './identity/token-key-ring.js';
 import { ResourceRegistry } from './resources/resource-registry.js';
 import { ResourceService } from './resources/resource-service.js';
@@ -43,6 +45,7 @@ export interface Services {
   outboxFor(geo: GeoStore): Outbox;
   resources: ResourceService;
   identities: IdentityService;
+  teamsTokens: TeamsTokenExchange;
   chat: ChatService;
   recordings: RecordingService;
   retention: { holds: LegalHolds; threads: ThreadRetention; runs: PurgeRuns };
@@ -83,9 +86,10 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     return outbox;
   };
   const resources = new ResourceService({ registry, stores, outboxFor, clock });
+  const keyRing = new TokenKeyRing(control, clock, { rotationDays: settings.tokenKeyRotationDays, maxTokenLifetimeMs: 1440 * 60_000, cacheMs: 60_000 });
   const identities = new IdentityService({
     stores,
-    keyRing: new TokenKeyRing(control, clock, { rotationDays: settings.tokenKeyRotationDays, maxTokenLifetimeMs: 1440 * 60_000, cacheMs: 60_000 }),
+    keyRing,
     clock,
     rateLimiter: new RateLimiter(() => clock.now().getTime()),
     limits: {
@@ -97,6 +101,15 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     inFlightDrainMs: 30_000,
     issuer: settings.tokenIssuer,
     deletionHooks: [],
+  });
+  const teamsTokens = new TeamsTokenExchange({
+    verifier: new EntraTokenVerifier({ jwksUrl: settings.teamsTokenJwksUrl, issuers: settings.teamsTokenIssuers, audiences: settings.teamsTokenAudiences, clock, logger }),
+    keyRing,
+    clock,
+    rateLimiter: new RateLimiter(() => clock.now().getTime()),
+    limit: settings.rateLimitTeamsTokenExchange,
+    windowMs: settings.rateLimitWindowSeconds * 1000,
+    issuer: settings.tokenIssuer,
   });
   const chat = new ChatService({ stores, outboxFor, clock });
   identities.addDeletionHook(chat.identityDeletionHook);
@@ -175,6 +188,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     outboxFor,
     resources,
     identities,
+    teamsTokens,
     chat,
     recordings,
     retention,

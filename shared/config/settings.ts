@@ -17,6 +17,29 @@ const positiveInt = (name: string) => z.coerce.number({ error: `${name} must be 
 const intBetween = (name: string, min: number, max: number) =>
   z.coerce.number({ error: `${name} must be a whole number from ${min} to ${max}` }).int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`);
 
+/** A comma-separated list of values (blanks between commas ignored), each checked by `item`. */
+const commaList = (name: string, item: z.ZodType<string, string>) =>
+  z
+    .string()
+    .transform((value) => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''))
+    .pipe(z.array(item).min(1, `${name} must list at least one value`));
+
+const isLoopbackHost = (hostname: string) => hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+
+/** Where the Teams token exchange fetches Microsoft Entra ID's signing keys: https, or http to a loopback address (tests). */
+const jwksUrl = z
+  .url({ error: 'TEAMS_TOKEN_JWKS_URL must be a URL' })
+  .refine((value) => {
+    if (!URL.canParse(value)) return true; // reported by z.url
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+  }, 'TEAMS_TOKEN_JWKS_URL must be an https URL (http only to a loopback address)');
+
+/** An accepted issuer of Entra ID tokens: a URL once `{tenantid}` is replaced by a tenant id. */
+const issuerTemplate = z.string().refine((value) => URL.canParse(value.replaceAll('{tenantid}', '00000000-0000-0000-0000-000000000000')), {
+  error: (issue) => `TEAMS_TOKEN_ISSUERS entry '${String(issue.input)}' is not a URL (write {tenantid} where the tenant id goes)`,
+});
+
 export const storeEndpointsSchema = z.object({
   cosmosEndpoint: z.url({ error: 'COSMOS_ENDPOINT must be a URL' }),
   cosmosKey: z.string({ error: 'COSMOS_KEY is required' }).min(1, 'COSMOS_KEY is required'),
@@ -56,6 +79,11 @@ export const settingsSchema = z.object({
   retentionPurgeMaxSeconds: positiveInt('RETENTION_PURGE_MAX_SECONDS').default(600),
   privacyWorkerMaxSeconds: intBetween('PRIVACY_WORKER_MAX_SECONDS', 10, 3600).default(240),
   privacyPageSize: intBetween('PRIVACY_PAGE_SIZE', 10, 1000).default(200),
+  /** Teams token exchange: Microsoft Entra ID's signing keys, accepted issuers and audiences, and its rate limit. */
+  teamsTokenJwksUrl: jwksUrl.default('https://login.microsoftonline.com/common/discovery/v2.0/keys'),
+  teamsTokenIssuers: commaList('TEAMS_TOKEN_ISSUERS', issuerTemplate).default(['https://login.microsoftonline.com/{tenantid}/v2.0', 'https://sts.windows.net/{tenantid}/']),
+  teamsTokenAudiences: commaList('TEAMS_TOKEN_AUDIENCE', z.string()).default(['https://auth.msft.communication.azure.com']),
+  rateLimitTeamsTokenExchange: positiveInt('RATE_LIMIT_TEAMS_TOKEN_EXCHANGE').default(500),
   defaults: storeEndpointsSchema,
   /** Per-geography overrides, keyed by geography key; only the fields that are set. */
   geographies: z.record(z.string(), storeEndpointsSchema.partial()),
@@ -119,6 +147,10 @@ export function parseSettings(env: Env): Settings {
     retentionPurgeMaxSeconds: get('RETENTION_PURGE_MAX_SECONDS'),
     privacyWorkerMaxSeconds: get('PRIVACY_WORKER_MAX_SECONDS'),
     privacyPageSize: get('PRIVACY_PAGE_SIZE'),
+    teamsTokenJwksUrl: get('TEAMS_TOKEN_JWKS_URL'),
+    teamsTokenIssuers: get('TEAMS_TOKEN_ISSUERS'),
+    teamsTokenAudiences: get('TEAMS_TOKEN_AUDIENCE'),
+    rateLimitTeamsTokenExchange: get('RATE_LIMIT_TEAMS_TOKEN_EXCHANGE'),
     defaults: endpointsFrom(''),
     geographies,
   };

@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   ValidationError: 400,
   InvalidApiVersion: 400,
   Unauthorized: 401,
+  /** ACS's answer to a Microsoft Entra ID token that does not verify (Teams token exchange). */
+  InvalidAccessToken: 401,
   Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,

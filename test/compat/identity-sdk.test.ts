@@ -80,10 +80,11 @@ describe.each([0, 1])('official @azure/communication-identity client (%s: 0 = HT
     await expect(client().getToken(user, ['chat'], { tokenExpiresInMinutes: 1441 })).rejects.toMatchObject({ statusCode: 400 });
   });
 
-  it('surfaces a clear not-supported error for the Teams token exchange', async () => {
+  it('answers the Teams token exchange as ACS does (the exchange itself: teams-token-sdk.test.ts)', async () => {
     await expect(client().getTokenForTeamsUser({ teamsUserAadToken: 'x', clientId: 'y', userObjectId: 'z' })).rejects.toMatchObject({
-      statusCode: 501,
-      code: 'NotImplemented',
+      statusCode: 400,
+      code: 'ValidationError',
+      message: 'Provided AppId has invalid format.',
     });
   });
 });
