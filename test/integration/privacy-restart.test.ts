@@ -65,7 +65,9 @@ describe('an interrupted request', () => {
     const geo = crashed.stores.forGeography(geographyByKey('europe'));
     void crashed.privacy.work(geo, Date.now() + 60_000);
     const atDeath = await death;
-    expect(atDeath.inFlight?.work.length).toBeGreaterThan(0);
+    // The step it died in: a full page (PRIVACY_PAGE_SIZE) of alice's messages, to be deleted.
+    expect(atDeath.inFlight?.work).toHaveLength(10);
+    expect(atDeath.inFlight!.deleted).toEqual({ chatMessage: 10 });
 
     // While the dead worker's lease holds, the host leaves the request alone.
     await privacy.runWorker();
@@ -75,16 +77,40 @@ describe('an interrupted request', () => {
     expect(stored?.inFlight).toEqual(atDeath.inFlight);
 
     // After the lease runs out, the host's worker resumes from the checkpoint and finishes.
-    clock.advance((WORKER_SECONDS + 61) * 1000);
-    const view = await privacy.finished(id);
-    expect(view.status).toBe('succeeded');
-    expect(view.counts.chatMessage).toEqual({ found: 50, held: 0, deleted: 50 });
-    const receipt = (await privacy.call('GET', `/privacy/receipts/${view.result.receiptId}`)).body;
+    const start = clock.now();
+    let view: Record<string, any>;
+    let receipt: Record<string, any>;
+    try {
+      clock.advance((WORKER_SECONDS + 61) * 1000);
+      view = await privacy.finished(id);
+      expect(view.status).toBe('succeeded');
+      expect(view.counts.chatMessage).toEqual({ found: 50, held: 0, deleted: 50 });
+      receipt = (await privacy.call('GET', `/privacy/receipts/${view.result.receiptId}`)).body;
+    } finally {
+      clock.set(start);
+    }
     expect(receipt.deleted).toMatchObject({ chatMessage: 50, identity: 1, chatParticipation: 2 });
+    // Every item once: the redone step counted no message twice.
+    expect(receipt.deleted).toEqual({
+      accessTokens: 1,
+      identity: 1,
+      chatMessage: 50,
+      // Each thread's participantAdded and topicUpdated.
+      chatSystemMessage: 4,
+      chatParticipation: 2,
+      // Her identity, her 2 threads, her 50 messages.
+      operationLog: 1 + 2 + 50,
+      // The inventory's result.
+      privacyResult: 1,
+      // Her 2 threads, her 50 messages, bob's 2 messages to her, her 2 removals.
+      outboxEntry: 2 + 50 + 2 + 2,
+    });
 
     const fresh = await privacy.run('inventory', { identityIds: [alice.id] });
     expect(Object.values((await privacy.result(fresh.id)).data).flat()).toEqual([]);
-    for (const threadId of (await all(bob.chat.listChatThreads())).map((t) => t.id)) {
+    const bobsThreads = (await all(bob.chat.listChatThreads())).map((t) => t.id);
+    expect(bobsThreads).toHaveLength(2);
+    for (const threadId of bobsThreads) {
       const texts = (await all(bob.thread(threadId).listMessages())).filter((m) => m.type === 'text').map((m) => m.content?.message);
       expect(texts).toEqual([expect.stringMatching(/^bob in /)]);
     }
@@ -101,15 +127,24 @@ describe('an interrupted request', () => {
       expect(view.status).toBe('running');
       expect(view.progress.phase).toBe('outboxEvents');
       const pending = await pendingEntriesNaming(bob.id);
-      expect(pending).toBeGreaterThan(0);
+      // His removal from each of his two threads.
+      expect(pending).toBe(2);
     } finally {
       await stack.topic!.start();
     }
-    clock.advance(2 * 60_000);
-    const republished = await fetch(`${stack.httpUrl}/admin/functions/outboxRepublish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    expect(republished.status).toBe(202);
-    const done = await privacy.finished(view.id);
+    const start = clock.now();
+    let done: Record<string, any>;
+    try {
+      clock.advance(2 * 60_000);
+      const republished = await fetch(`${stack.httpUrl}/admin/functions/outboxRepublish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(republished.status).toBe(202);
+      done = await privacy.finished(view.id);
+    } finally {
+      clock.set(start);
+    }
     expect(done.status).toBe('succeeded');
+    // The two entries it waited for, erased once published.
+    expect(done.counts.outboxEntry).toEqual({ found: 2, held: 0, deleted: 2 });
     expect(await pendingEntriesNaming(bob.id)).toBe(0);
     const removed = stack.topic!.received().filter((r) => r.event.type === 'Microsoft.Communication.ChatThreadParticipantRemoved' && JSON.stringify(r.event.data).includes(bob.id));
     expect(removed.length).toBe(2);
