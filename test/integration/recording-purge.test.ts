@@ -28,25 +28,30 @@ describe('recording expiry and purge', () => {
     const { view } = await uploaded(resource, audio(100));
     const blob = blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`);
 
-    clock.set(new Date(Date.parse(view.expiresAt as string) - 1000));
-    expect((await atLocation(stack, resource, 'GET', view.metadataLocation, { date: clock.now() })).status).toBe(200);
-    clock.advance(1000);
-    expect((await atLocation(stack, resource, 'GET', view.metadataLocation, { date: clock.now() })).status).toBe(404);
-    expect((await atLocation(stack, resource, 'GET', view.contentLocation, { date: clock.now() })).status).toBe(404);
-    const list = await stack.signed({ method: 'GET', endpoint: resource.endpoint, path: '/recordings', key: resource.primaryKey, date: clock.now() });
-    expect(list.body.value).toEqual([]);
-    expect(await blob.exists()).toBe(true);
+    const start = clock.now();
+    try {
+      clock.set(new Date(Date.parse(view.expiresAt as string) - 1000));
+      expect((await atLocation(stack, resource, 'GET', view.metadataLocation, { date: clock.now() })).status).toBe(200);
+      clock.advance(1000);
+      expect((await atLocation(stack, resource, 'GET', view.metadataLocation, { date: clock.now() })).status).toBe(404);
+      expect((await atLocation(stack, resource, 'GET', view.contentLocation, { date: clock.now() })).status).toBe(404);
+      const list = await stack.signed({ method: 'GET', endpoint: resource.endpoint, path: '/recordings', key: resource.primaryKey, date: clock.now() });
+      expect(list.body.value).toEqual([]);
+      expect(await blob.exists()).toBe(true);
 
-    expect((await purge()).status).toBe(202);
-    expect(await blob.exists()).toBe(false);
-    const deletion = eventsOf(view.id).filter((e) => e.type === 'AcsResidency.RecordingDeleted');
-    expect(deletion).toHaveLength(1);
-    expect(deletion[0]!.data).toMatchObject({ recordingId: view.id, reason: 'expired', expiresAt: view.expiresAt });
-    expect(await fixture.auditRecordsOf(resource.id, view.id)).toEqual([expect.objectContaining({ action: 'recording.purged', reason: 'expired' })]);
+      expect((await purge()).status).toBe(202);
+      expect(await blob.exists()).toBe(false);
+      const deletion = eventsOf(view.id).filter((e) => e.type === 'AcsResidency.RecordingDeleted');
+      expect(deletion).toHaveLength(1);
+      expect(deletion[0]!.data).toMatchObject({ recordingId: view.id, reason: 'expired', expiresAt: view.expiresAt });
+      expect(await fixture.auditRecordsOf(resource.id, view.id)).toEqual([expect.objectContaining({ action: 'recording.purged', reason: 'expired' })]);
 
-    const eventsBefore = stack.topic!.received().length;
-    expect((await purge()).status).toBe(202);
-    expect(stack.topic!.received().length).toBe(eventsBefore);
+      const eventsBefore = stack.topic!.received().length;
+      expect((await purge()).status).toBe(202);
+      expect(stack.topic!.received().length).toBe(eventsBefore);
+    } finally {
+      clock.set(start);
+    }
   });
 
   it('honours a resource period shorter than 48 hours and refuses a longer one', async () => {
@@ -67,16 +72,21 @@ describe('legal holds', () => {
     const hold = await stack.management('POST', '/api/management/resources/rec-held/legalHolds', { target: { kind: 'identity', identityId: aliceId(resource.id) }, reason: 'Case 7' });
     expect(hold.status).toBe(201);
     const blob = blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`);
-    clock.set(new Date(Date.parse(view.expiresAt as string) + 1000));
+    const start = clock.now();
+    try {
+      clock.set(new Date(Date.parse(view.expiresAt as string) + 1000));
 
-    await purge();
-    expect(await blob.exists()).toBe(true);
-    const runs = await stack.management('GET', '/api/management/purgeRuns');
-    expect(runs.body.runs.recordingPurge[0].skippedForHold).toEqual([{ resourceId: resource.id, subjectType: 'recording', subjectId: view.id, holdIds: [hold.body.id] }]);
+      expect((await purge()).status).toBe(202);
+      expect(await blob.exists()).toBe(true);
+      const runs = await stack.management('GET', '/api/management/purgeRuns');
+      expect(runs.body.runs.recordingPurge[0].skippedForHold).toEqual([{ resourceId: resource.id, subjectType: 'recording', subjectId: view.id, holdIds: [hold.body.id] }]);
 
-    await stack.management('POST', `/api/management/resources/rec-held/legalHolds/${hold.body.id}/release`, {});
-    await purge();
-    expect(await blob.exists()).toBe(false);
+      expect((await stack.management('POST', `/api/management/resources/rec-held/legalHolds/${hold.body.id}/release`, {})).status).toBe(200);
+      expect((await purge()).status).toBe(202);
+      expect(await blob.exists()).toBe(false);
+    } finally {
+      clock.set(start);
+    }
   });
 });
 
@@ -84,11 +94,31 @@ describe('resource deletion', () => {
   it('removes the resource\'s recordings, their items and audit records with it', async () => {
     const resource = await stack.createResource('rec-gone', 'Europe');
     const { view } = await uploaded(resource, audio(10));
-    await atLocation(stack, resource, 'DELETE', (await uploaded(resource, audio(10))).view.deleteLocation as string, { date: clock.now() });
+    const deletedOne = await atLocation(stack, resource, 'DELETE', (await uploaded(resource, audio(10))).view.deleteLocation as string, { date: clock.now() });
+    expect(deletedOne.status).toBe(204);
     const deleted = await stack.management('DELETE', '/api/management/resources/rec-gone');
     expect(deleted.status).toBe(200);
     expect(deleted.body.removed.blobs['acs-europe-recordings']).toBe(1);
     expect(deleted.body.removed.cosmos).toMatchObject({ recordings: 1, auditRecords: 1 });
+    expect(deleted.body.removed).toEqual({
+      cosmos: {
+        // ResourceCreated, the 2 uploads' RecordingFileStatusUpdated, the deletion's RecordingDeleted.
+        outbox: 4,
+        identities: 0,
+        chatThreads: 0,
+        chatMemberships: 0,
+        // The recording that was not deleted, and the deletion's audit record.
+        recordings: 1,
+        auditRecords: 1,
+        legalHolds: 0,
+        // 2 uploads and 1 delete.
+        operationLogs: 3,
+        privacyRequests: 0,
+        erasureReceipts: 0,
+      },
+      blobs: { 'acs-europe-recordings': 1 },
+    });
+    expect(deleted.body.eventsAwaitingPublication).toBe(0);
     expect(await blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`).exists()).toBe(false);
   });
 });
@@ -98,36 +128,46 @@ describe('purge runs', () => {
     const resource = await stack.createResource('rec-bounded', 'Europe');
     const views = [];
     for (let i = 0; i < 3; i += 1) views.push((await uploaded(resource, audio(10))).view);
-    clock.set(new Date(Date.parse(views[2]!.expiresAt as string) + 1000));
-    await purge(); // everything else that expired by now goes first
-    for (let i = 0; i < 3; i += 1) views.push((await uploaded(resource, audio(10))).view);
-    clock.set(new Date(Date.parse(views[5]!.expiresAt as string) + 1000));
+    const start = clock.now();
+    try {
+      clock.set(new Date(Date.parse(views[2]!.expiresAt as string) + 1000));
+      expect((await purge()).status).toBe(202); // everything else that expired by now goes first
+      for (let i = 0; i < 3; i += 1) views.push((await uploaded(resource, audio(10))).view);
+      clock.set(new Date(Date.parse(views[5]!.expiresAt as string) + 1000));
 
-    const { purger } = services().recordings;
-    const first = await purger.run(europe(), { maxItems: 2, maxDurationMs: 60_000 });
-    expect(first).toMatchObject({ examined: 2, deleted: { recordings: 2 }, errors: 0, stoppedAtBudget: true });
-    const second = await purger.run(europe(), { maxItems: 2, maxDurationMs: 60_000 });
-    expect(second).toMatchObject({ examined: 1, deleted: { recordings: 1 }, errors: 0, stoppedAtBudget: false });
-    const deletions = views.slice(3).flatMap((v) => eventsOf(v.id as string).filter((e) => e.type === 'AcsResidency.RecordingDeleted'));
-    expect(deletions).toHaveLength(3);
+      const { purger } = services().recordings;
+      const first = await purger.run(europe(), { maxItems: 2, maxDurationMs: 60_000 });
+      expect(first).toEqual({ examined: 2, deleted: { recordings: 2 }, skippedForHold: [], errors: 0, stoppedAtBudget: true });
+      const second = await purger.run(europe(), { maxItems: 2, maxDurationMs: 60_000 });
+      expect(second).toEqual({ examined: 1, deleted: { recordings: 1 }, skippedForHold: [], errors: 0, stoppedAtBudget: false });
+      const deletions = views.slice(3).flatMap((v) => eventsOf(v.id as string).filter((e) => e.type === 'AcsResidency.RecordingDeleted'));
+      expect(deletions).toHaveLength(3);
+    } finally {
+      clock.set(start);
+    }
   });
 
   it('a run stopped after the deletion change but before the blob delete finishes on rerun, without new event ids', async () => {
     const resource = await stack.createResource('rec-crash', 'Europe');
     const { view } = await uploaded(resource, audio(10));
-    clock.set(new Date(Date.parse(view.expiresAt as string) + 1000));
-    const svc = services();
-    const record = await readRecording(europe(), resource.id, view.id as string);
-    // What a run does before it deletes the blob, as if the process stopped right after it.
-    await svc.recordings.purger.commitDeletion(europe(), (await svc.resources.get('rec-crash'))!, record!, 'expired', clock.now());
-    const blob = blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`);
-    expect(await blob.exists()).toBe(true);
+    const start = clock.now();
+    try {
+      clock.set(new Date(Date.parse(view.expiresAt as string) + 1000));
+      const svc = services();
+      const record = await readRecording(europe(), resource.id, view.id as string);
+      // What a run does before it deletes the blob, as if the process stopped right after it.
+      await svc.recordings.purger.commitDeletion(europe(), (await svc.resources.get('rec-crash'))!, record!, 'expired', clock.now());
+      const blob = blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`);
+      expect(await blob.exists()).toBe(true);
 
-    const rerun = await svc.recordings.purger.run(europe(), { maxItems: 100, maxDurationMs: 60_000 });
-    expect(rerun.errors).toBe(0);
-    expect(await blob.exists()).toBe(false);
-    const deletions = eventsOf(view.id as string).filter((e) => e.type === 'AcsResidency.RecordingDeleted');
-    expect(deletions).toHaveLength(1);
-    expect((await fixture.auditRecordsOf(resource.id, view.id as string)).map((a) => a.action).sort()).toEqual(['recording.orphanBlobPurged', 'recording.purged']);
+      const rerun = await svc.recordings.purger.run(europe(), { maxItems: 100, maxDurationMs: 60_000 });
+      expect(rerun).toEqual({ examined: 1, deleted: { recordings: 1 }, skippedForHold: [], errors: 0, stoppedAtBudget: false });
+      expect(await blob.exists()).toBe(false);
+      const deletions = eventsOf(view.id as string).filter((e) => e.type === 'AcsResidency.RecordingDeleted');
+      expect(deletions).toHaveLength(1);
+      expect((await fixture.auditRecordsOf(resource.id, view.id as string)).map((a) => a.action).sort()).toEqual(['recording.orphanBlobPurged', 'recording.purged']);
+    } finally {
+      clock.set(start);
+    }
   });
 });
