@@ -100,33 +100,38 @@ describe('recording upload and download', () => {
   it('answers the metadata document, the recording and the list of recordings', async () => {
     const listed = await stack.createResource('rec-list', 'Europe');
     const first = await uploaded(listed, audio(10));
-    clock.advance(1000);
-    const second = await uploaded(listed, audio(10), sampleMetadata(listed.id, { channelType: 'Unmixed', participants: [{ rawId: aliceId(listed.id), channel: 0 }] }));
+    const start = clock.now();
+    try {
+      clock.advance(1000);
+      const second = await uploaded(listed, audio(10), sampleMetadata(listed.id, { channelType: 'Unmixed', participants: [{ rawId: aliceId(listed.id), channel: 0 }] }));
 
-    const metadata = await atLocation(stack, listed, 'GET', second.view.metadataLocation, { date: clock.now() });
-    expect(metadata.status).toBe(200);
-    expect(metadata.body).toMatchObject({
-      resourceId: listed.id,
-      callId: sampleMetadata(listed.id).callId,
-      chunkDocumentId: second.view.id,
-      chunkIndex: 0,
-      chunkStartTime: '2026-11-21T09:00:00.000Z',
-      chunkDuration: 6620,
-      recordingInfo: { contentType: 'Audio', channelType: 'Unmixed', format: 'Wav' },
-      participants: [{ participantId: aliceId(listed.id), channel: 0 }],
-      expiresAt: second.view.expiresAt,
-    });
+      const metadata = await atLocation(stack, listed, 'GET', second.view.metadataLocation, { date: clock.now() });
+      expect(metadata.status).toBe(200);
+      expect(metadata.body).toMatchObject({
+        resourceId: listed.id,
+        callId: sampleMetadata(listed.id).callId,
+        chunkDocumentId: second.view.id,
+        chunkIndex: 0,
+        chunkStartTime: '2026-11-21T09:00:00.000Z',
+        chunkDuration: 6620,
+        recordingInfo: { contentType: 'Audio', channelType: 'Unmixed', format: 'Wav' },
+        participants: [{ participantId: aliceId(listed.id), channel: 0 }],
+        expiresAt: second.view.expiresAt,
+      });
 
-    const got = await atLocation(stack, listed, 'GET', second.view.deleteLocation, { date: clock.now() });
-    expect(got.body).toEqual(second.view);
+      const got = await atLocation(stack, listed, 'GET', second.view.deleteLocation, { date: clock.now() });
+      expect(got.body).toEqual(second.view);
 
-    const page1 = await stack.signed({ method: 'GET', endpoint: listed.endpoint, path: '/recordings?maxPageSize=1', key: listed.primaryKey, date: clock.now() });
-    expect(page1.status).toBe(200);
-    expect(page1.body.value.map((r: { id: string }) => r.id)).toEqual([second.view.id]);
-    const next = new URL(page1.body.nextLink as string);
-    const page2 = await stack.signed({ method: 'GET', endpoint: listed.endpoint, path: next.pathname + next.search, key: listed.primaryKey, date: clock.now() });
-    expect(page2.body.value.map((r: { id: string }) => r.id)).toEqual([first.view.id]);
-    expect(page2.body.nextLink).toBeUndefined();
+      const page1 = await stack.signed({ method: 'GET', endpoint: listed.endpoint, path: '/recordings?maxPageSize=1', key: listed.primaryKey, date: clock.now() });
+      expect(page1.status).toBe(200);
+      expect(page1.body.value.map((r: { id: string }) => r.id)).toEqual([second.view.id]);
+      const next = new URL(page1.body.nextLink as string);
+      const page2 = await stack.signed({ method: 'GET', endpoint: listed.endpoint, path: next.pathname + next.search, key: listed.primaryKey, date: clock.now() });
+      expect(page2.body.value.map((r: { id: string }) => r.id)).toEqual([first.view.id]);
+      expect(page2.body.nextLink).toBeUndefined();
+    } finally {
+      clock.set(start);
+    }
   });
 
   it('deletes a recording: 204, then 404 everywhere, its blob gone, a deletion event and an audit record', async () => {
@@ -157,6 +162,8 @@ describe('recording upload and download', () => {
 
   it('refuses bad uploads with the ACS error naming the field, and stores nothing', async () => {
     const before = await countBlobs();
+    const listed = async () => (await stack.signed({ method: 'GET', endpoint: resource.endpoint, path: '/recordings', key: resource.primaryKey, date: clock.now() })).body.value as { id: string }[];
+    const listedBefore = (await listed()).map((r) => r.id);
     const send = async (parts: Parameters<typeof multipartBody>[0], contentType?: string) => {
       const { body, contentType: multipart } = await multipartBody(parts);
       return stack.signed({ method: 'POST', endpoint: resource.endpoint, path: '/recordings', key: resource.primaryKey, body, contentType: contentType ?? multipart, date: clock.now() });
@@ -192,6 +199,7 @@ describe('recording upload and download', () => {
     expect(await countBlobs()).toBe(before);
     const list = await stack.signed({ method: 'GET', endpoint: resource.endpoint, path: '/recordings', key: resource.primaryKey, date: clock.now() });
     expect(list.body.value.map((r: { contentLength: number }) => r.contentLength)).not.toContain(2_500_000);
+    expect((await listed()).map((r) => r.id)).toEqual(listedBefore);
   });
 
   it('a repeated upload with the same repeatability-request-id is one recording', async () => {
