@@ -55,14 +55,18 @@ describe('management API: resources', () => {
   });
 
   it('lists resources without keys and gets one with keys', async () => {
-    await stack.createResource('listed', 'Norway');
+    const created = await stack.createResource('listed', 'Norway');
     const list = await stack.management('GET', '/api/management/resources');
     expect(list.status).toBe(200);
     const listed = list.body.value.find((r: { name: string }) => r.name === 'listed');
     expect(listed).toMatchObject({ geography: 'Norway' });
     expect(listed.primaryKey).toBeUndefined();
+    // No resource in the list carries a key or a connection string.
+    const withKeys = (list.body.value as Record<string, unknown>[]).filter((r) => ['primaryKey', 'secondaryKey', 'connectionString'].some((k) => k in r));
+    expect(withKeys).toEqual([]);
     const one = await stack.management('GET', '/api/management/resources/listed');
     expect(one.body.primaryKey).toBeTypeOf('string');
+    expect(one.body).toMatchObject({ id: created.id, primaryKey: created.primaryKey, secondaryKey: created.secondaryKey, connectionString: created.connectionString });
     expect((await stack.management('GET', '/api/management/resources/nope')).status).toBe(404);
   });
 
@@ -83,6 +87,12 @@ describe('management API: resources', () => {
     expect(deleted.status).toBe(200);
     expect(deleted.body).toMatchObject({ resourceId: created.id, name: 'short-lived', geography: 'India' });
     expect(deleted.body.removed.cosmos).toHaveProperty('outbox');
+    // A resource that only ever had its ResourceCreated entry: that entry goes, nothing else was there.
+    expect(deleted.body.removed).toEqual({
+      cosmos: { outbox: 1, identities: 0, chatThreads: 0, chatMemberships: 0, recordings: 0, auditRecords: 0, legalHolds: 0, operationLogs: 0, privacyRequests: 0, erasureReceipts: 0 },
+      blobs: {},
+    });
+    expect(deleted.body.eventsAwaitingPublication).toBe(0);
     const retry = await stack.management('DELETE', '/api/management/resources/short-lived');
     expect(retry.status).toBe(200);
     expect(retry.body).toEqual(deleted.body);
