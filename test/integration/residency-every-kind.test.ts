@@ -1,0 +1,605 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { CosmosClient } from '@azure/cosmos';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedBlob, type EmbeddedBlob } from '../../local/emulators/azurite-blob.js';
+import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../local/emulators/cosmos-emulator.js';
+import { LocalEventGridTopic } from '../../local/eventgrid-topic/topic-server.js';
+import { ManualClock } from '../../shared/clock.js';
+import { PrivacyClient } from '../support/privacy.js';
+import { atLocation, audio, sampleMetadata, uploadRecording } from '../support/recordings.js';
+import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+
+/**
+ * Residency for every kind of data, and resource deletion, checked from the outside: Japan has its
+ * own Cosmos account, storage account and Event Grid topic (the `__JAPAN` settings), Europe uses the
+ * defaults. Each resource gets one of every kind of data through the public APIs; then every database
+ * and container of both Cosmos accounts and every blob container of both storage accounts is read in
+ * full, and each kind is asserted, with its exact count, in its geography's stores and nowhere else.
+ */
+
+const clock = new ManualClock(new Date());
+let stack: TestStack;
+let japanCosmos: EmbeddedCosmos;
+let japanBlob: EmbeddedBlob;
+let japanTopic: LocalEventGridTopic;
+
+/** What `populate` created for one resource. */
+interface Created {
+  resource: ResourceView;
+  geography: 'Europe' | 'Japan';
+  alice: string;
+  bob: string;
+  /** Erased by a data subject delete request: nothing of it may remain anywhere. */
+  dave: string;
+  threadId: string;
+  recordings: { kept: string; deleted: string; landed: string };
+  rejectedLandingFile: string;
+  holdId: string;
+  exportId: string;
+  deleteId: string;
+}
+
+let europe: Created;
+let japan: Created;
+let doomed: Created;
+let survivor: Created;
+/** Everything stored once populate() is done (the residency checks only read, so it is also the state before the deletion). */
+let stored: Scan;
+
+beforeAll(async () => {
+  [japanCosmos, japanBlob] = await Promise.all([startEmbeddedCosmos(0), startEmbeddedBlob(0)]);
+  japanTopic = new LocalEventGridTopic({ key: randomBytes(32).toString('base64') });
+  await japanTopic.start();
+  stack = await startTestStack({
+    clock,
+    env: {
+      COSMOS_ENDPOINT__JAPAN: japanCosmos.endpoint,
+      COSMOS_KEY__JAPAN: japanCosmos.key,
+      STORAGE_CONNECTION_STRING__JAPAN: japanBlob.connectionString,
+      EVENTGRID_TOPIC_ENDPOINT__JAPAN: japanTopic.endpoint,
+      EVENTGRID_TOPIC_KEY__JAPAN: japanTopic.key,
+      // The privacy worker and the landing feed run when the test asks, not on their schedules.
+      PRIVACY_WORKER_SCHEDULE: '0 0 0 1 1 *',
+      LOCAL_BLOB_EVENTS_POLL_MS: '3600000',
+    },
+  });
+  [europe, japan, doomed, survivor] = await Promise.all([
+    populate('every-kind-eu', 'Europe'),
+    populate('every-kind-jp', 'Japan'),
+    populate('every-kind-jp-doomed', 'Japan'),
+    populate('every-kind-jp-survivor', 'Japan'),
+  ]);
+  await privacyRequestsDone();
+  stored = await scan();
+});
+afterAll(async () => {
+  await stack?.stop();
+  await japanTopic?.stop();
+  japanTopic?.dispose();
+  await japanCosmos?.stop();
+  await japanBlob?.stop();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Creating one of every kind of data through the public APIs
+
+const PHONE = '+14255550123';
+
+async function populate(name: string, geography: 'Europe' | 'Japan'): Promise<Created> {
+  const resource = await stack.createResource(name, geography);
+  const [alice, bob, dave] = await Promise.all([newIdentity(resource), newIdentity(resource), newIdentity(resource)]);
+
+  // A thread with two members, three messages (plus the two system messages of its creation), two read receipts.
+  const created = await chat(resource, alice, 'POST', '/chat/threads', {
+    topic: `${name} thread`,
+    participants: [{ communicationIdentifier: { rawId: bob.id, communicationUser: { id: bob.id } } }],
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const threadId = created.body.chatThread.id as string;
+  const sent: string[] = [];
+  for (const [user, text] of [[alice, 'first'], [bob, 'second'], [alice, 'third']] as const) {
+    const message = await chat(resource, user, 'POST', `/chat/threads/${encodeURIComponent(threadId)}/messages`, { content: `${text} in ${name}` });
+    expect(message.status).toBe(201);
+    sent.push(message.body.id as string);
+  }
+  for (const [user, read] of [[alice, sent[2]], [bob, sent[1]]] as const) {
+    expect((await chat(resource, user, 'POST', `/chat/threads/${encodeURIComponent(threadId)}/readReceipts`, { chatMessageId: read })).status).toBe(200);
+  }
+
+  // Recordings: one uploaded with a repeatability id (so with a claim), one uploaded and deleted
+  // (an audit record), one brought in from the landing container, and one landing file rejected.
+  const participants = [{ communicationUser: { id: alice.id } }, { phoneNumber: { value: PHONE } }];
+  const kept = await uploadRecording(stack, resource, {
+    metadata: sampleMetadata(resource.id, { participants, callId: 'kept-call' }),
+    date: clock.now(),
+    headers: { 'repeatability-request-id': randomUUID(), 'repeatability-first-sent': clock.now().toUTCString() },
+  });
+  expect(kept.status, kept.text).toBe(201);
+  const deleted = await uploadRecording(stack, resource, { metadata: sampleMetadata(resource.id, { participants, callId: 'deleted-call' }), date: clock.now() });
+  expect(deleted.status, deleted.text).toBe(201);
+  expect((await atLocation(stack, resource, 'DELETE', deleted.body.deleteLocation as string, { date: clock.now() })).status).toBe(204);
+  await land(geography, `${resource.id}/pipeline/landed.wav`, sampleMetadata(resource.id, { participants, callId: 'landed-call' }));
+  const rejectedLandingFile = `${resource.id}/pipeline/rejected.wav`;
+  await land(geography, rejectedLandingFile, { callId: 'no participants' });
+  // The landed recording's id, from its RecordingFileStatusUpdated event (subject /recording/call/{callId}/recordingId/{id}).
+  const landed = [
+    ...new Set(
+      (geography === 'Japan' ? japanTopic : stack.topic!)
+        .received()
+        .map((r) => r.event as { source?: string; subject: string })
+        .filter((e) => e.source === `/resources/${resource.id}` && e.subject.startsWith('/recording/call/landed-call/recordingId/'))
+        .map((e) => e.subject.split('/').pop()!),
+    ),
+  ];
+  expect(landed).toHaveLength(1);
+
+  const hold = await stack.management('POST', `/api/management/resources/${name}/legalHolds`, { target: { kind: 'thread', threadId }, reason: 'case 1' });
+  expect(hold.status, hold.text).toBe(201);
+  const test = await stack.signed({ method: 'POST', endpoint: resource.endpoint, path: '/events/:sendTest', key: resource.primaryKey, body: '{"count":1}', date: clock.now() });
+  expect(test.status, test.text).toBe(202);
+
+  // A data subject export (request + result document) and a delete of another identity (receipt),
+  // worked on by one worker loop for every resource (see privacyRequestsDone).
+  const privacy = new PrivacyClient(() => stack, resource, clock);
+  const exported = await privacy.submit('export', { identityIds: [alice.id], phoneNumbers: [PHONE] });
+  const erased = await privacy.submit('delete', { identityIds: [dave.id] });
+  pendingPrivacyRequests.push({ privacy, ids: [exported.id, erased.id] });
+
+  return {
+    resource,
+    geography,
+    alice: alice.id,
+    bob: bob.id,
+    dave: dave.id,
+    threadId,
+    recordings: { kept: kept.body.id as string, deleted: deleted.body.id as string, landed: landed[0]! },
+    rejectedLandingFile,
+    holdId: hold.body.id as string,
+    exportId: exported.id as string,
+    deleteId: erased.id as string,
+  };
+}
+
+interface User {
+  id: string;
+  token: string;
+}
+
+/** A communication identity with a chat token, as `createUserAndToken` makes it (signed with the resource key). */
+async function newIdentity(resource: ResourceView): Promise<User> {
+  const response = await stack.signed({
+    method: 'POST',
+    endpoint: resource.endpoint,
+    path: '/identities?api-version=2023-10-01',
+    key: resource.primaryKey,
+    body: JSON.stringify({ createTokenWithScopes: ['chat'] }),
+    date: clock.now(),
+  });
+  expect(response.status, response.text).toBe(201);
+  return { id: response.body.identity.id as string, token: response.body.accessToken.token as string };
+}
+
+/** A chat API call with the user's token, on the plain-HTTP listener (the SDK compatibility is tested elsewhere). */
+async function chat(resource: ResourceView, user: User, method: string, path: string, body: unknown): Promise<{ status: number; body: Record<string, any> }> {
+  const url = new URL(path, stack.httpUrl);
+  url.searchParams.set('resource', resource.name);
+  url.searchParams.set('api-version', '2025-03-15');
+  const response = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json', ...(path === '/chat/threads' ? { 'repeatability-request-id': randomUUID() } : {}) },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+}
+
+const pendingPrivacyRequests: { privacy: PrivacyClient; ids: string[] }[] = [];
+
+/** Runs the privacy worker until every request populate() submitted has succeeded. */
+async function privacyRequestsDone(): Promise<void> {
+  for (let run = 0; run < 20; run += 1) {
+    await pendingPrivacyRequests[0]!.privacy.runWorker();
+    const views = await Promise.all(pendingPrivacyRequests.flatMap(({ privacy, ids }) => ids.map(async (id) => (await privacy.status(id)).body as { status: string })));
+    if (views.every((v) => v.status === 'succeeded')) return;
+    expect(views.filter((v) => v.status === 'failed')).toEqual([]);
+  }
+  throw new Error('the privacy requests did not finish in 20 worker runs');
+}
+
+/** A media pipeline's file in the geography's landing container, and the storage account's BlobCreated event for it. */
+async function land(geography: 'Europe' | 'Japan', blobName: string, metadata: unknown): Promise<void> {
+  const account = geography === 'Japan' ? japanBlob.connectionString : stack.stores.storageConnectionString;
+  const containerName = `acs-${geography.toLowerCase()}-recording-landing`;
+  const container = BlobServiceClient.fromConnectionString(account).getContainerClient(containerName);
+  await container.createIfNotExists();
+  const blob = container.getBlockBlobClient(blobName);
+  const content = audio(2048);
+  const { etag } = await blob.upload(content, content.length, { blobHTTPHeaders: { blobContentType: 'audio/wav' }, metadata: { recording: JSON.stringify(metadata) } });
+  const event = {
+    id: createHash('sha256').update(blob.url + etag).digest('hex').slice(0, 32),
+    topic: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.Storage/storageAccounts/devstoreaccount1',
+    subject: `/blobServices/default/containers/${containerName}/blobs/${blobName}`,
+    eventType: 'Microsoft.Storage.BlobCreated',
+    eventTime: new Date().toISOString(),
+    data: { api: 'PutBlob', eTag: etag, contentType: 'audio/wav', blobType: 'BlockBlob', url: blob.url },
+    dataVersion: '',
+    metadataVersion: '1',
+  };
+  const delivered = await fetch(`${stack.httpUrl}/runtime/webhooks/eventgrid?functionName=recordingLanding`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
+    body: JSON.stringify([event]),
+  });
+  expect(delivered.status).toBe(202);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading everything that is stored, in every account
+
+interface StoredItem {
+  /** `{account}:{database}/{container}` */
+  where: string;
+  item: Record<string, any>;
+  text: string;
+}
+interface StoredBlob {
+  /** `{account}:{container}` */
+  where: string;
+  name: string;
+  /** Name, metadata, index tags and content. */
+  text: string;
+}
+interface Scan {
+  items: StoredItem[];
+  blobs: StoredBlob[];
+}
+
+function accounts() {
+  const cosmos = (endpoint: string, key: string) => new CosmosClient({ endpoint, key, connectionPolicy: { enableEndpointDiscovery: false } });
+  return [
+    { name: 'default', cosmos: cosmos(stack.stores.cosmosEndpoint, stack.stores.cosmosKey), blobs: BlobServiceClient.fromConnectionString(stack.stores.storageConnectionString) },
+    { name: 'japan', cosmos: cosmos(japanCosmos.endpoint, japanCosmos.key), blobs: BlobServiceClient.fromConnectionString(japanBlob.connectionString) },
+  ];
+}
+
+/** Every item of every container of every database, and every blob of every container, of both accounts. */
+async function scan(): Promise<Scan> {
+  const result: Scan = { items: [], blobs: [] };
+  for (const account of accounts()) {
+    const { resources: databases } = await account.cosmos.databases.readAll().fetchAll();
+    for (const { id: databaseId } of databases) {
+      const database = account.cosmos.database(databaseId);
+      const { resources: containers } = await database.containers.readAll().fetchAll();
+      for (const { id: containerId } of containers) {
+        const { resources } = await database.container(containerId).items.readAll<Record<string, any>>().fetchAll();
+        for (const item of resources) result.items.push({ where: `${account.name}:${databaseId}/${containerId}`, item, text: JSON.stringify(item) });
+      }
+    }
+    for await (const container of account.blobs.listContainers()) {
+      const client = account.blobs.getContainerClient(container.name);
+      for await (const blob of client.listBlobsFlat({ includeMetadata: true, includeUncommitedBlobs: true })) {
+        const blobClient = client.getBlobClient(blob.name);
+        const [tags, content] = await Promise.all([
+          blobClient.getTags().then((t) => t.tags, () => ({})),
+          blobClient.downloadToBuffer().catch(() => Buffer.alloc(0)),
+        ]);
+        result.blobs.push({
+          where: `${account.name}:${container.name}`,
+          name: blob.name,
+          text: [blob.name, JSON.stringify(blob.metadata ?? {}), JSON.stringify(tags), content.toString('latin1')].join('\n'),
+        });
+      }
+    }
+  }
+  return result;
+}
+
+/** Every id that names the resource or something of it (message ids are times, not unique across threads: their items carry the thread id). */
+const idsOf = (c: Created) => [c.resource.id, c.threadId, c.alice, c.bob, c.dave, c.recordings.kept, c.recordings.deleted, c.recordings.landed, c.holdId, c.exportId, c.deleteId];
+/** The ids of its data, without the resource id. */
+const dataIdsOf = (c: Created) => idsOf(c).filter((id) => id !== c.resource.id);
+const mentionsAny = (text: string, ids: string[]) => ids.some((id) => text.includes(id));
+
+type ItemKind =
+  | 'identity'
+  | 'chatThread'
+  | 'chatParticipant'
+  | 'chatMembership'
+  | 'chatMessage'
+  | 'chatSystemMessage'
+  | 'chatReadReceipt'
+  | 'recording'
+  | 'recordingRepeatabilityClaim'
+  | 'auditRecord'
+  | 'legalHold'
+  | 'operationLog'
+  | 'privacyRequest'
+  | 'erasureReceipt'
+  | 'outboxEntry'
+  | 'registryDocument';
+
+/** What an item is, from its own fields only (never from where it was found). */
+function kindOf(item: Record<string, any>): ItemKind | 'unknown' {
+  switch (item.kind) {
+    case 'thread':
+      return 'chatThread';
+    case 'participant':
+      return 'chatParticipant';
+    case 'message':
+      return item.type === 'text' || item.type === 'html' ? 'chatMessage' : 'chatSystemMessage';
+    case 'receipt':
+      return 'chatReadReceipt';
+    case 'recording':
+      return 'recording';
+    case 'recordingRepeatability':
+      return 'recordingRepeatabilityClaim';
+    case 'audit':
+      return 'auditRecord';
+    case 'legalHold':
+    case 'operationLog':
+    case 'privacyRequest':
+    case 'erasureReceipt':
+      return item.kind as ItemKind;
+  }
+  if (typeof item.tokenGeneration === 'number') return 'identity';
+  if (typeof item.sortKey === 'string' && typeof item.identityId === 'string' && typeof item.threadId === 'string') return 'chatMembership';
+  if (Array.isArray(item.events) && typeof item.status === 'string') return 'outboxEntry';
+  if (item.keys && typeof item.geographyKey === 'string') return 'registryDocument';
+  return 'unknown';
+}
+
+/** Each kind populate() leaves, the geography container it belongs in, and how many. */
+const EXPECTED_ITEMS: Record<Exclude<ItemKind, 'operationLog' | 'registryDocument'>, { container: string; count: number }> = {
+  identity: { container: 'identities', count: 2 }, // alice and bob; dave was erased
+  chatThread: { container: 'chatThreads', count: 1 },
+  chatParticipant: { container: 'chatThreads', count: 2 },
+  chatMembership: { container: 'chatMemberships', count: 2 },
+  chatMessage: { container: 'chatThreads', count: 3 },
+  chatSystemMessage: { container: 'chatThreads', count: 2 }, // participantAdded, topicUpdated
+  chatReadReceipt: { container: 'chatThreads', count: 2 },
+  recording: { container: 'recordings', count: 2 }, // kept and landed; the deleted one is gone
+  recordingRepeatabilityClaim: { container: 'recordings', count: 1 },
+  auditRecord: { container: 'auditRecords', count: 1 }, // the deleted recording
+  legalHold: { container: 'legalHolds', count: 1 },
+  privacyRequest: { container: 'privacyRequests', count: 2 },
+  erasureReceipt: { container: 'erasureReceipts', count: 1 },
+  // resource created, thread created, 3 messages, 3 recordings registered, 1 deleted, 1 test event
+  outboxEntry: { container: 'outbox', count: 10 },
+};
+
+/** Operation log records by operation, for the calls populate() makes a known number of times. */
+const EXPECTED_LOGS: Record<string, number> = {
+  CreateIdentity: 2, // dave's record was erased with him
+  CreateChatThread: 1,
+  SendChatMessage: 3,
+  SendChatReadReceipt: 2,
+  UploadRecording: 2,
+  DeleteRecording: 1,
+  SendTestEvent: 1,
+  SubmitPrivacyRequest: 2,
+};
+
+type BlobKind = 'exportResult' | 'recordingContent' | 'rejectedLandingFile';
+const EXPECTED_BLOBS: Record<BlobKind, { container: string; count: number }> = {
+  exportResult: { container: 'exports', count: 1 },
+  recordingContent: { container: 'recordings', count: 2 },
+  rejectedLandingFile: { container: 'recording-landing', count: 1 },
+};
+
+function blobKindOf(name: string, c: Created): BlobKind | 'unknown' {
+  const { kept, deleted, landed } = c.recordings;
+  if (name === `${c.resource.id}/${c.exportId}.json`) return 'exportResult';
+  if ([kept, deleted, landed].some((id) => name === `${c.resource.id}/${id}`)) return 'recordingContent';
+  if (name === c.rejectedLandingFile) return 'rejectedLandingFile';
+  return 'unknown';
+}
+
+const home = (c: Created) => (c.geography === 'Japan' ? { account: 'japan', key: 'japan' } : { account: 'default', key: 'europe' });
+const homeContainer = (c: Created, container: string) => `${home(c).account}:acs-${home(c).key}/${container}`;
+const homeBlobContainer = (c: Created, container: string) => `${home(c).account}:acs-${home(c).key}-${container}`;
+
+/** The items that are a resource's: those naming it or any of its ids. */
+const itemsOf = (s: Scan, c: Created) => s.items.filter((i) => i.item.resourceId === c.resource.id || mentionsAny(i.text, idsOf(c)));
+const blobsOf = (s: Scan, c: Created) => s.blobs.filter((b) => mentionsAny(b.text, idsOf(c)));
+const wheresOf = (items: StoredItem[], kind: ItemKind) => items.filter((i) => kindOf(i.item) === kind).map((i) => i.where);
+
+/** Per kind: where each of the resource's items of that kind is. */
+function placement(s: Scan, c: Created): Record<string, string[]> {
+  const mine = itemsOf(s, c);
+  const blobs = blobsOf(s, c);
+  return {
+    ...Object.fromEntries(Object.keys(EXPECTED_ITEMS).map((kind) => [kind, wheresOf(mine, kind as ItemKind)])),
+    ...Object.fromEntries(Object.keys(EXPECTED_BLOBS).map((kind) => [`blob:${kind}`, blobs.filter((b) => blobKindOf(b.name, c) === kind).map((b) => b.where)])),
+  };
+}
+const expectedPlacement = (c: Created): Record<string, string[]> => ({
+  ...Object.fromEntries(Object.entries(EXPECTED_ITEMS).map(([kind, e]) => [kind, Array<string>(e.count).fill(homeContainer(c, e.container))])),
+  ...Object.fromEntries(Object.entries(EXPECTED_BLOBS).map(([kind, e]) => [`blob:${kind}`, Array<string>(e.count).fill(homeBlobContainer(c, e.container))])),
+});
+
+/** Runs the outbox republisher timer now (it also prunes published entries past OUTBOX_RETENTION_HOURS). */
+async function runOutboxRepublish(): Promise<void> {
+  const run = await fetch(`${stack.httpUrl}/admin/functions/outboxRepublish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  expect(run.status).toBe(202);
+}
+
+const eventsFrom = (topic: LocalEventGridTopic | undefined, c: Created) =>
+  (topic?.received() ?? []).map((r) => r.event as { type: string; source?: string }).filter((e) => e.source === `/resources/${c.resource.id}`);
+
+// ---------------------------------------------------------------------------------------------
+
+describe('residency of every kind of data', () => {
+  it('has two Cosmos accounts and two storage accounts, each geography in its own', () => {
+    const databases = new Set(stored.items.map((i) => i.where.split('/')[0]));
+    expect([...databases].sort()).toEqual(['default:acs-control', 'default:acs-europe', 'japan:acs-japan']);
+    const containers = new Set(stored.blobs.map((b) => b.where));
+    expect([...containers].sort()).toEqual([
+      'default:acs-europe-exports',
+      'default:acs-europe-recording-landing',
+      'default:acs-europe-recordings',
+      'japan:acs-japan-exports',
+      'japan:acs-japan-recording-landing',
+      'japan:acs-japan-recordings',
+    ]);
+  });
+
+  describe.each([
+    ['Japan', () => japan],
+    ['Europe', () => europe],
+  ] as const)('a %s resource', (_, created) => {
+    it.each(Object.entries(EXPECTED_ITEMS))('%s: exactly as many as were made, all in its geography, none anywhere else', (kind, expected) => {
+      const c = created();
+      expect(wheresOf(itemsOf(stored, c), kind as ItemKind)).toEqual(Array<string>(expected.count).fill(homeContainer(c, expected.container)));
+    });
+
+    it('operationLog: every data-plane call logged, all in its geography, none anywhere else', () => {
+      const c = created();
+      const logs = itemsOf(stored, c).filter((i) => kindOf(i.item) === 'operationLog');
+      expect(logs.filter((l) => l.where !== homeContainer(c, 'operationLogs')).map((l) => l.where)).toEqual([]);
+      const byOperation: Record<string, number> = Object.fromEntries(Object.keys(EXPECTED_LOGS).map((op) => [op, 0]));
+      for (const log of logs) byOperation[log.item.operation] = (byOperation[log.item.operation] ?? 0) + 1;
+      // Exactly these operations; the privacy requests' status was read a varying number of times.
+      expect(byOperation).toMatchObject(EXPECTED_LOGS);
+      expect(byOperation.GetPrivacyRequest).toBeGreaterThanOrEqual(2);
+      expect(Object.keys(byOperation).sort()).toEqual([...Object.keys(EXPECTED_LOGS), 'GetPrivacyRequest'].sort());
+    });
+
+    it.each(Object.entries(EXPECTED_BLOBS))('blob %s: exactly as many as were made, all in its geography, none anywhere else', (kind, expected) => {
+      const c = created();
+      const found = blobsOf(stored, c).filter((b) => blobKindOf(b.name, c) === kind).map((b) => b.where);
+      expect(found).toEqual(Array<string>(expected.count).fill(homeBlobContainer(c, expected.container)));
+    });
+
+    it('nothing else anywhere names it: outside its geography only its registry document (control plane, no data ids)', () => {
+      const c = created();
+      const unexpected = itemsOf(stored, c).filter((i) => kindOf(i.item) === 'unknown' || !i.where.startsWith(`${home(c).account}:acs-${home(c).key}/`));
+      expect(unexpected.map((i) => `${i.where} ${kindOf(i.item)}`)).toEqual(['default:acs-control/resources registryDocument']);
+      expect(mentionsAny(unexpected[0]!.text, dataIdsOf(c))).toBe(false);
+      const strayBlobs = blobsOf(stored, c).filter((b) => blobKindOf(b.name, c) === 'unknown' || !b.where.startsWith(`${home(c).account}:acs-${home(c).key}-`));
+      expect(strayBlobs.map((b) => `${b.where} ${b.name}`)).toEqual([]);
+    });
+
+    it('the identity erased by the privacy delete is nowhere in any account; its receipt and request keep only keyed hashes', () => {
+      const c = created();
+      expect(stored.items.filter((i) => i.text.includes(c.dave)).map((i) => i.where)).toEqual([]);
+      expect(stored.blobs.filter((b) => b.text.includes(c.dave)).map((b) => b.where)).toEqual([]);
+      const receipt = itemsOf(stored, c).find((i) => kindOf(i.item) === 'erasureReceipt')!.item;
+      const request = itemsOf(stored, c).find((i) => i.item.id === c.deleteId)!.item;
+      expect(receipt).toMatchObject({ requestId: c.deleteId, subjects: [expect.stringMatching(/^sh:[\w-]{32}$/)], deleted: expect.objectContaining({ identity: 1 }) });
+      expect(request).toMatchObject({ status: 'succeeded', subjects: null, subjectHashes: receipt.subjects });
+    });
+
+    it("its events went to its geography's topic only", () => {
+      const c = created();
+      const [own, other] = c.geography === 'Japan' ? [japanTopic, stack.topic] : [stack.topic, japanTopic];
+      expect(eventsFrom(other, c)).toEqual([]);
+      expect([...new Set(eventsFrom(own, c).map((e) => e.type))].sort()).toEqual([
+        'AcsResidency.RecordingDeleted',
+        'AcsResidency.ResourceCreated',
+        'AcsResidency.TestEvent',
+        'Microsoft.Communication.ChatMessageReceived',
+        'Microsoft.Communication.ChatMessageReceivedInThread',
+        'Microsoft.Communication.ChatThreadCreated',
+        'Microsoft.Communication.ChatThreadCreatedWithUser',
+        'Microsoft.Communication.RecordingFileStatusUpdated',
+      ]);
+    });
+  });
+});
+
+describe('deleting a resource', () => {
+  const before = () => stored;
+
+  it('had one of every kind before (so the deletion below has something to delete)', () => {
+    expect(placement(before(), doomed)).toEqual(expectedPlacement(doomed));
+    expect(placement(before(), survivor)).toEqual(expectedPlacement(survivor));
+  });
+
+  it("leaves nothing of it in any container or blob container of any account; every other resource's data is untouched", async () => {
+    const response = await stack.management('DELETE', `/api/management/resources/${doomed.resource.name}`);
+    expect(response.status, response.text).toBe(200);
+    expect(response.body.eventsAwaitingPublication).toBe(0);
+    // What it reports removed is exactly what it had, container by container.
+    const had = (prefix: string, names: string[]) =>
+      Object.fromEntries(names.map((name) => [name.slice(prefix.length), names.filter((n) => n === name).length]));
+    expect(response.body.removed).toEqual({
+      cosmos: had('japan:acs-japan/', itemsOf(before(), doomed).map((i) => i.where).filter((w) => w.startsWith('japan:acs-japan/'))),
+      blobs: had('japan:', blobsOf(before(), doomed).map((b) => b.where)),
+    });
+    const after = await scan();
+
+    // What still names it: the registry's tombstone (control plane) and the published outbox entry of
+    // its own AcsResidency.ResourceDeleted event; neither holds any id of its data.
+    const left = itemsOf(after, doomed);
+    expect(left.map((i) => `${i.where} ${kindOf(i.item)}`).sort()).toEqual(['default:acs-control/resources registryDocument', 'japan:acs-japan/outbox outboxEntry']);
+    for (const item of left) expect(mentionsAny(item.text, dataIdsOf(doomed)), item.where).toBe(false);
+    const tombstone = left.find((i) => kindOf(i.item) === 'registryDocument')!.item;
+    expect(tombstone).toMatchObject({ resourceId: doomed.resource.id, state: 'deleted', keys: { primary: '', secondary: '' } });
+    const entry = left.find((i) => kindOf(i.item) === 'outboxEntry')!.item;
+    expect(entry).toMatchObject({ status: 'published', ops: [] });
+    expect(entry.events.map((e: { type: string }) => e.type)).toEqual(['AcsResidency.ResourceDeleted']);
+    expect(blobsOf(after, doomed).map((b) => `${b.where} ${b.name}`)).toEqual([]);
+
+    // Everything else is exactly as it was, item for item and blob for blob.
+    const keys = (s: Scan) => ({
+      items: s.items.filter((i) => !mentionsAny(i.text, idsOf(doomed))).map((i) => `${i.where} ${i.item.id as string}`).sort(),
+      blobs: s.blobs.filter((b) => !mentionsAny(b.text, idsOf(doomed))).map((b) => `${b.where} ${b.name}`).sort(),
+    });
+    expect(keys(after)).toEqual(keys(before()));
+    expect(placement(after, survivor)).toEqual(expectedPlacement(survivor));
+    expect(itemsOf(after, survivor).length).toBe(itemsOf(before(), survivor).length);
+    expect(blobsOf(after, survivor).length).toBe(blobsOf(before(), survivor).length);
+  });
+
+  it('and its deletion event record goes with the outbox retention, after which only the control-plane tombstone names it', async () => {
+    clock.advance(25 * 3_600_000);
+    await runOutboxRepublish();
+    const after = await scan();
+    expect(itemsOf(after, doomed).map((i) => `${i.where} ${kindOf(i.item)}`)).toEqual(['default:acs-control/resources registryDocument']);
+    expect(blobsOf(after, doomed)).toEqual([]);
+  });
+});
+
+/**
+ * KNOWN BUG, kept as an expected failure: resource deletion keeps the outbox entries not yet published
+ * (resource-data-eraser.ts, so that no event is dropped), but an entry a process left `pending` (it
+ * died between writing the entry and applying it, the case the README's event pipeline describes)
+ * still holds its store operations. The outboxRepublish timer re-applies them after the deletion
+ * (outbox.ts: a redo upserts an item that is gone), writing the deleted resource's data back into its
+ * geography, and a repeated DELETE answers the stored report without erasing again, so it stays.
+ * Remove `.fails` once fixed.
+ */
+describe('deleting a resource while one of its changes was left half-done', () => {
+  it.fails('leaves nothing of it once the republisher has finished that change', async () => {
+    const resource = await stack.createResource('every-kind-jp-interrupted', 'Japan');
+    const threadId = '19:interrupted-change@thread.v2';
+    const createdAt = new Date(clock.now().getTime() - 120_000).toISOString();
+    await accounts()[1]!.cosmos.database('acs-japan').container('outbox').items.create({
+      id: randomUUID(),
+      resourceId: resource.id,
+      status: 'pending',
+      createdAt,
+      attempts: 0,
+      nextAttemptAt: createdAt,
+      events: [],
+      subjects: [],
+      ops: [
+        {
+          op: 'upsert',
+          target: { plane: 'geo', container: 'chatThreads' },
+          partitionKey: threadId,
+          item: { id: 'm|1', kind: 'message', type: 'text', threadId, resourceId: resource.id, content: 'a message of the deleted resource' },
+        },
+      ],
+    });
+    const deleted = await stack.management('DELETE', `/api/management/resources/${resource.name}`);
+    expect(deleted.status, deleted.text).toBe(200);
+    expect(deleted.body.eventsAwaitingPublication).toBe(1);
+    await runOutboxRepublish();
+    expect((await stack.management('DELETE', `/api/management/resources/${resource.name}`)).status).toBe(200);
+    const after = await scan();
+    const left = after.items.filter((i) => i.item.resourceId === resource.id && kindOf(i.item) !== 'outboxEntry' && kindOf(i.item) !== 'registryDocument');
+    expect(left.map((i) => `${i.where} ${i.item.id as string}`)).toEqual([]);
+  });
+});
