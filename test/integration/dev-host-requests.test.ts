@@ -39,6 +39,8 @@ async function stillServes(target: RawTarget): Promise<void> {
   );
   expect(response.status).toBe(200);
   expect(JSON.parse(response.body)).toMatchObject({ value: expect.any(Array) });
+  // Exactly the one resource of this file: no malformed request created one.
+  expect((JSON.parse(response.body) as { value: { name: string }[] }).value.map((r) => r.name)).toEqual([resource.name]);
 }
 
 function expectAcsBadRequest(response: RawResponse): { code: string; message: string } {
