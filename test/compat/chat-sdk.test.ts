@@ -108,17 +108,21 @@ describe('messages', () => {
     expect(got).toMatchObject({ id, type: 'html', sequenceId: '3', senderDisplayName: 'Alice', content: { message: '<b>hi</b>' }, metadata: { tag: 'a' } });
     expect(got.sender).toEqual({ kind: 'communicationUser', communicationUserId: alice.id });
     expect(got.createdOn).toBeInstanceOf(Date);
+    // The version is the time of the last change, in epoch milliseconds: here the creation.
+    expect(got.version).toBe(String(got.createdOn.getTime()));
 
     await alice.thread(threadId).updateMessage(id, { content: 'hi (edited)', metadata: { tag: 'b' } });
     const edited = await bob.thread(threadId).getMessage(id);
     expect(edited).toMatchObject({ content: { message: 'hi (edited)' }, metadata: { tag: 'b' } });
     expect(edited.editedOn).toBeInstanceOf(Date);
     expect(Number(edited.version)).toBeGreaterThanOrEqual(Number(got.version));
+    expect(edited.version).toBe(String(edited.editedOn!.getTime()));
 
     await alice.thread(threadId).deleteMessage(id);
     const deleted = await bob.thread(threadId).getMessage(id);
     expect(deleted.deletedOn).toBeInstanceOf(Date);
     expect(deleted.content).toBeUndefined();
+    expect(deleted.version).toBe(String(deleted.deletedOn!.getTime()));
     const listed = (await all(bob.thread(threadId).listMessages())).find((m) => m.id === id)!;
     expect(listed.deletedOn).toBeInstanceOf(Date);
     expect(listed.content).toBeUndefined();
@@ -138,6 +142,9 @@ describe('messages', () => {
     const since = await all(bob.thread(threadId).listMessages({ startTime: third.createdOn }));
     expect(since.every((m) => m.createdOn >= third.createdOn)).toBe(true);
     expect(since.map((m) => m.id)).toContain(sent[4]);
+    // Exactly the messages from that instant on, newest first: m4, m3, m2 (and any created in the same millisecond).
+    expect(since.map((m) => m.id)).toEqual(byPage.flat().filter((m) => m.createdOn >= third.createdOn).map((m) => m.id));
+    expect(since.slice(0, 3).map((m) => m.id)).toEqual([sent[4], sent[3], sent[2]]);
   });
 
   it('only the sender can edit or delete a message; system messages cannot be', async () => {
@@ -162,15 +169,20 @@ describe('participants, read receipts, typing', () => {
     expect(byPage.map((p) => p.length)).toEqual([4, 2]);
     const skipped = await all(alice.thread(threadId).listParticipants({ skip: 5 }));
     expect(skipped).toHaveLength(1);
+    const userIdOf = (p: { id: unknown }) => (p.id as { communicationUserId: string }).communicationUserId;
+    // Skip 5 leaves the sixth of the same order.
+    expect(skipped.map(userIdOf)).toEqual(byPage.flat().slice(5).map(userIdOf));
     await alice.thread(threadId).removeParticipant(userRef(carol));
     const ids = (await all(alice.thread(threadId).listParticipants())).map((p) => (p.id as { communicationUserId: string }).communicationUserId);
     expect(ids).toHaveLength(5);
     expect(ids).not.toContain(carol.id);
+    expect([...ids].sort()).toEqual([alice.id, bob.id, ...extra.map((u) => u.id)].sort());
     const system = await all(alice.thread(threadId).listMessages({ maxPageSize: 2 }));
     expect(system[0]).toMatchObject({ type: 'participantRemoved' });
     expect(system[0]!.content?.participants?.[0]?.id).toEqual({ kind: 'communicationUser', communicationUserId: carol.id });
     expect(system[1]).toMatchObject({ type: 'participantAdded' });
     expect(system[1]!.content?.participants).toHaveLength(5);
+    expect(system[1]!.content!.participants!.map(userIdOf).sort()).toEqual([bob.id, carol.id, ...extra.map((u) => u.id)].sort());
   });
 
   it('sendReadReceipt and listReadReceipts', async () => {
@@ -182,6 +194,10 @@ describe('participants, read receipts, typing', () => {
     await alice.thread(threadId).sendReadReceipt({ chatMessageId: second.id });
     const receipts = await all(alice.thread(threadId).listReadReceipts());
     expect(receipts).toHaveLength(2);
+    // One per reader, the latest message each has read: bob's second receipt (of an older message) did not move his back.
+    expect(receipts.map((r) => [(r.sender as { communicationUserId: string }).communicationUserId, r.chatMessageId]).sort()).toEqual(
+      [[alice.id, second.id], [bob.id, second.id]].sort(),
+    );
     const bobs = receipts.find((r) => (r.sender as { communicationUserId: string }).communicationUserId === bob.id)!;
     expect(bobs.chatMessageId).toBe(second.id);
     expect(bobs.readOn).toBeInstanceOf(Date);
