@@ -37,12 +37,15 @@ describe.each([0, 1])('official @azure/communication-identity client (%s: 0 = HT
     expect(claims).toMatchObject({ acsScope: 'chat,voip', resourceId: resource.id, geography: 'Europe' });
     expect(claims.exp! - claims.iat!).toBe(1440 * 60);
     expect(Math.abs(expiresOn.getTime() - claims.exp! * 1000)).toBeLessThan(1000);
+    // expiresOn is the token's exp, to the second.
+    expect(expiresOn.getTime()).toBe(claims.exp! * 1000);
   });
 
   it('createUserAndToken with tokenExpiresInMinutes honours it', async () => {
-    const { token } = await client().createUserAndToken(['chat.join'], { tokenExpiresInMinutes: 60 });
+    const { token, expiresOn } = await client().createUserAndToken(['chat.join'], { tokenExpiresInMinutes: 60 });
     const claims = decodeJwt(token);
     expect(claims.exp! - claims.iat!).toBe(3600);
+    expect(expiresOn.getTime()).toBe(claims.exp! * 1000);
     expect(claims.acsScope).toBe('chat.join');
   });
 
@@ -51,18 +54,25 @@ describe.each([0, 1])('official @azure/communication-identity client (%s: 0 = HT
     const { token, expiresOn } = await client().getToken(user, ['voip.join', 'chat.join.limited'], { tokenExpiresInMinutes: 120 });
     expect(decodeJwt(token).acsScope).toBe('voip.join,chat.join.limited');
     expect(expiresOn.getTime()).toBeGreaterThan(Date.now() + 119 * 60_000);
+    // Exactly the 120 minutes asked for, from the time it was issued.
+    const claims = decodeJwt(token);
+    expect(claims.exp! - claims.iat!).toBe(120 * 60);
+    expect(expiresOn.getTime()).toBe(claims.exp! * 1000);
     await expect(client().revokeTokens(user)).resolves.toBeUndefined();
     await expect(client().deleteUser(user)).resolves.toBeUndefined();
     await expect(client().getToken(user, ['chat'])).rejects.toMatchObject({ statusCode: 404 });
   });
 
-  it('surfaces 404 for an unknown identity and for an identity of another resource', async () => {
+  it('surfaces 404 for an unknown identity, and ACS\'s 401 IdentityNotOwned for an identity of another resource', async () => {
     await expect(client().getToken({ communicationUserId: `8:acs:${resource.id}_00000000-0000-0000-0000-000000000000` }, ['chat'])).rejects.toMatchObject({
       statusCode: 404,
       code: 'NotFound',
+      message: "Provided identity doesn't exist.",
     });
     const foreign = await new CommunicationIdentityClient(other.connectionString, trustDevCertificate(stack) as never).createUser();
-    await expect(client().revokeTokens(foreign)).rejects.toMatchObject({ statusCode: 404 });
+    for (const call of [() => client().revokeTokens(foreign), () => client().getToken(foreign, ['chat']), () => client().deleteUser(foreign)]) {
+      await expect(call()).rejects.toMatchObject({ statusCode: 401, code: 'IdentityNotOwned', message: "Provided identity doesn't belong to the resource." });
+    }
   });
 
   it('surfaces 401 for a wrong key', async () => {
