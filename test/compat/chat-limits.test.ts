@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChatUser, userRef, type ChatUser } from '../support/chat-users.js';
+import { all, createChatUser, userRef, type ChatUser } from '../support/chat-users.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /** The ACS chat limits and request validation, through the official client: 400s that name the limit and change nothing. */
@@ -35,6 +35,8 @@ describe('chat limits', () => {
     expect(error).toMatchObject({ statusCode: 400, code: 'ValidationError' });
     expect(error.message).toMatch(/content is larger than the limit of 28672 bytes/);
     await expect(alice.thread(threadId).sendMessage({ content: 'x'.repeat(28 * 1024) })).resolves.toHaveProperty('id');
+    const [latest] = await all(alice.thread(threadId).listMessages({ maxPageSize: 1 }));
+    expect(latest!.content?.message).toBe('x'.repeat(28 * 1024));
   });
 
   it('metadata over 1 KB answers 400 naming the limit', async () => {
