@@ -57,10 +57,11 @@ async function authenticateWithResourceKey(
 ): Promise<{ resource: Resource; claimedContentHash: string }> {
   const svc = services();
   const resource = await svc.resources.resolveActive(resourceNameOf(scope.request.query));
-  if (resource) scope.operation.resource = resource;
   const claimedContentHash = verifyHmacRequest(scope.request, resource ? [resource.keys.primary, resource.keys.secondary] : [], svc.clock, body);
   // verifyHmacRequest refuses an empty key list, so an unknown resource never gets here.
   if (!resource) throw new ServiceError('Unauthorized', 'The request is not authorized.');
+  // Logged from here on: a caller who cannot sign writes nothing into the resource's logs.
+  scope.operation.resource = resource;
   if (options.requireApiVersion) requireApiVersion(scope.request.query);
   return { resource, claimedContentHash };
 }

@@ -61,12 +61,13 @@ async function tokenOf(scope: RequestScope): Promise<{ resource: Resource; token
   if (!match) throw unauthorized('A user access token is required: Authorization: Bearer <token>.');
   const resource = await svc.resources.resolveActive(resourceNameOf(scope.request.query));
   if (!resource) throw unauthorized('The access token is not valid.');
-  scope.operation.resource = resource;
   return { resource, token: match[1]! };
 }
 
 async function authenticateUser(scope: RequestScope, resource: Resource, verified: VerifiedCaller): Promise<UserScope> {
   const svc = services();
+  // Logged from here on: a caller without a valid token writes nothing into the resource's logs.
+  scope.operation.resource = resource;
   scope.operation.subjects.add(verified.identityId);
   requireApiVersion(scope.request.query);
   const body = await readBody(scope.request, svc.settings.maxRequestBodyBytes);

@@ -3,6 +3,7 @@ import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 
 import type { Container } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
 import type { ControlStore } from '../stores/control-store.js';
+import { ACCESS_TOKEN_CLOCK_SKEW_SECONDS } from './access-tokens.js';
 
 /**
  * The keys that sign access tokens (ES256), kept in the control plane and rotated by age. A retired
@@ -41,6 +42,15 @@ export class TokenKeyRing {
     private readonly options: KeyRingOptions,
   ) {}
 
+  /**
+   * How long a retired key keeps verifying: the longest token lifetime, plus the time another
+   * instance may go on signing with it from its cached key ring, plus the clock skew a token's `iat`
+   * may have. So a rotation cuts no token short, whichever instance signed it.
+   */
+  #keptAfterRetirementMs(): number {
+    return this.options.maxTokenLifetimeMs + this.options.cacheMs + ACCESS_TOKEN_CLOCK_SKEW_SECONDS * 1000;
+  }
+
   /** The current key, rotating first if it is older than the rotation period. */
   async signingKey(): Promise<{ kid: string; key: CryptoKey }> {
     let doc = await this.#load(false);
@@ -71,7 +81,7 @@ export class TokenKeyRing {
     const key = doc.keys.find((k) => k.kid === kid);
     if (!key) return undefined;
     if (!key.retiredAt) return key;
-    return Date.parse(key.retiredAt) + this.options.maxTokenLifetimeMs > this.clock.now().getTime() ? key : undefined;
+    return Date.parse(key.retiredAt) + this.#keptAfterRetirementMs() > this.clock.now().getTime() ? key : undefined;
   }
 
   async #container(): Promise<Container> {
@@ -98,7 +108,7 @@ export class TokenKeyRing {
       const fresh: SigningKey = { kid: randomUUID(), privateJwk: await exportJWK(privateKey), createdAt: now.toISOString() };
       const keys = doc.keys
         .map((k) => (k.retiredAt ? k : { ...k, retiredAt: now.toISOString() }))
-        .filter((k) => Date.parse(k.retiredAt!) + this.options.maxTokenLifetimeMs > now.getTime());
+        .filter((k) => Date.parse(k.retiredAt!) + this.#keptAfterRetirementMs() > now.getTime());
       const next: KeyRingDoc = { id: DOC_ID, keys: [...keys, fresh] };
       const container = await this.#container();
       try {

@@ -213,7 +213,8 @@ export class PrivacyRequestRunner {
     const failures = (current.failures ?? 0) + 1;
     try {
       if (failures >= MAX_FAILURES) {
-        await this.#end(container, current, 'failed', { code: 'InternalError', message: `The request failed ${failures} times in a row; the last failure: ${detail.slice(0, 300)}` });
+        // The answer says how often, not what failed (storage errors name internal addresses); the log has that.
+        await this.#end(container, { ...current, failures, lastFailure: detail.slice(0, 300) }, 'failed', { code: 'InternalError', message: `The request failed ${failures} times in a row.` });
         return 'failed';
       }
       await this.#save(container, { ...current, failures, lastFailure: detail.slice(0, 300) }, { release: true });

@@ -13,12 +13,16 @@ export interface ErasureCounts {
 /**
  * Deletes everything a resource holds in its geography: every item of every Cosmos container and
  * every blob under `{resourceId}/` in every blob container. Outbox entries whose events are not yet
- * published are kept (they are deleted once published), so deleting a resource never drops events.
+ * published are kept (they are deleted once published), so deleting a resource never drops events;
+ * their store operations are dropped first, so no later redo writes the resource's data back.
  * Safe to run again: what is gone is skipped.
  */
 export async function eraseResourceData(geo: GeoStore, resourceId: string): Promise<ErasureCounts> {
   const counts: ErasureCounts = { cosmos: {}, blobs: {}, eventsAwaitingPublication: 0 };
-  for (const name of geo.allContainerNames()) {
+  // The outbox first: a pending entry's operations must not be applied again (by the republisher)
+  // after the data they write has been erased.
+  const names = geo.allContainerNames();
+  for (const name of ['outbox' as const, ...names.filter((n) => n !== 'outbox')]) {
     const container = await geo.container(name);
     const removed = await eraseFromContainer(container, name, resourceId, counts);
     counts.cosmos[name] = removed;
@@ -60,6 +64,17 @@ async function eraseFromContainer(
     for (const item of resources ?? []) {
       if (keepUnpublished && item.status !== 'published') {
         counts.eventsAwaitingPublication += 1;
+        // Its events still go out, but its store operations are dropped: re-applied by the
+        // republisher, they would write the erased resource's data back.
+        if (item.status === 'pending') {
+          await container
+            .item(item.id, item.pk)
+            .patch([
+              { op: 'set', path: '/ops', value: [] },
+              { op: 'set', path: '/status', value: 'applied' },
+            ])
+            .catch(ignoreNotFound);
+        }
         continue;
       }
       if (await deleteIfExists(container, item.id, item.pk)) removed += 1;

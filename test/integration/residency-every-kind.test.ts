@@ -562,16 +562,12 @@ describe('deleting a resource', () => {
 });
 
 /**
- * KNOWN BUG, kept as an expected failure: resource deletion keeps the outbox entries not yet published
- * (resource-data-eraser.ts, so that no event is dropped), but an entry a process left `pending` (it
- * died between writing the entry and applying it, the case the README's event pipeline describes)
- * still holds its store operations. The outboxRepublish timer re-applies them after the deletion
- * (outbox.ts: a redo upserts an item that is gone), writing the deleted resource's data back into its
- * geography, and a repeated DELETE answers the stored report without erasing again, so it stays.
- * Remove `.fails` once fixed.
+ * Resource deletion keeps the outbox entries not yet published (so that no event is dropped), but an
+ * entry a process left `pending` still holds its store operations: the deletion drops them, so the
+ * republisher cannot write the deleted resource's data back.
  */
 describe('deleting a resource while one of its changes was left half-done', () => {
-  it.fails('leaves nothing of it once the republisher has finished that change', async () => {
+  it('leaves nothing of it once the republisher has finished that change', async () => {
     const resource = await stack.createResource('every-kind-jp-interrupted', 'Japan');
     const threadId = '19:interrupted-change@thread.v2';
     const createdAt = new Date(clock.now().getTime() - 120_000).toISOString();

@@ -538,15 +538,8 @@ describe('operation logs of failed operations', () => {
     expect(JSON.stringify(await logRecords('europe', resource.id))).not.toContain(planted);
   });
 
-  /**
-   * KNOWN BUG, kept as an expected failure: the README promises records only "once the resource is
-   * known and the caller authenticated (an unknown resource or bad signature has no geography to log
-   * into)", but `userRoute` (shared/http/user-request.ts, tokenOf) and `hmacResourceRoute`
-   * (shared/http/resource-request.ts) set `operation.resource` before verifying the token or the
-   * signature, so each of these 401s writes one record (no subjects) into the resource's geography:
-   * anyone who knows a resource's name can write into its logs. Remove `.fails` once fixed.
-   */
-  it.fails('writes no record for a request that fails authentication on a known resource (bad token, bad signature)', async () => {
+  /** Only an authenticated caller writes into a resource's logs: a 401 on a known resource writes nothing. */
+  it('writes no record for a request that fails authentication on a known resource (bad token, bad signature)', async () => {
     const logged: Record<string, unknown[]> = {};
     for (const [name, request] of [
       ['bad token', () => chat('not-a-token', 'POST', messages(), JSON.stringify({ content: 'x' }))],
@@ -602,7 +595,9 @@ describe('a privacy request that keeps failing', () => {
       const item = await stored(id);
       expect(item.status).toBe('failed');
       expect(item.error).toMatchObject({ code: 'InternalError' });
-      expect(item.error.message).toMatch(/failed 10 times in a row/);
+      expect(item.error.message).toBe('The request failed 10 times in a row.');
+      expect(item.failures).toBe(10);
+      expect((await privacy.status(id)).body.progress.failedAttempts).toBe(10);
       // Ended like any finished request: no subjects in clear, kept 7 days.
       expect(item.subjects).toBeNull();
       expect(item.expiresAt).toBe(new Date(Date.parse(item.completedAt) + 7 * DAY).toISOString());

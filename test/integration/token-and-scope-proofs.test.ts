@@ -8,6 +8,7 @@ import type { Resource } from '../../shared/resources/resource.js';
 import { createServices, type Services } from '../../shared/services.js';
 import { identityClient } from '../support/chat-users.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+import { ACCESS_TOKEN_CLOCK_SKEW_SECONDS } from '../../shared/identity/access-tokens.js';
 
 /**
  * Proofs of the access-token promises at their exact boundaries: a retired signing key verifies
@@ -445,7 +446,7 @@ describe('the revocation lookup cache (TOKEN_REVOCATION_CACHE_MS, real time)', (
 });
 
 describe('signing keys', () => {
-  it('a retired key verifies until the last token it could have signed has expired (retiredAt + 1440 min), to the millisecond, and is then dropped from the key ring', async () => {
+  it('a retired key verifies until the last token it could have signed has expired (retiredAt + 1440 min + cache + skew), to the millisecond, and is then dropped from the key ring', async () => {
     // A fresh key ring view without any cache: exactly what the rule says at the clock's time.
     const ring = new TokenKeyRing(other.control, clock, { rotationDays: other.settings.tokenKeyRotationDays, maxTokenLifetimeMs: MAX_TOKEN_LIFETIME_MS, cacheMs: 0 });
     const T0 = wholeSecond(clock.now().getTime() + DAY_MS);
@@ -470,25 +471,33 @@ describe('signing keys', () => {
     expect(kidOf(fresh.token)).toBe(newKid);
     expect(await acceptStatus(fresh.token)).toBe(200);
 
-    // 1 ms before retiredAt + 1440 min: the retired key still verifies (the old token is accepted).
+    // Until its expiry the old token is accepted.
     clock.set(new Date(R + MAX_TOKEN_LIFETIME_MS - 1));
     expect(await acceptStatus(old.token)).toBe(200);
+    // A retired key verifies for the longest token lifetime plus the key ring's cache time (0 for this
+    // view) plus the iat clock skew: 1 ms before that it still does.
+    const kept = MAX_TOKEN_LIFETIME_MS + ACCESS_TOKEN_CLOCK_SKEW_SECONDS * 1000;
+    clock.set(new Date(R + kept - 1));
     expect(await ring.verificationKey(oldKid)).toBeDefined();
     // A rotation now keeps the retired key in the stored ring (it can still verify).
     const secondKid = await rotate();
     expect((await storedKeys()).map((k) => k.kid)).toEqual([oldKid, newKid, secondKid]);
 
-    // At retiredAt + 1440 min exactly: the retired key verifies nothing any more.
-    clock.set(new Date(R + MAX_TOKEN_LIFETIME_MS));
-    expect(await acceptStatus(old.token)).toBe(401);
+    // At retiredAt + that time exactly: the retired key verifies nothing any more.
+    clock.set(new Date(R + kept));
     expect(await ring.verificationKey(oldKid)).toBeUndefined();
     // The key retired 1 ms later still verifies (the rule is per key, to the millisecond).
     expect(await ring.verificationKey(newKid)).toBeDefined();
-    // The next rotation drops it from the stored ring, and keeps the keys that can still verify.
+    // The host's key ring (cached 60 s) keeps retired keys 60 s longer; past that, its next rotation
+    // drops the old key from the stored ring and keeps the keys that can still verify.
+    const hostKept = kept + 60_000;
+    clock.set(new Date(R + hostKept - 1));
+    expect((await storedKeys()).map((k) => k.kid)).toContain(oldKid);
+    clock.set(new Date(R + hostKept));
     const thirdKid = await rotate();
-    const kept = await storedKeys();
-    expect(kept.map((k) => k.kid)).toEqual([newKid, secondKid, thirdKid]);
-    expect(kept.map((k) => k.retiredAt)).toEqual([new Date(R + MAX_TOKEN_LIFETIME_MS - 1).toISOString(), new Date(R + MAX_TOKEN_LIFETIME_MS).toISOString(), undefined]);
+    const stored = await storedKeys();
+    expect(stored.map((k) => k.kid)).toEqual([newKid, secondKid, thirdKid]);
+    expect(stored.map((k) => k.retiredAt)).toEqual([new Date(R + kept - 1).toISOString(), new Date(R + hostKept).toISOString(), undefined]);
   });
 
   it('rotates by itself when the current key is older than TOKEN_KEY_ROTATION_DAYS (30): not at 30 days, at 30 days + 1 ms', async () => {
