@@ -3,8 +3,7 @@ import { parseJsonBody } from '../shared/http/request-body.js';
 import { hmacResourceRoute, type ResourceScope } from '../shared/http/resource-request.js';
 import { json, noContent } from '../shared/http/responses.js';
 import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { parseWith } from '../shared/http/validation.js';
-import { createIdentityBodySchema, issueTokenBodySchema } from '../shared/identity/token-scopes.js';
+import { parseCreateIdentityBody, parseIssueTokenBody } from '../shared/identity/token-scopes.js';
 import { services } from '../shared/services.js';
 
 /** ACS Identity API 2023-10-01, for @azure/communication-identity 1.3. */
@@ -16,7 +15,7 @@ app.http('identityCreate', {
   methods: [...ALL_METHODS],
   handler: acsRoute({
     POST: async (scope) => {
-      const input = parseWith(createIdentityBodySchema, body(scope));
+      const input = parseCreateIdentityBody(body(scope));
       const result = await services().identities.create(scope.resource, { scopes: input.createTokenWithScopes, expiresInMinutes: input.expiresInMinutes });
       scope.operation.subjects.add(result.identity.id);
       return json(201, result);
@@ -40,7 +39,7 @@ app.http('identityIssueAccessToken', {
   methods: [...ALL_METHODS],
   handler: acsRoute({
     POST: async (scope) => {
-      const input = parseWith(issueTokenBodySchema, body(scope));
+      const input = parseIssueTokenBody(body(scope));
       const token = await services().identities.issueToken(scope.resource, scope.request.params.id ?? '', input.scopes, input.expiresInMinutes);
       return json(200, token);
     },

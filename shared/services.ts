@@ -1,4 +1,5 @@
 import { ChatService } from './chat/chat-service.js';
+import { ChatThrottle } from './chat/chat-throttle.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseSettings, type Settings } from './config/settings.js';
 import type { EventPublisher } from './events/event-publisher.js';
@@ -111,7 +112,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     windowMs: settings.rateLimitWindowSeconds * 1000,
     issuer: settings.tokenIssuer,
   });
-  const chat = new ChatService({ stores, outboxFor, clock });
+  const chat = new ChatService({ stores, outboxFor, clock, throttle: new ChatThrottle(new RateLimiter(() => clock.now().getTime()), settings.chatRateLimitFactor) });
   identities.addDeletionHook(chat.identityDeletionHook);
   const holds = new LegalHolds({ stores, clock });
   const retention = {

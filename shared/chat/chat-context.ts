@@ -12,11 +12,14 @@ import type { GeoStore } from '../stores/geo-store.js';
 import type { StoreDirectory } from '../stores/store-directory.js';
 import { threadItemId, type ParticipantRecord, type ThreadRecord } from './chat-records.js';
 import { ChatStore } from './chat-store.js';
+import type { ChatOperation, ChatThrottle } from './chat-throttle.js';
 
 export interface ChatDeps {
   stores: StoreDirectory;
   outboxFor(geo: GeoStore): Outbox;
   clock: Clock;
+  /** ACS's chat rate limits for API callers (none for the service's own work, such as erasure). */
+  throttle?: ChatThrottle;
 }
 
 /** The caller of a chat operation, from a verified user access token. */
@@ -63,6 +66,11 @@ export class ChatContext {
 
   now(): string {
     return this.deps.clock.now().toISOString();
+  }
+
+  /** Counts an API call against ACS's chat rate limits (429 past one of them). */
+  limit(operation: ChatOperation, caller: ChatCaller, threadId?: string): void {
+    this.deps.throttle?.take(operation, caller, threadId);
   }
 
   newTransactionId(): string {

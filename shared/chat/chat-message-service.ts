@@ -37,6 +37,7 @@ export class ChatMessageService {
   constructor(private readonly ctx: ChatContext) {}
 
   async send(caller: ChatCaller, threadId: string, input: SendMessageInput): Promise<{ id: string }> {
+    this.ctx.limit('changeMessage', caller, threadId);
     const { resource } = caller;
     requireScope(caller, 'chat.join.limited');
     const active = await this.ctx.store(resource).activeParticipants(threadId);
@@ -65,6 +66,7 @@ export class ChatMessageService {
   }
 
   async get(caller: ChatCaller, threadId: string, messageId: string): Promise<Record<string, unknown>> {
+    this.ctx.limit('getMessage', caller, threadId);
     const participant = await this.ctx.participation(caller, threadId, { current: false });
     const message = await this.ctx.store(caller.resource).message(threadId, messageId);
     if (!message || !isVisibleTo(participant, message)) throw messageNotFound(messageId);
@@ -72,6 +74,7 @@ export class ChatMessageService {
   }
 
   async list(caller: ChatCaller, threadId: string, options: { maxPageSize: number; startTime?: string; cursor?: number }): Promise<Page<Record<string, unknown>>> {
+    this.ctx.limit('listMessages', caller, threadId);
     const participant = await this.ctx.participation(caller, threadId, { current: false });
     // The later of the two as an instant, in the canonical form the store compares createdOn with (as
     // text). A stored shareHistoryTime that is not canonical (from before validation) is read as the
@@ -84,13 +87,16 @@ export class ChatMessageService {
       beforeSequence: options.cursor,
       since,
       upToSequence: participant.removedAtSequence,
-      limit: options.maxPageSize,
+      // One more than a page: a page that ends at the last message carries no nextLink.
+      limit: options.maxPageSize + 1,
     });
-    const last = messages.at(-1);
-    return { value: messages.map(messageView), next: messages.length === options.maxPageSize && last ? { syncState: String(last.sequence) } : undefined };
+    const page = messages.slice(0, options.maxPageSize);
+    const last = page.at(-1);
+    return { value: page.map(messageView), next: messages.length > options.maxPageSize && last ? { syncState: String(last.sequence) } : undefined };
   }
 
   async update(caller: ChatCaller, threadId: string, messageId: string, input: UpdateMessageInput): Promise<void> {
+    this.ctx.limit('changeMessage', caller, threadId);
     const { message, recipients } = await this.#ownMessage(caller, threadId, messageId);
     if (message.deletedOn) throw messageNotFound(messageId);
     const now = this.ctx.now();
@@ -112,6 +118,7 @@ export class ChatMessageService {
 
   /** Deletes a message's content for good; deleting it again changes nothing. */
   async delete(caller: ChatCaller, threadId: string, messageId: string): Promise<void> {
+    this.ctx.limit('changeMessage', caller, threadId);
     const { message, recipients } = await this.#ownMessage(caller, threadId, messageId);
     if (message.deletedOn) return;
     const now = this.ctx.now();

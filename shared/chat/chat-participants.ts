@@ -30,6 +30,7 @@ export class ChatParticipants {
   constructor(private readonly ctx: ChatContext) {}
 
   async list(caller: ChatCaller, threadId: string, page: { maxPageSize: number; skip: number }): Promise<Page<Record<string, unknown>>> {
+    this.ctx.limit('listParticipants', caller, threadId);
     await this.ctx.participation(caller, threadId, { current: true });
     const all = await this.ctx.store(caller.resource).activeParticipants(threadId);
     const end = page.skip + page.maxPageSize;
@@ -37,6 +38,7 @@ export class ChatParticipants {
   }
 
   async add(caller: ChatCaller, threadId: string, requested: ParticipantInput[]): Promise<{ invalidParticipants?: InvalidParticipant[] }> {
+    this.ctx.limit('changeParticipants', caller, threadId);
     requireScope(caller, 'chat.join');
     await this.ctx.participation(caller, threadId, { current: true });
     const { resource } = caller;
@@ -88,20 +90,20 @@ export class ChatParticipants {
   }
 
   /**
-   * Removes a participant (the caller may remove themselves). They keep seeing the messages up to the
+   * Removes a participant (the caller may remove themselves); someone who is not one is left alone. They keep seeing the messages up to the
    * removal's system message and nothing later, and receive no further per-user events. The roster
    * change and the removal's sequence id are one patch of the thread item, so a send that has not
    * reserved its sequence id by then is refused.
    */
   async remove(caller: ChatCaller, threadId: string, identityId: string): Promise<void> {
+    this.ctx.limit('changeParticipants', caller, threadId);
     requireScope(caller, identityId === caller.identityId ? 'chat.join.limited' : 'chat.join');
     await this.ctx.participation(caller, threadId, { current: true });
     const { resource } = caller;
     const store = this.ctx.store(resource);
     const target = await store.participant(threadId, identityId);
-    if (!target || target.removedOn) {
-      throw new ServiceError('NotFound', `'${identityId}' is not a participant of this chat thread.`, { target: 'communicationIdentifier' });
-    }
+    // As ACS answers (204): removing someone who is not (or no longer) a participant changes nothing.
+    if (!target || target.removedOn) return;
     const now = this.ctx.now();
     const change = await this.ctx.changeRoster(resource, threadId, now, (roster) => roster.filter((id) => id !== identityId), { reserveSequence: true });
     // Off the roster already (an earlier removal stopped half-way): the records still need finishing.

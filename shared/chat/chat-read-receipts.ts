@@ -13,6 +13,7 @@ export class ChatReadReceipts {
   constructor(private readonly ctx: ChatContext) {}
 
   async send(caller: ChatCaller, threadId: string, chatMessageId: string): Promise<void> {
+    this.ctx.limit('sendReadReceipt', caller, threadId);
     const participant = await this.ctx.participation(caller, threadId, { current: true });
     const store = this.ctx.store(caller.resource);
     const [message, current] = await Promise.all([store.message(threadId, chatMessageId), store.receipt(threadId, caller.identityId)]);
@@ -35,6 +36,7 @@ export class ChatReadReceipts {
   }
 
   async list(caller: ChatCaller, threadId: string, page: { maxPageSize: number; skip: number }): Promise<Page<Record<string, unknown>>> {
+    this.ctx.limit('listReadReceipts', caller, threadId);
     await this.ctx.participation(caller, threadId, { current: true });
     const all = await this.ctx.store(caller.resource).receipts(threadId);
     const end = page.skip + page.maxPageSize;
@@ -42,6 +44,7 @@ export class ChatReadReceipts {
   }
 
   async typing(caller: ChatCaller, threadId: string): Promise<void> {
+    this.ctx.limit('typing', caller, threadId);
     await this.ctx.participation(caller, threadId, { current: true });
   }
 }

@@ -142,7 +142,8 @@ export function threadView(thread: ThreadRecord): Record<string, unknown> {
     createdOn: thread.createdOn,
     createdByCommunicationIdentifier: identifierModel(thread.createdBy),
     metadata: thread.metadata ?? undefined,
-    retentionPolicy: thread.retentionPolicy ?? undefined,
+    // As ACS 2025-03-15 answers: a thread without a policy (or whose policy was cleared) reports kind none.
+    retentionPolicy: thread.retentionPolicy ?? { kind: 'none' },
   });
 }
 

@@ -73,10 +73,11 @@ export const createThreadSchema = z.object({
   retentionPolicy: retentionPolicySchema.optional(),
 });
 
+/** `retentionPolicy: null` clears the policy (what the SDK's `updateProperties({retentionPolicy: null})` sends). */
 export const updateThreadSchema = z.object({
   topic: topicSchema.optional(),
   metadata: metadataSchema.optional(),
-  retentionPolicy: retentionPolicySchema.optional(),
+  retentionPolicy: retentionPolicySchema.nullable().optional(),
 });
 
 export const MESSAGE_TYPES = ['text', 'html'] as const;

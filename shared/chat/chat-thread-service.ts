@@ -23,6 +23,7 @@ export class ChatThreadService {
   ) {}
 
   async create(caller: ChatCaller, input: CreateThreadInput, repeatabilityId?: string): Promise<{ chatThread: Record<string, unknown>; invalidParticipants?: unknown[] }> {
+    this.ctx.limit('createThread', caller);
     requireScope(caller, 'chat');
     const { resource } = caller;
     const transactionId = repeatabilityId ? stableId('chat.createThread', resource.id, caller.identityId, repeatabilityId) : this.ctx.newTransactionId();
@@ -81,11 +82,13 @@ export class ChatThreadService {
   }
 
   async get(caller: ChatCaller, threadId: string): Promise<Record<string, unknown>> {
+    this.ctx.limit('getThread', caller);
     await this.ctx.participation(caller, threadId, { current: false });
     return threadView(await this.ctx.liveThread(caller.resource, threadId));
   }
 
   async update(caller: ChatCaller, threadId: string, input: UpdateThreadInput): Promise<void> {
+    this.ctx.limit('updateThread', caller, threadId);
     requireScope(caller, 'chat');
     await this.ctx.participation(caller, threadId, { current: true });
     const { resource } = caller;
@@ -120,6 +123,7 @@ export class ChatThreadService {
 
   /** Deletes the thread and everything in it. A thread whose deletion was interrupted is finished by any later call. */
   async delete(caller: ChatCaller, threadId: string): Promise<void> {
+    this.ctx.limit('deleteThread', caller);
     requireScope(caller, 'chat');
     const thread = await this.ctx.store(caller.resource).thread(threadId);
     if (thread?.deletedOn && thread.resourceId === caller.resource.id) {
@@ -133,16 +137,19 @@ export class ChatThreadService {
 
   /** The caller's threads, newest membership first; `startTime` keeps threads active since then. */
   async list(caller: ChatCaller, options: { maxPageSize: number; startTime?: string; cursor?: string }): Promise<Page<Record<string, unknown>>> {
+    this.ctx.limit('getThread', caller);
     requireScope(caller, 'chat.join.limited');
     const store = this.ctx.store(caller.resource);
-    const memberships = await store.membershipPage(caller.identityId, { afterSortKey: options.cursor, limit: options.maxPageSize });
+    // One more than a page: a page that ends at the last thread carries no nextLink.
+    const found = await store.membershipPage(caller.identityId, { afterSortKey: options.cursor, limit: options.maxPageSize + 1 });
+    const memberships = found.slice(0, options.maxPageSize);
     const threads = await Promise.all(memberships.map((m) => store.thread(m.threadId)));
     const value = threads
       .filter((t): t is ThreadRecord => t !== undefined && !t.deletedOn && t.resourceId === caller.resource.id)
       .filter((t) => options.startTime === undefined || (t.lastMessageReceivedOn ?? t.createdOn) >= options.startTime)
       .map(threadItemView);
     const last = memberships.at(-1);
-    return { value, next: memberships.length === options.maxPageSize && last ? { syncState: last.sortKey } : undefined };
+    return { value, next: found.length > options.maxPageSize && last ? { syncState: last.sortKey } : undefined };
   }
 }
 

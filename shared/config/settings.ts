@@ -70,6 +70,12 @@ export const settingsSchema = z.object({
   rateLimitWindowSeconds: positiveInt('RATE_LIMIT_WINDOW_SECONDS').default(30),
   rateLimitIdentityCreate: positiveInt('RATE_LIMIT_IDENTITY_CREATE').default(1000),
   rateLimitIdentityDelete: positiveInt('RATE_LIMIT_IDENTITY_DELETE').default(500),
+  /** Scales every ACS chat rate limit (shared/chat/chat-throttle.ts); 0 turns chat throttling off. */
+  chatRateLimitFactor: z.coerce
+    .number({ error: 'CHAT_RATE_LIMIT_FACTOR must be a number' })
+    .min(0, 'CHAT_RATE_LIMIT_FACTOR must be 0 (off) or more')
+    .max(1000, 'CHAT_RATE_LIMIT_FACTOR must be at most 1000')
+    .default(1),
   recordingMaxBytes: positiveInt('RECORDING_MAX_BYTES').default(10 * 1024 ** 3),
   recordingBlockBytes: intBetween('RECORDING_UPLOAD_BLOCK_BYTES', 1024 * 1024, 100 * 1024 * 1024).default(8 * 1024 * 1024),
   recordingUploadConcurrency: intBetween('RECORDING_UPLOAD_CONCURRENCY', 1, 16).default(4),
@@ -138,6 +144,7 @@ export function parseSettings(env: Env): Settings {
     rateLimitWindowSeconds: get('RATE_LIMIT_WINDOW_SECONDS'),
     rateLimitIdentityCreate: get('RATE_LIMIT_IDENTITY_CREATE'),
     rateLimitIdentityDelete: get('RATE_LIMIT_IDENTITY_DELETE'),
+    chatRateLimitFactor: get('CHAT_RATE_LIMIT_FACTOR'),
     recordingMaxBytes: get('RECORDING_MAX_BYTES'),
     recordingBlockBytes: get('RECORDING_UPLOAD_BLOCK_BYTES'),
     recordingUploadConcurrency: get('RECORDING_UPLOAD_CONCURRENCY'),

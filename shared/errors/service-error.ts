@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   Unauthorized: 401,
   /** ACS's answer to a Microsoft Entra ID token that does not verify (Teams token exchange). */
   InvalidAccessToken: 401,
+  /** ACS's answer for a well-formed identity of another resource. */
+  IdentityNotOwned: 401,
   Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,

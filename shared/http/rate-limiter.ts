@@ -9,7 +9,8 @@ export class RateLimiter {
 
   constructor(private readonly now: () => number) {}
 
-  take(key: string, limit: number, windowMs: number): void {
+  /** Counts one call; past `limit` in the window, a 429 (`refusal` gives the error's code and message). */
+  take(key: string, limit: number, windowMs: number, refusal?: () => ServiceError): void {
     const now = this.now();
     let window = this.#windows.get(key);
     if (!window || now - window.start >= windowMs) {
@@ -19,9 +20,8 @@ export class RateLimiter {
     }
     if (window.count >= limit) {
       const retryAfter = Math.max(1, Math.ceil((window.start + windowMs - now) / 1000));
-      throw new ServiceError('TooManyRequests', `Too many requests: at most ${limit} per ${windowMs / 1000} s. Retry after ${retryAfter} s.`, {
-        headers: { 'retry-after': String(retryAfter) },
-      });
+      const refused = refusal?.() ?? new ServiceError('TooManyRequests', `Too many requests: at most ${limit} per ${windowMs / 1000} s. Retry after ${retryAfter} s.`);
+      throw new ServiceError(refused.code, refused.message, { target: refused.target, headers: { ...refused.headers, 'retry-after': String(retryAfter) } });
     }
     window.count += 1;
   }

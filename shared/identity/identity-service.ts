@@ -6,7 +6,7 @@ import type { Resource } from '../resources/resource.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import type { StoreDirectory } from '../stores/store-directory.js';
 import { signAccessToken, verifyAccessTokenSignature, type IssuedToken } from './access-tokens.js';
-import { newIdentityId, resourceIdOf } from './identity-id.js';
+import { isAcsUserId, newIdentityId, resourceIdOf } from './identity-id.js';
 import { IdentityStore, type IdentityRecord } from './identity-store.js';
 import { InFlightRequests } from './in-flight-requests.js';
 import type { TokenKeyRing } from './token-key-ring.js';
@@ -157,8 +157,10 @@ export class IdentityService {
 
   /** The identity's record; one being deleted counts as gone, except to the deletion itself (`deleting`). */
   async #existing(resource: Resource, identityId: string, options: { deleting?: boolean } = {}): Promise<IdentityRecord> {
+    // As ACS answers: a well-formed identity of another resource is not this resource's to touch (401).
+    if (resourceIdOf(identityId) !== resource.id && isAcsUserId(identityId)) throw new ServiceError('IdentityNotOwned', "Provided identity doesn't belong to the resource.");
     const record = resourceIdOf(identityId) === resource.id ? await this.#store(resource).get(identityId) : undefined;
-    if (!record || (record.deletingSince && !options.deleting)) throw new ServiceError('NotFound', `Identity '${identityId}' was not found.`, { target: 'id' });
+    if (!record || (record.deletingSince && !options.deleting)) throw new ServiceError('NotFound', "Provided identity doesn't exist.", { target: 'id' });
     return record;
   }
 

@@ -67,6 +67,9 @@ export async function startTestStack(options: { clock?: Clock; env?: Record<stri
       MANAGEMENT_KEY: managementKey,
       TELEMETRY_HASH_KEY: randomBytes(32).toString('base64url'),
       LOG_LEVEL: process.env.TEST_STACK_LOGS ? 'debug' : 'error',
+      // ACS's chat rate limits (10 sends per thread per 10 s) would throttle most tests' set-up; the
+      // throttling tests turn them on.
+      CHAT_RATE_LIMIT_FACTOR: '0',
       ...options.env,
     },
     functionsDir: options.functionsDir ?? join(repoRoot, 'functions'),
