@@ -7,7 +7,7 @@ import process from 'node:process';
 // only an unrelated test would kill counts as survived, so a module's score is a lower bound.
 // Incremental: a rerun tests only mutants whose code or tests changed (reports/mutation/*.incremental.json).
 const MODULES = {
-  auth: { mutate: ['shared/auth/**/*.ts'], tests: ['test/unit/hmac-auth.test.ts', 'test/integration/hmac-auth.test.ts', 'test/integration/management-api.test.ts'] },
+  auth: { mutate: ['shared/auth/**/*.ts'], tests: ['test/unit/auth-boundaries.test.ts', 'test/unit/hmac-auth.test.ts', 'test/integration/hmac-auth.test.ts', 'test/integration/management-api.test.ts'] },
   residency: { mutate: ['shared/residency/**/*.ts'], tests: ['test/integration/residency-audit.test.ts', 'test/integration/residency-every-kind.test.ts'] },
   retention: {
     mutate: ['shared/retention/**/*.ts'],
