@@ -35,7 +35,7 @@ function refusal(run: () => unknown): ServiceError {
     run();
   } catch (error) {
     if (error instanceof ServiceError) return error;
-    throw new Error(`not a ServiceError: ${String(error)}`);
+    throw new Error(`not a ServiceError: ${String(error)}`, { cause: error });
   }
   throw new Error('accepted');
 }
