@@ -171,6 +171,7 @@ describe('LocalEventGridTopic with the real EventGridPublisherClient', () => {
   it('accepts Event Grid schema events and stamps topic and metadataVersion', async () => {
     const topic = await startTopic();
     await eventGridClient(topic).send([gridEvent('eg-1')]);
+    expect(topic.received()).toHaveLength(1);
     const [received] = topic.received();
     expect(received?.schema).toBe('EventGrid');
     expect(received?.event).toMatchObject({
@@ -183,6 +184,7 @@ describe('LocalEventGridTopic with the real EventGridPublisherClient', () => {
       metadataVersion: '1',
     });
     expect(typeof received?.event['eventTime']).toBe('string');
+    expect(Number.isNaN(Date.parse(received!.event['eventTime'] as string))).toBe(false);
   });
 
   it('rejects a wrong key with 401 (client throws) and stores nothing', async () => {
@@ -393,7 +395,9 @@ describe('LocalEventGridTopic with the real EventGridPublisherClient', () => {
   });
 
   it('when slowed down (a test hook), holds requests and does not accept one its client cancelled', async () => {
-    const topic = await startTopic();
+    // Real time is what is tested: the hook holds a request for real milliseconds.
+    const lines: string[] = [];
+    const topic = await startTopic({ log: (line) => lines.push(line) });
     topic.slowDown({ afterRequests: 1, delayMs: 400 });
     await cloudClient(topic).send([cloudEvent('ce-s1')]);
     expect(topic.received().map((r) => r.event['id'])).toEqual(['ce-s1']);
@@ -403,7 +407,10 @@ describe('LocalEventGridTopic with the real EventGridPublisherClient', () => {
     const started = Date.now();
     await cloudClient(topic).send([cloudEvent('ce-s3')]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(350);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Until the topic has let go of the cancelled request (it says so), polled at most 40 times 25 ms apart.
+    const refusedCancelled = () => lines.filter((line) => line.includes('of a request its client cancelled'));
+    for (let polls = 0; polls < 40 && refusedCancelled().length === 0; polls += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(refusedCancelled()).toEqual(['[eventgrid] not accepted: 1 event(s) of a request its client cancelled']);
     expect(topic.received().map((r) => r.event['id'])).toEqual(['ce-s1', 'ce-s3']);
 
     topic.slowDown();
