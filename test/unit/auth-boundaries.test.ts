@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { contentHash, HMAC_MAX_CLOCK_SKEW_MS, signRequestHeaders, verifyContentDigest, verifyHmacRequest } from '../../shared/auth/hmac-auth.js';
+import { contentHash, HMAC_MAX_CLOCK_SKEW_MS, sign, signRequestHeaders, verifyContentDigest, verifyHmacRequest } from '../../shared/auth/hmac-auth.js';
 import { requireManagementKey } from '../../shared/auth/management-auth.js';
 import { ManualClock } from '../../shared/clock.js';
 import { ServiceError } from '../../shared/errors/service-error.js';
@@ -43,8 +43,8 @@ function refusal(run: () => unknown): ServiceError {
 const hmacRefusal = { code: 'Unauthorized', message: 'The request is not authorized: the HMAC signature could not be verified.', headers: { 'www-authenticate': 'HMAC-SHA256' } };
 
 describe('resource-key (HMAC) authentication', () => {
-  const verify = (headers: Record<string, string>, now: Date, body: Buffer | undefined = Buffer.from('{}')) =>
-    verifyHmacRequest(request(headers), [key], new ManualClock(now), body);
+  const verify = (headers: Record<string, string>, now: Date, ...body: [Buffer | undefined] | []) =>
+    verifyHmacRequest(request(headers), [key], new ManualClock(now), body.length === 0 ? Buffer.from('{}') : body[0]);
 
   it('accepts a date exactly 15 minutes off either way, and refuses 1 ms more', () => {
     expect(verify(signed(), new Date(at.getTime() + HMAC_MAX_CLOCK_SKEW_MS))).toBe(contentHash('{}'));
@@ -81,6 +81,11 @@ describe('resource-key (HMAC) authentication', () => {
   it('leaves a streamed body (undefined) to the caller, but checks a buffered body against the signed hash', () => {
     expect(verify(signed(), at, undefined)).toBe(contentHash('{}'));
     expect(refusal(() => verify(signed(), at, Buffer.from('{"tampered":1}')))).toMatchObject(hmacRefusal);
+  });
+
+  it('signs with the base64-decoded key over the UTF-8 string to sign', () => {
+    const toSign = 'POST\n/identities/caf\u00e9?api-version=2023-10-01\nTue, 01 Dec 2026 10:00:00 GMT;acs.example:7443;47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
+    expect(sign(toSign, key)).toBe(createHmac('sha256', Buffer.from(key, 'base64')).update(Buffer.from(toSign, 'utf8')).digest('base64'));
   });
 
   it('signs a request without a body with the hash of the empty body', () => {
