@@ -1,10 +1,10 @@
 import { app } from '@azure/functions';
 import { services } from '../shared/services.js';
-import { republishOutboxes } from '../shared/events/outbox-republisher.js';
+import { outboxRepublishSchedule, republishOutboxes } from '../shared/events/outbox-republisher.js';
 
-/** Every 30 seconds: finishes and publishes whatever the outboxes of all geographies still hold. */
+/** Every 30 seconds (OUTBOX_REPUBLISH_SCHEDULE): finishes and publishes whatever the outboxes of all geographies still hold. */
 app.timer('outboxRepublish', {
-  schedule: '*/30 * * * * *',
+  schedule: outboxRepublishSchedule(),
   handler: async (_timer, context) => {
     const svc = services();
     const summary = await republishOutboxes(svc);

@@ -1,6 +1,11 @@
 import type { Services } from '../services.js';
 import { OUTBOX_IN_FLIGHT_GRACE_MS } from './outbox.js';
 
+/** When the republisher runs: OUTBOX_REPUBLISH_SCHEDULE (NCRONTAB), every 30 seconds by default. */
+export function outboxRepublishSchedule(env: Record<string, string | undefined> = process.env): string {
+  return env.OUTBOX_REPUBLISH_SCHEDULE || '*/30 * * * * *';
+}
+
 export interface RepublishSummary {
   examined: number;
   published: number;

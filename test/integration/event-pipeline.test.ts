@@ -6,7 +6,8 @@ let stack: TestStack;
 const clock = new ManualClock(new Date());
 
 beforeAll(async () => {
-  stack = await startTestStack({ clock });
+  // The republisher runs when the test asks (a scheduled run at the same moment would skip the asked-for one).
+  stack = await startTestStack({ clock, env: { OUTBOX_REPUBLISH_SCHEDULE: '0 0 0 1 1 *' } });
 });
 afterAll(async () => {
   await stack?.stop();
