@@ -32,3 +32,11 @@ export function collectSubjectIds(value: unknown, into: Set<string> = new Set(),
 export function phoneRawId(phoneNumber: string): string {
   return `4:${phoneNumber.replace(/[\s().-]/g, '')}`;
 }
+
+/**
+ * How a participant id is searched for by a data subject request: e-mail addresses in lower case
+ * (requests match them case-insensitively), every other raw id as it is.
+ */
+export function subjectSearchKey(rawId: string): string {
+  return rawId.includes('@') && !rawId.includes(':') ? rawId.trim().toLowerCase() : rawId;
+}

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Resource } from '../resources/resource.js';
 import type { RecordingParticipant, ResolvedRecordingMetadata } from './recording-metadata.js';
+import { subjectSearchKey } from '../oplog/subject-ids.js';
 
 /**
  * A recording as the geography keeps it: the item in Cosmos container `recordings` (partition key
@@ -16,7 +17,7 @@ export interface RecordingRecord {
   startTime: string;
   durationMs: number;
   participants: RecordingParticipant[];
-  /** The participants' raw ids, for `ARRAY_CONTAINS` searches (privacy requests). */
+  /** The participants' raw ids as searched (e-mail addresses in lower case), for `ARRAY_CONTAINS` searches (privacy requests). */
   participantIds: string[];
   channelType: string;
   contentType: string;
@@ -84,7 +85,7 @@ export function newRecordingRecord(fields: {
     startTime: new Date(metadata.startTime).toISOString(),
     durationMs: metadata.durationMs,
     participants: metadata.participants,
-    participantIds: [...new Set(metadata.participants.map((p) => p.rawId))],
+    participantIds: [...new Set(metadata.participants.map((p) => subjectSearchKey(p.rawId)))],
     channelType: metadata.channelType,
     contentType: metadata.contentType,
     format: metadata.format,

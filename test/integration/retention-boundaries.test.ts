@@ -430,14 +430,8 @@ describe('erasure receipts', () => {
     const france = await geoContainer('france', 'chatThreads').items.query('SELECT * FROM c').fetchAll();
     for (const { colleague } of people) expect(JSON.stringify(france.resources)).toContain(colleague.id);
   });
-  /**
-   * KNOWN BUG, kept as an expected failure: subjects' e-mail addresses are matched in lower case
-   * (privacy-subjects.ts normalizeSubjects), but a recording keeps its participants' raw ids as
-   * uploaded (recording-record.ts participantIds), so a recording naming `Kim.Doe@Example.org` is
-   * neither listed nor erased by a request for that address, in any spelling, and keeps it in clear.
-   * Remove `.fails` once fixed.
-   */
-  it.fails('erase a recording that names the e-mail address in another case', async () => {
+  /** E-mail addresses are matched in any case: a recording keeps its participants' search keys in lower case. */
+  it('erase a recording that names the e-mail address in another case', async () => {
     const resource = await stack.createResource('erase-mail-case', 'France');
     const upload = await uploadRecording(stack, resource, { metadata: sampleMetadata(resource.id, { participants: [{ rawId: 'Kim.Doe@Example.org' }] }) });
     expect(upload.status, upload.text).toBe(201);

@@ -1,5 +1,6 @@
 import { readRecording, recordingContentBlob } from '../../recordings/recording-store.js';
 import { recordingMetadataDocument, type RecordingRecord } from '../../recordings/recording-record.js';
+import { subjectSearchKey } from '../../oplog/subject-ids.js';
 import { ignoreNotFound } from '../../stores/not-found.js';
 import { itemsNaming, keyedPage } from './keyed-walk.js';
 import { heldByIdentities, type SubjectSource } from './subject-source.js';
@@ -32,8 +33,8 @@ export const recordingSource: SubjectSource = {
           facts: { expiresAt: r.expiresAt, contentLength: r.contentLength },
           view: {
             ...metadata,
-            participants: metadata.participants.filter((p) => own.has(p.participantId)),
-            otherParticipants: metadata.participants.filter((p) => !own.has(p.participantId)).length,
+            participants: metadata.participants.filter((p) => own.has(subjectSearchKey(p.participantId))),
+            otherParticipants: metadata.participants.filter((p) => !own.has(subjectSearchKey(p.participantId))).length,
             createdAt: r.createdAt,
             expiresAt: r.expiresAt,
           },
