@@ -73,5 +73,16 @@ describe('residency', () => {
       { store: 'cosmos', foundIn: 'europe', location: 'acs-europe/outbox', id: 'planted-item', resourceId: japan.id, resourceGeography: 'japan' },
       { store: 'blob', foundIn: 'europe', location: 'acs-europe-exports', id: `${japan.id}/planted.json`, resourceId: japan.id, resourceGeography: 'japan' },
     ]);
+    // Blobs are counted per geography like items.
+    expect(report.geographies.find((g: { geography: string }) => g.geography === 'Europe')).toEqual({ geography: 'Europe', cosmosItems: ITEMS_PER_RESOURCE + 1, blobs: 1 });
+  });
+
+  it('reports an item that names no resource with an empty resource id', async () => {
+    const cosmos = new CosmosClient({ endpoint: stack.stores.cosmosEndpoint, key: stack.stores.cosmosKey, connectionPolicy: { enableEndpointDiscovery: false } });
+    await cosmos.database('acs-japan').container('outbox').items.create({ id: 'ownerless-item', status: 'published' });
+    const report = await audit();
+    expect(report.misplaced.filter((m: { id: string }) => m.id === 'ownerless-item')).toEqual([
+      { store: 'cosmos', foundIn: 'japan', location: 'acs-japan/outbox', id: 'ownerless-item', resourceId: '', resourceGeography: null },
+    ]);
   });
 });
