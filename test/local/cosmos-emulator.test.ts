@@ -31,3 +31,28 @@ it('compiles queries without the per-item array copy that made each query quadra
   const data = Array.from({ length: 20_000 }, (_, n) => ({ n, kind: n % 2 ? 'x' : 'y', _rid: `r${n}` }));
   expect(compiled.exec(data, {}).result).toHaveLength(10_000);
 });
+
+it('evaluates a conditional patch filter as written (camelCase fields, case-sensitive strings), on the one item, 404 before 412', async () => {
+  const client = new CosmosClient({ endpoint: emulator.endpoint, key: emulator.key, connectionPolicy: { enableEndpointDiscovery: false } });
+  const { database } = await client.databases.createIfNotExists({ id: 'conditions' });
+  const { container } = await database.containers.createIfNotExists({ id: 'items', partitionKey: { paths: ['/pk'] } });
+  await container.items.create({ id: 'live', pk: 'a', roster: ['8:acs:X_1'], n: 0 });
+  await container.items.create({ id: 'gone', pk: 'a', deletedOn: '2026-12-02T00:00:00.000Z', n: 0 });
+  const patch = async (id: string, condition: string) => {
+    try {
+      await container.item(id, 'a').patch({ condition, operations: [{ op: 'incr', path: '/n', value: 1 }] });
+      return 200;
+    } catch (error) {
+      return (error as { code: number }).code;
+    }
+  };
+  expect(await patch('live', 'FROM c WHERE NOT IS_DEFINED(c.deletedOn)')).toBe(200);
+  expect(await patch('gone', 'FROM c WHERE NOT IS_DEFINED(c.deletedOn)')).toBe(412);
+  expect(await patch('live', 'FROM c WHERE ARRAY_CONTAINS(c.roster, "8:acs:X_1")')).toBe(200);
+  expect(await patch('live', 'FROM c WHERE ARRAY_CONTAINS(c.roster, "8:acs:x_1")')).toBe(412);
+  expect(await patch('missing', 'FROM c WHERE NOT IS_DEFINED(c.deletedOn)')).toBe(404);
+  const { resource: live } = await container.item('live', 'a').read<{ n: number }>();
+  const { resource: gone } = await container.item('gone', 'a').read<{ n: number }>();
+  expect([live!.n, gone!.n]).toEqual([2, 0]);
+  client.dispose();
+});
