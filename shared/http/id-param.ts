@@ -13,7 +13,7 @@ const UNSAFE_CHARACTERS = /[/\\?#]/;
 const hasControlCharacter = (value: string) => [...value].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
 
 /** Why a value cannot be an id, or undefined when it can. */
-export function unsafeIdReason(value: string, maxLength = MAX_ID_LENGTH): string | undefined {
+function unsafeIdReason(value: string, maxLength = MAX_ID_LENGTH): string | undefined {
   if (value === '.' || value === '..') return 'must not be a dot segment';
   if (value.length > maxLength) return `must be at most ${maxLength} characters`;
   if (UNSAFE_CHARACTERS.test(value) || hasControlCharacter(value)) return 'must not contain /, \\, ?, # or control characters';
@@ -30,9 +30,4 @@ export function requireSafeId(value: string, target: string, maxLength = MAX_ID_
 /** Checks every route parameter of a request (done once for every route, before its handler). */
 export function requireSafeRouteParams(request: HttpRequest): void {
   for (const [name, value] of Object.entries(request.params)) requireSafeId(value, name);
-}
-
-/** A route parameter that must be present and a safe id. */
-export function idParam(request: HttpRequest, name: string, maxLength = MAX_ID_LENGTH): string {
-  return requireSafeId(request.params[name] ?? '', name, maxLength);
 }

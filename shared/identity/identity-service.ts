@@ -158,8 +158,9 @@ export class IdentityService {
   /** The identity's record; one being deleted counts as gone, except to the deletion itself (`deleting`). */
   async #existing(resource: Resource, identityId: string, options: { deleting?: boolean } = {}): Promise<IdentityRecord> {
     // As ACS answers: a well-formed identity of another resource is not this resource's to touch (401).
-    if (resourceIdOf(identityId) !== resource.id && isAcsUserId(identityId)) throw new ServiceError('IdentityNotOwned', "Provided identity doesn't belong to the resource.");
-    const record = resourceIdOf(identityId) === resource.id ? await this.#store(resource).get(identityId) : undefined;
+    const ours = resourceIdOf(identityId) === resource.id;
+    if (!ours && isAcsUserId(identityId)) throw new ServiceError('IdentityNotOwned', "Provided identity doesn't belong to the resource.");
+    const record = ours ? await this.#store(resource).get(identityId) : undefined;
     if (!record || (record.deletingSince && !options.deleting)) throw new ServiceError('NotFound', "Provided identity doesn't exist.", { target: 'id' });
     return record;
   }

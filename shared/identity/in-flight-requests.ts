@@ -19,10 +19,6 @@ export class InFlightRequests {
     return promise;
   }
 
-  count(key: string): number {
-    return this.#running.get(key)?.size ?? 0;
-  }
-
   /** Resolves once every request of the key that is under way now has finished, or after `timeoutMs`. */
   async drained(key: string, timeoutMs: number): Promise<void> {
     const now = [...(this.#running.get(key) ?? [])];

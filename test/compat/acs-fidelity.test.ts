@@ -2,7 +2,7 @@ import { CosmosClient } from '@azure/cosmos';
 import { CommunicationIdentityClient } from '@azure/communication-identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
-import { all, createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
+import { all, chatRequest, createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
 import { trustDevCertificate } from '../support/sdk-options.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
@@ -148,14 +148,7 @@ describe('chat (ported from chatThreadClient.spec.ts)', () => {
 });
 
 describe('chat throttling at ACS figures', () => {
-  const chatCall = async (user: ChatUser, method: string, path: string, body?: unknown) => {
-    const url = new URL(path, stack.httpUrl);
-    url.searchParams.set('resource', resource.name);
-    url.searchParams.set('api-version', '2025-03-15');
-    const response = await fetch(url, { method, headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await response.text();
-    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: text ? JSON.parse(text) : undefined };
-  };
+  const chatCall = (user: ChatUser, method: string, path: string, body?: unknown) => chatRequest(stack, resource.name, user.token, method, path, body);
   const cosmos = () => new CosmosClient({ endpoint: stack.stores.cosmosEndpoint, key: stack.stores.cosmosKey, connectionPolicy: { enableEndpointDiscovery: false } });
   const storedTexts = async (threadId: string) =>
     (
@@ -175,7 +168,7 @@ describe('chat throttling at ACS figures', () => {
       for (let i = 0; i < 10; i += 1) expect((await chatCall(i % 2 ? bob : alice, 'POST', `/chat/threads/${threadId}/messages`, { content: `m${i}` })).status).toBe(201);
       const refused = await chatCall(bob, 'POST', `/chat/threads/${threadId}/messages`, { content: 'one too many' });
       expect(refused).toMatchObject({ status: 429, body: { error: { code: 'TooManyRequests', message: 'Rate limit exceeded.' } } });
-      expect(Number(refused.retryAfter)).toBe(10);
+      expect(Number(refused.headers.get('retry-after'))).toBe(10);
       expect(await storedTexts(threadId)).toBe(10);
       // Another thread has its own limit.
       const elsewhere = (await alice.chat.createChatThread({ topic: 'Elsewhere' })).chatThread!.id;

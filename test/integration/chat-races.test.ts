@@ -1,6 +1,6 @@
 import { CosmosClient } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { all, createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
+import { all, chatRequest, createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
 import { PrivacyClient } from '../support/privacy.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
@@ -37,19 +37,7 @@ async function createUsers(count: number): Promise<string[]> {
   return ids;
 }
 
-/** A chat API call over plain HTTP with a user token, answering status and body. */
-async function chatCall(user: ChatUser, method: string, path: string, body?: unknown) {
-  const url = new URL(path, stack.httpUrl);
-  url.searchParams.set('resource', 'chat-races');
-  url.searchParams.set('api-version', '2025-03-15');
-  const response = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${user.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
-}
+const chatCall = (user: ChatUser, method: string, path: string, body?: unknown) => chatRequest(stack, 'chat-races', user.token, method, path, body);
 
 describe('the participant cap under concurrency', () => {
   it('8 concurrent adds of 5 into a thread of 230: exactly 4 succeed, the thread holds 250, and one more is refused', async () => {

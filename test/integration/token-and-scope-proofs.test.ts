@@ -6,7 +6,7 @@ import { parseSettings } from '../../shared/config/settings.js';
 import { TokenKeyRing, type SigningKey } from '../../shared/identity/token-key-ring.js';
 import type { Resource } from '../../shared/resources/resource.js';
 import { createServices, type Services } from '../../shared/services.js';
-import { identityClient } from '../support/chat-users.js';
+import { chatRequest, identityClient } from '../support/chat-users.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 import { ACCESS_TOKEN_CLOCK_SKEW_SECONDS } from '../../shared/identity/access-tokens.js';
 
@@ -55,18 +55,7 @@ async function query<T>(container: string, sql: string, parameters: { name: stri
 }
 
 /** A chat call over plain HTTP with a bearer token: status and parsed body. */
-async function chatCall(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const url = new URL(path, stack.httpUrl);
-  url.searchParams.set('resource', RESOURCE);
-  url.searchParams.set('api-version', '2025-03-15');
-  const response = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const chatCall = (token: string, method: string, path: string, body?: unknown) => chatRequest(stack, RESOURCE, token, method, path, body);
 
 /** Whether the app accepts the token right now (one authenticated read: the caller's thread list). */
 const acceptStatus = async (token: string) => (await chatCall(token, 'GET', '/chat/threads')).status;
