@@ -1,3 +1,4 @@
+import type { TokenCredential } from '@azure/core-auth';
 import { ChatService } from './chat/chat-service.js';
 import { ChatThrottle } from './chat/chat-throttle.js';
 import { systemClock, type Clock } from './clock.js';
@@ -24,6 +25,7 @@ import { LegalHolds } from './retention/legal-holds.js';
 import { PurgeRuns } from './retention/purge-runs.js';
 import { ThreadRetention } from './retention/thread-retention.js';
 import { ControlStore } from './stores/control-store.js';
+import { lazyAzureCredential } from './stores/azure-credential.js';
 import { CosmosClients } from './stores/cosmos-clients.js';
 import type { GeoStore } from './stores/geo-store.js';
 import { StoreDirectory } from './stores/store-directory.js';
@@ -61,6 +63,8 @@ export interface ServiceOverrides {
   clock?: Clock;
   publisher?: EventPublisher;
   env?: Record<string, string | undefined>;
+  /** The Microsoft Entra credential of keyless store access (default: lazyAzureCredential). */
+  credential?: TokenCredential;
   /** Tests: awaited after every privacy request checkpoint (to simulate a crash half-way). */
   privacyAfterCheckpoint?: PrivacyRunnerDeps['afterCheckpoint'];
 }
@@ -69,14 +73,15 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const clock = overrides.clock ?? systemClock;
   const pseudonymize = createPseudonymizer(settings.telemetryHashKey);
   const logger = createLogger({ pseudonymize, level: settings.logLevel });
-  const cosmos = new CosmosClients({ allowSelfSigned: settings.cosmosAllowSelfSigned });
-  const stores = new StoreDirectory(settings, cosmos);
+  const credential = lazyAzureCredential(settings.azureClientId, overrides.credential);
+  const cosmos = new CosmosClients({ allowSelfSigned: settings.cosmosAllowSelfSigned, credential });
+  const stores = new StoreDirectory(settings, cosmos, credential);
   const control = new ControlStore(
     () => cosmos.get(settings.defaults.cosmosEndpoint, settings.defaults.cosmosKey),
     settings.controlDatabase,
   );
   const registry = new ResourceRegistry(control);
-  const publisher = overrides.publisher ?? new EventGridPublisher(settings);
+  const publisher = overrides.publisher ?? new EventGridPublisher(settings, credential);
   const outboxes = new Map<string, Outbox>();
   const outboxFor = (geo: GeoStore) => {
     let outbox = outboxes.get(geo.geography.key);

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { GEOGRAPHIES } from '../geography/geographies.js';
+import { parseEnabledGeographies, parseStrictResidency, residencyProblems } from './strict-residency.js';
 
 /**
  * App settings, parsed once at start-up from the environment (Azure app settings, or the Values of
- * local.settings.json that the development host loads). Per-geography overrides use the suffix
- * `__<GEOKEY>` (e.g. `COSMOS_ENDPOINT__JAPAN`); without one, a geography uses the default store and
- * gets its own database / containers there.
+ * local.settings.json that the development host loads). Per-geography settings use the suffix
+ * `__<GEOKEY>` (e.g. `COSMOS_ENDPOINT__JAPAN`). Without strict residency a geography without its own
+ * falls back to the default account and gets its own database / containers there; in strict
+ * residency (always in Azure) it never does (shared/config/strict-residency.ts).
  */
 const secret = (name: string, min: number) =>
   z.string({ error: `${name} is required` }).min(min, `${name} must be at least ${min} characters`);
@@ -40,16 +42,35 @@ const issuerTemplate = z.string().refine((value) => URL.canParse(value.replaceAl
   error: (issue) => `TEAMS_TOKEN_ISSUERS entry '${String(issue.input)}' is not a URL (write {tenantid} where the tenant id goes)`,
 });
 
+/**
+ * The stores of a geography (or the defaults). A missing key or connection string means keyless
+ * access with a Microsoft Entra token (shared/stores/azure-credential.ts).
+ */
 export const storeEndpointsSchema = z.object({
   cosmosEndpoint: z.url({ error: 'COSMOS_ENDPOINT must be a URL' }),
-  cosmosKey: z.string({ error: 'COSMOS_KEY is required' }).min(1, 'COSMOS_KEY is required'),
-  storageConnectionString: z
-    .string({ error: 'STORAGE_CONNECTION_STRING is required' })
-    .min(1, 'STORAGE_CONNECTION_STRING is required'),
+  /** Absent: Entra token (data-plane RBAC). */
+  cosmosKey: z.string().min(1).optional(),
+  /** A connection string (emulators, keys) or, for keyless access, the account's blob URL. */
+  storageConnectionString: z.string().min(1).optional(),
+  storageAccountUrl: z.url({ error: 'STORAGE_ACCOUNT_URL must be a URL' }).optional(),
   eventGridEndpoint: z.url({ error: 'EVENTGRID_TOPIC_ENDPOINT must be a URL' }).optional(),
+  /** Absent: Entra token (EventGrid Data Sender role). */
   eventGridKey: z.string().min(1).optional(),
+  /** ARM ids the residency audit reads the storage account's and topic's location from (optional). */
+  storageAccountResourceId: z.string().min(1).optional(),
+  eventGridTopicResourceId: z.string().min(1).optional(),
 });
 export type StoreEndpoints = z.infer<typeof storeEndpointsSchema>;
+export const STORE_SETTING_NAMES: Record<keyof StoreEndpoints, string> = {
+  cosmosEndpoint: 'COSMOS_ENDPOINT',
+  cosmosKey: 'COSMOS_KEY',
+  storageConnectionString: 'STORAGE_CONNECTION_STRING',
+  storageAccountUrl: 'STORAGE_ACCOUNT_URL',
+  eventGridEndpoint: 'EVENTGRID_TOPIC_ENDPOINT',
+  eventGridKey: 'EVENTGRID_TOPIC_KEY',
+  storageAccountResourceId: 'STORAGE_ACCOUNT_RESOURCE_ID',
+  eventGridTopicResourceId: 'EVENTGRID_TOPIC_RESOURCE_ID',
+};
 
 export const settingsSchema = z.object({
   managementKey: secret('MANAGEMENT_KEY', 32),
@@ -90,6 +111,15 @@ export const settingsSchema = z.object({
   teamsTokenIssuers: commaList('TEAMS_TOKEN_ISSUERS', issuerTemplate).default(['https://login.microsoftonline.com/{tenantid}/v2.0', 'https://sts.windows.net/{tenantid}/']),
   teamsTokenAudiences: commaList('TEAMS_TOKEN_AUDIENCE', z.string()).default(['https://auth.msft.communication.azure.com']),
   rateLimitTeamsTokenExchange: positiveInt('RATE_LIMIT_TEAMS_TOKEN_EXCHANGE').default(500),
+  /** The user-assigned managed identity's client id (AZURE_CLIENT_ID); absent: DefaultAzureCredential's chain. */
+  azureClientId: z.string().min(1).optional(),
+  /** ARM, where the residency audit reads account locations (ARM_ENDPOINT). */
+  armEndpoint: z.url({ error: 'ARM_ENDPOINT must be a URL' }).default('https://management.azure.com'),
+  /** Geographies resources may be created in (keys); all 16 unless ENABLED_GEOGRAPHIES says otherwise. */
+  enabledGeographies: z.array(z.string()).min(1),
+  /** Every enabled geography must have its own accounts, shared with no other; no fallback to the defaults. */
+  strictResidency: z.boolean(),
+  /** The defaults: COSMOS_ENDPOINT is always required (the control database lives there). */
   defaults: storeEndpointsSchema,
   /** Per-geography overrides, keyed by geography key; only the fields that are set. */
   geographies: z.record(z.string(), storeEndpointsSchema.partial()),
@@ -101,6 +131,9 @@ type Env = Record<string, string | undefined>;
 
 const blankToUndefined = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value);
 
+/** In Azure App Service / Functions, WEBSITE_INSTANCE_ID is always set. */
+export const runsInAzure = (env: Env) => blankToUndefined(env.WEBSITE_INSTANCE_ID) !== undefined;
+
 export class SettingsError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid settings:\n  - ${problems.join('\n  - ')}`);
@@ -111,13 +144,10 @@ export class SettingsError extends Error {
 /** Parses the settings from an environment; throws SettingsError listing every problem. */
 export function parseSettings(env: Env): Settings {
   const get = (name: string) => blankToUndefined(env[name]);
-  const endpointsFrom = (suffix: string) => ({
-    cosmosEndpoint: get(`COSMOS_ENDPOINT${suffix}`),
-    cosmosKey: get(`COSMOS_KEY${suffix}`),
-    storageConnectionString: get(`STORAGE_CONNECTION_STRING${suffix}`),
-    eventGridEndpoint: get(`EVENTGRID_TOPIC_ENDPOINT${suffix}`),
-    eventGridKey: get(`EVENTGRID_TOPIC_KEY${suffix}`),
-  });
+  const enabled = parseEnabledGeographies(get('ENABLED_GEOGRAPHIES'));
+  const strict = parseStrictResidency(get('STRICT_RESIDENCY'), runsInAzure(env));
+  const endpointsFrom = (suffix: string) =>
+    Object.fromEntries(Object.entries(STORE_SETTING_NAMES).map(([field, name]) => [field, get(`${name}${suffix}`)])) as Record<keyof StoreEndpoints, string | undefined>;
   const geographies: Record<string, Partial<StoreEndpoints>> = {};
   for (const g of GEOGRAPHIES) {
     const overrides = Object.fromEntries(
@@ -158,22 +188,33 @@ export function parseSettings(env: Env): Settings {
     teamsTokenIssuers: get('TEAMS_TOKEN_ISSUERS'),
     teamsTokenAudiences: get('TEAMS_TOKEN_AUDIENCE'),
     rateLimitTeamsTokenExchange: get('RATE_LIMIT_TEAMS_TOKEN_EXCHANGE'),
+    azureClientId: get('AZURE_CLIENT_ID'),
+    armEndpoint: get('ARM_ENDPOINT'),
+    enabledGeographies: enabled.keys,
+    strictResidency: strict.value,
     defaults: endpointsFrom(''),
     geographies,
   };
   const parsed = settingsSchema.safeParse(raw);
+  const problems = [...enabled.problems, ...strict.problems];
   if (!parsed.success) {
-    throw new SettingsError(
-      parsed.error.issues.map((issue) => {
+    problems.push(
+      ...parsed.error.issues.map((issue) => {
         const path = issue.path.join('.');
         return path ? `${path}: ${issue.message}` : issue.message;
       }),
     );
   }
+  if (parsed.success && problems.length === 0) problems.push(...residencyProblems(parsed.data));
+  if (problems.length > 0 || !parsed.success) throw new SettingsError(problems);
   return parsed.data;
 }
 
-/** The store endpoints a geography uses: its overrides over the defaults. */
-export function endpointsFor(settings: Settings, geographyKey: string): StoreEndpoints {
-  return { ...settings.defaults, ...settings.geographies[geographyKey] };
+/**
+ * The store endpoints a geography uses: in strict residency only its own; otherwise its own over the
+ * defaults. Fields may be missing (checked at start-up by residencyProblems).
+ */
+export function endpointsFor(settings: Settings, geographyKey: string): Partial<StoreEndpoints> {
+  const own = settings.geographies[geographyKey] ?? {};
+  return settings.strictResidency ? { ...own } : { ...settings.defaults, ...own };
 }

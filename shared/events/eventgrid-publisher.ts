@@ -1,5 +1,6 @@
 import type { EventGridPublisherClient } from '@azure/eventgrid';
 import { endpointsFor, type Settings } from '../config/settings.js';
+import type { CredentialSource } from '../stores/azure-credential.js';
 import type { EventPublisher, PublishOptions } from './event-publisher.js';
 import type { EventRecord } from './event-record.js';
 
@@ -41,7 +42,10 @@ type AnyClient = EventGridPublisherClient<'CloudEvent'> | EventGridPublisherClie
 export class EventGridPublisher implements EventPublisher {
   readonly #clients = new Map<string, Promise<AnyClient>>();
 
-  constructor(private readonly settings: Settings) {}
+  constructor(
+    private readonly settings: Settings,
+    private readonly credential: CredentialSource,
+  ) {}
 
   async publish(geographyKey: string, events: EventRecord[], options: PublishOptions = {}): Promise<void> {
     if (events.length === 0) return;
@@ -90,21 +94,24 @@ export class EventGridPublisher implements EventPublisher {
 
   #client(geographyKey: string): Promise<AnyClient> {
     const { eventGridEndpoint, eventGridKey } = endpointsFor(this.settings, geographyKey);
-    if (!eventGridEndpoint || !eventGridKey) {
+    if (!eventGridEndpoint) {
       return Promise.reject(new Error(`No Event Grid topic is configured for geography ${geographyKey}`));
     }
     const cacheKey = `${eventGridEndpoint}\u0000${this.settings.eventSchema}`;
     let client = this.#clients.get(cacheKey);
     if (!client) {
-      client = import('@azure/eventgrid').then(({ EventGridPublisherClient, AzureKeyCredential }) => {
+      client = import('@azure/eventgrid').then(async ({ EventGridPublisherClient, AzureKeyCredential }) => {
         const schema = this.settings.eventSchema === 'CloudEvents' ? 'CloudEvent' : 'EventGrid';
-        return new EventGridPublisherClient(eventGridEndpoint, schema, new AzureKeyCredential(eventGridKey), {
+        // Without a key: a Microsoft Entra token (the EventGrid Data Sender role on the topic).
+        const credential = eventGridKey ? new AzureKeyCredential(eventGridKey) : await this.credential();
+        return new EventGridPublisherClient(eventGridEndpoint, schema, credential, {
           retryOptions: { maxRetries: 1, retryDelayInMs: 200 },
           // The local topic of the development host is plain HTTP on loopback; Azure topics are HTTPS.
           allowInsecureConnection: new URL(eventGridEndpoint).protocol === 'http:',
         }) as AnyClient;
       });
       this.#clients.set(cacheKey, client);
+      client.catch(() => this.#clients.delete(cacheKey));
     }
     return client;
   }

@@ -1,6 +1,8 @@
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { endpointsFor, type Settings } from '../config/settings.js';
-import { GEOGRAPHIES, geographyByKey, type Geography } from '../geography/geographies.js';
+import { ServiceError } from '../errors/service-error.js';
+import { geographyByKey, type Geography } from '../geography/geographies.js';
+import type { CredentialSource } from './azure-credential.js';
 import type { CosmosClients } from './cosmos-clients.js';
 import { GeoStore } from './geo-store.js';
 
@@ -12,7 +14,8 @@ export interface ResidencyPinned {
 
 /**
  * Hands out per-geography store handles. Domain code asks for the store of a resource; the
- * geography comes from the resource, never from the caller.
+ * geography comes from the resource, never from the caller. Only enabled geographies have stores:
+ * their accounts come from their own settings (in strict residency, only from those).
  */
 export class StoreDirectory {
   readonly #stores = new Map<string, GeoStore>();
@@ -21,6 +24,7 @@ export class StoreDirectory {
   constructor(
     private readonly settings: Settings,
     private readonly cosmosClients: CosmosClients,
+    private readonly credential: CredentialSource,
   ) {}
 
   forResource(resource: ResidencyPinned): GeoStore {
@@ -30,11 +34,16 @@ export class StoreDirectory {
   forGeography(geography: Geography): GeoStore {
     let store = this.#stores.get(geography.key);
     if (!store) {
+      if (!this.settings.enabledGeographies.includes(geography.key)) {
+        // A resource created before its geography was disabled: its data stays where it is, unreachable.
+        throw new ServiceError('ServiceUnavailable', `The geography ${geography.name} is not enabled in this deployment.`);
+      }
+      // parseSettings refused to start without these (shared/config/strict-residency.ts).
       const endpoints = endpointsFor(this.settings, geography.key);
       const prefix = `${this.settings.geoStorePrefix}-${geography.key}`;
       store = new GeoStore(geography, {
-        cosmos: () => this.cosmosClients.get(endpoints.cosmosEndpoint, endpoints.cosmosKey),
-        blobs: () => this.#blobService(endpoints.storageConnectionString),
+        cosmos: () => this.cosmosClients.get(endpoints.cosmosEndpoint!, endpoints.cosmosKey),
+        blobs: () => this.#blobService(endpoints.storageAccountUrl, endpoints.storageConnectionString),
         databaseId: prefix,
         blobContainerPrefix: prefix,
       });
@@ -43,17 +52,21 @@ export class StoreDirectory {
     return store;
   }
 
+  /** The stores of every enabled geography. */
   all(): GeoStore[] {
-    return GEOGRAPHIES.map((g) => this.forGeography(g));
+    return this.settings.enabledGeographies.map((key) => this.forGeography(geographyByKey(key)));
   }
 
-  #blobService(connectionString: string): Promise<BlobServiceClient> {
-    let service = this.#blobServices.get(connectionString);
+  /** A connection string (keys, emulators) when given, else the account URL with an Entra token. */
+  #blobService(accountUrl: string | undefined, connectionString: string | undefined): Promise<BlobServiceClient> {
+    const cacheKey = connectionString ?? `url:${accountUrl}`;
+    let service = this.#blobServices.get(cacheKey);
     if (!service) {
-      service = import('@azure/storage-blob').then(({ BlobServiceClient }) =>
-        BlobServiceClient.fromConnectionString(connectionString),
+      service = import('@azure/storage-blob').then(async ({ BlobServiceClient }) =>
+        connectionString ? BlobServiceClient.fromConnectionString(connectionString) : new BlobServiceClient(accountUrl!, await this.credential()),
       );
-      this.#blobServices.set(connectionString, service);
+      this.#blobServices.set(cacheKey, service);
+      service.catch(() => this.#blobServices.delete(cacheKey));
     }
     return service;
   }
