@@ -29,6 +29,10 @@ import { lazyAzureCredential } from './stores/azure-credential.js';
 import { CosmosClients } from './stores/cosmos-clients.js';
 import type { GeoStore } from './stores/geo-store.js';
 import { StoreDirectory } from './stores/store-directory.js';
+import { missingStores } from './stores/store-check.js';
+import { storeCatalogue } from './stores/store-catalogue.js';
+import { StoreReadiness } from './stores/store-readiness.js';
+import { geographyByKey } from './geography/geographies.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createPseudonymizer, type Pseudonymizer } from './telemetry/pseudonymizer.js';
 
@@ -56,6 +60,8 @@ export interface Services {
   privacy: PrivacyService;
   /** Writes a data-plane operation's log record in its resource's geography. */
   recordOperation(outcome: OperationOutcome): Promise<void>;
+  /** Whether the declared stores exist (checked at app start when STORE_PROVISIONING=verify). */
+  readiness: StoreReadiness;
   dispose(): void;
 }
 
@@ -79,6 +85,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const control = new ControlStore(
     () => cosmos.get(settings.defaults.cosmosEndpoint, settings.defaults.cosmosKey),
     settings.controlDatabase,
+    settings.storeProvisioning === 'create',
   );
   const registry = new ResourceRegistry(control);
   const publisher = overrides.publisher ?? new EventGridPublisher(settings, credential);
@@ -91,7 +98,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     }
     return outbox;
   };
-  const resources = new ResourceService({ registry, stores, outboxFor, clock });
+  const resources = new ResourceService({ registry, stores, outboxFor, clock, enabledGeographies: settings.enabledGeographies });
   const keyRing = new TokenKeyRing(control, clock, { rotationDays: settings.tokenKeyRotationDays, maxTokenLifetimeMs: 1440 * 60_000, cacheMs: 60_000 });
   const identities = new IdentityService({
     stores,
@@ -182,6 +189,21 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
         subjects: outcome.subjects,
       }),
     );
+  const readiness = new StoreReadiness({
+    enabled: settings.storeProvisioning === 'verify',
+    check: () =>
+      missingStores({
+        catalogue: storeCatalogue(settings),
+        cosmosFor: (database) =>
+          database.geographyKey
+            ? stores.forGeography(geographyByKey(database.geographyKey)).existingDatabase().then((db) => db.client)
+            : cosmos.get(settings.defaults.cosmosEndpoint, settings.defaults.cosmosKey),
+        blobsFor: (key) => stores.forGeography(geographyByKey(key)).blobService(),
+      }),
+    logger,
+    now: () => clock.now().getTime(),
+    recheckMs: 60_000,
+  });
   return {
     settings,
     clock,
@@ -201,6 +223,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     oplogs,
     privacy,
     recordOperation,
+    readiness,
     dispose: () => cosmos.dispose(),
   };
 }

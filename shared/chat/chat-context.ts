@@ -7,7 +7,7 @@ import { IdentityStore } from '../identity/identity-store.js';
 import type { TokenScope } from '../identity/token-scopes.js';
 import { eventSource } from '../resources/resource-service.js';
 import type { Resource } from '../resources/resource.js';
-import type { GeoContainerName } from '../stores/geo-containers.js';
+import type { GeoContainerName } from '../stores/store-catalogue.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import type { StoreDirectory } from '../stores/store-directory.js';
 import { threadItemId, type ParticipantRecord, type ThreadRecord } from './chat-records.js';

@@ -116,7 +116,9 @@ export const settingsSchema = z.object({
   /** ARM, where the residency audit reads account locations (ARM_ENDPOINT). */
   armEndpoint: z.url({ error: 'ARM_ENDPOINT must be a URL' }).default('https://management.azure.com'),
   /** Geographies resources may be created in (keys); all 16 unless ENABLED_GEOGRAPHIES says otherwise. */
-  enabledGeographies: z.array(z.string()).min(1),
+  enabledGeographies: z.array(z.string()),
+  /** create: the app creates its databases and containers (emulators); verify: they must exist (Azure, data-plane RBAC). */
+  storeProvisioning: z.enum(['create', 'verify'], { error: 'STORE_PROVISIONING must be create or verify' }),
   /** Every enabled geography must have its own accounts, shared with no other; no fallback to the defaults. */
   strictResidency: z.boolean(),
   /** The defaults: COSMOS_ENDPOINT is always required (the control database lives there). */
@@ -192,6 +194,7 @@ export function parseSettings(env: Env): Settings {
     armEndpoint: get('ARM_ENDPOINT'),
     enabledGeographies: enabled.keys,
     strictResidency: strict.value,
+    storeProvisioning: get('STORE_PROVISIONING') ?? (runsInAzure(env) ? 'verify' : 'create'),
     defaults: endpointsFrom(''),
     geographies,
   };

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import { deleteIfExists, emptyIfMissing } from '../stores/cosmos-items.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ControlContainerName, ControlStore } from '../stores/control-store.js';
-import type { GeoContainerName } from '../stores/geo-containers.js';
+import type { GeoContainerName } from '../stores/store-catalogue.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import { collectSubjectIds } from '../oplog/subject-ids.js';
 import type { EventPublisher } from './event-publisher.js';

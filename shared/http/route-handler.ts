@@ -41,6 +41,8 @@ export interface RouteServices {
   logger: Logger;
   /** Writes the operation log record of a data-plane request (management routes have no resource, so none). */
   recordOperation(outcome: OperationOutcome): Promise<void>;
+  /** Rejects with a ServiceError while the app cannot serve (its declared stores are missing). */
+  readiness?: { ready(): Promise<void> };
 }
 
 export type MethodHandler = (scope: RequestScope) => Promise<HttpResponseInit>;
@@ -103,6 +105,7 @@ export function routeHandler(
       }
       // An id that is a dot segment or holds a separator never reaches a handler (or a store).
       requireSafeRouteParams(request);
+      await routeServices().readiness?.ready();
       const response = await handler({ request, context, correlationId, operation });
       return { ...response, headers: { 'x-ms-correlation-id': correlationId, ...(response.headers as Record<string, string>) } };
     } catch (error) {

@@ -2,7 +2,7 @@ import { auditOp, auditRecord } from '../audit/audit-record.js';
 import { stableId } from '../events/event-record.js';
 import { eventSource } from '../resources/resource-service.js';
 import { isResourceId, type Resource } from '../resources/resource.js';
-import type { GeoBlobContainerName } from '../stores/geo-containers.js';
+import type { GeoBlobContainerName } from '../stores/store-catalogue.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import type { StoreOp } from '../events/outbox.js';
 import type { RecordingDeps } from './recording-ingestion.js';

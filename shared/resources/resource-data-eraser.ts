@@ -1,7 +1,7 @@
 import type { Container } from '@azure/cosmos';
 import { deleteIfExists } from '../stores/cosmos-items.js';
 import { ignoreNotFound } from '../stores/not-found.js';
-import { GEO_CONTAINERS, type GeoContainerName } from '../stores/geo-containers.js';
+import { GEO_CONTAINERS, type GeoContainerName } from '../stores/store-catalogue.js';
 import type { GeoStore } from '../stores/geo-store.js';
 
 export interface ErasureCounts {

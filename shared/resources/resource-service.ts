@@ -20,6 +20,8 @@ export interface ResourceServiceDeps {
   stores: StoreDirectory;
   outboxFor: (geo: GeoStore) => Outbox;
   clock: Clock;
+  /** Keys of the geographies resources may be created in (ENABLED_GEOGRAPHIES). */
+  enabledGeographies: readonly string[];
 }
 
 const newKey = () => randomBytes(64).toString('base64');
@@ -33,6 +35,10 @@ export class ResourceService {
 
   /** Creates the resource (201) or confirms / updates an existing one (200). */
   async put(name: string, body: PutResourceBody): Promise<{ created: boolean; resource: Resource }> {
+    if (!this.deps.enabledGeographies.includes(body.geography.key)) {
+      const enabled = this.deps.enabledGeographies.map((key) => geographyByKey(key).name).join(', ');
+      throw new ServiceError('ValidationError', `The geography ${body.geography.name} is not enabled in this deployment; enabled: ${enabled}.`, { target: 'geography' });
+    }
     for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt += 1) {
       const existing = await this.deps.registry.getByName(name);
       if (existing && existing.resource.state !== 'deleted') {

@@ -1,18 +1,12 @@
 import type { Container, CosmosClient, Database } from '@azure/cosmos';
+import { CONTROL_CONTAINERS, type ControlContainerName } from './store-catalogue.js';
+
+export type { ControlContainerName } from './store-catalogue.js';
 
 /**
- * The control plane: the only global store. It holds the resource registry (names, ids,
- * geographies, settings, keys) and no personal data.
+ * The control plane's database (see CONTROL_CONTAINERS in store-catalogue.ts). With `provision` it
+ * creates what is missing on first use; without (Azure) it only hands out handles.
  */
-export const CONTROL_CONTAINERS = {
-  resources: { partitionKey: '/id' },
-  /** The key ring that signs access tokens (not personal data). */
-  signingKeys: { partitionKey: '/id' },
-  /** Summaries of purge runs: counts, durations, errors, what was skipped for legal holds (no personal data). */
-  purgeRuns: { partitionKey: '/kind' },
-} as const;
-export type ControlContainerName = keyof typeof CONTROL_CONTAINERS;
-
 export class ControlStore {
   readonly #containers = new Map<string, Promise<Container>>();
   #database?: Promise<Database>;
@@ -20,13 +14,17 @@ export class ControlStore {
   constructor(
     private readonly cosmos: () => Promise<CosmosClient>,
     readonly databaseId: string,
+    private readonly provision = true,
   ) {}
 
   container(name: ControlContainerName): Promise<Container> {
     let container = this.#containers.get(name);
     if (!container) {
-      this.#database ??= this.cosmos().then(async (c) => (await c.databases.createIfNotExists({ id: this.databaseId })).database);
+      this.#database ??= this.cosmos().then(async (c) =>
+        this.provision ? (await c.databases.createIfNotExists({ id: this.databaseId })).database : c.database(this.databaseId),
+      );
       container = this.#database.then(async (db) => {
+        if (!this.provision) return db.container(name);
         const { container: c } = await db.containers.createIfNotExists({
           id: name,
           partitionKey: { paths: [CONTROL_CONTAINERS[name].partitionKey] },

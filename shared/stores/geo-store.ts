@@ -1,13 +1,7 @@
 import type { Container, CosmosClient, Database } from '@azure/cosmos';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { Geography } from '../geography/geographies.js';
-import {
-  GEO_BLOB_CONTAINERS,
-  GEO_CONTAINERS,
-  type GeoBlobContainerName,
-  type GeoContainerName,
-  type GeoContainerSpec,
-} from './geo-containers.js';
+import { GEO_BLOB_CONTAINERS, GEO_CONTAINERS, geoBlobContainerName, geoContainerDeclaration, type GeoBlobContainerName, type GeoContainerName } from './store-catalogue.js';
 
 /**
  * The stores of one geography: its Cosmos database and its blob containers. The only way domain
@@ -26,6 +20,8 @@ export class GeoStore {
       blobs: () => Promise<BlobServiceClient>;
       databaseId: string;
       blobContainerPrefix: string;
+      /** Create what is missing on first use (emulators); false in Azure, where the infrastructure declares it. */
+      provision: boolean;
     },
   ) {}
 
@@ -34,7 +30,7 @@ export class GeoStore {
   }
 
   blobContainerName(name: GeoBlobContainerName): string {
-    return `${this.deps.blobContainerPrefix}-${name}`;
+    return geoBlobContainerName(this.deps.blobContainerPrefix, name);
   }
 
   /** Names of all blob containers of this geography, as they are called in the account. */
@@ -48,6 +44,7 @@ export class GeoStore {
 
   database(): Promise<Database> {
     this.#database ??= this.deps.cosmos().then(async (client) => {
+      if (!this.deps.provision) return client.database(this.deps.databaseId);
       const { database } = await client.databases.createIfNotExists({ id: this.deps.databaseId });
       return database;
     });
@@ -71,12 +68,13 @@ export class GeoStore {
     let container = this.#containers.get(name);
     if (!container) {
       container = this.database().then(async (db) => {
-        const spec: GeoContainerSpec = GEO_CONTAINERS[name];
+        if (!this.deps.provision) return db.container(name);
+        const declaration = geoContainerDeclaration(name);
         const { container: c } = await db.containers.createIfNotExists({
           id: name,
-          partitionKey: { paths: [spec.partitionKey] },
-          ...(spec.compositeIndexes
-            ? { indexingPolicy: { compositeIndexes: spec.compositeIndexes.map((paths) => paths.map((path) => ({ path, order: 'ascending' as const }))) } }
+          partitionKey: { paths: [declaration.partitionKey] },
+          ...(declaration.compositeIndexes.length > 0
+            ? { indexingPolicy: { compositeIndexes: declaration.compositeIndexes.map((paths) => paths.map((path) => ({ path, order: 'ascending' as const }))) } }
             : {}),
         });
         return c;
@@ -91,7 +89,7 @@ export class GeoStore {
     if (!container) {
       container = this.deps.blobs().then(async (service) => {
         const client = service.getContainerClient(this.blobContainerName(name));
-        await client.createIfNotExists();
+        if (this.deps.provision) await client.createIfNotExists();
         return client;
       });
       this.#blobContainers.set(name, container);

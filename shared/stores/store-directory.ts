@@ -5,6 +5,7 @@ import { geographyByKey, type Geography } from '../geography/geographies.js';
 import type { CredentialSource } from './azure-credential.js';
 import type { CosmosClients } from './cosmos-clients.js';
 import { GeoStore } from './geo-store.js';
+import { geoStoreName } from './store-catalogue.js';
 
 /** Anything that belongs to a resource and therefore to its geography. */
 export interface ResidencyPinned {
@@ -40,12 +41,13 @@ export class StoreDirectory {
       }
       // parseSettings refused to start without these (shared/config/strict-residency.ts).
       const endpoints = endpointsFor(this.settings, geography.key);
-      const prefix = `${this.settings.geoStorePrefix}-${geography.key}`;
+      const prefix = geoStoreName(this.settings, geography.key);
       store = new GeoStore(geography, {
         cosmos: () => this.cosmosClients.get(endpoints.cosmosEndpoint!, endpoints.cosmosKey),
         blobs: () => this.#blobService(endpoints.storageAccountUrl, endpoints.storageConnectionString),
         databaseId: prefix,
         blobContainerPrefix: prefix,
+        provision: this.settings.storeProvisioning === 'create',
       });
       this.#stores.set(geography.key, store);
     }

@@ -1,0 +1,131 @@
+import { endpointsFor, type Settings } from '../config/settings.js';
+import { geographyByKey } from '../geography/geographies.js';
+
+/**
+ * The one list of every database, container, partition key, composite index and blob container the
+ * app uses. Locally the app creates them from it; in Azure (STORE_PROVISIONING=verify) the
+ * infrastructure declares them and the app checks at start-up that they exist (store-check.ts).
+ * Every Cosmos container of a geography carries a `resourceId` on each item (the residency audit and
+ * resource deletion rely on it); every blob name starts with `{resourceId}/`.
+ */
+export interface GeoContainerSpec {
+  partitionKey: string;
+  /** Whether the partition key is the resource id (so a resource's items are one partition). */
+  partitionedByResource: boolean;
+  /** Composite indexes beyond Cosmos's default range index on every path (for ordered or multi-field queries). */
+  compositeIndexes?: readonly (readonly string[])[];
+}
+
+export const GEO_CONTAINERS = {
+  /** Domain changes with their events, until published (see shared/events/outbox.ts). */
+  outbox: { partitionKey: '/resourceId', partitionedByResource: true },
+  /** Communication identities and their token generation (see shared/identity). */
+  identities: { partitionKey: '/id', partitionedByResource: false },
+  /**
+   * Chat threads, one logical partition per thread: the thread item, its participants, messages and
+   * read receipts (see shared/chat/chat-records.ts). Everything a thread operation touches is in it.
+   */
+  chatThreads: {
+    partitionKey: '/threadId',
+    partitionedByResource: false,
+    // The retention purge finds a resource's expired threads by these (shared/retention).
+    compositeIndexes: [
+      ['/kind', '/resourceId', '/lastActivityAt'],
+      ['/kind', '/resourceId', '/policyExpiresAt'],
+    ],
+  },
+  /** Which threads an identity takes part in, one partition per identity (lists a user's threads). */
+  chatMemberships: { partitionKey: '/identityId', partitionedByResource: false },
+  /** Call recordings' records, one partition per resource (see shared/recordings/recording-record.ts). */
+  recordings: { partitionKey: '/resourceId', partitionedByResource: true },
+  /** What purges and deletions removed, when and why, without personal data (see shared/audit). */
+  auditRecords: { partitionKey: '/resourceId', partitionedByResource: true },
+  /** Legal holds placed on threads or identities (see shared/retention/legal-holds.ts). */
+  legalHolds: { partitionKey: '/resourceId', partitionedByResource: true },
+  /**
+   * One record per API operation (shared/oplog): one partition per resource and UTC day, so a busy
+   * resource never fills one logical partition and the retention purge works day by day.
+   */
+  operationLogs: { partitionKey: '/resourceDay', partitionedByResource: false },
+  /** Data subject requests with their progress checkpoints (see shared/privacy). */
+  privacyRequests: { partitionKey: '/resourceId', partitionedByResource: true },
+  /** Erasure receipts of completed delete requests, subjects as keyed hashes only. */
+  erasureReceipts: { partitionKey: '/resourceId', partitionedByResource: true },
+} as const satisfies Record<string, GeoContainerSpec>;
+
+export type GeoContainerName = keyof typeof GEO_CONTAINERS;
+
+/**
+ * `exports`: results of data subject requests (`{resourceId}/{requestId}.json`), purged 7 days on.
+ * `recordings`: recording content, `{resourceId}/{recordingId}`, with its expiry in index tags.
+ * `recording-landing`: where a media pipeline drops a file for ingestion (`{resourceId}/...`).
+ */
+export const GEO_BLOB_CONTAINERS = ['exports', 'recordings', 'recording-landing'] as const;
+export type GeoBlobContainerName = (typeof GEO_BLOB_CONTAINERS)[number];
+
+/**
+ * The control plane: the only global store, in the default Cosmos account (COSMOS_ENDPOINT). It holds
+ * the resource registry (names, ids, geographies, settings, keys) and no personal data.
+ */
+export const CONTROL_CONTAINERS = {
+  resources: { partitionKey: '/id' },
+  /** The key ring that signs access tokens (not personal data). */
+  signingKeys: { partitionKey: '/id' },
+  /** Summaries of purge runs: counts, durations, errors, what was skipped for legal holds (no personal data). */
+  purgeRuns: { partitionKey: '/kind' },
+} as const satisfies Record<string, { partitionKey: string }>;
+export type ControlContainerName = keyof typeof CONTROL_CONTAINERS;
+
+/** A Cosmos container as the infrastructure must declare it. */
+export interface ContainerDeclaration {
+  id: string;
+  partitionKey: string;
+  /** Each an ascending composite index over these paths. */
+  compositeIndexes: string[][];
+}
+
+export interface CatalogueDatabase {
+  /** The geography whose database this is; absent for the control database. */
+  geographyKey?: string;
+  /** The account's endpoint setting value. */
+  cosmosEndpoint: string;
+  database: string;
+  containers: ContainerDeclaration[];
+}
+
+export interface StoreCatalogue {
+  control: CatalogueDatabase;
+  geographies: (CatalogueDatabase & { geographyKey: string; geography: string; blobContainers: string[] })[];
+}
+
+/** The names a geography's stores have: `{GEO_STORE_PREFIX}-{geography key}` for its database and blob container prefix. */
+export const geoStoreName = (settings: Pick<Settings, 'geoStorePrefix'>, geographyKey: string) => `${settings.geoStorePrefix}-${geographyKey}`;
+
+export const geoBlobContainerName = (storeName: string, name: GeoBlobContainerName) => `${storeName}-${name}`;
+
+export const geoContainerDeclaration = (name: GeoContainerName): ContainerDeclaration => {
+  const spec: GeoContainerSpec = GEO_CONTAINERS[name];
+  return { id: name, partitionKey: spec.partitionKey, compositeIndexes: (spec.compositeIndexes ?? []).map((paths) => [...paths]) };
+};
+
+/** Every store of this deployment: the control database and each enabled geography's database and blob containers. */
+export function storeCatalogue(settings: Settings): StoreCatalogue {
+  return {
+    control: {
+      cosmosEndpoint: settings.defaults.cosmosEndpoint,
+      database: settings.controlDatabase,
+      containers: Object.entries(CONTROL_CONTAINERS).map(([id, spec]) => ({ id, partitionKey: spec.partitionKey, compositeIndexes: [] })),
+    },
+    geographies: settings.enabledGeographies.map((key) => {
+      const name = geoStoreName(settings, key);
+      return {
+        geography: geographyByKey(key).name,
+        geographyKey: key,
+        cosmosEndpoint: endpointsFor(settings, key).cosmosEndpoint ?? '',
+        database: name,
+        containers: (Object.keys(GEO_CONTAINERS) as GeoContainerName[]).map(geoContainerDeclaration),
+        blobContainers: GEO_BLOB_CONTAINERS.map((blob) => geoBlobContainerName(name, blob)),
+      };
+    }),
+  };
+}
