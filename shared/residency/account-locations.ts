@@ -170,8 +170,18 @@ async function checkCosmos(geo: GeoStore, endpointHost: string, sharedWith: stri
 // Storage account and topic: ARM
 
 const RESOURCE_ID = {
-  storage: { pattern: /^\/subscriptions\/[^/?#\s]+\/resourceGroups\/[^/?#\s]+\/providers\/Microsoft\.Storage\/storageAccounts\/([^/?#\s]+)$/i, provider: 'Microsoft.Storage/storageAccounts', what: 'storage account' },
-  topic: { pattern: /^\/subscriptions\/[^/?#\s]+\/resourceGroups\/[^/?#\s]+\/providers\/Microsoft\.EventGrid\/topics\/([^/?#\s]+)$/i, provider: 'Microsoft.EventGrid/topics', what: 'Event Grid topic' },
+  storage: {
+    pattern: /^\/subscriptions\/[^/?#\s]+\/resourceGroups\/[^/?#\s]+\/providers\/Microsoft\.Storage\/storageAccounts\/([^/?#\s]+)$/i,
+    provider: 'Microsoft.Storage/storageAccounts',
+    what: 'storage account',
+    a: 'a storage account',
+  },
+  topic: {
+    pattern: /^\/subscriptions\/[^/?#\s]+\/resourceGroups\/[^/?#\s]+\/providers\/Microsoft\.EventGrid\/topics\/([^/?#\s]+)$/i,
+    provider: 'Microsoft.EventGrid/topics',
+    what: 'Event Grid topic',
+    a: 'an Event Grid topic',
+  },
 } as const;
 
 /** What the audit reads of an ARM resource (other fields are ignored). */
@@ -196,13 +206,13 @@ function armToken(credential: CredentialSource): () => Promise<TokenResult> {
 }
 
 async function checkArm(deps: AccountLocationDeps, token: () => Promise<TokenResult>, geography: Geography, account: ArmAccountSettings, sharedWith: string[]): Promise<ArmAccountCheck> {
-  const { pattern, provider, what } = RESOURCE_ID[account.kind];
+  const { pattern, provider, what, a } = RESOURCE_ID[account.kind];
   const base = { account: account.id, resourceId: account.resourceId ?? null, sharedWith };
   const notVerified = (reason: string): ArmAccountCheck => ({ ...base, status: 'notVerified', detail: `${reason}${sharedNote(sharedWith)}` });
   if (account.id === null) return notVerified(account.kind === 'topic' ? 'no Event Grid topic is configured (events wait in the outbox)' : 'no storage account is configured');
   if (account.resourceId === undefined) return notVerified(`${account.resourceIdSetting} is not set, so the ${what}'s location is not read from ARM`);
   const name = pattern.exec(account.resourceId)?.[1];
-  if (name === undefined) return notVerified(`${account.resourceIdSetting} is not the resource id of a ${what} (/subscriptions/<id>/resourceGroups/<group>/providers/${provider}/<name>)`);
+  if (name === undefined) return notVerified(`${account.resourceIdSetting} is not the resource id of ${a} (/subscriptions/<id>/resourceGroups/<group>/providers/${provider}/<name>)`);
   if (account.kind === 'storage') {
     const used = storageAccountName(account.id);
     if (used !== name.toLowerCase()) return notVerified(`${account.resourceIdSetting} names the storage account '${name}', but the app uses '${used}'`);
@@ -221,9 +231,8 @@ async function checkArm(deps: AccountLocationDeps, token: () => Promise<TokenRes
   }
   const code = armError.safeParse(body);
   const answered = `${response.status}${code.success ? ` ${code.data.error.code}` : ''}`;
-  if (response.status === 401 || response.status === 403) {
-    return notVerified(`ARM refused the app's identity (${answered}): it needs the Reader role on the ${what}'s resource group`);
-  }
+  if (response.status === 401) return notVerified(`ARM did not accept the app's token (${answered})`);
+  if (response.status === 403) return notVerified(`ARM refused the app's identity (${answered}): it needs the Reader role on the ${what}'s resource group`);
   if (!response.ok) return notVerified(`ARM answered ${answered} for ${account.resourceIdSetting}`);
   const resource = armResource.safeParse(body);
   if (!resource.success) return notVerified(`ARM's answer for ${account.resourceIdSetting} has no location`);
