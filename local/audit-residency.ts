@@ -4,8 +4,11 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * `npm run audit:residency`: asks the running service (default http://localhost:7071, or
- * AUDIT_BASE_URL) to audit every geography's stores, prints the report and exits 1 if anything is
- * misplaced. The management key comes from MANAGEMENT_KEY or local.settings.json.
+ * AUDIT_BASE_URL) to audit every enabled geography's accounts and stores, prints the report and
+ * exits 0 when everything is verified in place, 1 when anything is misplaced (an item, or an
+ * account outside its geography's regions or shared), 3 when nothing is wrong but some account's
+ * location could not be verified (2: the audit could not run). The management key comes from
+ * MANAGEMENT_KEY or local.settings.json.
  */
 const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 
@@ -17,10 +20,16 @@ async function managementKey(): Promise<string> {
   return key;
 }
 
+interface AccountCheck {
+  status: string;
+  detail: string;
+}
+
 interface Report {
+  verdict: 'ok' | 'problemsFound' | 'notVerified';
   checked: number;
   misplacedCount: number;
-  geographies: { geography: string; cosmosItems: number; blobs: number }[];
+  geographies: { geography: string; cosmosItems: number; blobs: number; accounts: { cosmos: AccountCheck; storage: AccountCheck; topic: AccountCheck } }[];
   misplaced: { store: string; foundIn: string; location: string; id: string; resourceGeography: string | null }[];
 }
 
@@ -33,13 +42,18 @@ async function main(): Promise<void> {
   if (!response.ok) throw new Error(`The audit request failed: ${response.status} ${await response.text()}`);
   const report = (await response.json()) as Report;
   for (const row of report.geographies) {
-    if (row.cosmosItems + row.blobs > 0) console.log(`  ${row.geography.padEnd(22)} ${row.cosmosItems} items, ${row.blobs} blobs`);
+    const { cosmos, storage, topic } = row.accounts;
+    console.log(`  ${row.geography.padEnd(22)} ${row.cosmosItems} items, ${row.blobs} blobs; Cosmos ${cosmos.status}, storage ${storage.status}, topic ${topic.status}`);
+    for (const [kind, check] of Object.entries(row.accounts)) {
+      if (check.status !== 'ok') console.log(`    ${kind}: ${check.detail}`);
+    }
   }
   console.log(`checked ${report.checked} items; misplaced ${report.misplacedCount}`);
   for (const item of report.misplaced) {
     console.log(`  MISPLACED ${item.store} ${item.location} ${item.id} (found in ${item.foundIn}, resource in ${item.resourceGeography ?? 'no known resource'})`);
   }
-  process.exit(report.misplacedCount > 0 ? 1 : 0);
+  console.log(`verdict: ${report.verdict}`);
+  process.exit({ ok: 0, problemsFound: 1, notVerified: 3 }[report.verdict]);
 }
 
 main().catch((error: unknown) => {

@@ -1,12 +1,16 @@
+import type { TokenCredential } from '@azure/core-auth';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Clock } from '../shared/clock.js';
+import { parseEnabledGeographies } from '../shared/config/strict-residency.js';
+import { geographyByKey } from '../shared/geography/geographies.js';
 import { configureServices } from '../shared/services.js';
 import { startEmbeddedBlob, type EmbeddedBlob } from './emulators/azurite-blob.js';
 import { BlobCreatedFeed } from './emulators/blob-created-feed.js';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from './emulators/cosmos-emulator.js';
+import { regionDisplayName, type EmbeddedCosmosEndpoint } from './emulators/cosmos-locations.js';
 import { LocalEventGridTopic, type WebhookSubscription } from './eventgrid-topic/topic-server.js';
 import { FunctionHost } from './function-host.js';
 import { installFunctionsCore } from './functions-core-shim.js';
@@ -27,6 +31,8 @@ export interface LocalStackOptions {
   routePrefix: string;
   ports: { http: number; https: number; cosmos: number; blob: number; eventGrid: number };
   clock?: Clock;
+  /** The app's Microsoft Entra credential (default: the real one, created on first use). */
+  credential?: TokenCredential;
   log?: (line: string) => void;
   /** Persist Azurite's blobs here instead of in memory. */
   blobLocation?: string;
@@ -39,6 +45,12 @@ export interface LocalStack {
   blobEvents?: BlobCreatedFeed;
   /** Requests the embedded Cosmos server has served (only when it is used). */
   cosmosRequests?: () => number;
+  /**
+   * The embedded Cosmos server's endpoint of each enabled geography without a Cosmos endpoint of its
+   * own, by geography key (only when the embedded server is used); its `location` is what the
+   * geography's account reports.
+   */
+  cosmosEndpoints: Map<string, EmbeddedCosmosEndpoint>;
   env: Record<string, string | undefined>;
   httpUrl: string;
   httpsUrl: string;
@@ -73,6 +85,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       env.COSMOS_ENDPOINT = cosmos.endpoint;
       env.COSMOS_KEY = cosmos.key;
     }
+    const cosmosEndpoints = cosmos ? await geographyEndpoints(cosmos, env) : new Map<string, EmbeddedCosmosEndpoint>();
     let blob: EmbeddedBlob | undefined;
     if (blank(env.STORAGE_CONNECTION_STRING) || env.STORAGE_CONNECTION_STRING === 'UseDevelopmentStorage=true') {
       blob = await startEmbeddedBlob(options.ports.blob, options.blobLocation);
@@ -110,14 +123,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     // The public URL is only known once the host listens; settings are read on first use, after that.
     for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
-    configureServices({ clock: options.clock, env });
+    configureServices({ clock: options.clock, env, credential: options.credential });
     if (shim.functions.size === 0) await loadFunctionFiles(options.functionsDir);
     await host.start();
     stoppers.push(() => host.stop());
     if (blank(env.PUBLIC_BASE_URL)) {
       env.PUBLIC_BASE_URL = host.httpsUrl;
       process.env.PUBLIC_BASE_URL = host.httpsUrl;
-      configureServices({ clock: options.clock, env });
+      configureServices({ clock: options.clock, env, credential: options.credential });
     }
     let blobEvents: BlobCreatedFeed | undefined;
     if (blob) {
@@ -138,6 +151,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       topic,
       blobEvents,
       ...(cosmos ? { cosmosRequests: cosmos.requests } : {}),
+      cosmosEndpoints,
       env,
       httpUrl: host.httpUrl,
       httpsUrl: host.httpsUrl,
@@ -157,4 +171,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Each enabled geography without a Cosmos endpoint of its own gets one on the embedded server: the
+ * same in-memory account on another (free) port, whose database-account read reports the geography's
+ * primary region, as the geography's own account in Azure would. So the residency audit's location
+ * check runs locally. The main endpoint (control plane) still serves every database.
+ */
+async function geographyEndpoints(cosmos: EmbeddedCosmos, env: Record<string, string | undefined>): Promise<Map<string, EmbeddedCosmosEndpoint>> {
+  const endpoints = new Map<string, EmbeddedCosmosEndpoint>();
+  // An invalid ENABLED_GEOGRAPHIES is reported when the settings are parsed; its valid entries get endpoints.
+  for (const key of parseEnabledGeographies(blank(env.ENABLED_GEOGRAPHIES) ? undefined : env.ENABLED_GEOGRAPHIES).keys) {
+    const suffix = `__${key.toUpperCase()}`;
+    if (!blank(env[`COSMOS_ENDPOINT${suffix}`])) continue;
+    const endpoint = await cosmos.addEndpoint(regionDisplayName(geographyByKey(key).regions[0]!));
+    env[`COSMOS_ENDPOINT${suffix}`] = endpoint.endpoint;
+    env[`COSMOS_KEY${suffix}`] = cosmos.key;
+    endpoints.set(key, endpoint);
+  }
+  return endpoints;
 }

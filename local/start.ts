@@ -38,7 +38,7 @@ async function main(): Promise<void> {
 
   HTTP      ${stack.httpUrl}
   HTTPS     ${stack.httpsUrl}   (self-signed: .local/certs/localhost-cert.pem)
-  Cosmos    ${stack.stores.cosmosEndpoint}
+  Cosmos    ${stack.stores.cosmosEndpoint}${stack.cosmosEndpoints.size > 0 ? `   (and one endpoint per geography, on a free port, reporting its region)` : ''}
   Blob      ${stack.stores.storageConnectionString.match(/BlobEndpoint=([^;]+)/)?.[1] ?? '(configured account)'}
   EventGrid ${stack.env.EVENTGRID_TOPIC_ENDPOINT}${stack.topic ? '   (local topic; GET it to see what it received)' : ''}
   Management: curl -H "Authorization: Bearer $MANAGEMENT_KEY" ${stack.httpUrl}/api/management/resources

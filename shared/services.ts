@@ -25,7 +25,7 @@ import { LegalHolds } from './retention/legal-holds.js';
 import { PurgeRuns } from './retention/purge-runs.js';
 import { ThreadRetention } from './retention/thread-retention.js';
 import { ControlStore } from './stores/control-store.js';
-import { lazyAzureCredential } from './stores/azure-credential.js';
+import { lazyAzureCredential, type CredentialSource } from './stores/azure-credential.js';
 import { CosmosClients } from './stores/cosmos-clients.js';
 import type { GeoStore } from './stores/geo-store.js';
 import { StoreDirectory } from './stores/store-directory.js';
@@ -43,6 +43,8 @@ import { createPseudonymizer, type Pseudonymizer } from './telemetry/pseudonymiz
 export interface Services {
   settings: Settings;
   clock: Clock;
+  /** The app's Microsoft Entra credential (keyless store access; the residency audit's ARM reads). */
+  credential: CredentialSource;
   logger: Logger;
   pseudonymize: Pseudonymizer;
   stores: StoreDirectory;
@@ -207,6 +209,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   return {
     settings,
     clock,
+    credential,
     logger,
     pseudonymize,
     stores,

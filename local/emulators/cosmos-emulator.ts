@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { listenRegional, type EmbeddedCosmosEndpoint } from './cosmos-locations.js';
 
 /** The key every Cosmos emulator accepts (cosmosdb-server checks none, but the client needs one). */
 export const COSMOS_EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
@@ -11,6 +12,11 @@ export interface EmbeddedCosmos {
   key: string;
   /** Requests served so far (benchmarks report store requests per operation). */
   requests(): number;
+  /**
+   * Another endpoint (loopback, `port` or a free one) onto the same in-memory account, reporting
+   * `location` in its database-account read, as a separate regional account would (cosmos-locations.ts).
+   */
+  addEndpoint(location: string, port?: number): Promise<EmbeddedCosmosEndpoint>;
   stop(): Promise<void>;
 }
 
@@ -27,10 +33,12 @@ export async function startEmbeddedCosmos(port: number): Promise<EmbeddedCosmos>
   const [handle] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners('request');
   let requests = 0;
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     requests += 1;
     partitionOfRequest.run(partitionHeader(req), () => handle!(req, res));
-  });
+  };
+  server.on('request', serve);
+  const regional: { close(): Promise<void> }[] = [];
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
@@ -40,11 +48,18 @@ export async function startEmbeddedCosmos(port: number): Promise<EmbeddedCosmos>
     endpoint: `http://127.0.0.1:${actual}/`,
     key: COSMOS_EMULATOR_KEY,
     requests: () => requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    addEndpoint: async (location, regionalPort = 0) => {
+      const listener = await listenRegional(serve, location, regionalPort);
+      regional.push(listener);
+      return listener.endpoint;
+    },
+    stop: async () => {
+      await Promise.all(regional.map((listener) => listener.close()));
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Container } from '@azure/cosmos';
 import type { ResourceRegistry } from '../resources/resource-registry.js';
 import type { GeoStore } from '../stores/geo-store.js';
+import type { AccountLocationCheck, GeographyAccounts } from './account-locations.js';
 
 export interface MisplacedItem {
   store: 'cosmos' | 'blob';
@@ -13,27 +14,38 @@ export interface MisplacedItem {
   resourceGeography: string | null;
 }
 
+/**
+ * - ok: nothing misplaced, and every account of every geography verified in its geography's regions.
+ * - problemsFound: a misplaced item, or an account outside its geography's regions or shared (account-locations.ts).
+ * - notVerified: no problem found, but some account's location could not be read: not proven.
+ */
+export type AuditVerdict = 'ok' | 'problemsFound' | 'notVerified';
+
 export interface ResidencyAuditReport {
   startedAt: string;
   finishedAt: string;
+  verdict: AuditVerdict;
   checked: number;
   misplacedCount: number;
-  geographies: { geography: string; cosmosItems: number; blobs: number }[];
+  geographies: { geography: string; cosmosItems: number; blobs: number; accounts: GeographyAccounts }[];
   misplaced: MisplacedItem[];
 }
 
 /**
- * Scans every geography's stores and checks that each item sits in the geography of its resource.
- * It only reads: databases and containers that do not exist yet are skipped, not created.
+ * Checks where every enabled geography's accounts are, then scans its stores and checks that each
+ * item sits in the geography of its resource. It only reads: databases and containers that do not
+ * exist yet are skipped, not created.
  */
 export async function auditResidency(deps: {
   stores: GeoStore[];
   registry: ResourceRegistry;
+  accounts: AccountLocationCheck;
   now: () => Date;
 }): Promise<ResidencyAuditReport> {
   const startedAt = deps.now().toISOString();
   const geographyOf = new Map((await deps.registry.list()).map((r) => [r.id, r.geographyKey]));
-  const report: ResidencyAuditReport = { startedAt, finishedAt: '', checked: 0, misplacedCount: 0, geographies: [], misplaced: [] };
+  const accounts = await deps.accounts(deps.stores);
+  const report: ResidencyAuditReport = { startedAt, finishedAt: '', verdict: 'notVerified', checked: 0, misplacedCount: 0, geographies: [], misplaced: [] };
 
   const check = (geo: GeoStore, store: 'cosmos' | 'blob', location: string, id: string, resourceId: string) => {
     report.checked += 1;
@@ -64,11 +76,18 @@ export async function auditResidency(deps: {
         check(geo, 'blob', containerName, blob.name, blob.name.split('/')[0] ?? '');
       }
     }
-    report.geographies.push({ geography: geo.geography.name, cosmosItems, blobs });
+    report.geographies.push({ geography: geo.geography.name, cosmosItems, blobs, accounts: accounts.get(geo.geography.key)! });
   }
   report.misplacedCount = report.misplaced.length;
+  report.verdict = verdictOf(report);
   report.finishedAt = deps.now().toISOString();
   return report;
+}
+
+function verdictOf(report: ResidencyAuditReport): AuditVerdict {
+  const statuses = report.geographies.flatMap(({ accounts }) => [accounts.cosmos.status, accounts.storage.status, accounts.topic.status]);
+  if (report.misplacedCount > 0 || statuses.some((s) => s === 'wrongLocation' || s === 'shared')) return 'problemsFound';
+  return statuses.every((s) => s === 'ok') ? 'ok' : 'notVerified';
 }
 
 async function existingContainers(geo: GeoStore): Promise<Container[]> {

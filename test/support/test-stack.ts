@@ -1,3 +1,4 @@
+import type { TokenCredential } from '@azure/core-auth';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -59,7 +60,9 @@ export async function toTestResponse(response: Response): Promise<TestResponse> 
 }
 
 /** Starts the real local stack (embedded Cosmos, Azurite, local Event Grid topic, host) on free ports. */
-export async function startTestStack(options: { clock?: Clock; env?: Record<string, string>; functionsDir?: string } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: { clock?: Clock; env?: Record<string, string>; functionsDir?: string; credential?: TokenCredential } = {},
+): Promise<TestStack> {
   const logs: string[] = [];
   const managementKey = randomBytes(32).toString('base64url');
   const stack = await startLocalStack({
@@ -77,6 +80,7 @@ export async function startTestStack(options: { clock?: Clock; env?: Record<stri
     routePrefix: await readRoutePrefix(join(repoRoot, 'host.json')),
     ports: { http: 0, https: 0, cosmos: 0, blob: 0, eventGrid: 0 },
     clock: options.clock,
+    credential: options.credential,
     log: (line) => {
       logs.push(line);
       if (process.env.TEST_STACK_LOGS) console.log(line);
