@@ -214,10 +214,27 @@ export function parseSettings(env: Env): Settings {
 }
 
 /**
- * The store endpoints a geography uses: in strict residency only its own; otherwise its own over the
- * defaults. Fields may be missing (checked at start-up by residencyProblems).
+ * The settings of each account, and the one that says which account it is: a geography that names its
+ * own account takes none of the default account's settings (no default key or resource id for it).
+ */
+const ACCOUNT_GROUPS: { locators: (keyof StoreEndpoints)[]; fields: (keyof StoreEndpoints)[] }[] = [
+  { locators: ['cosmosEndpoint'], fields: ['cosmosEndpoint', 'cosmosKey'] },
+  { locators: ['storageConnectionString', 'storageAccountUrl'], fields: ['storageConnectionString', 'storageAccountUrl', 'storageAccountResourceId'] },
+  { locators: ['eventGridEndpoint'], fields: ['eventGridEndpoint', 'eventGridKey', 'eventGridTopicResourceId'] },
+];
+
+/**
+ * The store endpoints a geography uses, account by account: its own where it names its own account;
+ * otherwise (never in strict residency) the default account's. Fields may be missing (checked at
+ * start-up by residencyProblems).
  */
 export function endpointsFor(settings: Settings, geographyKey: string): Partial<StoreEndpoints> {
-  const own = settings.geographies[geographyKey] ?? {};
-  return settings.strictResidency ? { ...own } : { ...settings.defaults, ...own };
+  const own: Partial<StoreEndpoints> = settings.geographies[geographyKey] ?? {};
+  const endpoints: Partial<StoreEndpoints> = {};
+  for (const { locators, fields } of ACCOUNT_GROUPS) {
+    const namesOwn = locators.some((field) => own[field] !== undefined);
+    const source: Partial<StoreEndpoints> = namesOwn || settings.strictResidency ? own : settings.defaults;
+    for (const field of fields) if (source[field] !== undefined) endpoints[field] = source[field];
+  }
+  return endpoints;
 }

@@ -99,8 +99,9 @@ describe('strict residency', () => {
 
   it('refuses to start while an enabled geography has no accounts of its own, naming every missing setting', async () => {
     const started = startTestStack({ env: { STRICT_RESIDENCY: 'true', ENABLED_GEOGRAPHIES: 'Europe,Japan', ...japan.env('JAPAN') } });
+    // The dev host gives every geography its own embedded Cosmos endpoint (COSMOS_ENDPOINT__EUROPE), not storage or a topic.
     await expect(started).rejects.toThrow(
-      'Invalid settings:\n  - STRICT_RESIDENCY: Europe has no account of its own: set COSMOS_ENDPOINT__EUROPE, STORAGE_ACCOUNT_URL__EUROPE (or STORAGE_CONNECTION_STRING__EUROPE), EVENTGRID_TOPIC_ENDPOINT__EUROPE',
+      'Invalid settings:\n  - STRICT_RESIDENCY: Europe has no account of its own: set STORAGE_ACCOUNT_URL__EUROPE (or STORAGE_CONNECTION_STRING__EUROPE), EVENTGRID_TOPIC_ENDPOINT__EUROPE',
     );
   });
 

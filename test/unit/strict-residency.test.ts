@@ -106,7 +106,21 @@ describe('strict residency', () => {
     const settings = parseSettings({ ...base, STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', ...own('JAPAN') });
     expect(endpointsFor(settings, 'france').cosmosEndpoint).toBe(base.COSMOS_ENDPOINT);
     expect(endpointsFor(settings, 'france').storageConnectionString).toBe('UseDevelopmentStorage=true');
-    expect(endpointsFor(settings, 'japan').storageAccountUrl).toBe('https://acsjapan.blob.core.windows.net');
+    // A geography naming its own account takes nothing of the default one: no default key, connection string or resource id.
+    const keyed = parseSettings({ ...base, COSMOS_KEY: 'default-key', STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', STORAGE_ACCOUNT_RESOURCE_ID: '/subscriptions/s/x', EVENTGRID_TOPIC_ENDPOINT: 'https://default.eventgrid.azure.net/api/events', EVENTGRID_TOPIC_KEY: 'k', ...own('JAPAN') });
+    expect(endpointsFor(keyed, 'japan')).toEqual({
+      cosmosEndpoint: 'https://acs-japan.documents.azure.com:443/',
+      storageAccountUrl: 'https://acsjapan.blob.core.windows.net',
+      eventGridEndpoint: 'https://acs-japan.japaneast-1.eventgrid.azure.net/api/events',
+    });
+    expect(endpointsFor(keyed, 'korea')).toEqual({
+      cosmosEndpoint: base.COSMOS_ENDPOINT,
+      cosmosKey: 'default-key',
+      storageConnectionString: 'UseDevelopmentStorage=true',
+      storageAccountResourceId: '/subscriptions/s/x',
+      eventGridEndpoint: 'https://default.eventgrid.azure.net/api/events',
+      eventGridKey: 'k',
+    });
     expect(problemsOf({ ...base, ENABLED_GEOGRAPHIES: 'Japan', ...own('JAPAN') })).toEqual([]);
     expect(problemsOf({ ...base, ENABLED_GEOGRAPHIES: 'Japan, Korea', ...own('JAPAN') })).toEqual([
       'STORAGE_CONNECTION_STRING or STORAGE_ACCOUNT_URL is required (used by Korea, which have no STORAGE_ACCOUNT_URL__<GEO> of their own)',
