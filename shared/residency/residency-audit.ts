@@ -17,7 +17,7 @@ export interface MisplacedItem {
 /**
  * - ok: nothing misplaced, and every account of every geography verified in its geography's regions.
  * - problemsFound: a misplaced item, or an account outside its geography's regions or shared (account-locations.ts).
- * - notVerified: no problem found, but some account's location could not be read: not proven.
+ * - notVerified: no problem found, but some account's location or some geography's stores could not be read: not proven.
  */
 export type AuditVerdict = 'ok' | 'problemsFound' | 'notVerified';
 
@@ -27,7 +27,7 @@ export interface ResidencyAuditReport {
   verdict: AuditVerdict;
   checked: number;
   misplacedCount: number;
-  geographies: { geography: string; cosmosItems: number; blobs: number; accounts: GeographyAccounts }[];
+  geographies: { geography: string; cosmosItems: number; blobs: number; accounts: GeographyAccounts; scanError?: string }[];
   misplaced: MisplacedItem[];
 }
 
@@ -55,28 +55,15 @@ export async function auditResidency(deps: {
   };
 
   for (const geo of deps.stores) {
-    let cosmosItems = 0;
-    let blobs = 0;
-    for (const container of await existingContainers(geo)) {
-      const iterator = container.items.query<{ id: string; resourceId?: string }>('SELECT c.id, c.resourceId FROM c', { maxItemCount: 1000 });
-      while (iterator.hasMoreResults()) {
-        const { resources } = await iterator.fetchNext();
-        for (const item of resources ?? []) {
-          cosmosItems += 1;
-          check(geo, 'cosmos', `${geo.databaseId}/${container.id}`, item.id, item.resourceId ?? '');
-        }
-      }
+    const counts = { cosmosItems: 0, blobs: 0 };
+    let scanError: string | undefined;
+    try {
+      await scanGeography(geo, counts, check);
+    } catch (error) {
+      // A store that answers anything but "not found" is unread, not empty: the verdict cannot be ok.
+      scanError = describeFailure(error);
     }
-    const service = await geo.blobService();
-    for (const containerName of geo.allBlobContainerNames()) {
-      const container = service.getContainerClient(containerName);
-      if (!(await container.exists())) continue;
-      for await (const blob of container.listBlobsFlat()) {
-        blobs += 1;
-        check(geo, 'blob', containerName, blob.name, blob.name.split('/')[0] ?? '');
-      }
-    }
-    report.geographies.push({ geography: geo.geography.name, cosmosItems, blobs, accounts: accounts.get(geo.geography.key)! });
+    report.geographies.push({ geography: geo.geography.name, ...counts, accounts: accounts.get(geo.geography.key)!, ...(scanError ? { scanError } : {}) });
   }
   report.misplacedCount = report.misplaced.length;
   report.verdict = verdictOf(report);
@@ -84,10 +71,42 @@ export async function auditResidency(deps: {
   return report;
 }
 
+type ItemCheck = (geo: GeoStore, store: 'cosmos' | 'blob', location: string, id: string, resourceId: string) => void;
+
+async function scanGeography(geo: GeoStore, counts: { cosmosItems: number; blobs: number }, check: ItemCheck): Promise<void> {
+  for (const container of await existingContainers(geo)) {
+    const iterator = container.items.query<{ id: string; resourceId?: string }>('SELECT c.id, c.resourceId FROM c', { maxItemCount: 1000 });
+    while (iterator.hasMoreResults()) {
+      const { resources } = await iterator.fetchNext();
+      for (const item of resources ?? []) {
+        counts.cosmosItems += 1;
+        check(geo, 'cosmos', `${geo.databaseId}/${container.id}`, item.id, item.resourceId ?? '');
+      }
+    }
+  }
+  const service = await geo.blobService();
+  for (const containerName of geo.allBlobContainerNames()) {
+    const container = service.getContainerClient(containerName);
+    if (!(await container.exists())) continue;
+    for await (const blob of container.listBlobsFlat()) {
+      counts.blobs += 1;
+      check(geo, 'blob', containerName, blob.name, blob.name.split('/')[0] ?? '');
+    }
+  }
+}
+
+/** A failure in words without secrets: the store's status code, or the error's class. */
+function describeFailure(error: unknown): string {
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  const status = typeof code === 'number' ? code : statusCode;
+  return typeof status === 'number' ? `the store answered ${status}` : `the store could not be reached (${error instanceof Error ? error.name : 'unknown error'})`;
+}
+
 function verdictOf(report: ResidencyAuditReport): AuditVerdict {
   const statuses = report.geographies.flatMap(({ accounts }) => [accounts.cosmos.status, accounts.storage.status, accounts.topic.status]);
   if (report.misplacedCount > 0 || statuses.some((s) => s === 'wrongLocation' || s === 'shared')) return 'problemsFound';
-  return statuses.every((s) => s === 'ok') ? 'ok' : 'notVerified';
+  const scanned = report.geographies.every((g) => g.scanError === undefined);
+  return scanned && statuses.every((s) => s === 'ok') ? 'ok' : 'notVerified';
 }
 
 async function existingContainers(geo: GeoStore): Promise<Container[]> {

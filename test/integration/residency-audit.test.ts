@@ -1,7 +1,13 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CosmosClient } from '@azure/cosmos';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GEOGRAPHIES } from '../../shared/geography/geographies.js';
+import { GEOGRAPHIES, geographyByKey } from '../../shared/geography/geographies.js';
+import { accountLocationCheck } from '../../shared/residency/account-locations.js';
+import { auditResidency } from '../../shared/residency/residency-audit.js';
+import { services } from '../../shared/services.js';
+import { GeoStore } from '../../shared/stores/geo-store.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 let stack: TestStack;
@@ -91,5 +97,45 @@ describe('residency', () => {
     expect(report.misplaced.filter((m: { id: string }) => m.id === 'ownerless-item')).toEqual([
       { store: 'cosmos', foundIn: 'japan', location: 'acs-japan/outbox', id: 'ownerless-item', resourceId: '', resourceGeography: null },
     ]);
+  });
+});
+
+describe('a geography whose store cannot be read', () => {
+  it('is reported with the failure and makes the verdict notVerified, never counted as empty', async () => {
+    // A Cosmos account that refuses every request (as one does without the data-plane role: 403).
+    const refusing = createServer((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end('{"code":"Forbidden","message":"Request blocked by Auth"}');
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}/`;
+      const svc = services();
+      const korea = geographyByKey('korea');
+      const unreadable = new GeoStore(korea, {
+        cosmos: async () => new CosmosClient({ endpoint, key: 'a2V5', connectionPolicy: { enableEndpointDiscovery: false } }),
+        blobs: () => svc.stores.forGeography(korea).blobService(),
+        databaseId: 'acs-korea',
+        blobContainerPrefix: 'acs-korea',
+        provision: false,
+      });
+      const stores = [svc.stores.forGeography(geographyByKey('europe')), unreadable];
+      const report = await auditResidency({
+        stores,
+        registry: svc.registry,
+        accounts: accountLocationCheck({ settings: svc.settings, credential: svc.credential, fetch: globalThis.fetch }),
+        now: () => new Date(),
+      });
+      expect(report.geographies.map((g) => [g.geography, g.cosmosItems, g.scanError])).toEqual([
+        ['Europe', ITEMS_PER_RESOURCE + 1, undefined],
+        ['Korea', 0, 'the store answered 403'],
+      ]);
+      expect(report.verdict).toBe('problemsFound');
+      // Without the planted items of the tests above, an unreadable store alone is notVerified.
+      const alone = await auditResidency({ stores: [unreadable], registry: svc.registry, accounts: accountLocationCheck({ settings: svc.settings, credential: svc.credential, fetch: globalThis.fetch }), now: () => new Date() });
+      expect([alone.verdict, alone.geographies[0]!.scanError, alone.checked]).toEqual(['notVerified', 'the store answered 403', 0]);
+    } finally {
+      await new Promise((resolve) => refusing.close(resolve));
+    }
   });
 });
