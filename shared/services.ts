@@ -29,6 +29,7 @@ import { lazyAzureCredential } from './stores/azure-credential.js';
 import { CosmosClients } from './stores/cosmos-clients.js';
 import type { GeoStore } from './stores/geo-store.js';
 import { StoreDirectory } from './stores/store-directory.js';
+import { storeTls } from './stores/store-tls.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createPseudonymizer, type Pseudonymizer } from './telemetry/pseudonymizer.js';
 
@@ -65,6 +66,11 @@ export interface ServiceOverrides {
   env?: Record<string, string | undefined>;
   /** The Microsoft Entra credential of keyless store access (default: lazyAzureCredential). */
   credential?: TokenCredential;
+  /**
+   * PEM certificate(s) the store clients trust besides the system's: the local stack's self-signed
+   * certificate for its HTTPS emulators. Never set from app settings (shared/stores/store-tls.ts).
+   */
+  trustedCertificates?: string;
   /** Tests: awaited after every privacy request checkpoint (to simulate a crash half-way). */
   privacyAfterCheckpoint?: PrivacyRunnerDeps['afterCheckpoint'];
 }
@@ -74,14 +80,15 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const pseudonymize = createPseudonymizer(settings.telemetryHashKey);
   const logger = createLogger({ pseudonymize, level: settings.logLevel });
   const credential = lazyAzureCredential(settings.azureClientId, overrides.credential);
-  const cosmos = new CosmosClients({ allowSelfSigned: settings.cosmosAllowSelfSigned, credential });
-  const stores = new StoreDirectory(settings, cosmos, credential);
+  const tls = storeTls(overrides.trustedCertificates);
+  const cosmos = new CosmosClients({ allowSelfSigned: settings.cosmosAllowSelfSigned, credential, tls });
+  const stores = new StoreDirectory(settings, cosmos, credential, tls);
   const control = new ControlStore(
     () => cosmos.get(settings.defaults.cosmosEndpoint, settings.defaults.cosmosKey),
     settings.controlDatabase,
   );
   const registry = new ResourceRegistry(control);
-  const publisher = overrides.publisher ?? new EventGridPublisher(settings, credential);
+  const publisher = overrides.publisher ?? new EventGridPublisher(settings, credential, tls);
   const outboxes = new Map<string, Outbox>();
   const outboxFor = (geo: GeoStore) => {
     let outbox = outboxes.get(geo.geography.key);
@@ -137,6 +144,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
       maxMetadataBytes: 256 * 1024,
       blockBytes: settings.recordingBlockBytes,
       concurrency: settings.recordingUploadConcurrency,
+      copyBlockBytes: settings.recordingCopyBlockBytes,
     },
     publicBaseUrl: settings.publicBaseUrl,
     holds,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TokenCredential } from '@azure/core-auth';
 import type { Clock } from '../../shared/clock.js';
 import { signRequestHeaders } from '../../shared/auth/hmac-auth.js';
 import { readRoutePrefix, startLocalStack, type LocalStack } from '../../local/stack.js';
@@ -59,7 +60,9 @@ export async function toTestResponse(response: Response): Promise<TestResponse> 
 }
 
 /** Starts the real local stack (embedded Cosmos, Azurite, local Event Grid topic, host) on free ports. */
-export async function startTestStack(options: { clock?: Clock; env?: Record<string, string>; functionsDir?: string } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: { clock?: Clock; env?: Record<string, string>; functionsDir?: string; credential?: TokenCredential; trustedCertificates?: string } = {},
+): Promise<TestStack> {
   const logs: string[] = [];
   const managementKey = randomBytes(32).toString('base64url');
   const stack = await startLocalStack({
@@ -77,6 +80,8 @@ export async function startTestStack(options: { clock?: Clock; env?: Record<stri
     routePrefix: await readRoutePrefix(join(repoRoot, 'host.json')),
     ports: { http: 0, https: 0, cosmos: 0, blob: 0, eventGrid: 0 },
     clock: options.clock,
+    credential: options.credential,
+    trustedCertificates: options.trustedCertificates,
     log: (line) => {
       logs.push(line);
       if (process.env.TEST_STACK_LOGS) console.log(line);
