@@ -38,9 +38,9 @@ const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCo
  * source only with the account key.
  *
  * The copy is refused if the source changed: after the last block is staged the source must still
- * have `sourceEtag` (If-Match; a blob's ETag changes with every write, so an unchanged ETag means no
- * block read another version). The SDK's stageBlockFromURL (12.32) does not send source conditions,
- * hence this one check instead of one per block. The commit creates the target only if it does not
+ * have `sourceEtag` (a blob's ETag changes with every write, so an unchanged ETag means no block read
+ * another version). The SDK's stageBlockFromURL (12.32) does not send source conditions
+ * (`x-ms-source-if-match`), hence this one check instead of one per block. The commit creates the target only if it does not
  * exist: a concurrent copy of the same source that committed first is the answer. Nothing is visible
  * until the commit; on a failure before it the staged blocks are dropped.
  */
@@ -48,15 +48,25 @@ export async function copyByBlocks(source: BlockBlobClient, target: BlockBlobCli
   const blockBytes = Math.max(options.blockBytes, Math.ceil(options.sourceLength / MAX_BLOCKS));
   const count = Math.ceil(options.sourceLength / blockBytes);
   const blockIds = Array.from({ length: count }, (_, index) => Buffer.from(`copy-${String(index).padStart(6, '0')}`).toString('base64'));
-  try {
-    await stageAll(target, blockIds, blockBytes, options);
-    await source.getProperties({ conditions: { ifMatch: options.sourceEtag } });
-  } catch (error) {
+  const staging = await stageAll(target, blockIds, blockBytes, options).then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
+  // Also after a failed block: a source that changed or went is the reason (a shorter one fails its last ranges).
+  const now = await source.getProperties().then(
+    (properties) => (properties.etag === options.sourceEtag ? 'unchanged' : 'sourceChanged'),
+    (error: unknown) => {
+      if (statusOf(error) === 404) return 'sourceGone';
+      throw error;
+    },
+  );
+  if (now !== 'unchanged') {
     await discardStagedBlocks(target);
-    const status = statusOf(error);
-    if (status === 412) return { outcome: 'sourceChanged' };
-    if (status === 404) return { outcome: 'sourceGone' };
-    throw error;
+    return { outcome: now };
+  }
+  if (staging) {
+    await discardStagedBlocks(target);
+    throw staging.error;
   }
   const commit = (conditions: { ifNoneMatch: string } | { ifMatch: string }) =>
     target.commitBlockList(blockIds, { tags: options.tags, metadata: options.metadata, blobHTTPHeaders: options.headers, conditions });
