@@ -9,6 +9,10 @@ export interface BlobRequestRecord {
   method: string;
   /** Path without the query (which may hold a SAS). */
   path: string;
+  /** The `comp` query parameter (`block`, `blocklist`, `tags`, ...), if any. */
+  comp?: string;
+  /** `x-ms-copy-source` was sent: a copy from a URL (Put Block From URL, Copy Blob ...). */
+  copiesFromUrl: boolean;
   userAgent: string;
   authorization: BlobAuthorization;
   /** The bearer token's audience and token id (`uti`), when there is one. */
@@ -30,7 +34,14 @@ export function describeBlobRequest(req: IncomingMessage): BlobRequestRecord {
   else if (/^SharedKey(Lite)?\s/i.test(header)) authorization = 'sharedKey';
   else if (header) authorization = 'other';
   else authorization = url.searchParams.has('sig') ? 'sas' : 'anonymous';
-  const record: BlobRequestRecord = { method: req.method ?? '', path: url.pathname, userAgent: req.headers['user-agent'] ?? '', authorization };
+  const record: BlobRequestRecord = {
+    method: req.method ?? '',
+    path: url.pathname,
+    ...(url.searchParams.has('comp') ? { comp: url.searchParams.get('comp')! } : {}),
+    copiesFromUrl: typeof req.headers['x-ms-copy-source'] === 'string',
+    userAgent: req.headers['user-agent'] ?? '',
+    authorization,
+  };
   if (authorization === 'bearer') record.token = tokenOf(header);
   const source = req.headers['x-ms-copy-source-authorization'];
   if (typeof source === 'string') {

@@ -35,7 +35,8 @@ export async function startEmbeddedCosmos(port: number, options: { tls?: { key: 
   const authorizations = new CosmosAuthorizationLog();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     requests += 1;
-    authorizations.record(req);
+    const refused = authorizations.record(req);
+    if (refused) return void res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'Unauthorized', message: refused }));
     partitionOfRequest.run(partitionHeader(req), () => handle!(req, res));
   });
   await new Promise<void>((resolve, reject) => {

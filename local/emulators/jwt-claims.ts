@@ -26,11 +26,12 @@ export function decodeJwtClaims(token: string): JwtClaims | undefined {
   }
 }
 
-/** Why a token is refused for `audience` at `now` (audience, lifetime), or undefined when it is accepted. */
-export function bearerTokenProblem(claims: JwtClaims | undefined, audience: string, now = Date.now()): string | undefined {
+/** Why a token is refused for `audience` (one of them) at `now` (audience, lifetime), or undefined when it is accepted. */
+export function bearerTokenProblem(claims: JwtClaims | undefined, audience: string | string[], now = Date.now()): string | undefined {
   if (!claims) return 'The token is not a JWT.';
+  const accepted = Array.isArray(audience) ? audience : [audience];
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (!audiences.some((aud) => typeof aud === 'string' && aud.replace(/\/$/, '') === audience)) return 'Invalid token audience.';
+  if (!audiences.some((aud) => typeof aud === 'string' && accepted.includes(aud.replace(/\/$/, '')))) return 'Invalid token audience.';
   if (typeof claims.nbf !== 'number' || typeof claims.exp !== 'number') return 'The token has no lifetime.';
   if (now < claims.nbf * 1000) return 'The token is not valid yet.';
   if (now > claims.exp * 1000) return 'The token is expired.';

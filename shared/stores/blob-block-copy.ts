@@ -53,9 +53,10 @@ export async function copyByBlocks(source: BlockBlobClient, target: BlockBlobCli
     (error: unknown) => ({ error }),
   );
   // Also after a failed block: a source that changed or went is the reason (a shorter one fails its last ranges).
+  type SourceState = 'unchanged' | 'sourceChanged' | 'sourceGone';
   const now = await source.getProperties().then(
-    (properties) => (properties.etag === options.sourceEtag ? 'unchanged' : 'sourceChanged'),
-    (error: unknown) => {
+    (properties): SourceState => (properties.etag === options.sourceEtag ? 'unchanged' : 'sourceChanged'),
+    (error: unknown): SourceState => {
       if (statusOf(error) === 404) return 'sourceGone';
       throw error;
     },

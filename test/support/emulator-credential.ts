@@ -10,12 +10,14 @@ import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-
  *
  * Every token carries a token id (`uti`) recorded in `issued`, so a test can tell that the tokens an
  * emulator saw came from this credential. `expired` mints tokens whose `exp` is in the past while
- * telling the SDK they are fresh (so it sends them), `issuer` overrides the issuer: tokens the
- * emulators must refuse.
+ * telling the SDK they are fresh (so it sends them), `issuer` overrides the issuer and `audience`
+ * the audience: tokens the emulators must refuse.
  */
 export interface EmulatorCredentialOptions {
   expired?: boolean;
   issuer?: string;
+  /** Mint for this audience whatever the scope asks (a token for another service). */
+  audience?: string;
 }
 
 export interface IssuedToken {
@@ -33,7 +35,7 @@ export class EmulatorCredential implements TokenCredential {
 
   getToken(scopes: string | string[], _options?: GetTokenOptions): Promise<AccessToken> {
     const scope = Array.isArray(scopes) ? scopes[0]! : scopes;
-    const audience = scope.replace(/\/\.default$/, '');
+    const audience = this.options.audience ?? scope.replace(/\/\.default$/, '');
     const tokenId = randomUUID();
     const now = Math.floor(Date.now() / 1000);
     const lifetime = { iat: now - 60, nbf: now - 60, exp: this.options.expired ? now - 30 : now + 3600 };
