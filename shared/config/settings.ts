@@ -209,6 +209,8 @@ export function parseSettings(env: Env): Settings {
     );
   }
   if (parsed.success && problems.length === 0) problems.push(...residencyProblems(parsed.data));
+  // Certificate checks are never turned off in Azure (a self-signed certificate is for local emulators).
+  if (parsed.success && parsed.data.cosmosAllowSelfSigned && runsInAzure(env)) problems.push('COSMOS_ALLOW_SELF_SIGNED must be false in Azure');
   if (problems.length > 0 || !parsed.success) throw new SettingsError(problems);
   return parsed.data;
 }

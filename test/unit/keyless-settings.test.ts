@@ -28,6 +28,13 @@ describe('keyless settings', () => {
     expect(() => parseSettings({ ...keyless, RECORDING_COPY_BLOCK_BYTES: String(1024 * 1024 - 1) })).toThrow(/RECORDING_COPY_BLOCK_BYTES must be at least 1048576/);
     expect(() => parseSettings({ ...keyless, RECORDING_COPY_BLOCK_BYTES: String(4000 * 1024 * 1024 + 1) })).toThrow(/RECORDING_COPY_BLOCK_BYTES must be at most 4194304000/);
   });
+
+  it('COSMOS_ALLOW_SELF_SIGNED is refused in Azure (certificate checks stay on there), allowed locally', () => {
+    expect(parseSettings({ ...keyless, COSMOS_ALLOW_SELF_SIGNED: 'true' }).cosmosAllowSelfSigned).toBe(true);
+    const azure = { ...keyless, WEBSITE_INSTANCE_ID: 'i-1', STRICT_RESIDENCY: 'false' };
+    expect(parseSettings(azure).cosmosAllowSelfSigned).toBe(false);
+    expect(() => parseSettings({ ...azure, COSMOS_ALLOW_SELF_SIGNED: 'true' })).toThrow(/COSMOS_ALLOW_SELF_SIGNED must be false in Azure/);
+  });
 });
 
 describe('store TLS', () => {
