@@ -13,7 +13,7 @@ export interface EmbeddedBlob {
   connectionString: string;
   /** The account's blob endpoint, `http(s)://127.0.0.1:<port>/devstoreaccount1` (for keyless access). */
   accountUrl: string;
-  /** Every request received so far, with how it was authorized (live list). */
+  /** The requests received so far (the newest 10 000 at least), with how each was authorized (live list). */
   requests: BlobRequestRecord[];
   stop(): Promise<void>;
 }

@@ -50,11 +50,15 @@ export function describeBlobRequest(req: IncomingMessage): BlobRequestRecord {
   return record;
 }
 
+/** How many records are kept: the newest, between this many and twice as many (a long `npm start` stays small). */
+export const MAX_BLOB_REQUEST_RECORDS = 10_000;
+
 /** Records every request the server receives, before Azurite handles it; returns the list (live). */
 export function recordBlobRequests(server: EventEmitter): BlobRequestRecord[] {
   const records: BlobRequestRecord[] = [];
   server.prependListener('request', (req: IncomingMessage) => {
     records.push(describeBlobRequest(req));
+    if (records.length > 2 * MAX_BLOB_REQUEST_RECORDS) records.splice(0, records.length - MAX_BLOB_REQUEST_RECORDS);
   });
   return records;
 }
