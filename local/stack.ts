@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { TokenCredential } from '@azure/core-auth';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { TokenCredential } from '@azure/core-auth';
 import type { Clock } from '../shared/clock.js';
 import { configureServices } from '../shared/services.js';
 import { startEmbeddedBlob, type EmbeddedBlob } from './emulators/azurite-blob.js';

@@ -34,15 +34,15 @@ const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCo
  * A server-side copy of a block blob of any size, with no byte through this process and no account
  * key: the target's blocks are staged from ranges of the source's URL (Put Block From URL, authorized
  * by `source()`, see copy-source.ts) and committed with the target's tags, metadata and headers. A
- * single Copy Blob From URL would stop at 256 MiB, and an async Copy Blob authorizes a same-account
- * source only with the account key.
+ * single Copy Blob From URL would stop at 256 MiB, and the async Copy Blob used before relied on the
+ * account key authorizing a same-account source.
  *
  * The copy is refused if the source changed: after the last block is staged the source must still
  * have `sourceEtag` (a blob's ETag changes with every write, so an unchanged ETag means no block read
  * another version). The SDK's stageBlockFromURL (12.32) does not send source conditions
- * (`x-ms-source-if-match`), hence this one check instead of one per block. The commit creates the target only if it does not
- * exist: a concurrent copy of the same source that committed first is the answer. Nothing is visible
- * until the commit; on a failure before it the staged blocks are dropped.
+ * (`x-ms-source-if-match`), hence this one check instead of one per block. The commit creates the
+ * target only if it does not exist: a concurrent copy of the same source that committed first is the
+ * answer. Nothing is visible until the commit; on a failure before it the staged blocks are dropped.
  */
 export async function copyByBlocks(source: BlockBlobClient, target: BlockBlobClient, options: BlockCopyOptions): Promise<BlockCopyResult> {
   const blockBytes = Math.max(options.blockBytes, Math.ceil(options.sourceLength / MAX_BLOCKS));
