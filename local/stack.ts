@@ -31,11 +31,13 @@ export interface LocalStackOptions {
   routePrefix: string;
   ports: { http: number; https: number; cosmos: number; blob: number; eventGrid: number };
   clock?: Clock;
-  /** The app's Microsoft Entra credential (default: the real one, created on first use). */
-  credential?: TokenCredential;
   log?: (line: string) => void;
   /** Persist Azurite's blobs here instead of in memory. */
   blobLocation?: string;
+  /** The Microsoft Entra credential of stores given without a key (tests: a credential the emulators accept). */
+  credential?: TokenCredential;
+  /** PEM certificate(s) the app's store clients trust besides the system's (HTTPS emulators started by the caller). */
+  trustedCertificates?: string;
 }
 
 export interface LocalStack {
@@ -56,6 +58,7 @@ export interface LocalStack {
   httpsUrl: string;
   tls: TlsMaterial;
   managementKey: string;
+  /** The default stores; a key or connection string is '' when the settings gave an account without one (keyless). */
   stores: { cosmosEndpoint: string; cosmosKey: string; storageConnectionString: string };
   stop(): Promise<void>;
 }
@@ -87,8 +90,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     const cosmosEndpoints = cosmos ? await geographyEndpoints(cosmos, env) : new Map<string, EmbeddedCosmosEndpoint>();
     let blob: EmbeddedBlob | undefined;
-    if (blank(env.STORAGE_CONNECTION_STRING) || env.STORAGE_CONNECTION_STRING === 'UseDevelopmentStorage=true') {
-      blob = await startEmbeddedBlob(options.ports.blob, options.blobLocation);
+    // An account URL without a connection string is keyless access to that account: no Azurite then.
+    const keylessStorage = blank(env.STORAGE_CONNECTION_STRING) && !blank(env.STORAGE_ACCOUNT_URL);
+    if (!keylessStorage && (blank(env.STORAGE_CONNECTION_STRING) || env.STORAGE_CONNECTION_STRING === 'UseDevelopmentStorage=true')) {
+      blob = await startEmbeddedBlob(options.ports.blob, { location: options.blobLocation });
       stoppers.push(() => blob!.stop());
       env.STORAGE_CONNECTION_STRING = blob.connectionString;
     }
@@ -121,16 +126,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       tls,
       log,
     });
+    const overrides = { clock: options.clock, env, credential: options.credential, trustedCertificates: options.trustedCertificates };
     // The public URL is only known once the host listens; settings are read on first use, after that.
     for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
-    configureServices({ clock: options.clock, env, credential: options.credential });
+    configureServices(overrides);
     if (shim.functions.size === 0) await loadFunctionFiles(options.functionsDir);
     await host.start();
     stoppers.push(() => host.stop());
     if (blank(env.PUBLIC_BASE_URL)) {
       env.PUBLIC_BASE_URL = host.httpsUrl;
       process.env.PUBLIC_BASE_URL = host.httpsUrl;
-      configureServices({ clock: options.clock, env, credential: options.credential });
+      configureServices(overrides);
     }
     let blobEvents: BlobCreatedFeed | undefined;
     if (blob) {
@@ -159,8 +165,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       managementKey: env.MANAGEMENT_KEY ?? '',
       stores: {
         cosmosEndpoint: env.COSMOS_ENDPOINT!,
-        cosmosKey: env.COSMOS_KEY!,
-        storageConnectionString: env.STORAGE_CONNECTION_STRING!,
+        cosmosKey: env.COSMOS_KEY ?? '',
+        storageConnectionString: env.STORAGE_CONNECTION_STRING ?? '',
       },
       stop: async () => {
         configureServices({});

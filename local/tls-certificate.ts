@@ -5,6 +5,9 @@ import { join } from 'node:path';
 export interface TlsMaterial {
   key: string;
   cert: string;
+  /** Where `key` and `cert` are kept (Azurite reads its certificate from files). */
+  keyPath: string;
+  certPath: string;
 }
 
 /**
@@ -16,7 +19,7 @@ export async function loadOrCreateCertificate(folder: string): Promise<TlsMateri
   const keyPath = join(folder, 'localhost-key.pem');
   const certPath = join(folder, 'localhost-cert.pem');
   if (existsSync(keyPath) && existsSync(certPath)) {
-    return { key: await readFile(keyPath, 'utf8'), cert: await readFile(certPath, 'utf8') };
+    return { key: await readFile(keyPath, 'utf8'), cert: await readFile(certPath, 'utf8'), keyPath, certPath };
   }
   const { generate } = await import('selfsigned');
   const notAfterDate = new Date(Date.now() + 365 * 24 * 3600 * 1000);
@@ -35,5 +38,5 @@ export async function loadOrCreateCertificate(folder: string): Promise<TlsMateri
   await mkdir(folder, { recursive: true });
   await writeFile(keyPath, pems.private, { mode: 0o600 });
   await writeFile(certPath, pems.cert);
-  return { key: pems.private, cert: pems.cert };
+  return { key: pems.private, cert: pems.cert, keyPath, certPath };
 }

@@ -33,6 +33,7 @@ import { missingStores } from './stores/store-check.js';
 import { storeCatalogue } from './stores/store-catalogue.js';
 import { StoreReadiness } from './stores/store-readiness.js';
 import { geographyByKey } from './geography/geographies.js';
+import { storeTls } from './stores/store-tls.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createPseudonymizer, type Pseudonymizer } from './telemetry/pseudonymizer.js';
 
@@ -73,6 +74,11 @@ export interface ServiceOverrides {
   env?: Record<string, string | undefined>;
   /** The Microsoft Entra credential of keyless store access (default: lazyAzureCredential). */
   credential?: TokenCredential;
+  /**
+   * PEM certificate(s) the store clients trust besides the system's: the local stack's self-signed
+   * certificate for its HTTPS emulators. Never set from app settings (shared/stores/store-tls.ts).
+   */
+  trustedCertificates?: string;
   /** Tests: awaited after every privacy request checkpoint (to simulate a crash half-way). */
   privacyAfterCheckpoint?: PrivacyRunnerDeps['afterCheckpoint'];
 }
@@ -82,15 +88,16 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const pseudonymize = createPseudonymizer(settings.telemetryHashKey);
   const logger = createLogger({ pseudonymize, level: settings.logLevel });
   const credential = lazyAzureCredential(settings.azureClientId, overrides.credential);
-  const cosmos = new CosmosClients({ allowSelfSigned: settings.cosmosAllowSelfSigned, credential });
-  const stores = new StoreDirectory(settings, cosmos, credential);
+  const tls = storeTls(overrides.trustedCertificates);
+  const cosmos = new CosmosClients({ allowSelfSigned: settings.cosmosAllowSelfSigned, credential, tls });
+  const stores = new StoreDirectory(settings, cosmos, credential, tls);
   const control = new ControlStore(
     () => cosmos.get(settings.defaults.cosmosEndpoint, settings.defaults.cosmosKey),
     settings.controlDatabase,
     settings.storeProvisioning === 'create',
   );
   const registry = new ResourceRegistry(control);
-  const publisher = overrides.publisher ?? new EventGridPublisher(settings, credential);
+  const publisher = overrides.publisher ?? new EventGridPublisher(settings, credential, tls);
   const outboxes = new Map<string, Outbox>();
   const outboxFor = (geo: GeoStore) => {
     let outbox = outboxes.get(geo.geography.key);
@@ -146,6 +153,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
       maxMetadataBytes: 256 * 1024,
       blockBytes: settings.recordingBlockBytes,
       concurrency: settings.recordingUploadConcurrency,
+      copyBlockBytes: settings.recordingCopyBlockBytes,
     },
     publicBaseUrl: settings.publicBaseUrl,
     holds,

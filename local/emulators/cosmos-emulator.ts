@@ -3,6 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { listenRegional, type EmbeddedCosmosEndpoint } from './cosmos-locations.js';
+import { CosmosAuthorizationLog, type CountedAuthorization } from './cosmos-authorization.js';
 
 /** The key every Cosmos emulator accepts (cosmosdb-server checks none, but the client needs one). */
 export const COSMOS_EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
@@ -17,24 +18,31 @@ export interface EmbeddedCosmos {
    * `location` in its database-account read, as a separate regional account would (cosmos-locations.ts).
    */
   addEndpoint(location: string, port?: number): Promise<EmbeddedCosmosEndpoint>;
+  /** How the requests so far were authorized, a key (`master`) or a Microsoft Entra token (`aad`), with counts. */
+  authorizations(): CountedAuthorization[];
   stop(): Promise<void>;
 }
 
 /**
  * `@vercel/cosmosdb-server` on loopback, in memory: the real `@azure/cosmos` client talks to it over
- * HTTP. Its gaps (no TTL, change feed, stored procedures, atomic batch, ...) are designed around.
+ * HTTP, or over HTTPS with `tls` (the client sends Microsoft Entra tokens over HTTPS only). Its gaps
+ * (no TTL, change feed, stored procedures, atomic batch, ...) are designed around.
  */
-export async function startEmbeddedCosmos(port: number): Promise<EmbeddedCosmos> {
-  const { createHttpServer } = await import('@vercel/cosmosdb-server');
+export async function startEmbeddedCosmos(port: number, options: { tls?: { key: string; cert: string } } = {}): Promise<EmbeddedCosmos> {
+  const { createHttpServer, createHttpsServer } = await import('@vercel/cosmosdb-server');
   scopeQueriesToPartitions();
   makeQueriesLinear();
   keepPatchConditionsCase();
-  const server = createHttpServer({ keepAlive: true }) as Server;
+  const { tls } = options;
+  const server = (tls ? createHttpsServer({ keepAlive: true, key: tls.key, cert: tls.cert }) : createHttpServer({ keepAlive: true })) as Server;
   const [handle] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners('request');
   let requests = 0;
+  const authorizations = new CosmosAuthorizationLog();
   const serve = (req: IncomingMessage, res: ServerResponse) => {
     requests += 1;
+    const refused = authorizations.record(req);
+    if (refused) return void res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'Unauthorized', message: refused }));
     partitionOfRequest.run(partitionHeader(req), () => handle!(req, res));
   };
   server.on('request', serve);
@@ -45,9 +53,10 @@ export async function startEmbeddedCosmos(port: number): Promise<EmbeddedCosmos>
   });
   const actual = (server.address() as AddressInfo).port;
   return {
-    endpoint: `http://127.0.0.1:${actual}/`,
+    endpoint: `${tls ? 'https' : 'http'}://127.0.0.1:${actual}/`,
     key: COSMOS_EMULATOR_KEY,
     requests: () => requests,
+    authorizations: () => authorizations.list(),
     addEndpoint: async (location, regionalPort = 0) => {
       const listener = await listenRegional(serve, location, regionalPort);
       regional.push(listener);

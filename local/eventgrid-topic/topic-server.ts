@@ -1,7 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { eventTypeOf, parsePublishBody, type EventSchemaName } from './event-schemas.js';
+import { TopicAuthorizer, type PublishAuthorization } from './topic-auth.js';
 import { WebhookDeliverer, type WebhookSubscription } from './webhook-delivery.js';
 
 export type { WebhookSubscription, DeadLetteredEvent } from './webhook-delivery.js';
@@ -15,12 +16,14 @@ export type { WebhookSubscription, DeadLetteredEvent } from './webhook-delivery.
  *   new EventGridPublisherClient(topic.endpoint, 'CloudEvent', new AzureKeyCredential(key),
  *     { allowInsecureConnection: true });
  *
- * It then POSTs to `<endpoint>?api-version=2018-01-01` with the key in `aeg-sas-key` and
+ * It then POSTs to `<endpoint>?api-version=2018-01-01` with the key in `aeg-sas-key` (or, with a
+ * Microsoft Entra credential, `Authorization: Bearer <token>`, which the client sends over HTTPS only:
+ * start the topic with `tls` for that) and
  * - 'CloudEvent':  `content-type: application/cloudevents-batch+json; charset=utf-8`, a CloudEvents array;
  * - 'EventGrid':   `content-type: application/json`, an Event Grid schema array.
  *
  * HTTP API:
- *   POST   /api/events        publish (aeg-sas-key required) -> 200 empty body | 400/401/413/415 error JSON
+ *   POST   /api/events        publish (aeg-sas-key or bearer token required) -> 200 empty body | 400/401/413/415 error JSON
  *   GET    /api/events        { value: ReceivedEvent[], dropped: number }, optional ?type=<event type>;
  *                             the newest `maxReceived` events are kept, `dropped` counts the older ones let go
  *   DELETE /api/events        clear the received list (and the dropped count) -> 204
@@ -29,8 +32,14 @@ export type { WebhookSubscription, DeadLetteredEvent } from './webhook-delivery.
  */
 
 export interface LocalTopicOptions {
-  /** the SAS key the publisher must send in `aeg-sas-key` (compared in constant time; `aeg-sas-token` is not accepted) */
+  /**
+   * the SAS key a publisher may send in `aeg-sas-key` (compared in constant time; `aeg-sas-token` is
+   * not accepted); a Microsoft Entra token for `https://eventgrid.azure.net` is accepted instead
+   * (topic-auth.ts)
+   */
   key: string;
+  /** Serve HTTPS with this certificate (needed for bearer tokens: the client refuses them over HTTP). */
+  tls?: { key: string; cert: string };
   /** 0 = free port (default 0) */
   port?: number;
   /** default '127.0.0.1' */
@@ -69,10 +78,6 @@ class HttpError extends Error {
   }
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
-
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
@@ -100,7 +105,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 export class LocalEventGridTopic {
   private readonly sasKey: string;
-  private readonly keyDigest: Buffer;
+  private readonly authorizer: TopicAuthorizer;
+  private readonly tls: { key: string; cert: string } | undefined;
+  private readonly accepted: { authorization: PublishAuthorization; events: number }[] = [];
   private readonly host: string;
   private readonly subscriptions: WebhookSubscription[];
   private readonly log: (line: string) => void;
@@ -125,7 +132,8 @@ export class LocalEventGridTopic {
     }
     this.maxReceived = maxReceived;
     this.sasKey = options.key;
-    this.keyDigest = digest(options.key);
+    this.authorizer = new TopicAuthorizer(options.key);
+    this.tls = options.tls;
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;
     this.subscriptions = (options.subscriptions ?? []).map((s) => ({ ...s }));
@@ -141,13 +149,14 @@ export class LocalEventGridTopic {
   /** Listens; after stop() it listens again on the same port, so the endpoint does not change. */
   async start(): Promise<void> {
     if (this.server) return;
-    const server = http.createServer((req, res) => {
+    const listener = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err: unknown) => {
         this.log(`[eventgrid] internal error: ${err instanceof Error ? err.message : String(err)}`);
         if (!res.headersSent) sendError(res, 500, 'InternalServerError', 'The local topic failed to process the request.');
         else res.destroy();
       });
-    });
+    };
+    const server = this.tls ? https.createServer({ key: this.tls.key, cert: this.tls.cert }, listener) : http.createServer(listener);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, this.host, () => {
@@ -191,6 +200,11 @@ export class LocalEventGridTopic {
     return structuredClone(this.events);
   }
 
+  /** The accepted publish requests (the newest `maxReceived`), in order: how each was authorized (key or bearer token) and how many events it held. */
+  publishes(): { authorization: PublishAuthorization; events: number }[] {
+    return structuredClone(this.accepted);
+  }
+
   /** How many received events were let go to keep at most `maxReceived` (since the start or the last clear()). */
   get dropped(): number {
     return this.droppedCount;
@@ -198,6 +212,7 @@ export class LocalEventGridTopic {
 
   clear(): void {
     this.events.length = 0;
+    this.accepted.length = 0;
     this.droppedCount = 0;
   }
 
@@ -222,7 +237,7 @@ export class LocalEventGridTopic {
   private origin(): string {
     if (!this.started) throw new Error('LocalEventGridTopic: the endpoint is known only after start()');
     const host = this.host === '0.0.0.0' || this.host === '::' ? '127.0.0.1' : this.host;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -248,12 +263,6 @@ export class LocalEventGridTopic {
     }
   }
 
-  private keyMatches(header: string | string[] | undefined): boolean {
-    if (typeof header !== 'string' || header.length === 0) return false;
-    // Equal-length digests make timingSafeEqual usable and hide the key length.
-    return timingSafeEqual(digest(header), this.keyDigest);
-  }
-
   private async publish(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let body: string;
     try {
@@ -262,9 +271,8 @@ export class LocalEventGridTopic {
       if (err instanceof HttpError) return sendError(res, err.status, err.code, err.message);
       throw err;
     }
-    if (!this.keyMatches(req.headers['aeg-sas-key'])) {
-      return sendError(res, 401, 'Unauthorized', "Missing or invalid 'aeg-sas-key' header.");
-    }
+    const authorized = this.authorizer.authorize(req.headers);
+    if (!authorized.ok) return sendError(res, 401, 'Unauthorized', authorized.message);
     const parsed = parsePublishBody(req.headers['content-type'], body);
     if (!parsed.ok) return sendError(res, parsed.status, parsed.code, parsed.message);
     if (!(await this.holdIfSlowed(res))) {
@@ -277,6 +285,8 @@ export class LocalEventGridTopic {
       parsed.schema === 'EventGrid' ? { ...event, topic: LOCAL_TOPIC, metadataVersion: '1' } : event,
     );
     for (const event of accepted) this.events.push({ receivedAt, schema: parsed.schema, event });
+    this.accepted.push({ authorization: authorized.authorization, events: accepted.length });
+    if (this.accepted.length > this.maxReceived) this.accepted.splice(0, this.accepted.length - this.maxReceived);
     const excess = this.events.length - this.maxReceived;
     if (excess > 0) {
       this.events.splice(0, excess);

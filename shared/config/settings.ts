@@ -100,6 +100,8 @@ export const settingsSchema = z.object({
   recordingMaxBytes: positiveInt('RECORDING_MAX_BYTES').default(10 * 1024 ** 3),
   recordingBlockBytes: intBetween('RECORDING_UPLOAD_BLOCK_BYTES', 1024 * 1024, 100 * 1024 * 1024).default(8 * 1024 * 1024),
   recordingUploadConcurrency: intBetween('RECORDING_UPLOAD_CONCURRENCY', 1, 16).default(4),
+  /** Bytes per Put Block From URL of the landing copy (the service allows up to 4000 MiB a block). */
+  recordingCopyBlockBytes: intBetween('RECORDING_COPY_BLOCK_BYTES', 1024 * 1024, 4000 * 1024 * 1024).default(100 * 1024 * 1024),
   recordingPurgeMaxItems: positiveInt('RECORDING_PURGE_MAX_ITEMS').default(1000),
   recordingPurgeMaxSeconds: positiveInt('RECORDING_PURGE_MAX_SECONDS').default(300),
   retentionPurgeMaxItems: positiveInt('RETENTION_PURGE_MAX_ITEMS').default(1000),
@@ -180,6 +182,7 @@ export function parseSettings(env: Env): Settings {
     recordingMaxBytes: get('RECORDING_MAX_BYTES'),
     recordingBlockBytes: get('RECORDING_UPLOAD_BLOCK_BYTES'),
     recordingUploadConcurrency: get('RECORDING_UPLOAD_CONCURRENCY'),
+    recordingCopyBlockBytes: get('RECORDING_COPY_BLOCK_BYTES'),
     recordingPurgeMaxItems: get('RECORDING_PURGE_MAX_ITEMS'),
     recordingPurgeMaxSeconds: get('RECORDING_PURGE_MAX_SECONDS'),
     retentionPurgeMaxItems: get('RETENTION_PURGE_MAX_ITEMS'),
@@ -209,6 +212,8 @@ export function parseSettings(env: Env): Settings {
     );
   }
   if (parsed.success && problems.length === 0) problems.push(...residencyProblems(parsed.data));
+  // Certificate checks are never turned off in Azure (a self-signed certificate is for local emulators).
+  if (parsed.success && parsed.data.cosmosAllowSelfSigned && runsInAzure(env)) problems.push('COSMOS_ALLOW_SELF_SIGNED must be false in Azure');
   if (problems.length > 0 || !parsed.success) throw new SettingsError(problems);
   return parsed.data;
 }

@@ -1,6 +1,7 @@
 import type { EventGridPublisherClient } from '@azure/eventgrid';
 import { endpointsFor, type Settings } from '../config/settings.js';
 import type { CredentialSource } from '../stores/azure-credential.js';
+import type { StoreTls } from '../stores/store-tls.js';
 import type { EventPublisher, PublishOptions } from './event-publisher.js';
 import type { EventRecord } from './event-record.js';
 
@@ -45,6 +46,7 @@ export class EventGridPublisher implements EventPublisher {
   constructor(
     private readonly settings: Settings,
     private readonly credential: CredentialSource,
+    private readonly tls: StoreTls,
   ) {}
 
   async publish(geographyKey: string, events: EventRecord[], options: PublishOptions = {}): Promise<void> {
@@ -108,6 +110,7 @@ export class EventGridPublisher implements EventPublisher {
           retryOptions: { maxRetries: 1, retryDelayInMs: 200 },
           // The local topic of the development host is plain HTTP on loopback; Azure topics are HTTPS.
           allowInsecureConnection: new URL(eventGridEndpoint).protocol === 'http:',
+          ...(this.tls.tlsOptions ? { tlsOptions: this.tls.tlsOptions } : {}),
         }) as AnyClient;
       });
       this.#clients.set(cacheKey, client);

@@ -27,7 +27,8 @@ export interface RecordingDeps {
   logger: Logger;
   /** The resource with an id (landing files name their resource by id). */
   resourceById: (id: string) => Promise<Resource | undefined>;
-  limits: UploadLimits;
+  /** Upload limits, and the block size of the landing copy (RECORDING_COPY_BLOCK_BYTES; it stages `concurrency` blocks at once too). */
+  limits: UploadLimits & { copyBlockBytes: number };
   /** The service's public URL, for the locations in events (PUBLIC_BASE_URL). */
   publicBaseUrl?: string;
   /** Legal holds the purge respects (recordings that list a held identity are kept). */

@@ -2,6 +2,8 @@ import type { BlobGetPropertiesResponse, BlockBlobClient } from '@azure/storage-
 import { effectiveRetention, RECORDING_MAX_HOURS } from '../resources/retention-settings.js';
 import { isResourceId, type Resource } from '../resources/resource.js';
 import type { GeoStore } from '../stores/geo-store.js';
+import { copyByBlocks } from '../stores/blob-block-copy.js';
+import { copySourceOf } from '../stores/copy-source.js';
 import type { BlobCreatedEvent } from './blob-created-event.js';
 import type { RecordingDeps, RecordingIngestion } from './recording-ingestion.js';
 import { recordingMetadataSchema, mediaTypeOf, resolveAgainstMediaType, type ResolvedRecordingMetadata } from './recording-metadata.js';
@@ -13,8 +15,9 @@ import { ignoreNotFound } from '../stores/not-found.js';
  * Ingestion path 2: a media pipeline writes a file straight into its geography's landing container
  * (`{resourceId}/{any name}`, with the metadata JSON in the blob metadata `recording`), and the
  * storage account's `BlobCreated` event brings it here. The file is copied server-side into the
- * recordings container (no byte passes through the service), registered like an upload, and then
- * removed from the landing container.
+ * recordings container (no byte passes through the service, no account key needed: see
+ * shared/stores/blob-block-copy.ts), registered like an upload, and then removed from the landing
+ * container.
  *
  * Handling the same event twice does no harm: the recording id is derived from the landing blob's URL
  * and ETag, the registration is one outbox change with a stable id, and a landing file that is gone
@@ -56,7 +59,9 @@ export class RecordingLanding {
     const id = recordingId(createdAt, [landing.url, unquoted(properties.etag)]);
     const existing = await readRecording(geo, resource.id, id);
     const record = existing ?? (await this.#copy(geo, landing, properties, { resource, id, metadata, createdAt, expiresAt }));
-    if (!record) return this.#log('superseded', event);
+    if (record === 'superseded') return this.#log('superseded', event);
+    // Gone during the copy: a concurrent handling of this event ingested and removed it, or its writer deleted it.
+    if (record === 'gone') return this.#log((await readRecording(geo, resource.id, id)) ? 'alreadyIngested' : 'gone', event);
     await this.ingestion.register(resource, record, this.ingestion.configuredBaseUrl());
     await landing.delete({ conditions: { ifMatch: properties.etag } }).catch((error: { statusCode?: number }) => {
       if (error.statusCode !== 404 && error.statusCode !== 412) throw error;
@@ -64,33 +69,43 @@ export class RecordingLanding {
     return this.#log(existing ? 'alreadyIngested' : 'ingested', event);
   }
 
-  /** Copies the landing file into the recordings container with its expiry; undefined if it changed meanwhile. */
+  /**
+   * Copies the landing file into the recordings container with its expiry (tags and metadata) and its
+   * content headers; 'superseded' if it was overwritten meanwhile, 'gone' if it was deleted.
+   */
   async #copy(
     geo: GeoStore,
     landing: BlockBlobClient,
     properties: BlobGetPropertiesResponse,
     fields: { resource: Resource; id: string; metadata: ResolvedRecordingMetadata; createdAt: Date; expiresAt: string },
-  ): Promise<RecordingRecord | undefined> {
+  ): Promise<RecordingRecord | 'superseded' | 'gone'> {
     const { resource, id, createdAt, expiresAt } = fields;
     const target = await recordingContentBlob(geo, resource.id, id);
-    try {
-      const poller = await target.beginCopyFromURL(landing.url, {
-        sourceConditions: { ifMatch: properties.etag },
-        tags: expiryTags(resource.id, expiresAt, { recordingId: id }),
-        metadata: { resourceid: resource.id, recordingid: id, createdat: createdAt.toISOString(), expiresat: expiresAt },
-      });
-      await poller.pollUntilDone();
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 412) return undefined;
-      throw error;
-    }
-    const copied = await target.getProperties();
+    const copied = await copyByBlocks(landing, target, {
+      sourceEtag: properties.etag ?? '',
+      sourceLength: properties.contentLength ?? 0,
+      blockBytes: this.deps.limits.copyBlockBytes,
+      concurrency: this.deps.limits.concurrency,
+      source: () => copySourceOf(landing),
+      tags: expiryTags(resource.id, expiresAt, { recordingId: id }),
+      metadata: { resourceid: resource.id, recordingid: id, createdat: createdAt.toISOString(), expiresat: expiresAt },
+      headers: {
+        blobContentType: properties.contentType,
+        blobContentEncoding: properties.contentEncoding,
+        blobContentLanguage: properties.contentLanguage,
+        blobContentDisposition: properties.contentDisposition,
+        blobCacheControl: properties.cacheControl,
+        blobContentMD5: properties.contentMD5,
+      },
+    });
+    if (copied.outcome === 'sourceChanged') return 'superseded';
+    if (copied.outcome === 'sourceGone') return 'gone';
     return newRecordingRecord({
       id,
       resource,
       metadata: fields.metadata,
-      contentLength: copied.contentLength ?? properties.contentLength ?? 0,
-      etag: copied.etag ?? '',
+      contentLength: copied.contentLength,
+      etag: copied.etag,
       createdAt,
       expiresAt,
       source: 'landing',

@@ -1,5 +1,6 @@
 import type { CosmosClient } from '@azure/cosmos';
 import type { CredentialSource } from './azure-credential.js';
+import type { StoreTls } from './store-tls.js';
 
 /**
  * One CosmosClient per (endpoint, key), created on first use: importing this module costs nothing,
@@ -9,7 +10,7 @@ import type { CredentialSource } from './azure-credential.js';
 export class CosmosClients {
   readonly #clients = new Map<string, Promise<CosmosClient>>();
 
-  constructor(private readonly options: { allowSelfSigned: boolean; credential: CredentialSource }) {}
+  constructor(private readonly options: { allowSelfSigned: boolean; credential: CredentialSource; tls: StoreTls }) {}
 
   get(endpoint: string, key: string | undefined): Promise<CosmosClient> {
     const cacheKey = `${endpoint}\u0000${key ?? ''}`;
@@ -24,9 +25,12 @@ export class CosmosClients {
 
   async #create(endpoint: string, key: string | undefined): Promise<CosmosClient> {
     const { CosmosClient } = await import('@azure/cosmos');
-    const agent = this.options.allowSelfSigned && endpoint.startsWith('https:')
+    const https = endpoint.startsWith('https:');
+    const agent = this.options.allowSelfSigned && https
       ? new (await import('node:https')).Agent({ rejectUnauthorized: false, keepAlive: true })
-      : undefined;
+      : https
+        ? this.options.tls.httpsAgent()
+        : undefined;
     return new CosmosClient({
       endpoint,
       ...(key ? { key } : { aadCredentials: await this.options.credential() }),

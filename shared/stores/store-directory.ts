@@ -1,4 +1,4 @@
-import type { BlobServiceClient } from '@azure/storage-blob';
+import type { BlobServiceClient, StoragePipelineOptions } from '@azure/storage-blob';
 import { endpointsFor, type Settings } from '../config/settings.js';
 import { ServiceError } from '../errors/service-error.js';
 import { geographyByKey, type Geography } from '../geography/geographies.js';
@@ -6,6 +6,7 @@ import type { CredentialSource } from './azure-credential.js';
 import type { CosmosClients } from './cosmos-clients.js';
 import { GeoStore } from './geo-store.js';
 import { geoStoreName } from './store-catalogue.js';
+import type { StoreTls } from './store-tls.js';
 
 /** Anything that belongs to a resource and therefore to its geography. */
 export interface ResidencyPinned {
@@ -26,6 +27,7 @@ export class StoreDirectory {
     private readonly settings: Settings,
     private readonly cosmosClients: CosmosClients,
     private readonly credential: CredentialSource,
+    private readonly tls: StoreTls,
   ) {}
 
   forResource(resource: ResidencyPinned): GeoStore {
@@ -64,8 +66,13 @@ export class StoreDirectory {
     const cacheKey = connectionString ?? `url:${accountUrl}`;
     let service = this.#blobServices.get(cacheKey);
     if (!service) {
+      // `tlsOptions` reaches the client's core pipeline (createPipelineFromOptions), which the storage
+      // options type does not list; it is set only for the local stack's HTTPS emulators.
+      const options: StoragePipelineOptions & { tlsOptions?: StoreTls['tlsOptions'] } = this.tls.tlsOptions ? { tlsOptions: this.tls.tlsOptions } : {};
       service = import('@azure/storage-blob').then(async ({ BlobServiceClient }) =>
-        connectionString ? BlobServiceClient.fromConnectionString(connectionString) : new BlobServiceClient(accountUrl!, await this.credential()),
+        connectionString
+          ? BlobServiceClient.fromConnectionString(connectionString, options)
+          : new BlobServiceClient(accountUrl!, await this.credential(), options),
       );
       this.#blobServices.set(cacheKey, service);
       service.catch(() => this.#blobServices.delete(cacheKey));

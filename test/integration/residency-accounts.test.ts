@@ -6,6 +6,7 @@ import { GEOGRAPHIES, geographyByKey } from '../../shared/geography/geographies.
 import { accountLocationCheck, ARM_SCOPE, type GeographyAccounts } from '../../shared/residency/account-locations.js';
 import type { ResidencyAuditReport } from '../../shared/residency/residency-audit.js';
 import { CosmosClients } from '../../shared/stores/cosmos-clients.js';
+import { storeTls } from '../../shared/stores/store-tls.js';
 import { StoreDirectory } from '../../shared/stores/store-directory.js';
 import { ArmSimulator } from '../support/arm-simulator.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
@@ -261,9 +262,10 @@ describe('the account checks, against the embedded Cosmos server and the ARM sim
   const check = async (credential: TokenCredential) => {
     const settings = parseSettings(env);
     const source = () => Promise.resolve(credential);
-    const clients = new CosmosClients({ allowSelfSigned: false, credential: source });
+    const tls = storeTls(undefined);
+    const clients = new CosmosClients({ allowSelfSigned: false, credential: source, tls });
     directories.push(clients);
-    const stores = new StoreDirectory(settings, clients, source).all();
+    const stores = new StoreDirectory(settings, clients, source, tls).all();
     return accountLocationCheck({ settings, credential: source, fetch: globalThis.fetch })(stores);
   };
   const region = (key: string) => `${geographyByKey(key).name}'s regions (${geographyByKey(key).regions.join(', ')})`;

@@ -1,6 +1,12 @@
+import { Agent } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { CosmosClient } from '@azure/cosmos';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../local/emulators/cosmos-emulator.js';
+import { loadOrCreateCertificate } from '../../local/tls-certificate.js';
+import { EmulatorCredential } from '../support/emulator-credential.js';
 
 let emulator: EmbeddedCosmos;
 beforeAll(async () => {
@@ -55,4 +61,45 @@ it('evaluates a conditional patch filter as written (camelCase fields, case-sens
   const { resource: gone } = await container.item('gone', 'a').read<{ n: number }>();
   expect([live!.n, gone!.n]).toEqual([2, 0]);
   client.dispose();
+});
+
+describe('over HTTPS, with Microsoft Entra tokens', () => {
+  let secure: EmbeddedCosmos;
+  let ca: string[];
+  beforeAll(async () => {
+    const tls = await loadOrCreateCertificate(join(tmpdir(), `acs-residency-cosmos-certs-${process.pid}`));
+    ca = [...rootCertificates, tls.cert];
+    secure = await startEmbeddedCosmos(0, { tls });
+  });
+  afterAll(async () => secure?.stop());
+  const client = (credential: EmulatorCredential) =>
+    new CosmosClient({ endpoint: secure.endpoint, aadCredentials: credential, agent: new Agent({ ca }), connectionPolicy: { enableEndpointDiscovery: false } });
+
+  it('accepts type=aad tokens for the account and records each request with the token it carried, keys as master', async () => {
+    const credential = new EmulatorCredential();
+    const aad = client(credential);
+    const { database } = await aad.databases.createIfNotExists({ id: 'entra' });
+    await database.containers.createIfNotExists({ id: 'items', partitionKey: { paths: ['/pk'] } });
+    aad.dispose();
+    const keyed = new CosmosClient({ endpoint: secure.endpoint, key: secure.key, agent: new Agent({ ca }), connectionPolicy: { enableEndpointDiscovery: false } });
+    await keyed.database('entra').read();
+    keyed.dispose();
+
+    const audience = secure.endpoint.replace(/\/$/, '');
+    const seen = secure.authorizations();
+    const entra = seen.filter((a) => a.type === 'aad');
+    expect(entra.every((a) => a.token?.audience === audience && credential.tokenIds(audience).has(a.token.tokenId!) && a.refused === undefined)).toBe(true);
+    expect(entra.reduce((n, a) => n + a.count, 0)).toBeGreaterThanOrEqual(3);
+    expect(seen.filter((a) => a.type === 'master').reduce((n, a) => n + a.count, 0)).toBeGreaterThanOrEqual(1);
+    expect(seen.filter((a) => a.type !== 'aad' && a.type !== 'master')).toEqual([]);
+  });
+
+  it('refuses expired tokens and tokens of another audience with 401', async () => {
+    for (const credential of [new EmulatorCredential({ expired: true }), new EmulatorCredential({ audience: 'https://other.documents.azure.com' })]) {
+      const refused = client(credential);
+      await expect(refused.database('entra').read()).rejects.toMatchObject({ code: 401 });
+      refused.dispose();
+    }
+    expect(secure.authorizations().filter((a) => a.refused).map((a) => a.refused).sort()).toEqual(['Invalid token audience.', 'The token is expired.']);
+  });
 });

@@ -195,7 +195,7 @@ describe('LocalEventGridTopic with the real EventGridPublisherClient', () => {
 
     const raw = await fetch(topic.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
     expect(raw.status).toBe(401);
-    expect(await raw.json()).toEqual({ error: { code: 'Unauthorized', message: "Missing or invalid 'aeg-sas-key' header." } });
+    expect(await raw.json()).toEqual({ error: { code: 'Unauthorized', message: "Missing or invalid 'aeg-sas-key' header or bearer token." } });
   });
 
   it('rejects invalid bodies with 400 naming the problem, and unknown routes with 404', async () => {

@@ -61,7 +61,7 @@ export async function toTestResponse(response: Response): Promise<TestResponse> 
 
 /** Starts the real local stack (embedded Cosmos, Azurite, local Event Grid topic, host) on free ports. */
 export async function startTestStack(
-  options: { clock?: Clock; env?: Record<string, string>; functionsDir?: string; credential?: TokenCredential } = {},
+  options: { clock?: Clock; env?: Record<string, string>; functionsDir?: string; credential?: TokenCredential; trustedCertificates?: string } = {},
 ): Promise<TestStack> {
   const logs: string[] = [];
   const managementKey = randomBytes(32).toString('base64url');
@@ -81,6 +81,7 @@ export async function startTestStack(
     ports: { http: 0, https: 0, cosmos: 0, blob: 0, eventGrid: 0 },
     clock: options.clock,
     credential: options.credential,
+    trustedCertificates: options.trustedCertificates,
     log: (line) => {
       logs.push(line);
       if (process.env.TEST_STACK_LOGS) console.log(line);
