@@ -224,11 +224,16 @@ describe('the account checks, against the embedded Cosmos server and the ARM sim
       // Korea falls back to the default account (the embedded server's main endpoint, South Central US).
       COSMOS_ENDPOINT: cosmos.endpoint,
       COSMOS_KEY: cosmos.key,
+      // A geography naming its own account gives its own key (the default key is not taken for it).
       COSMOS_ENDPOINT__JAPAN: japan.endpoint,
+      COSMOS_KEY__JAPAN: cosmos.key,
       COSMOS_ENDPOINT__BRAZIL: brazil.endpoint,
+      COSMOS_KEY__BRAZIL: cosmos.key,
       // Europe and France name the same account.
       COSMOS_ENDPOINT__EUROPE: europe.endpoint,
+      COSMOS_KEY__EUROPE: cosmos.key,
       COSMOS_ENDPOINT__FRANCE: europe.endpoint,
+      COSMOS_KEY__FRANCE: cosmos.key,
       // Brazil uses the default storage account, and so the default resource id.
       STORAGE_ACCOUNT_URL: 'https://acsdefault.blob.core.windows.net',
       STORAGE_ACCOUNT_RESOURCE_ID: storageId('acs-shared', 'acsdefault'),
