@@ -2,14 +2,17 @@ import { spawn } from 'node:child_process';
 import { access, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { EXTERNAL, REQUIRE_BANNER } from '../scripts/package.js';
 
 /**
  * Cold start: the wall time of importing the deployed package (dist/package, `npm run package`)
  * against importing a hello-world v4 app (one HTTP function, @azure/functions from node_modules, as
  * a hello world is deployed), each in a fresh Node process with the same functions-core stand-in
  * preloaded. The sides alternate (their order swapped every round) in one process tree; the ratio
- * is of the medians. The unbundled tsc build (dist/functions/*.js, the root package.json `main`) is
- * measured alongside for comparison.
+ * is of the medians. Measured alongside for comparison: the same hello world bundled as the package
+ * is (what @azure/functions alone costs once bundled), and the unbundled tsc build
+ * (dist/functions/*.js, the root package.json `main`).
  */
 const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 const here = join(root, 'dist', 'bench');
@@ -45,6 +48,20 @@ export async function coldStartBench(): Promise<string[]> {
   await mkdir(hello, { recursive: true });
   await writeFile(join(hello, 'package.json'), `${JSON.stringify({ name: 'hello-world', type: 'module', main: 'index.js' }, null, 2)}\n`);
   await writeFile(join(hello, 'index.js'), HELLO_WORLD);
+  const helloBundled = join(here, 'hello-world-bundled');
+  await mkdir(helloBundled, { recursive: true });
+  await writeFile(join(helloBundled, 'package.json'), `${JSON.stringify({ name: 'hello-world', type: 'module', main: 'index.js' }, null, 2)}\n`);
+  await build({
+    entryPoints: [join(hello, 'index.js')],
+    outfile: join(helloBundled, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: EXTERNAL,
+    banner: { js: REQUIRE_BANNER },
+    logLevel: 'warning',
+  });
   const built = join(here, 'tsc-build');
   await mkdir(built, { recursive: true });
   await writeFile(join(built, 'package.json'), `${JSON.stringify({ type: 'module', main: '../../functions/*.js' }, null, 2)}\n`);
@@ -53,7 +70,10 @@ export async function coldStartBench(): Promise<string[]> {
   const sides: Side[] = [
     { label: 'deployed package (dist/package)', folder: packageDir, samples: [] },
     { label: 'hello-world v4 app', folder: hello, samples: [] },
+    { label: 'hello-world v4 app, bundled like the package', folder: helloBundled, samples: [] },
     { label: 'tsc build, unbundled (dist/functions/*.js)', folder: built, samples: [] },
+    // Other app folders to compare (e.g. another commit's package), by path.
+    ...(process.env.BENCH_COLDSTART_EXTRA || '').split(',').filter(Boolean).map((folder) => ({ label: folder, folder: resolve(folder), samples: [] })),
   ];
   // One unrecorded round first: the files into the page cache.
   for (const side of sides) await runChild(side.folder);
@@ -62,10 +82,10 @@ export async function coldStartBench(): Promise<string[]> {
     for (const side of order) side.samples.push(await runChild(side.folder));
   }
 
-  const [app, world, tsc] = sides as [Side, Side, Side];
+  const [app, world, worldBundled, tsc] = sides as [Side, Side, Side, Side, ...Side[]];
+  const vsWorld = (side: Side) => (median(side.samples.map((s) => s.importMs)) / median(world.samples.map((s) => s.importMs))).toFixed(2);
   const ratio = median(app.samples.map((s) => s.importMs)) / median(world.samples.map((s) => s.importMs));
   const pairRatios = app.samples.map((s, i) => s.importMs / world.samples[i]!.importMs);
-  const tscRatio = median(tsc.samples.map((s) => s.importMs)) / median(world.samples.map((s) => s.importMs));
   const entry = (await stat(join(packageDir, 'app.js'))).size;
   const chunks = await readdir(join(packageDir, 'chunks')).catch(() => []);
   return [
@@ -73,7 +93,12 @@ export async function coldStartBench(): Promise<string[]> {
     ...sides.map((side) => line(side)),
     `deployed package (app.js ${(entry / 1024).toFixed(0)} KB, ${chunks.length} chunks loaded on first use): cold-start ratio ${ratio.toFixed(2)} ` +
       `(median import vs hello world's; median of the rounds' ratios ${median(pairRatios).toFixed(2)}), target <= 1.5`,
-    `tsc build, unbundled: ratio ${tscRatio.toFixed(2)}`,
+    `for comparison, against the hello world's import: bundled hello world ${vsWorld(worldBundled)}, tsc build ${vsWorld(tsc)}` +
+      sides
+        .slice(4)
+        .map((side) => `, ${side.label} ${vsWorld(side)}`)
+        .join(''),
+    `deployed package against the bundled hello world: ${(median(app.samples.map((s) => s.importMs)) / median(worldBundled.samples.map((s) => s.importMs))).toFixed(2)}`,
   ];
 }
 

@@ -47,14 +47,14 @@ export interface PackageResult {
 }
 
 /** The module that must never be bundled: the worker provides it at run time. */
-const EXTERNAL = ['@azure/functions-core'];
+export const EXTERNAL = ['@azure/functions-core'];
 
 /**
  * Bundled CommonJS code (@azure/functions itself) calls `require` for node builtins and for
  * `@azure/functions-core`; in an ES module that needs a real `require`. The worker's
  * `@azure/functions-core` hook sits on `Module.prototype.require`, which this one goes through.
  */
-const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
+export const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
 
 export async function buildPackage(options: PackageOptions): Promise<PackageResult> {
   const root = resolve(options.root);
