@@ -1,4 +1,5 @@
 import { chatBench } from './chat-bench.js';
+import { coldStartBench } from './coldstart-bench.js';
 import { identityBench } from './identity-bench.js';
 import { privacyBench } from './privacy-bench.js';
 import { recordingBench } from './recording-bench.js';
@@ -6,6 +7,7 @@ import { retentionBench } from './retention-bench.js';
 
 /** `npm run bench`: runs every benchmark against the built app on the embedded stack and prints the numbers. */
 const suites: [string, () => Promise<string[]>][] = [
+  ['coldstart: deployed package import vs hello world', coldStartBench],
   ['identities and tokens', identityBench],
   ['chat messages', chatBench],
   ['recordings', recordingBench],

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonBody } from '../shared/http/request-body.js';
 import { hmacResourceRoute } from '../shared/http/resource-request.js';
 import { json } from '../shared/http/responses.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Wire schemas of what a publisher may POST to an Event Grid topic, as sent by

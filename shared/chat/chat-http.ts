@@ -4,7 +4,7 @@ import { parseJsonBody } from '../http/request-body.js';
 import { json } from '../http/responses.js';
 import type { UserScope } from '../http/user-request.js';
 import { parseWith } from '../http/validation.js';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ServiceError } from '../errors/service-error.js';
 import { CHAT_LIMITS } from './chat-limits.js';
 import { isThreadId } from './chat-records.js';

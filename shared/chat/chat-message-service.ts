@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ServiceError } from '../errors/service-error.js';
 import type { Page } from '../http/paging.js';
 import { ChatContext, requireScope, storeOp, type ChatCaller } from './chat-context.js';

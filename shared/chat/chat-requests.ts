@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CHAT_LIMITS } from './chat-limits.js';
 import { communicationIdentifierSchema } from './communication-identifier.js';
 

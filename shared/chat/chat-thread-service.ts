@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ServiceError } from '../errors/service-error.js';
 import { stableId } from '../events/event-record.js';
 import type { Page } from '../http/paging.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GEOGRAPHIES } from '../geography/geographies.js';
 import { parseEnabledGeographies, parseStrictResidency, residencyProblems } from './strict-residency.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * An event as the outbox keeps it, independent of the wire schema (CloudEvents 1.0 or the Event

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 /**
  * ACS list operations page with a `nextLink`: the absolute URL of the next page. It is the request's
  * own URL (so the endpoint's `resource` parameter stays on it) with the cursor parameters replaced;

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ServiceError } from '../errors/service-error.js';
 
 /** Parses a value with a zod schema; a failure is a 400 ValidationError naming the first bad field. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { decodeProtectedHeader, jwtVerify, SignJWT, errors as joseErrors } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ServiceError } from '../errors/service-error.js';
+import { loadJose } from './jose.js';
 import { TOKEN_SCOPES, type TokenScope } from './token-scopes.js';
 import type { TokenKeyRing } from './token-key-ring.js';
 
@@ -33,6 +33,7 @@ export async function signAccessToken(
   keyRing: TokenKeyRing,
   input: { identityId: string; resourceId: string; geography: string; scopes: TokenScope[]; generation: number; now: Date; expiresInMinutes: number; issuer: string },
 ): Promise<IssuedToken> {
+  const { SignJWT } = await loadJose();
   const { kid, key } = await keyRing.signingKey();
   const iat = Math.floor(input.now.getTime() / 1000);
   const exp = iat + input.expiresInMinutes * 60;
@@ -71,6 +72,7 @@ export async function verifyAccessTokenSignature(
   now: Date,
   expected: { issuer: string },
 ): Promise<AccessTokenClaims & { scopes: TokenScope[] }> {
+  const { decodeProtectedHeader, jwtVerify, errors: joseErrors } = await loadJose();
   let kid: string | undefined;
   try {
     kid = decodeProtectedHeader(token).kid;

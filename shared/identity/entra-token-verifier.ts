@@ -1,8 +1,9 @@
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { z } from 'zod';
+import type { JWTVerifyGetKey } from 'jose';
+import * as z from 'zod';
 import type { Clock } from '../clock.js';
 import { ServiceError } from '../errors/service-error.js';
 import type { Logger } from '../telemetry/logger.js';
+import { loadJose } from './jose.js';
 
 /**
  * Verifies Microsoft Entra ID access tokens of Teams users, as the ACS Teams token exchange does:
@@ -93,9 +94,10 @@ export class EntraTokenVerifier {
 
   /** Throws 401 InvalidAccessToken for any token that does not verify, 503 if the key set cannot be fetched. */
   async verify(token: string): Promise<EntraUserToken> {
+    const jose = await loadJose();
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.#keys(), {
+      ({ payload } = await jose.jwtVerify(token, this.#keys(jose), {
         algorithms: ['RS256'],
         audience: this.options.audiences,
         currentDate: this.options.clock.now(),
@@ -111,7 +113,7 @@ export class EntraTokenVerifier {
         });
         throw keysUnavailable();
       }
-      if (error instanceof joseErrors.JOSEError) throw invalidAccessToken();
+      if (error instanceof jose.errors.JOSEError) throw invalidAccessToken();
       throw error;
     }
     const parsed = entraClaimsSchema.safeParse(payload);
@@ -124,9 +126,10 @@ export class EntraTokenVerifier {
   }
 
   /** The remote key set, created on first use (so loading the app fetches and allocates nothing). */
-  #keys(): JWTVerifyGetKey {
+  #keys(jose: typeof import('jose')): JWTVerifyGetKey {
     if (!this.#keySet) {
-      const remote = createRemoteJWKSet(new URL(this.options.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+      const joseErrors = jose.errors;
+      const remote = jose.createRemoteJWKSet(new URL(this.options.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
       this.#keySet = async (header, token) => {
         try {
           return await remote(header, token);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../clock.js';
 import { ServiceError } from '../errors/service-error.js';
 import { geographyByKey } from '../geography/geographies.js';

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
 import type { Container } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
 import type { ControlStore } from '../stores/control-store.js';
 import { ACCESS_TOKEN_CLOCK_SKEW_SECONDS } from './access-tokens.js';
+import { loadJose } from './jose.js';
 
 /**
  * The keys that sign access tokens (ES256), kept in the control plane and rotated by age. A retired
@@ -104,6 +105,7 @@ export class TokenKeyRing {
       const current = doc.keys.find((k) => !k.retiredAt);
       if (current && current.kid !== expectedCurrent) return doc;
       const now = this.clock.now();
+      const { generateKeyPair, exportJWK } = await loadJose();
       const { privateKey } = await generateKeyPair(ALG, { extractable: true });
       const fresh: SigningKey = { kid: randomUUID(), privateJwk: await exportJWK(privateKey), createdAt: now.toISOString() };
       const keys = doc.keys
@@ -129,7 +131,7 @@ export class TokenKeyRing {
     let imported = this.#imported.get(cacheKey);
     if (!imported) {
       const { d: _private, ...publicJwk } = key.privateJwk;
-      imported = importJWK(half === 'private' ? key.privateJwk : publicJwk, ALG) as Promise<CryptoKey>;
+      imported = loadJose().then(({ importJWK }) => importJWK(half === 'private' ? key.privateJwk : publicJwk, ALG) as Promise<CryptoKey>);
       this.#imported.set(cacheKey, imported);
     }
     return imported;

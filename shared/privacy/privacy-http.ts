@@ -1,5 +1,5 @@
 import type { HttpRequest } from '@azure/functions';
-import { z } from 'zod';
+import * as z from 'zod';
 import { maxPageSizeParam } from '../http/paging.js';
 import { publicBaseUrl } from '../http/public-base-url.js';
 import { parseWith } from '../http/validation.js';

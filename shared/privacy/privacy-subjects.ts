@@ -1,6 +1,6 @@
 import { isAcsUserId } from '../identity/identity-id.js';
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { phoneRawId } from '../oplog/subject-ids.js';
 
 /**

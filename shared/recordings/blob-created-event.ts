@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * `Microsoft.Storage.BlobCreated` from a storage account's system topic, in the Event Grid schema

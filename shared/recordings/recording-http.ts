@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { z } from 'zod';
+import * as z from 'zod';
 import { maxPageSizeParam, nextLink } from '../http/paging.js';
 import { json } from '../http/responses.js';
 import { parseWith } from '../http/validation.js';

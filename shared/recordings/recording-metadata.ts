@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What a recording's producer tells us about it, in the upload's `metadata` part or in the

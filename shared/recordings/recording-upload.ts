@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlockBlobClient } from '@azure/storage-blob';
-import busboy from 'busboy';
+import type busboy from 'busboy';
 import { ServiceError } from '../errors/service-error.js';
 import { parseWith } from '../http/validation.js';
 import { stageBlocks, type StagedBlocks } from '../stores/block-blob-writer.js';
@@ -60,9 +60,11 @@ export async function receiveRecordingUpload(options: {
     }
   }
 
+  // busboy is imported on first upload (the deployed bundle keeps it out of the cold start).
+  const createParser = (await import('busboy')).default;
   let parser: busboy.Busboy;
   try {
-    parser = busboy({
+    parser = createParser({
       headers: { 'content-type': options.contentType ?? '' },
       // busboy emits partsLimit on reaching the count, so 3 means "a third part arrived".
       limits: { fields: 2, files: 2, parts: 3, fieldSize: limits.maxMetadataBytes },

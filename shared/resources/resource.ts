@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { findGeography, geographyByKey } from '../geography/geographies.js';
 import { ServiceError } from '../errors/service-error.js';
 import { effectiveRetention, retentionChangeSchema, type RetentionChange } from './retention-settings.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * How long a resource's data of each kind lives. Chat threads: deleted after 30 idle days by

@@ -1,7 +1,7 @@
 import { isThreadId } from '../chat/chat-records.js';
 import { isAcsUserId } from '../identity/identity-id.js';
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../clock.js';
 import { ServiceError } from '../errors/service-error.js';
 import { resourceIdOf } from '../identity/identity-id.js';

@@ -106,7 +106,7 @@ export class PurgeRuns {
         statuses.push({ kind, schedule, attention: false, why: 'no run recorded yet' });
         continue;
       }
-      const due = nextDue(schedule, new Date(last.startedAt));
+      const due = await nextDue(schedule, new Date(last.startedAt));
       const interrupted = last.status === 'running' && now.getTime() - Date.parse(last.startedAt) > this.deps.graceMs;
       const missed = due !== undefined && now.getTime() > due.getTime() + this.deps.graceMs;
       const status: PurgeStatus = {

@@ -1,5 +1,3 @@
-import { Cron } from 'croner';
-
 /**
  * The purge timers' schedules (six-field NCRONTAB, UTC), each overridable by an app setting. The
  * timer functions register with them and the run-status API computes when each was due from them.
@@ -16,7 +14,8 @@ export function purgeSchedule(kind: PurgeKind, env: Record<string, string | unde
   return env[SCHEDULES[kind].setting] || SCHEDULES[kind].fallback;
 }
 
-/** The first time after `after` that the schedule falls due (undefined for a schedule that never does). */
-export function nextDue(schedule: string, after: Date): Date | undefined {
+/** The first time after `after` that the schedule falls due (undefined for a schedule that never does); croner is imported on first use. */
+export async function nextDue(schedule: string, after: Date): Promise<Date | undefined> {
+  const { Cron } = await import('croner');
   return new Cron(schedule, { paused: true, timezone: 'UTC' }).nextRun(after) ?? undefined;
 }

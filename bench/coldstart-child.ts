@@ -1,0 +1,25 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { installFunctionsCore } from '../local/functions-core-shim.js';
+
+/**
+ * One side of the cold-start benchmark, in a fresh Node process: imports the app in the folder
+ * given as the argument the way the worker does (the files its package.json `main` names, a `*`
+ * glob in sorted order) and prints, as JSON, how long the imports took, the time since the process
+ * started, and how many functions registered. The functions-core stand-in is preloaded.
+ */
+const folder = process.argv[2]!;
+const { main } = JSON.parse(await readFile(join(folder, 'package.json'), 'utf8')) as { main: string };
+let files = [join(folder, main)];
+if (main.includes('*')) {
+  const dir = join(folder, main.slice(0, main.lastIndexOf('/') + 1));
+  const pattern = new RegExp(`^${main.slice(main.lastIndexOf('/') + 1).replace(/[.]/g, '\\.').replace(/\*/g, '[^/]*')}$`);
+  files = (await readdir(dir)).filter((f) => pattern.test(f)).sort().map((f) => join(dir, f));
+}
+const urls = files.map((f) => pathToFileURL(f).href);
+
+const started = performance.now();
+for (const url of urls) await import(url);
+const importMs = performance.now() - started;
+console.log(JSON.stringify({ importMs, sinceStartMs: performance.now(), functions: installFunctionsCore().functions.size }));

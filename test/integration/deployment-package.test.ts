@@ -1,0 +1,122 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { inflateRawSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPackage, PACKAGE_MAIN, type PackageResult } from '../../scripts/package.js';
+import { createChatUser, userRef } from '../support/chat-users.js';
+import { uploadRecording } from '../support/recordings.js';
+import { repoRoot, startTestStack, type TestStack } from '../support/test-stack.js';
+
+/**
+ * The deployment package (`npm run package`): built into a temporary folder, then loaded by the
+ * development host in place of the sources, as the worker loads it in Azure (`main`), and used
+ * through the official SDKs, which loads the lazily imported chunks of the Cosmos, Blob and Event Grid
+ * SDKs, jose and busboy from the package on first use. Every other chunk is imported once as well.
+ */
+
+let dir: string;
+let result: PackageResult;
+let stack: TestStack;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'acs-residency-package-'));
+  result = await buildPackage({ root: repoRoot, outDir: join(dir, 'package'), zipPath: join(dir, 'package.zip'), sourcemapDir: join(dir, 'sourcemaps') });
+  stack = await startTestStack({ functionsDir: result.outDir });
+});
+afterAll(async () => {
+  await stack?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function filesUnder(folder: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) found.push(relative(folder, join(entry.parentPath, entry.name)).split('\\').join('/'));
+  }
+  return found.sort();
+}
+
+/** The entries of a zip archive, read back through its central directory and inflated. */
+function unzip(zip: Buffer): Map<string, Buffer> {
+  const entries = new Map<string, Buffer>();
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  let at = zip.readUInt32LE(end + 16);
+  for (let i = 0; i < zip.readUInt16LE(end + 10); i += 1) {
+    expect(zip.readUInt32LE(at)).toBe(0x02014b50);
+    const method = zip.readUInt16LE(at + 10);
+    const compressed = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    const local = zip.readUInt32LE(at + 42);
+    const name = zip.subarray(at + 46, at + 46 + nameLength).toString('utf8');
+    const dataStart = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(dataStart, dataStart + compressed);
+    entries.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data));
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+describe('deployment package', () => {
+  it('holds app.js, its chunks, host.json and a package.json whose main is app.js, with no dependencies; no source maps', async () => {
+    const files = await filesUnder(result.outDir);
+    expect(files.filter((f) => !f.startsWith('chunks/'))).toEqual([PACKAGE_MAIN, 'host.json', 'package.json']);
+    expect(files.filter((f) => f.startsWith('chunks/')).every((f) => f.endsWith('.js'))).toBe(true);
+    const packageJson = JSON.parse(await readFile(join(result.outDir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(packageJson).toMatchObject({ type: 'module', main: PACKAGE_MAIN });
+    expect(packageJson.dependencies).toBeUndefined();
+    expect(await readFile(join(result.outDir, 'host.json'), 'utf8')).toBe(await readFile(join(repoRoot, 'host.json'), 'utf8'));
+    expect((await filesUnder(join(dir, 'sourcemaps'))).length).toBeGreaterThan(0);
+  });
+
+  it('zips exactly the package folder', async () => {
+    const entries = unzip(await readFile(result.zip!.path));
+    const files = await filesUnder(result.outDir);
+    expect([...entries.keys()].sort()).toEqual(files);
+    for (const file of files) expect(entries.get(file)!.equals(await readFile(join(result.outDir, file))), file).toBe(true);
+  });
+
+  it('keeps the SDKs out of app.js: only @azure/functions and the code of functions/ and shared/ load at start', async () => {
+    const app = await readFile(join(result.outDir, PACKAGE_MAIN), 'utf8');
+    const modules = [...app.matchAll(/^\/\/ (node_modules\/(?:@[^/]+\/)?[^/]+)\//gm)].map((m) => m[1]!);
+    const packages = [...new Set(modules)].sort();
+    for (const lazy of ['@azure/cosmos', '@azure/storage-blob', '@azure/eventgrid', '@azure/identity', 'jose', 'busboy', 'croner']) {
+      expect(packages).not.toContain(`node_modules/${lazy}`);
+    }
+    expect(packages).toContain('node_modules/@azure/functions');
+  });
+
+  it('registers every function the sources declare', async () => {
+    const declared: string[] = [];
+    for (const file of result.functionFiles) {
+      const source = await readFile(join(repoRoot, 'functions', file), 'utf8');
+      declared.push(...[...source.matchAll(/app\.(?:http|timer|eventGrid|storageBlob|storageQueue|generic)\(\s*'([^']+)'/g)].map((m) => m[1]!));
+    }
+    expect(declared.length).toBeGreaterThan(20);
+    expect(stack.host.functions().map((f) => f.metadata.name).sort()).toEqual(declared.sort());
+  });
+
+  it('serves identities, tokens, chat with its events, and recording uploads from the bundle', async () => {
+    const resource = await stack.createResource('package-eu', 'Europe');
+    const [alice, bob] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource)]);
+    const created = await alice.chat.createChatThread({ topic: 'From the package' }, { participants: [{ id: userRef(bob) }] });
+    const threadId = created.chatThread!.id;
+    const sent = await alice.thread(threadId).sendMessage({ content: 'hello' });
+    const messages = [];
+    for await (const message of bob.thread(threadId).listMessages()) if (message.type === 'text') messages.push(message);
+    expect(messages.map((m) => [m.id, m.content?.message])).toEqual([[sent.id, 'hello']]);
+    await expect.poll(() => stack.topic!.received().some((r) => (r.event as { type?: string }).type === 'Microsoft.Communication.ChatMessageReceived'), { timeout: 10_000 }).toBe(true);
+
+    const upload = await uploadRecording(stack, resource, {});
+    expect(upload.status, upload.text).toBe(201);
+  });
+
+  it('has chunks that all load, also those no request above needed (@azure/identity, croner)', async () => {
+    const chunks = (await readdir(join(result.outDir, 'chunks'))).filter((f) => f.endsWith('.js'));
+    expect(chunks.length).toBe(result.chunks);
+    for (const chunk of chunks) await expect(import(pathToFileURL(join(result.outDir, 'chunks', chunk)).href), chunk).resolves.toBeDefined();
+  });
+});
