@@ -5,6 +5,8 @@
 //
 //   node infra/scripts/postdeploy.mjs [--dry-run]
 
+import console from 'node:console';
+import process from 'node:process';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -10,7 +10,9 @@
 //
 //   node infra/scripts/postprovision.mjs [--out <file>]   (default: ./local.settings.json)
 
+import console from 'node:console';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import process from 'node:process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
