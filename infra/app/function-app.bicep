@@ -1,0 +1,134 @@
+// The Flex Consumption function app (Node.js 22) running as the user-assigned identity, with every
+// app setting the app needs to start in strict residency: the control database, and for each enabled
+// geography its own Cosmos DB account, storage account and Event Grid topic. No keys and no
+// connection strings: a missing key means an Entra token (AZURE_CLIENT_ID picks the identity).
+
+param name string
+param planName string
+param location string
+param tags object
+param identityId string
+param identityClientId string
+param hostBlobEndpoint string
+param hostQueueEndpoint string
+param deploymentContainer string
+param applicationInsightsConnectionString string
+
+@description('Subnet for virtual network integration (empty: none).')
+param subnetId string
+
+param controlCosmosEndpoint string
+param controlDatabase string
+param geoStorePrefix string
+
+@description('The enabled geographies\' keys, comma-separated (ENABLED_GEOGRAPHIES).')
+param enabledGeographies string
+
+@description('Per geography, its settings as [{name, value}] (the geography module\'s appSettings output).')
+param geographySettings array
+
+@secure()
+param managementKey string
+
+@secure()
+param telemetryHashKey string
+
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+var baseSettings = [
+  // Host storage through the identity (no connection string).
+  { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+  { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
+  { name: 'AzureWebJobsStorage__blobServiceUri', value: hostBlobEndpoint }
+  { name: 'AzureWebJobsStorage__queueServiceUri', value: hostQueueEndpoint }
+  // Telemetry accepted only with the identity's Entra token (local auth is off).
+  { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
+  { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
+  // The app's own settings (shared/config/settings.ts).
+  { name: 'AZURE_CLIENT_ID', value: identityClientId }
+  { name: 'COSMOS_ENDPOINT', value: controlCosmosEndpoint }
+  { name: 'COSMOS_CONTROL_DATABASE', value: controlDatabase }
+  { name: 'GEO_STORE_PREFIX', value: geoStorePrefix }
+  { name: 'ENABLED_GEOGRAPHIES', value: enabledGeographies }
+  { name: 'STRICT_RESIDENCY', value: 'true' }
+  { name: 'STORE_PROVISIONING', value: 'verify' }
+  { name: 'EVENTGRID_SCHEMA', value: 'CloudEvents' }
+  { name: 'MANAGEMENT_KEY', value: managementKey }
+  { name: 'TELEMETRY_HASH_KEY', value: telemetryHashKey }
+]
+
+resource site 'Microsoft.Web/sites@2024-11-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      appSettings: concat(baseSettings, flatten(geographySettings))
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${hostBlobEndpoint}${deploymentContainer}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: 2048
+        maximumInstanceCount: 100
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+}
+
+// azd deploys with an Entra token; publishing with a user name and password stays off.
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = site.name
+output id string = site.id
+output url string = 'https://${site.properties.defaultHostName}'
