@@ -24,6 +24,8 @@ export interface FunctionHostOptions {
   httpsPort: number;
   tls: TlsMaterial;
   log: (line: string) => void;
+  /** Called once the listeners are bound (their URLs known), before the app's start hooks run. */
+  onListening?: (host: FunctionHost) => void;
 }
 
 export interface RequestLogEntry {
@@ -78,12 +80,21 @@ export class FunctionHost {
         return [{ fn, compiled: compileRoute(template), methods: new Set(methods.map((m) => String(m).toUpperCase())) }];
       })
       .sort((a, b) => compareRoutes(a.compiled, b.compiled));
-    await this.options.shim.runHooks('appStart', { hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() });
     const http = await listenLoopback((req, res) => this.#handle(req, res, 'http'), { port: this.options.httpPort, log: this.options.log });
     const https = await listenLoopback((req, res) => this.#handle(req, res, 'https'), { port: this.options.httpsPort, tls: this.options.tls, log: this.options.log });
     this.#listeners = [http, https];
     this.httpPort = http.port;
     this.httpsPort = https.port;
+    try {
+      // The app's own URL is known from here on (PUBLIC_BASE_URL), as it is in Azure before the app starts.
+      this.options.onListening?.(this);
+      // As in Azure: the app's start hooks run before it serves; one that throws (invalid settings) stops the start.
+      await this.options.shim.runHooks('appStart', { hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() });
+    } catch (error) {
+      await Promise.all(this.#listeners.map((l) => l.close()));
+      this.#listeners = [];
+      throw error;
+    }
     this.#timers.start(this.functions());
   }
 

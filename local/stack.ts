@@ -117,6 +117,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (category === 'system' && level !== 'warning' && level !== 'error') return;
       log(`[worker] ${level} ${message}`);
     };
+    const overrides = { clock: options.clock, env, credential: options.credential, trustedCertificates: options.trustedCertificates };
+    for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
+    configureServices(overrides);
     const host = new FunctionHost({
       shim,
       routePrefix: options.routePrefix,
@@ -125,19 +128,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       httpsPort: options.ports.https,
       tls,
       log,
+      // The public URL is known once the host listens, before the app's start hook reads the settings.
+      onListening: (listening) => {
+        if (!blank(env.PUBLIC_BASE_URL)) return;
+        env.PUBLIC_BASE_URL = listening.httpsUrl;
+        process.env.PUBLIC_BASE_URL = listening.httpsUrl;
+        configureServices(overrides);
+      },
     });
-    const overrides = { clock: options.clock, env, credential: options.credential, trustedCertificates: options.trustedCertificates };
-    // The public URL is only known once the host listens; settings are read on first use, after that.
-    for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
-    configureServices(overrides);
     if (shim.functions.size === 0) await loadFunctionFiles(options.functionsDir);
     await host.start();
     stoppers.push(() => host.stop());
-    if (blank(env.PUBLIC_BASE_URL)) {
-      env.PUBLIC_BASE_URL = host.httpsUrl;
-      process.env.PUBLIC_BASE_URL = host.httpsUrl;
-      configureServices(overrides);
-    }
     let blobEvents: BlobCreatedFeed | undefined;
     if (blob) {
       // The Event Grid subscription the infrastructure makes: landing containers -> recordingLanding.
