@@ -1,12 +1,40 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Test files that must run in a process of their own: they load other function files into the
+ * development host (the deployment package, the dev host's fixtures) or give timers schedules of
+ * their own (a timer reads its schedule when its function file is imported, once per process).
+ */
+export const ISOLATED_TEST_FILES = [
+  'test/integration/dev-host.test.ts',
+  'test/integration/deployment-package.test.ts',
+  'test/integration/chat-retention.test.ts',
+  'test/integration/event-pipeline.test.ts',
+  'test/integration/outbox-recovery.test.ts',
+  'test/integration/privacy-requests.test.ts',
+  'test/integration/privacy-restart.test.ts',
+  'test/integration/residency-every-kind.test.ts',
+  'test/integration/retention-boundaries.test.ts',
+  'test/integration/keyless-access.test.ts',
+];
+
+const common = {
+  pool: 'forks' as const,
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    pool: 'forks',
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    ...common,
     // Each integration file starts its own local stack on free ports; two cores run two at a time.
     maxWorkers: 2,
+    projects: [
+      // Most files share their worker process with the files before them (no re-import of the app,
+      // the SDKs and the emulators per file): each starts and stops its own stack, which restores
+      // process.env when it stops.
+      { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: ISOLATED_TEST_FILES, isolate: false } },
+      { extends: true, test: { name: 'isolated', include: ISOLATED_TEST_FILES, isolate: true } },
+    ],
   },
 });

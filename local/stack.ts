@@ -118,7 +118,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       log(`[worker] ${level} ${message}`);
     };
     const overrides = { clock: options.clock, env, credential: options.credential, trustedCertificates: options.trustedCertificates };
-    for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
+    // The settings also go into process.env (timers read their schedules from it); stop() restores it.
+    const previousEnv = new Map<string, string | undefined>();
+    const setEnv = (key: string, value: string) => {
+      if (!previousEnv.has(key)) previousEnv.set(key, process.env[key]);
+      process.env[key] = value;
+    };
+    stoppers.push(async () => {
+      for (const [key, value] of previousEnv) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    });
+    for (const [key, value] of Object.entries(env)) if (value !== undefined) setEnv(key, value);
     configureServices(overrides);
     const host = new FunctionHost({
       shim,
@@ -132,7 +144,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       onListening: (listening) => {
         if (!blank(env.PUBLIC_BASE_URL)) return;
         env.PUBLIC_BASE_URL = listening.httpsUrl;
-        process.env.PUBLIC_BASE_URL = listening.httpsUrl;
+        setEnv('PUBLIC_BASE_URL', listening.httpsUrl);
         configureServices(overrides);
       },
     });

@@ -43,14 +43,19 @@ export class PrivacyClient {
     if (response.status !== 202) throw new Error(`worker: ${response.status}`);
   }
 
-  /** Runs the worker until the request has finished; returns its final status view. */
-  async finished(id: string, maxRuns = 50): Promise<Record<string, any>> {
-    for (let run = 0; run < maxRuns; run += 1) {
+  /**
+   * Runs the worker until the request has finished; returns its final status view. Bounded by time,
+   * not by runs: a run finds nothing to do while the scheduled worker holds the request's lease.
+   */
+  async finished(id: string, timeoutMs = 120_000): Promise<Record<string, any>> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
       const view = (await this.status(id)).body as Record<string, any>;
       if (view.status === 'succeeded' || view.status === 'failed') return view;
       await this.runWorker();
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new Error(`request ${id} did not finish in ${maxRuns} worker runs`);
+    throw new Error(`request ${id} did not finish within ${timeoutMs} ms`);
   }
 
   async run(action: string, subjects: Subjects): Promise<Record<string, any>> {
