@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { audio, sampleMetadata, uploadRecording } from '../support/recordings.js';
+import { audio, deliverBlobCreated, sampleMetadata, uploadRecording } from '../support/recordings.js';
+import { chatRequest } from '../support/chat-users.js';
 import { startKeylessStores, type KeylessStores } from '../support/keyless-stores.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
@@ -59,15 +60,7 @@ async function newIdentity(): Promise<{ id: string; token: string }> {
   return { id: response.body.identity.id as string, token: response.body.accessToken.token as string };
 }
 
-async function chat(token: string, method: string, path: string, body: unknown) {
-  const url = new URL(path, stack.httpUrl);
-  url.searchParams.set('resource', resource.name);
-  url.searchParams.set('api-version', '2025-03-15');
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'repeatability-request-id': randomUUID() };
-  const response = await fetch(url, { method, headers, body: JSON.stringify(body) });
-  const text = await response.text();
-  return { status: response.status, text, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
-}
+const chat = (token: string, method: string, path: string, body: unknown) => chatRequest(stack, resource.name, token, method, path, body);
 
 /** A media pipeline's file in the landing container (written with the test's own token), and the storage account's BlobCreated event. */
 async function land(name: string, content: Buffer): Promise<Response> {
@@ -76,21 +69,8 @@ async function land(name: string, content: Buffer): Promise<Response> {
   const blob = container.getBlockBlobClient(name);
   const metadata = sampleMetadata(resource.id, { callId: 'landed-call' });
   const { etag } = await blob.upload(content, content.length, { blobHTTPHeaders: { blobContentType: 'audio/wav' }, metadata: { recording: JSON.stringify(metadata) } });
-  const event = {
-    id: createHash('sha256').update(blob.url + etag).digest('hex').slice(0, 32),
-    topic: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.Storage/storageAccounts/devstoreaccount1',
-    subject: `/blobServices/default/containers/acs-europe-recording-landing/blobs/${name}`,
-    eventType: 'Microsoft.Storage.BlobCreated',
-    eventTime: new Date().toISOString(),
-    data: { api: 'PutBlob', eTag: etag, contentType: 'audio/wav', blobType: 'BlockBlob', url: blob.url },
-    dataVersion: '',
-    metadataVersion: '1',
-  };
-  return fetch(`${stack.httpUrl}/runtime/webhooks/eventgrid?functionName=recordingLanding`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
-    body: JSON.stringify([event]),
-  });
+  const id = createHash('sha256').update(blob.url + etag).digest('hex').slice(0, 32);
+  return deliverBlobCreated(stack, { id, subjectPath: `acs-europe-recording-landing/blobs/${name}`, url: blob.url, etag: etag! });
 }
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');

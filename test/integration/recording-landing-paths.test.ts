@@ -1,7 +1,7 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
-import { audio, sampleMetadata, uploadRecording } from '../support/recordings.js';
+import { audio, deliverBlobCreated, sampleMetadata, uploadRecording } from '../support/recordings.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -34,23 +34,8 @@ async function landing(): Promise<ContainerClient> {
 const recordingsOf = async (resource: ResourceView) =>
   (await stack.signed({ method: 'GET', endpoint: resource.endpoint, path: '/recordings', key: resource.primaryKey, date: clock.now() })).body.value as unknown[];
 
-function deliver(subjectPath: string, url: string, etag: string | undefined) {
-  const event = {
-    id: `attack-${Math.random().toString(36).slice(2)}`,
-    topic: '/subscriptions/0/resourceGroups/local/providers/Microsoft.Storage/storageAccounts/devstoreaccount1',
-    subject: `/blobServices/default/containers/${subjectPath}`,
-    eventType: 'Microsoft.Storage.BlobCreated',
-    eventTime: new Date().toISOString(),
-    data: { api: 'PutBlob', ...(etag ? { eTag: etag } : {}), contentType: 'audio/wav', blobType: 'BlockBlob', url },
-    dataVersion: '',
-    metadataVersion: '1',
-  };
-  return fetch(`${stack.httpUrl}/runtime/webhooks/eventgrid?functionName=recordingLanding`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
-    body: JSON.stringify([event]),
-  });
-}
+const deliver = (subjectPath: string, url: string, etag: string | undefined) =>
+  deliverBlobCreated(stack, { id: `attack-${Math.random().toString(36).slice(2)}`, subjectPath, url, ...(etag ? { etag } : {}) });
 
 /** What must not change: the blob's ETag and tags. */
 async function state(container: ContainerClient, name: string) {

@@ -154,3 +154,25 @@ export class RecordingFixture {
     return resources;
   }
 }
+
+/**
+ * The storage account's BlobCreated event for a landing blob, delivered to recordingLanding through the
+ * dev host's Event Grid webhook, as the infrastructure's subscription would deliver it.
+ */
+export function deliverBlobCreated(stack: TestStack, blob: { id: string; subjectPath: string; url: string; etag?: string }): Promise<Response> {
+  const event = {
+    id: blob.id,
+    topic: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.Storage/storageAccounts/devstoreaccount1',
+    subject: `/blobServices/default/containers/${blob.subjectPath}`,
+    eventType: 'Microsoft.Storage.BlobCreated',
+    eventTime: new Date().toISOString(),
+    data: { api: 'PutBlob', ...(blob.etag ? { eTag: blob.etag } : {}), contentType: 'audio/wav', blobType: 'BlockBlob', url: blob.url },
+    dataVersion: '',
+    metadataVersion: '1',
+  };
+  return fetch(`${stack.httpUrl}/runtime/webhooks/eventgrid?functionName=recordingLanding`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
+    body: JSON.stringify([event]),
+  });
+}
