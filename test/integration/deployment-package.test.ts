@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yauzl from 'yauzl';
 import { buildPackage, PACKAGE_MAIN, type PackageResult } from '../../scripts/package.js';
 import { createChatUser, userRef } from '../support/chat-users.js';
 import { uploadRecording } from '../support/recordings.js';
@@ -38,24 +38,18 @@ async function filesUnder(folder: string): Promise<string[]> {
   return found.sort();
 }
 
-/** The entries of a zip archive, read back through its central directory and inflated. */
-function unzip(zip: Buffer): Map<string, Buffer> {
+/** The entries of a zip archive, read back with yauzl (CRC-checked as they are read). */
+async function unzip(path: string): Promise<Map<string, Buffer>> {
+  const zip = await yauzl.openPromise(path);
   const entries = new Map<string, Buffer>();
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  let at = zip.readUInt32LE(end + 16);
-  for (let i = 0; i < zip.readUInt16LE(end + 10); i += 1) {
-    expect(zip.readUInt32LE(at)).toBe(0x02014b50);
-    const method = zip.readUInt16LE(at + 10);
-    const compressed = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const extraLength = zip.readUInt16LE(at + 30);
-    const commentLength = zip.readUInt16LE(at + 32);
-    const local = zip.readUInt32LE(at + 42);
-    const name = zip.subarray(at + 46, at + 46 + nameLength).toString('utf8');
-    const dataStart = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const data = zip.subarray(dataStart, dataStart + compressed);
-    entries.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data));
-    at += 46 + nameLength + extraLength + commentLength;
+  try {
+    for await (const entry of zip.eachEntry()) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await zip.openReadStreamPromise(entry)) chunks.push(chunk as Buffer);
+      entries.set(entry.fileName, Buffer.concat(chunks));
+    }
+  } finally {
+    zip.close();
   }
   return entries;
 }
@@ -73,7 +67,7 @@ describe('deployment package', () => {
   });
 
   it('zips exactly the package folder', async () => {
-    const entries = unzip(await readFile(result.zip!.path));
+    const entries = await unzip(result.zip!.path);
     const files = await filesUnder(result.outDir);
     expect([...entries.keys()].sort()).toEqual(files);
     for (const file of files) expect(entries.get(file)!.equals(await readFile(join(result.outDir, file))), file).toBe(true);
