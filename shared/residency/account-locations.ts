@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { endpointsFor, STORE_SETTING_NAMES, type Settings, type StoreEndpoints } from '../config/settings.js';
 import { storageAccountOf } from '../config/strict-residency.js';
 import { geographyByKey, type Geography } from '../geography/geographies.js';
