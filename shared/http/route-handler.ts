@@ -3,7 +3,10 @@ import { isServiceError, ServiceError } from '../errors/service-error.js';
 import type { Resource } from '../resources/resource.js';
 import type { Logger } from '../telemetry/logger.js';
 import { requireSafeRouteParams } from './id-param.js';
+import { SettingsError } from '../config/settings.js';
 import { errorResponse, internalError } from './responses.js';
+
+const NOT_CONFIGURED = new ServiceError('ServiceUnavailable', 'The service cannot serve: its settings are invalid (its start-up log names them).');
 
 export const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export type Method = (typeof ALL_METHODS)[number];
@@ -110,6 +113,9 @@ export function routeHandler(
       return { ...response, headers: { 'x-ms-correlation-id': correlationId, ...(response.headers as Record<string, string>) } };
     } catch (error) {
       if (isServiceError(error)) return errorResponse(error, correlationId);
+      // Invalid settings (e.g. strict residency without a geography's own accounts): the app start
+      // already failed naming them; every request is refused without reaching a store.
+      if (error instanceof SettingsError) return errorResponse(NOT_CONFIGURED, correlationId);
       logger().error('request.failed', {
         correlationId,
         function: context.functionName,
