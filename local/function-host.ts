@@ -8,6 +8,7 @@ import { serveHttpTrigger } from './http-trigger.js';
 import { badRequest, listenLoopback, sendJson, type LoopbackListener } from './loopback-listener.js';
 import { readRequestBody, RequestBodyTooLargeError, requestTarget } from './read-request.js';
 import { compareRoutes, compileRoute, matchRoute, type CompiledRoute } from './route-template.js';
+import { QueueOutputs } from './queue-output.js';
 import { QueueTriggers } from './queue-trigger.js';
 import { queueSettings, type QueueSettings } from './queue-settings.js';
 import { TimerScheduler } from './timer-scheduler.js';
@@ -59,7 +60,10 @@ export class FunctionHost {
   constructor(private readonly options: FunctionHostOptions) {
     this.invoker = new FunctionInvoker(options.shim, (fn, id, level, message) => options.log(`[${fn}] ${level} ${message} (${id})`));
     this.#timers = new TimerScheduler(this.invoker, options.env, options.log);
-    this.#queues = new QueueTriggers(this.invoker, options.env, options.queues ?? queueSettings(), options.log);
+    const queues = options.queues ?? queueSettings();
+    this.#queues = new QueueTriggers(this.invoker, options.env, queues, options.log);
+    const outputs = new QueueOutputs(options.env, queues);
+    this.invoker.flushOutputs = (fn, result) => outputs.send(fn, result);
   }
 
   get httpUrl(): string {

@@ -22,7 +22,7 @@ beforeAll(async () => {
     queues: { maxPollingInterval: '00:00:00.300', visibilityTimeout: '00:00:01', maxDequeueCount: MAX_DEQUEUE, batchSize: 4 },
   });
   queues = new QueueServiceClient(stack.stores.queueConnectionString);
-  for (const queue of ['fixture-work', 'fixture-fails', 'fixture-other']) await queues.createQueue(queue);
+  for (const queue of ['fixture-work', 'fixture-fails', 'fixture-other', 'fixture-fanout']) await queues.createQueue(queue);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -112,6 +112,20 @@ describe('development host: queue triggers', () => {
     expect((await queues.peekMessages('fixture-other-poison'))[0]!.text).toBe('not base64!');
     expect(seen('queueOther')).toHaveLength(before);
     expect(await queues.approximateCount('fixture-other')).toBe(0);
+  });
+
+  it('sends the messages of a storage queue output binding (one per array element) to their queue, which is created', async () => {
+    await enqueue('fixture-fanout', { key: 'fan' });
+    await until(() => seen('queueFanned', 'fan').length >= 2);
+    await settle();
+    expect(seen('queueFanOut', 'fan')).toHaveLength(1);
+    const parts = seen('queueFanned', 'fan').map((c) => c.input as Seen);
+    expect(parts.map((p) => p.message).sort((a, b) => (a as { part: number }).part - (b as { part: number }).part)).toEqual([
+      { key: 'fan', part: 1 },
+      { key: 'fan', part: 2 },
+    ]);
+    expect(parts.map((p) => p.metadata.dequeueCount)).toEqual([1, 1]);
+    expect(await queues.approximateCount('fixture-fanned')).toBe(0);
   });
 
   it('runs a queue function once with the input of POST /admin/functions/{name}', async () => {
