@@ -25,6 +25,9 @@ export async function startEmbeddedQueue(port: number): Promise<EmbeddedQueue> {
   const require = createRequire(import.meta.url);
   const QueueServer = (require('azurite/dist/src/queue/QueueServer.js') as { default: new (config: unknown) => QueueServerLike }).default;
   const QueueConfiguration = (require('azurite/dist/src/queue/QueueConfiguration.js') as { default: new (...args: unknown[]) => unknown }).default;
+  const { MemoryExtentChunkStore } = require('azurite/dist/src/common/persistence/MemoryExtentStore.js') as {
+    MemoryExtentChunkStore: new (sizeLimit?: number) => unknown;
+  };
   const config = new QueueConfiguration(
     '127.0.0.1',
     port,
@@ -44,6 +47,9 @@ export async function startEmbeddedQueue(port: number): Promise<EmbeddedQueue> {
     undefined, // no OAuth
     false, // product-style URLs stay enabled
     true, // in memory
+    // Message texts in a store of this server's own (Azurite's default is one per process, which a
+    // second server's clean() would empty); 64 KiB messages make 256 MiB a generous cap.
+    new MemoryExtentChunkStore(256 * 1024 * 1024),
   );
   const server = new QueueServer(config);
   await server.start();
