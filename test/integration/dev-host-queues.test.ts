@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueServiceClient } from '../../local/queue-client.js';
+import { slow } from '../fixtures/queue-recorder.js';
 import { calls } from '../fixtures/recorder.js';
 import { repoRoot, startTestStack, type TestStack } from '../support/test-stack.js';
 
@@ -11,6 +12,7 @@ import { repoRoot, startTestStack, type TestStack } from '../support/test-stack.
 const VISIBILITY_MS = 1000;
 const MAX_DEQUEUE = 3;
 const MAX_POLL_MS = 300;
+const BATCH_SIZE = 4;
 
 let stack: TestStack;
 let queues: QueueServiceClient;
@@ -19,10 +21,10 @@ beforeAll(async () => {
   stack = await startTestStack({
     functionsDir: join(repoRoot, 'test', 'fixtures', 'queue-functions'),
     env: { FIXTURE_OTHER_QUEUE: 'fixture-other' },
-    queues: { maxPollingInterval: '00:00:00.300', visibilityTimeout: '00:00:01', maxDequeueCount: MAX_DEQUEUE, batchSize: 4 },
+    queues: { maxPollingInterval: '00:00:00.300', visibilityTimeout: '00:00:01', maxDequeueCount: MAX_DEQUEUE, batchSize: BATCH_SIZE },
   });
   queues = new QueueServiceClient(stack.stores.queueConnectionString);
-  for (const queue of ['fixture-work', 'fixture-fails', 'fixture-other', 'fixture-fanout']) await queues.createQueue(queue);
+  for (const queue of ['fixture-work', 'fixture-fails', 'fixture-other', 'fixture-fanout', 'fixture-slow']) await queues.createQueue(queue);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -128,6 +130,17 @@ describe('development host: queue triggers', () => {
     expect(await queues.approximateCount('fixture-fanned')).toBe(0);
   });
 
+  it('runs batches concurrently: each of 10 messages once, never more than batchSize + newBatchThreshold at a time', async () => {
+    await Promise.all(Array.from({ length: 10 }, (_, i) => enqueue('fixture-slow', { key: `batch-${i}` })));
+    await until(() => slow.finished === 10);
+    await settle();
+    const keys = seen('queueSlow').map((c) => ((c.input as Seen).message as { key: string }).key);
+    expect(keys.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `batch-${i}`).sort());
+    expect(slow.most).toBeGreaterThan(1);
+    expect(slow.most).toBeLessThanOrEqual(BATCH_SIZE + BATCH_SIZE / 2);
+    expect(await queues.approximateCount('fixture-slow')).toBe(0);
+  });
+
   it('runs a queue function once with the input of POST /admin/functions/{name}', async () => {
     const response = await fetch(`${stack.httpUrl}/admin/functions/queueOther`, {
       method: 'POST',
@@ -142,8 +155,13 @@ describe('development host: queue triggers', () => {
 });
 
 describe('development host: queue triggers after stop', () => {
-  it('polls no more once the host has stopped', async () => {
+  it('waits for the run in progress when the host stops, then polls no more', async () => {
+    const finishedBefore = slow.finished;
+    await enqueue('fixture-slow', { key: 'in-flight' });
+    await until(() => seen('queueSlow', 'in-flight').length === 1);
     await stack.host.stop();
+    expect(slow.finished).toBe(finishedBefore + 1);
+    expect(await queues.approximateCount('fixture-slow')).toBe(0);
     const countBefore = calls.length;
     await enqueue('fixture-work', { key: 'after-stop' });
     await sleep(3 * MAX_POLL_MS + 500);
