@@ -1,9 +1,7 @@
 import type { RegisteredFunction } from './functions-core-shim.js';
 import type { InvocationResult, RpcTypedData } from './function-invoker.js';
-import { QueueServiceClient } from './queue-client.js';
+import { queueClient, queueName } from './queue-binding.js';
 import type { QueueSettings } from './queue-settings.js';
-import { storageConnectionString, validQueueName } from './queue-trigger.js';
-import { resolveSettingReference } from './timer-scheduler.js';
 
 /**
  * Storage queue output bindings (`output.storageQueue`, binding type `queue`), flushed after a
@@ -41,10 +39,8 @@ export class QueueOutputs {
       const data = name === '$return' ? result.returnValue : (result.outputData as { name: string; data: Typed }[] | null | undefined)?.find((o) => o.name === name)?.data;
       const texts = messages(data as Typed | null | undefined);
       if (texts.length === 0) continue;
-      const queue = resolveSettingReference(String(binding.queueName ?? ''), this.env);
-      if (!validQueueName(queue)) throw new Error(`'${queue}' (output of ${fn.metadata.name}) is not a valid queue name`);
-      const connectionString = storageConnectionString(binding.connection, this.env);
-      const client = new QueueServiceClient(connectionString);
+      const queue = queueName(binding, this.env, fn.metadata.name);
+      const client = queueClient(binding, this.env);
       const key = `${client.accountUrl}/${queue}`;
       if (!this.#created.has(key)) {
         await client.createQueue(queue);

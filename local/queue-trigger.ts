@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RegisteredFunction } from './functions-core-shim.js';
 import { triggerBinding, type FunctionInvoker, type RpcTypedData } from './function-invoker.js';
-import { QueueRequestError, QueueServiceClient, type QueueMessage } from './queue-client.js';
+import { QueueRequestError, type QueueMessage, type QueueServiceClient } from './queue-client.js';
+import { queueClient, queueName } from './queue-binding.js';
 import { MIN_POLLING_INTERVAL_MS, type QueueSettings } from './queue-settings.js';
-import { resolveSettingReference } from './timer-scheduler.js';
 
 /**
  * Runs queue-triggered functions (`app.storageQueue`) as the Functions host's queue listener does:
@@ -27,20 +27,6 @@ interface QueueListener {
 }
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
-/** The app setting with the connection string of a binding's `connection` (AzureWebJobsStorage when none is named). */
-export function storageConnectionString(connection: unknown, env: Record<string, string | undefined>): string {
-  const name = typeof connection === 'string' && connection.trim() !== '' ? connection.trim() : 'AzureWebJobsStorage';
-  const value = env[name] ?? env[`AzureWebJobs${name}`];
-  if (value === undefined || value.trim() === '') {
-    throw new Error(`The storage connection '${name}' is not an app setting with a connection string (identity-based connections are not supported by the development host)`);
-  }
-  return value;
-}
-
-export function validQueueName(name: string): boolean {
-  return /^[a-z0-9](?:[a-z0-9]|-(?!-)){1,61}[a-z0-9]$/.test(name);
-}
 
 /** The trigger metadata the host passes with a queue message (the worker camel-cases the names). */
 function triggerMetadata(message: QueueMessage, text: string): Record<string, RpcTypedData> {
@@ -72,9 +58,8 @@ export class QueueTriggers {
     for (const fn of functions) {
       const [bindingName, binding] = triggerBinding(fn);
       if (binding.type?.toLowerCase() !== 'queuetrigger') continue;
-      const queue = resolveSettingReference(String(binding.queueName ?? ''), this.env);
-      if (!validQueueName(queue)) throw new Error(`'${queue}' (${fn.metadata.name}) is not a valid queue name (3-63 lowercase letters, digits and single hyphens)`);
-      const client = new QueueServiceClient(storageConnectionString(binding.connection, this.env));
+      const queue = queueName(binding, this.env, fn.metadata.name);
+      const client = queueClient(binding, this.env);
       listeners.push({ fn, bindingName, queue, poisonQueue: `${queue}-poison`, client, inFlight: new Set() });
     }
     this.#abort = new AbortController();

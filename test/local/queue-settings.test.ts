@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConnectionString } from '../../local/queue-client.js';
 import { parseTimeSpan, queueSettings } from '../../local/queue-settings.js';
-import { storageConnectionString, validQueueName } from '../../local/queue-trigger.js';
+import { storageConnectionString, validQueueName } from '../../local/queue-binding.js';
 
 describe('queue trigger settings (host.json extensions.queues)', () => {
   it('has the host defaults', () => {
