@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 export const ISOLATED_TEST_FILES = [
   'test/integration/dev-host.test.ts',
+  'test/integration/dev-host-queues.test.ts',
   'test/integration/deployment-package.test.ts',
   'test/integration/chat-retention.test.ts',
   'test/integration/event-pipeline.test.ts',

@@ -8,13 +8,16 @@ import { serveHttpTrigger } from './http-trigger.js';
 import { badRequest, listenLoopback, sendJson, type LoopbackListener } from './loopback-listener.js';
 import { readRequestBody, RequestBodyTooLargeError, requestTarget } from './read-request.js';
 import { compareRoutes, compileRoute, matchRoute, type CompiledRoute } from './route-template.js';
+import { QueueOutputs } from './queue-output.js';
+import { QueueTriggers } from './queue-trigger.js';
+import { queueSettings, type QueueSettings } from './queue-settings.js';
 import { TimerScheduler } from './timer-scheduler.js';
 import type { TlsMaterial } from './tls-certificate.js';
 
 /**
  * The development host: serves the functions registered in the shim with the Functions host's
- * semantics (HTTP routes under the route prefix, timers, the Event Grid webhook and the admin
- * endpoint that runs a non-HTTP function now), over HTTP and HTTPS on loopback.
+ * semantics (HTTP routes under the route prefix, timers, queue triggers, the Event Grid webhook and
+ * the admin endpoint that runs a non-HTTP function now), over HTTP and HTTPS on loopback.
  */
 export interface FunctionHostOptions {
   shim: FunctionsCoreShim;
@@ -24,6 +27,8 @@ export interface FunctionHostOptions {
   httpsPort: number;
   tls: TlsMaterial;
   log: (line: string) => void;
+  /** host.json's queue settings (`extensions.queues`); the host's defaults when absent. */
+  queues?: QueueSettings;
   /** Called once the listeners are bound (their URLs known), before the app's start hooks run. */
   onListening?: (host: FunctionHost) => void;
 }
@@ -47,6 +52,7 @@ export class FunctionHost {
   readonly requests: RequestLogEntry[] = [];
   #routes: HttpRoute[] = [];
   #timers: TimerScheduler;
+  #queues: QueueTriggers;
   #listeners: LoopbackListener[] = [];
   httpPort = 0;
   httpsPort = 0;
@@ -54,6 +60,10 @@ export class FunctionHost {
   constructor(private readonly options: FunctionHostOptions) {
     this.invoker = new FunctionInvoker(options.shim, (fn, id, level, message) => options.log(`[${fn}] ${level} ${message} (${id})`));
     this.#timers = new TimerScheduler(this.invoker, options.env, options.log);
+    const queues = options.queues ?? queueSettings();
+    this.#queues = new QueueTriggers(this.invoker, options.env, queues, options.log);
+    const outputs = new QueueOutputs(options.env, queues);
+    this.invoker.flushOutputs = (fn, result) => outputs.send(fn, result);
   }
 
   get httpUrl(): string {
@@ -90,16 +100,21 @@ export class FunctionHost {
       this.options.onListening?.(this);
       // As in Azure: the app's start hooks run before it serves; one that throws (invalid settings) stops the start.
       await this.options.shim.runHooks('appStart', { hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() });
+      // A timer schedule or queue binding the host cannot use fails the start, as in Azure.
+      this.#timers.start(this.functions());
+      this.#queues.start(this.functions());
     } catch (error) {
+      this.#timers.stop();
+      await this.#queues.stop();
       await Promise.all(this.#listeners.map((l) => l.close()));
       this.#listeners = [];
       throw error;
     }
-    this.#timers.start(this.functions());
   }
 
   async stop(): Promise<void> {
     this.#timers.stop();
+    await this.#queues.stop();
     await Promise.all(this.#listeners.map((l) => l.close()));
     this.#listeners = [];
     await this.options.shim.runHooks('appTerminate', { hookData: {}, appHookData: {} });

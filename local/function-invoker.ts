@@ -34,6 +34,8 @@ export function triggerBinding(fn: RegisteredFunction): [string, RpcBindingInfo]
 
 export class FunctionInvoker {
   #capabilities?: Promise<Record<string, string>>;
+  /** Flushes a successful invocation's output bindings (the host's part); one that throws fails the invocation. */
+  flushOutputs?: (fn: RegisteredFunction, result: InvocationResult) => Promise<void>;
 
   constructor(
     private readonly shim: FunctionsCoreShim,
@@ -91,6 +93,8 @@ export class FunctionInvoker {
     if (post.error) throw post.error;
 
     const response = await invocationModel.getResponse(context, post.result);
-    return { invocationId, returnValue: response.returnValue, outputData: response.outputData };
+    const invocationResult = { invocationId, returnValue: response.returnValue, outputData: response.outputData };
+    await this.flushOutputs?.(fn, invocationResult);
+    return invocationResult;
   }
 }

@@ -8,17 +8,19 @@ import { parseEnabledGeographies } from '../shared/config/strict-residency.js';
 import { geographyByKey } from '../shared/geography/geographies.js';
 import { configureServices } from '../shared/services.js';
 import { startEmbeddedBlob, type EmbeddedBlob } from './emulators/azurite-blob.js';
+import { startEmbeddedQueue, type EmbeddedQueue } from './emulators/azurite-queue.js';
 import { BlobCreatedFeed } from './emulators/blob-created-feed.js';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from './emulators/cosmos-emulator.js';
 import { regionDisplayName, type EmbeddedCosmosEndpoint } from './emulators/cosmos-locations.js';
 import { LocalEventGridTopic, type WebhookSubscription } from './eventgrid-topic/topic-server.js';
 import { FunctionHost } from './function-host.js';
 import { installFunctionsCore } from './functions-core-shim.js';
+import { queueSettings } from './queue-settings.js';
 import { loadOrCreateCertificate, type TlsMaterial } from './tls-certificate.js';
 
 /**
- * The whole local stack: embedded Cosmos, Azurite blob and the local Event Grid topic (each only
- * when the settings do not point at a real endpoint), the app's settings in the environment, the
+ * The whole local stack: embedded Cosmos, Azurite blob and queue, and the local Event Grid topic
+ * (each only when the settings do not point at a real endpoint), the app's settings in the environment, the
  * function files loaded through the real `@azure/functions` API, and the host serving them.
  */
 export interface LocalStackOptions {
@@ -29,7 +31,10 @@ export interface LocalStackOptions {
   /** Where the TLS certificate is kept. */
   certDir: string;
   routePrefix: string;
-  ports: { http: number; https: number; cosmos: number; blob: number; eventGrid: number };
+  /** The queue port defaults to 0 (a free port). */
+  ports: { http: number; https: number; cosmos: number; blob: number; queue?: number; eventGrid: number };
+  /** host.json's `extensions.queues` (the queue triggers' settings). */
+  queues?: Record<string, unknown>;
   clock?: Clock;
   log?: (line: string) => void;
   /** Persist Azurite's blobs here instead of in memory. */
@@ -59,7 +64,13 @@ export interface LocalStack {
   tls: TlsMaterial;
   managementKey: string;
   /** The default stores; a key or connection string is '' when the settings gave an account without one (keyless). */
-  stores: { cosmosEndpoint: string; cosmosKey: string; storageConnectionString: string };
+  stores: {
+    cosmosEndpoint: string;
+    cosmosKey: string;
+    storageConnectionString: string;
+    /** AzureWebJobsStorage: the host's storage account (queues; the embedded Azurite queue and blob services unless given). */
+    queueConnectionString: string;
+  };
   stop(): Promise<void>;
 }
 
@@ -96,6 +107,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       blob = await startEmbeddedBlob(options.ports.blob, { location: options.blobLocation });
       stoppers.push(() => blob!.stop());
       env.STORAGE_CONNECTION_STRING = blob.connectionString;
+    }
+    // The host's own storage (queue triggers), as the Functions host reads it from AzureWebJobsStorage.
+    let queue: EmbeddedQueue | undefined;
+    if (blank(env.AzureWebJobsStorage) || env.AzureWebJobsStorage === 'UseDevelopmentStorage=true') {
+      queue = await startEmbeddedQueue(options.ports.queue ?? 0);
+      stoppers.push(() => queue!.stop());
+      env.AzureWebJobsStorage = `${queue.connectionString}${blob ? `BlobEndpoint=${blob.accountUrl};` : ''}`;
     }
     let topic: LocalEventGridTopic | undefined;
     if (blank(env.EVENTGRID_TOPIC_ENDPOINT)) {
@@ -140,6 +158,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       httpsPort: options.ports.https,
       tls,
       log,
+      queues: queueSettings(options.queues),
       // The public URL is known once the host listens, before the app's start hook reads the settings.
       onListening: (listening) => {
         if (!blank(env.PUBLIC_BASE_URL)) return;
@@ -180,6 +199,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         cosmosEndpoint: env.COSMOS_ENDPOINT!,
         cosmosKey: env.COSMOS_KEY ?? '',
         storageConnectionString: env.STORAGE_CONNECTION_STRING ?? '',
+        queueConnectionString: env.AzureWebJobsStorage ?? '',
       },
       stop: async () => {
         configureServices({});

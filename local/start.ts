@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadLocalSettings, settingsEnvironment } from './local-settings.js';
+import { readQueueExtension } from './queue-settings.js';
 import { readRoutePrefix, startLocalStack } from './stack.js';
 
 /**
@@ -27,8 +28,10 @@ async function main(): Promise<void> {
       https: port('LOCAL_HTTPS_PORT', 7443),
       cosmos: port('LOCAL_COSMOS_PORT', 8081),
       blob: port('LOCAL_BLOB_PORT', 10000),
+      queue: port('LOCAL_QUEUE_PORT', 10001),
       eventGrid: port('LOCAL_EVENTGRID_PORT', 7075),
     },
+    queues: await readQueueExtension(join(root, 'host.json')),
     log,
   });
 
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
   HTTPS     ${stack.httpsUrl}   (self-signed: .local/certs/localhost-cert.pem)
   Cosmos    ${stack.stores.cosmosEndpoint}${stack.cosmosEndpoints.size > 0 ? `   (and one endpoint per geography, on a free port, reporting its region)` : ''}
   Blob      ${stack.stores.storageConnectionString.match(/BlobEndpoint=([^;]+)/)?.[1] ?? '(configured account)'}
+  Queue     ${stack.stores.queueConnectionString.match(/QueueEndpoint=([^;]+)/)?.[1] ?? '(configured account)'}   (AzureWebJobsStorage: queue triggers)
   EventGrid ${stack.env.EVENTGRID_TOPIC_ENDPOINT}${stack.topic ? '   (local topic; GET it to see what it received)' : ''}
   Management: curl -H "Authorization: Bearer $MANAGEMENT_KEY" ${stack.httpUrl}/api/management/resources
               (MANAGEMENT_KEY is in local.settings.json)

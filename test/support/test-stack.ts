@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../shared/clock.js';
 import { signRequestHeaders } from '../../shared/auth/hmac-auth.js';
+import { readQueueExtension } from '../../local/queue-settings.js';
 import { readRoutePrefix, startLocalStack, type LocalStack } from '../../local/stack.js';
 
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
@@ -61,7 +62,15 @@ export async function toTestResponse(response: Response): Promise<TestResponse> 
 
 /** Starts the real local stack (embedded Cosmos, Azurite, local Event Grid topic, host) on free ports. */
 export async function startTestStack(
-  options: { clock?: Clock; env?: Record<string, string>; functionsDir?: string; credential?: TokenCredential; trustedCertificates?: string } = {},
+  options: {
+    clock?: Clock;
+    env?: Record<string, string>;
+    functionsDir?: string;
+    credential?: TokenCredential;
+    trustedCertificates?: string;
+    /** host.json's `extensions.queues` for this stack (the repository's host.json's when absent). */
+    queues?: Record<string, unknown>;
+  } = {},
 ): Promise<TestStack> {
   const logs: string[] = [];
   const managementKey = randomBytes(32).toString('base64url');
@@ -78,7 +87,8 @@ export async function startTestStack(
     functionsDir: options.functionsDir ?? join(repoRoot, 'functions'),
     certDir: join(tmpdir(), `acs-residency-test-certs-${process.pid}`),
     routePrefix: await readRoutePrefix(join(repoRoot, 'host.json')),
-    ports: { http: 0, https: 0, cosmos: 0, blob: 0, eventGrid: 0 },
+    ports: { http: 0, https: 0, cosmos: 0, blob: 0, queue: 0, eventGrid: 0 },
+    queues: options.queues ?? (await readQueueExtension(join(repoRoot, 'host.json'))),
     clock: options.clock,
     credential: options.credential,
     trustedCertificates: options.trustedCertificates,

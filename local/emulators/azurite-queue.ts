@@ -1,0 +1,66 @@
+import { createRequire } from 'node:module';
+import { AZURITE_ACCOUNT, AZURITE_KEY } from './azurite-blob.js';
+
+/**
+ * Azurite's queue service, in this process, on loopback, in memory: the real queue service the
+ * development host's queue triggers poll (the same REST API and semantics as Azure Storage queues:
+ * visibility timeouts, pop receipts, dequeue counts). Telemetry is never initialised.
+ */
+export interface EmbeddedQueue {
+  /** The account's queue endpoint, `http://127.0.0.1:<port>/devstoreaccount1`. */
+  accountUrl: string;
+  /** Shared-key connection string with only the QueueEndpoint. */
+  connectionString: string;
+  stop(): Promise<void>;
+}
+
+interface QueueServerLike {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  clean(): Promise<void>;
+  getHttpServerAddress(): string;
+}
+
+export async function startEmbeddedQueue(port: number): Promise<EmbeddedQueue> {
+  const require = createRequire(import.meta.url);
+  const QueueServer = (require('azurite/dist/src/queue/QueueServer.js') as { default: new (config: unknown) => QueueServerLike }).default;
+  const QueueConfiguration = (require('azurite/dist/src/queue/QueueConfiguration.js') as { default: new (...args: unknown[]) => unknown }).default;
+  const { MemoryExtentChunkStore } = require('azurite/dist/src/common/persistence/MemoryExtentStore.js') as {
+    MemoryExtentChunkStore: new (sizeLimit?: number) => unknown;
+  };
+  const config = new QueueConfiguration(
+    '127.0.0.1',
+    port,
+    5, // keep-alive seconds
+    undefined, // metadata DB path (in memory)
+    undefined, // extent DB path (in memory)
+    undefined, // persistence locations (in memory)
+    false, // access log
+    undefined,
+    false, // debug log
+    undefined,
+    true, // loose: accept headers Azurite does not know
+    true, // skipApiVersionCheck
+    '',
+    '',
+    '',
+    undefined, // no OAuth
+    false, // product-style URLs stay enabled
+    true, // in memory
+    // Message texts in a store of this server's own (Azurite's default is one per process, which a
+    // second server's clean() would empty); 64 KiB messages make 256 MiB a generous cap.
+    new MemoryExtentChunkStore(256 * 1024 * 1024),
+  );
+  const server = new QueueServer(config);
+  await server.start();
+  const actualPort = Number(new URL(server.getHttpServerAddress()).port);
+  const accountUrl = `http://127.0.0.1:${actualPort}/${AZURITE_ACCOUNT}`;
+  return {
+    accountUrl,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};QueueEndpoint=${accountUrl};`,
+    stop: async () => {
+      await server.close();
+      await server.clean();
+    },
+  };
+}

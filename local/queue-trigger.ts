@@ -1,0 +1,182 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RegisteredFunction } from './functions-core-shim.js';
+import { triggerBinding, type FunctionInvoker, type RpcTypedData } from './function-invoker.js';
+import { QueueRequestError, type QueueMessage, type QueueServiceClient } from './queue-client.js';
+import { queueClient, queueName } from './queue-binding.js';
+import { MIN_POLLING_INTERVAL_MS, type QueueSettings } from './queue-settings.js';
+
+/**
+ * Runs queue-triggered functions (`app.storageQueue`) as the Functions host's queue listener does:
+ * each function polls its queue (randomized exponential backoff from 100 ms up to
+ * `maxPollingInterval` while it is empty, 100 ms after a poll that found messages), fetches up to
+ * `batchSize` messages and runs them concurrently, fetches again once no more than
+ * `newBatchThreshold` are in progress, keeps a message invisible while its function runs, deletes
+ * it after a successful run, makes it visible again after `visibilityTimeout` after a failed one,
+ * and moves it to `<queue>-poison` once it has failed `maxDequeueCount` times.
+ */
+const PROCESSING_VISIBILITY_S = 600; // the host's 10 minutes, renewed at half time while the function runs
+
+interface QueueListener {
+  fn: RegisteredFunction;
+  bindingName: string;
+  queue: string;
+  poisonQueue: string;
+  client: QueueServiceClient;
+  inFlight: Set<Promise<void>>;
+  loop?: Promise<void>;
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The trigger metadata the host passes with a queue message (the worker camel-cases the names). */
+function triggerMetadata(message: QueueMessage, text: string): Record<string, RpcTypedData> {
+  return {
+    QueueTrigger: { string: text },
+    DequeueCount: { json: String(message.dequeueCount) },
+    Id: { string: message.id },
+    PopReceipt: { string: message.popReceipt },
+    InsertionTime: { string: message.insertionTime.toISOString() },
+    ExpirationTime: { string: message.expirationTime.toISOString() },
+    NextVisibleTime: { string: message.nextVisibleTime.toISOString() },
+  };
+}
+
+export class QueueTriggers {
+  readonly #listeners: QueueListener[] = [];
+  #abort = new AbortController();
+
+  constructor(
+    private readonly invoker: FunctionInvoker,
+    private readonly env: Record<string, string | undefined>,
+    private readonly settings: QueueSettings,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Resolves every queue function's queue and connection (an invalid one fails start-up, as in the host) and starts polling. */
+  start(functions: RegisteredFunction[]): void {
+    const listeners: QueueListener[] = [];
+    for (const fn of functions) {
+      const [bindingName, binding] = triggerBinding(fn);
+      if (binding.type?.toLowerCase() !== 'queuetrigger') continue;
+      const queue = queueName(binding, this.env, fn.metadata.name);
+      const client = queueClient(binding, this.env);
+      listeners.push({ fn, bindingName, queue, poisonQueue: `${queue}-poison`, client, inFlight: new Set() });
+    }
+    this.#abort = new AbortController();
+    for (const listener of listeners) {
+      this.#listeners.push(listener);
+      listener.loop = this.#poll(listener, this.#abort.signal);
+    }
+  }
+
+  /** Stops polling and waits for the messages in progress (whose functions finish, as on a host shutdown). */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    const listeners = this.#listeners.splice(0);
+    await Promise.all(listeners.map((l) => l.loop));
+    await Promise.all(listeners.flatMap((l) => [...l.inFlight]));
+  }
+
+  async #poll(listener: QueueListener, signal: AbortSignal): Promise<void> {
+    const { batchSize, newBatchThreshold, maxPollingIntervalMs } = this.settings;
+    let interval = MIN_POLLING_INTERVAL_MS;
+    let lastError = '';
+    while (!signal.aborted) {
+      if (listener.inFlight.size > newBatchThreshold) {
+        await Promise.race(listener.inFlight);
+        continue;
+      }
+      let messages: QueueMessage[] = [];
+      try {
+        messages = await listener.client.receiveMessages(listener.queue, batchSize, PROCESSING_VISIBILITY_S);
+        lastError = '';
+      } catch (error) {
+        // A queue that does not exist yet is an empty queue (the host does not create trigger queues).
+        const text = error instanceof QueueRequestError && error.code === 'QueueNotFound' ? `queue '${listener.queue}' does not exist yet` : errorText(error);
+        if (text !== lastError) this.log(`[${listener.fn.metadata.name}] ${text}; polling on`);
+        lastError = text;
+      }
+      if (signal.aborted) {
+        // Stopped while fetching: the messages are released at once rather than left invisible.
+        await Promise.all(messages.map((m) => listener.client.updateVisibility(listener.queue, m.id, m.popReceipt, 0).catch(() => undefined)));
+        break;
+      }
+      for (const message of messages) {
+        const run = this.#process(listener, message).finally(() => listener.inFlight.delete(run));
+        listener.inFlight.add(run);
+      }
+      if (messages.length > 0) {
+        interval = MIN_POLLING_INTERVAL_MS;
+      } else {
+        // Randomized exponential backoff (doubling, +/-20%), capped at maxPollingInterval.
+        interval = Math.min(maxPollingIntervalMs, interval * 2 * (0.8 + Math.random() * 0.4));
+      }
+      await sleep(messages.length > 0 ? MIN_POLLING_INTERVAL_MS : interval, undefined, { signal, ref: false }).catch(() => undefined);
+    }
+  }
+
+  async #process(listener: QueueListener, message: QueueMessage): Promise<void> {
+    const name = listener.fn.metadata.name;
+    const { maxDequeueCount, visibilityTimeoutMs } = this.settings;
+    try {
+      const text = this.#decode(message.text);
+      if (text === undefined || message.dequeueCount > maxDequeueCount) {
+        const why = text === undefined ? 'is not base64 (messageEncoding)' : `was dequeued ${message.dequeueCount} times`;
+        return await this.#poison(listener, message, message.popReceipt, why);
+      }
+      const renewal = this.#keepInvisible(listener, message);
+      let failure: unknown;
+      try {
+        await this.invoker.invoke(listener.fn, {
+          inputData: [{ name: listener.bindingName, data: { string: text } }],
+          triggerMetadata: triggerMetadata(message, text),
+        });
+      } catch (error) {
+        failure = error ?? new Error('failed');
+      }
+      const popReceipt = await renewal.stop();
+      if (failure === undefined) return await listener.client.deleteMessage(listener.queue, message.id, popReceipt);
+      this.log(`[${name}] failed on message ${message.id} (dequeue count ${message.dequeueCount}): ${errorText(failure)}`);
+      if (message.dequeueCount >= maxDequeueCount) return await this.#poison(listener, message, popReceipt, `failed ${message.dequeueCount} times`);
+      await listener.client.updateVisibility(listener.queue, message.id, popReceipt, Math.ceil(visibilityTimeoutMs / 1000));
+    } catch (error) {
+      this.log(`[${name}] message ${message.id} of queue '${listener.queue}': ${errorText(error)}`);
+    }
+  }
+
+  #decode(text: string): string | undefined {
+    if (this.settings.messageEncoding === 'none') return text;
+    if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return undefined;
+    return Buffer.from(text, 'base64').toString('utf8');
+  }
+
+  /** Copies the message (same text) to the poison queue, creating it if needed, and deletes it from its queue. */
+  async #poison(listener: QueueListener, message: QueueMessage, popReceipt: string, why: string): Promise<void> {
+    await listener.client.createQueue(listener.poisonQueue);
+    await listener.client.sendMessage(listener.poisonQueue, message.text);
+    await listener.client.deleteMessage(listener.queue, message.id, popReceipt);
+    this.log(`[${listener.fn.metadata.name}] message ${message.id} ${why}: moved to '${listener.poisonQueue}'`);
+  }
+
+  /** Renews the message's invisibility at half time while its function runs; stop() returns the current pop receipt. */
+  #keepInvisible(listener: QueueListener, message: QueueMessage): { stop(): Promise<string> } {
+    let popReceipt = message.popReceipt;
+    let pending = Promise.resolve();
+    const renew = async () => {
+      try {
+        popReceipt = await listener.client.updateVisibility(listener.queue, message.id, popReceipt, PROCESSING_VISIBILITY_S);
+      } catch (error) {
+        this.log(`[${listener.fn.metadata.name}] could not keep message ${message.id} invisible: ${errorText(error)}`);
+      }
+    };
+    const timer = setInterval(() => (pending = pending.then(renew)), (PROCESSING_VISIBILITY_S * 1000) / 2);
+    timer.unref();
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await pending;
+        return popReceipt;
+      },
+    };
+  }
+}
