@@ -1,4 +1,4 @@
-import { HttpRequest, InvocationContext } from '@azure/functions';
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { parseSettings, SettingsError } from '../../shared/config/settings.js';
 import { routeHandler } from '../../shared/http/route-handler.js';
@@ -18,7 +18,7 @@ describe('a request while the settings are invalid', () => {
     });
     const response = await handler(new HttpRequest({ method: 'GET', url: 'http://localhost/api/x' }), new InvocationContext({ invocationId: 'c0ffee', functionName: 'x' }));
     expect(response.status).toBe(503);
-    expect(response.jsonBody).toEqual({ error: { code: 'ServiceUnavailable', message: 'The service cannot serve: its settings are invalid (its start-up log names them).' } });
+    expect((response as HttpResponseInit).jsonBody).toEqual({ error: { code: 'ServiceUnavailable', message: 'The service cannot serve: its settings are invalid (its start-up log names them).' } });
     expect(JSON.stringify(response)).not.toContain('JAPAN');
     expect(ran).toBe(0);
   });
