@@ -1,3 +1,4 @@
+import { connectionStringParts } from '../shared/config/connection-string.js';
 import type { QueueClient, QueueServiceClient as SdkQueueServiceClient } from '@azure/storage-queue';
 
 /**
@@ -29,11 +30,7 @@ export class QueueRequestError extends Error {
 }
 
 export function parseConnectionString(connectionString: string): { accountUrl: string; account: string } {
-  const parts = new Map<string, string>();
-  for (const part of connectionString.split(';')) {
-    const at = part.indexOf('=');
-    if (at > 0) parts.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
-  }
+  const parts = connectionStringParts(connectionString);
   const account = parts.get('accountname');
   if (!account || !parts.get('accountkey')) throw new Error('The storage connection string has no AccountName and AccountKey (keyless queue access is not supported by the development host)');
   const endpoint = parts.get('queueendpoint') ?? `${parts.get('defaultendpointsprotocol') ?? 'https'}://${account}.queue.${parts.get('endpointsuffix') ?? 'core.windows.net'}`;

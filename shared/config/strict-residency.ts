@@ -1,3 +1,4 @@
+import { connectionStringParts } from './connection-string.js';
 import { findGeography, GEOGRAPHIES, geographyByKey } from '../geography/geographies.js';
 import { endpointsFor, STORE_SETTING_NAMES, type Settings, type StoreEndpoints } from './settings.js';
 
@@ -90,12 +91,7 @@ export function storageAccountOf(endpoints: Partial<StoreEndpoints>): { account:
   }
   const connection = endpoints.storageConnectionString;
   if (!connection) return undefined;
-  const parts = new Map(
-    connection.split(';').map((part) => {
-      const at = part.indexOf('=');
-      return [part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim()] as const;
-    }),
-  );
+  const parts = connectionStringParts(connection);
   const blobEndpoint = parts.get('blobendpoint');
   const account = blobEndpoint && URL.canParse(blobEndpoint) ? `${new URL(blobEndpoint).host}${new URL(blobEndpoint).pathname}` : (parts.get('accountname') ?? connection);
   return { account: account.replace(/\/+$/, '').toLowerCase(), setting: (key) => suffixed('storageConnectionString', key) };
