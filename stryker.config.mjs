@@ -11,7 +11,7 @@ const MODULES = {
   residency: { mutate: ['shared/residency/**/*.ts'], tests: ['test/integration/residency-audit.test.ts', 'test/integration/residency-accounts.test.ts', 'test/integration/residency-every-kind.test.ts'] },
   retention: {
     mutate: ['shared/retention/**/*.ts'],
-    tests: ['test/integration/chat-retention.test.ts', 'test/integration/recording-purge.test.ts', 'test/integration/retention-boundaries.test.ts'],
+    tests: ['test/integration/chat-retention.test.ts', 'test/integration/recording-purge.test.ts', 'test/integration/retention-boundaries.test.ts', 'test/integration/retention-proofs.test.ts'],
   },
   privacy: {
     mutate: ['shared/privacy/**/*.ts'],
@@ -28,13 +28,16 @@ const module = name ? MODULES[name] : undefined;
 if (name && !module) throw new Error(`MUTATION_MODULE must be one of ${Object.keys(MODULES).join(', ')}`);
 // Read by vitest.mutation.config.ts in the test runner processes, which inherit the environment.
 if (module) process.env.MUTATION_TESTS = module.tests.join(',');
-const report = name ?? 'all';
+// MUTATION_FILES (comma-separated globs within the module) mutates part of a module, reported apart
+// (reports/mutation/<module>-<part>.json with MUTATION_PART), so a long module can run in pieces.
+const files = process.env.MUTATION_FILES?.split(',').filter(Boolean);
+const report = name ? (process.env.MUTATION_PART ? `${name}-${process.env.MUTATION_PART}` : name) : 'all';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
   vitest: { configFile: module ? 'vitest.mutation.config.ts' : 'vitest.config.ts', related: false },
-  mutate: module ? module.mutate : ['shared/**/*.ts'],
+  mutate: files ?? (module ? module.mutate : ['shared/**/*.ts']),
   coverageAnalysis: 'perTest',
   incremental: true,
   incrementalFile: `reports/mutation/${report}.incremental.json`,

@@ -47,6 +47,9 @@ export interface ActiveHolds {
   identities: Map<string, string[]>;
 }
 
+/** A hold as stored and answered: its own fields, none of the store's (`_etag`, `_rid`, ...). */
+const holdView = ({ id, resourceId, kind, target, reason, placedAt, releasedAt, releaseReason }: LegalHold): LegalHold => ({ id, resourceId, kind, target, reason, placedAt, releasedAt, releaseReason });
+
 export const holdTargetId = (hold: Pick<LegalHold, 'target'>) => (hold.target.kind === 'thread' ? hold.target.threadId : hold.target.identityId);
 
 export class LegalHolds {
@@ -74,8 +77,8 @@ export class LegalHolds {
     const container = await this.#container(resource);
     const { resource: hold } = await container.item(holdId, resource.id).read<LegalHold>();
     if (!hold || hold.kind !== 'legalHold') throw new ServiceError('NotFound', `Legal hold '${holdId.slice(0, 64)}' was not found.`, { target: 'holdId' });
-    if (hold.releasedAt) return hold;
-    const released: LegalHold = { ...hold, releasedAt: this.deps.clock.now().toISOString(), releaseReason: reason ?? null };
+    if (hold.releasedAt) return holdView(hold);
+    const released: LegalHold = { ...holdView(hold), releasedAt: this.deps.clock.now().toISOString(), releaseReason: reason ?? null };
     await container.items.upsert(released);
     return released;
   }
@@ -85,7 +88,7 @@ export class LegalHolds {
     const { resources } = await container.items
       .query<LegalHold>({ query: "SELECT * FROM c WHERE c.resourceId = @rid AND c.kind = 'legalHold' ORDER BY c.placedAt DESC", parameters: [{ name: '@rid', value: resource.id }] }, { partitionKey: resource.id })
       .fetchAll();
-    return resources.map(({ id, resourceId, kind, target, reason, placedAt, releasedAt, releaseReason }) => ({ id, resourceId, kind, target, reason, placedAt, releasedAt, releaseReason }));
+    return resources.map(holdView);
   }
 
   async active(resource: Resource): Promise<ActiveHolds> {
