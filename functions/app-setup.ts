@@ -17,4 +17,18 @@ app.hook.appStart(() => {
   void services()
     .readiness.check()
     .catch(() => undefined);
+  // Inbound SMS and delivery receipts arrive on the carrier links: bind them now (in the background;
+  // without configured carriers nothing happens and the SMPP package is not loaded).
+  try {
+    services().sms.connectLinks();
+  } catch {
+    // Invalid settings: the readiness check and every request report them.
+  }
+});
+
+/** The carrier links unbind when the app stops. */
+app.hook.appTerminate(async () => {
+  await services()
+    .sms.dispose()
+    .catch(() => undefined);
 });
