@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buyNumbers, eventually, importNumbers, itemsOf, phoneNumbersClient, pool, smscOf, tollFree, type PoolEntry } from '../support/sms.js';
+import { buyNumbers, FAST_POLL, eventually, importNumbers, itemsOf, phoneNumbersClient, pool, smscOf, tollFree, type PoolEntry } from '../support/sms.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -103,7 +103,7 @@ describe('search, purchase, list, get, update capabilities, release', () => {
     const client = phoneNumbersClient(stack, europe);
     const poller = await client.beginSearchAvailablePhoneNumbers(
       { countryCode: 'US', phoneNumberType: 'tollFree', assignmentType: 'application', capabilities: { calling: 'none', sms: 'inbound+outbound' }, quantity: 2 },
-      { updateIntervalInMs: 50 },
+      FAST_POLL,
     );
     const result = await poller.pollUntilDone();
     expect(result.phoneNumbers).toEqual(['+18005550101', '+18005550102']);
@@ -117,14 +117,14 @@ describe('search, purchase, list, get, update capabilities, release', () => {
       (
         await client.beginSearchAvailablePhoneNumbers(
           { countryCode: 'US', phoneNumberType: 'tollFree', assignmentType: 'application', capabilities: { calling: 'none', sms: 'outbound' }, quantity: 2 },
-          { updateIntervalInMs: 50 },
+          FAST_POLL,
         )
       ).pollUntilDone();
     // The SDK turns a failed operation into an Error with the operation's error code and message.
     await expect(tooMany()).rejects.toThrow('The long-running operation has failed. OutOfStock. The Europe pool has 1 tollFree number(s) in US matching the search (assignment type, capabilities) free; 2 were asked for.');
     expect((await pool(stack, 'Europe')).filter((n) => n.status === 'reserved').map((n) => n.phoneNumber)).toEqual(['+18005550101', '+18005550102']);
 
-    const purchase = await client.beginPurchasePhoneNumbers(result.searchId, { updateIntervalInMs: 50 });
+    const purchase = await client.beginPurchasePhoneNumbers(result.searchId, FAST_POLL);
     await purchase.pollUntilDone();
     expect(purchase.getOperationState().isCompleted).toBe(true);
     bought = result.phoneNumbers;
@@ -157,7 +157,7 @@ describe('search, purchase, list, get, update capabilities, release', () => {
 
   it('beginUpdatePhoneNumberCapabilities changes what the number does, within what it offers', async () => {
     const client = phoneNumbersClient(stack, europe);
-    const poller = await client.beginUpdatePhoneNumberCapabilities(bought[0]!, { calling: 'none', sms: 'outbound' }, { updateIntervalInMs: 50 });
+    const poller = await client.beginUpdatePhoneNumberCapabilities(bought[0]!, { calling: 'none', sms: 'outbound' }, FAST_POLL);
     const updated = await poller.pollUntilDone();
     expect(updated).toMatchObject({ phoneNumber: bought[0], capabilities: { calling: 'none', sms: 'outbound' } });
     expect((await client.getPurchasedPhoneNumber(bought[0]!)).capabilities).toEqual({ calling: 'none', sms: 'outbound' });
@@ -171,7 +171,7 @@ describe('search, purchase, list, get, update capabilities, release', () => {
     // An opt-out of the number: a handset texts STOP to it.
     smscOf(stack).inject('+447700900123', released, 'STOP');
     await eventually(async () => ((await itemsOf(stack, 'europe', 'smsRecords')).some((r) => r.kind === 'smsOptOut' && r.phoneNumber === released) ? true : undefined), 10_000, 'the opt-out');
-    const poller = await client.beginReleasePhoneNumber(released, { updateIntervalInMs: 50 });
+    const poller = await client.beginReleasePhoneNumber(released, FAST_POLL);
     await poller.pollUntilDone();
     expect(poller.getOperationState().isCompleted).toBe(true);
     const listed = [];

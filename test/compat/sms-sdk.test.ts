@@ -21,7 +21,7 @@ beforeAll(async () => {
   resource = await stack.createResource('sms-sdk', 'Europe');
   other = await stack.createResource('sms-sdk-other', 'Europe');
   await importNumbers(stack, 'Europe', [tollFree('+18005550201'), tollFree('+18005550202', { capabilities: { calling: 'none', sms: 'inbound' } })]);
-  [from] = await buyNumbers(stack, resource, { countryCode: 'US', phoneNumberType: 'tollFree', assignmentType: 'application', capabilities: { calling: 'none', sms: 'inbound+outbound' } });
+  [from] = (await buyNumbers(stack, resource, { countryCode: 'US', phoneNumberType: 'tollFree', assignmentType: 'application', capabilities: { calling: 'none', sms: 'inbound+outbound' } })) as [string];
 });
 afterAll(async () => stack?.stop());
 

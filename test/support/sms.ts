@@ -5,6 +5,9 @@ import type { SubmittedPdu, InjectedMessage } from '../../local/smsc/smsc.js';
 import { trustDevCertificate } from './sdk-options.js';
 import type { ResourceView, TestStack } from './test-stack.js';
 
+/** Poll the SDKs' long-running operations every 50 ms (the option exists at run time, not in the public option types). */
+export const FAST_POLL = { updateIntervalInMs: 50 } as object;
+
 /** Helpers for the phone number and SMS tests: the pool import, the official clients, the embedded SMSC and the stores. */
 
 export interface PoolEntry {
@@ -47,9 +50,9 @@ export const smsClient = (stack: TestStack, resource: ResourceView) => new SmsCl
 /** Searches and purchases numbers with the official client, each operation polled to the end; returns the numbers. */
 export async function buyNumbers(stack: TestStack, resource: ResourceView, search: Omit<SearchAvailablePhoneNumbersRequest, 'capabilities'> & { capabilities?: SearchAvailablePhoneNumbersRequest['capabilities'] }): Promise<string[]> {
   const client = phoneNumbersClient(stack, resource);
-  const searchPoller = await client.beginSearchAvailablePhoneNumbers({ capabilities: { calling: 'none', sms: 'inbound+outbound' }, ...search } as SearchAvailablePhoneNumbersRequest, { updateIntervalInMs: 50 });
+  const searchPoller = await client.beginSearchAvailablePhoneNumbers({ capabilities: { calling: 'none', sms: 'inbound+outbound' }, ...search } as SearchAvailablePhoneNumbersRequest, FAST_POLL);
   const result = await searchPoller.pollUntilDone();
-  const purchasePoller = await client.beginPurchasePhoneNumbers(result.searchId, { updateIntervalInMs: 50 });
+  const purchasePoller = await client.beginPurchasePhoneNumbers(result.searchId, FAST_POLL);
   await purchasePoller.pollUntilDone();
   return result.phoneNumbers;
 }
