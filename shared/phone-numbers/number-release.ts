@@ -18,7 +18,8 @@ import { CAPABILITY_VALUES, capabilityWithin, type Capabilities, type PoolNumber
  * every SMS record of the number in the resource is deleted (opt-outs, pending delivery reports,
  * repeatability claims); the assignment fact gets its `releasedAt`; an audit record is written (no
  * personal data: the assignment id, country, type, times and counts, never the number); and the
- * number returns to the pool, available.
+ * number returns to the pool, available. When the resource itself is being deleted, the number only
+ * goes back to the pool: the resource's erasure removes every record right after.
  */
 export const capabilitiesBodySchema = z
   .strictObject({
@@ -43,6 +44,9 @@ export class NumberReleases {
       current = (await this.deps.pool.get(geo, phoneNumber))!;
     }
     const assignment = current.assignment!;
+    // A resource being deleted has all its records erased next (shared/resources/resource-data-eraser.ts):
+    // its number only has to go back to the pool.
+    if (reason === 'resourceDeleted') return this.#backToPool(geo, current);
     const removed = await this.deps.sms.deleteForNumber(geo, resource.id, phoneNumber);
     const fact = await this.deps.records.read<AssignmentRecord>(geo, resource.id, assignment.assignmentId, 'phoneNumberAssignment');
     const releasedAt = fact?.releasedAt ?? assignment.releasingSince ?? now;
@@ -68,9 +72,13 @@ export class NumberReleases {
     await container.items.create(audit).catch((error: unknown) => {
       if ((error as { code?: number }).code !== 409) throw error;
     });
-    const { assignment: _a, assignedResourceId: _r, ...rest } = current;
-    if (!(await this.deps.pool.replace(geo, { ...rest, status: 'available' }, current._etag))) {
-      throw new ServiceError('Conflict', `${phoneNumber} is being changed concurrently; try again.`, { target: 'phoneNumber' });
+    await this.#backToPool(geo, current);
+  }
+
+  async #backToPool(geo: GeoStore, number: PoolNumber): Promise<void> {
+    const { assignment: _a, assignedResourceId: _r, ...rest } = number;
+    if (!(await this.deps.pool.replace(geo, { ...rest, status: 'available' }, number._etag))) {
+      throw new ServiceError('Conflict', `${number.phoneNumber} is being changed concurrently; try again.`, { target: 'phoneNumber' });
     }
   }
 

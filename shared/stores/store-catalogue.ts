@@ -17,6 +17,8 @@ export interface GeoContainerSpec {
   partitionedByResource: boolean;
   /** Composite indexes beyond Cosmos's default range index on every path (for ordered or multi-field queries). */
   compositeIndexes?: readonly (readonly string[])[];
+  /** Its items belong to the geography, not to a resource (the number pool): deleting a resource erases none of them. */
+  ownedByGeography?: boolean;
 }
 
 export const GEO_CONTAINERS = {
@@ -59,7 +61,7 @@ export const GEO_CONTAINERS = {
    * partition per geography (see shared/phone-numbers/pool-number.ts). Items name no resource in
    * `resourceId`: a number belongs to the pool and is lent to a resource (`assignedResourceId`).
    */
-  phoneNumbers: { partitionKey: '/poolGeography', partitionedByResource: false },
+  phoneNumbers: { partitionKey: '/poolGeography', partitionedByResource: false, ownedByGeography: true },
   /** A resource's number searches, long-running operations and assignment facts (shared/phone-numbers/number-records.ts). */
   phoneNumberRecords: { partitionKey: '/resourceId', partitionedByResource: true },
   /** SMS opt-outs, delivery-report tracking and repeatability claims; never message text (shared/sms/sms-records.ts). */
