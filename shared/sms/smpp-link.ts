@@ -160,6 +160,7 @@ export class SmppLink {
     const response = await this.#requestOn(session, 'bind_transceiver', { system_id: systemId, password, system_type: systemType, interface_version: 0x34 });
     if (response.command_status !== 0) {
       this.#lastError = `bind refused (command_status 0x${response.command_status.toString(16)})`;
+      this.#lost(session, 'the carrier refused the bind');
       session.destroy();
       throw new LinkDownError(`The carrier ${this.deps.name} refused the bind.`);
     }
