@@ -110,7 +110,6 @@ export function purchasedNumberView(number: PoolNumber): Record<string, unknown>
 
 /** A pool number as the management API shows it. */
 export function poolNumberView(number: PoolNumber): Record<string, unknown> {
-  const { _etag, kind: _kind, id: _id, ...rest } = number as PoolNumber & Record<string, unknown>;
-  void _etag;
-  return Object.fromEntries(Object.entries(rest).filter(([key]) => !key.startsWith('_')));
+  // Without the item's id (the number again), kind and Cosmos's own fields (_etag, _rid, _ts, ...).
+  return Object.fromEntries(Object.entries(number).filter(([key]) => key !== 'id' && key !== 'kind' && key !== 'changeStamp' && !key.startsWith('_')));
 }

@@ -114,10 +114,13 @@ describe('inbound messages become SMSReceived', () => {
     ]);
   });
 
-  it('a resource with minimal event payloads gets no message text', async () => {
+  it('a resource with minimal event payloads gets no message text, and no tag in its delivery reports', async () => {
     smscOf(stack).inject('+447700900011', minimalNumber, 'private words');
     const event = await eventually(() => eventsOf(stack, minimal.id, 'Microsoft.Communication.SMSReceived').find((e) => e.data.from === '+447700900011'));
     expect(event.data).toEqual({ messageId: event.id, from: '+447700900011', to: minimalNumber, receivedTimestamp: expect.any(String), segmentCount: 1 });
+    const [sent] = await smsClient(stack, minimal).send({ from: minimalNumber, to: ['+447700900011'], message: 'x' }, { enableDeliveryReport: true, tag: 'patient-7' });
+    const report = await eventually(() => eventsOf(stack, minimal.id, 'Microsoft.Communication.SMSDeliveryReportReceived').find((e) => e.data.messageId === sent!.messageId));
+    expect(Object.keys(report.data).sort()).toEqual(['deliveryAttempts', 'deliveryStatus', 'deliveryStatusDetails', 'from', 'messageId', 'receivedTimestamp', 'to']);
   });
 
   it('a number that is not in the pool is refused (ESME_RINVDSTADR) and becomes no event', async () => {
