@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { services } from '../shared/services.js';
+import { existingServices, services } from '../shared/services.js';
 
 /**
  * HTTP streaming: request and response bodies flow as streams (the host proxies them to the worker)
@@ -28,7 +28,7 @@ app.hook.appStart(() => {
 
 /** The carrier links unbind when the app stops. */
 app.hook.appTerminate(async () => {
-  await services()
-    .sms.dispose()
+  await existingServices()
+    ?.sms.dispose()
     .catch(() => undefined);
 });

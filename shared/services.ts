@@ -273,6 +273,11 @@ export function services(): Services {
   return current;
 }
 
+/** The app's services if they were built (for shutdown work that must not build them). */
+export function existingServices(): Services | undefined {
+  return current;
+}
+
 /** For the development host and tests: what the next `services()` is built with. */
 export function configureServices(overrides: ServiceOverrides): void {
   current?.dispose();
