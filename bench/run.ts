@@ -4,6 +4,7 @@ import { identityBench } from './identity-bench.js';
 import { privacyBench } from './privacy-bench.js';
 import { recordingBench } from './recording-bench.js';
 import { retentionBench } from './retention-bench.js';
+import { smsBench } from './sms-bench.js';
 
 /** `npm run bench`: runs every benchmark against the built app on the embedded stack and prints the numbers. */
 const suites: [string, () => Promise<string[]>][] = [
@@ -13,6 +14,7 @@ const suites: [string, () => Promise<string[]>][] = [
   ['recordings', recordingBench],
   ['retention purge', retentionBench],
   ['privacy requests', privacyBench],
+  ['sms: SMS through the embedded SMSC', smsBench],
 ];
 const only = process.argv[2];
 

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { services } from '../shared/services.js';
+import { existingServices, services } from '../shared/services.js';
 
 /**
  * HTTP streaming: request and response bodies flow as streams (the host proxies them to the worker)
@@ -16,5 +16,19 @@ app.setup({ enableHttpStream: true });
 app.hook.appStart(() => {
   void services()
     .readiness.check()
+    .catch(() => undefined);
+  // Inbound SMS and delivery receipts arrive on the carrier links: bind them now (in the background;
+  // without configured carriers nothing happens and the SMPP package is not loaded).
+  try {
+    services().sms.connectLinks();
+  } catch {
+    // Invalid settings: the readiness check and every request report them.
+  }
+});
+
+/** The carrier links unbind when the app stops. */
+app.hook.appTerminate(async () => {
+  await existingServices()
+    ?.sms.dispose()
     .catch(() => undefined);
 });

@@ -13,6 +13,7 @@ import { BlobCreatedFeed } from './emulators/blob-created-feed.js';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from './emulators/cosmos-emulator.js';
 import { regionDisplayName, type EmbeddedCosmosEndpoint } from './emulators/cosmos-locations.js';
 import { LocalEventGridTopic, type WebhookSubscription } from './eventgrid-topic/topic-server.js';
+import { startEmbeddedSmsc, type EmbeddedSmsc } from './smsc/embedded-smsc.js';
 import { FunctionHost } from './function-host.js';
 import { installFunctionsCore } from './functions-core-shim.js';
 import { queueSettings } from './queue-settings.js';
@@ -32,7 +33,7 @@ export interface LocalStackOptions {
   certDir: string;
   routePrefix: string;
   /** The queue port defaults to 0 (a free port). */
-  ports: { http: number; https: number; cosmos: number; blob: number; queue?: number; eventGrid: number };
+  ports: { http: number; https: number; cosmos: number; blob: number; queue?: number; eventGrid: number; smsc?: number; smscHttp?: number };
   /** host.json's `extensions.queues` (the queue triggers' settings). */
   queues?: Record<string, unknown>;
   clock?: Clock;
@@ -48,6 +49,8 @@ export interface LocalStackOptions {
 export interface LocalStack {
   host: FunctionHost;
   topic?: LocalEventGridTopic;
+  /** The embedded SMSC (only when no geography names an SMPP carrier of its own: SMPP_HOST__<GEO>). */
+  smsc?: EmbeddedSmsc;
   /** BlobCreated events of the landing containers (only with the embedded Azurite). */
   blobEvents?: BlobCreatedFeed;
   /** Requests the embedded Cosmos server has served (only when it is used). */
@@ -128,6 +131,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       env.EVENTGRID_TOPIC_ENDPOINT = topic.endpoint;
       env.EVENTGRID_TOPIC_KEY = topic.key;
     }
+    // The SMS carrier of every enabled geography: the embedded SMSC, unless some geography names its own.
+    let smsc: EmbeddedSmsc | undefined;
+    if (!Object.keys(env).some((key) => key.startsWith('SMPP_HOST__') && !blank(env[key]))) {
+      smsc = await startEmbeddedSmsc(env, { port: options.ports.smsc ?? 0, httpPort: options.ports.smscHttp ?? 0, log });
+      const started = smsc;
+      stoppers.push(() => started.stop());
+    }
 
     const tls = await loadOrCreateCertificate(options.certDir);
     const shim = installFunctionsCore();
@@ -187,6 +197,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return {
       host,
       topic,
+      ...(smsc ? { smsc } : {}),
       blobEvents,
       ...(cosmos ? { cosmosRequests: cosmos.requests } : {}),
       cosmosEndpoints,

@@ -36,6 +36,10 @@ import { geographyByKey } from './geography/geographies.js';
 import { storeTls } from './stores/store-tls.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createPseudonymizer, type Pseudonymizer } from './telemetry/pseudonymizer.js';
+import { NumberPool } from './phone-numbers/number-pool.js';
+import { PhoneNumberService } from './phone-numbers/phone-number-service.js';
+import { createSmsService, type SmsService } from './sms/sms-service.js';
+import { SmsRecords } from './sms/sms-records.js';
 
 /**
  * The composition root: builds the app's dependencies from its settings, once, on first use. Domain
@@ -61,6 +65,10 @@ export interface Services {
   retention: { holds: LegalHolds; threads: ThreadRetention; runs: PurgeRuns };
   oplogs: OperationLogs;
   privacy: PrivacyService;
+  /** The Phone Numbers API and the geographies' number pools (shared/phone-numbers). */
+  phoneNumbers: PhoneNumberService;
+  /** SMS: sending over the carrier links, receipts and inbound messages (shared/sms). */
+  sms: SmsService;
   /** Writes a data-plane operation's log record in its resource's geography. */
   recordOperation(outcome: OperationOutcome): Promise<void>;
   /** Whether the declared stores exist (checked at app start when STORE_PROVISIONING=verify). */
@@ -159,6 +167,18 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     holds,
   });
   const oplogs = new OperationLogs();
+  const smsRecords = new SmsRecords();
+  const phoneNumbers = new PhoneNumberService({
+    stores,
+    pool: new NumberPool({ stores, clock, carriersOf: (geographyKey) => Object.keys(settings.smsCarriers[geographyKey] ?? {}) }),
+    sms: smsRecords,
+    clock,
+  });
+  // Deleting a resource gives its numbers back to its geography's pool.
+  resources.addDeletionHook(async (geo, resource) => {
+    await phoneNumbers.releases.releaseAll(geo, resource);
+  });
+  const sms = createSmsService({ settings, stores, outboxFor, clock, logger, oplogs, phoneNumbers, records: smsRecords, resourceById: (id) => registry.getById(id) });
   const chatContext = new ChatContext({ stores, outboxFor, clock });
   const privacy = new PrivacyService({
     stores,
@@ -233,9 +253,14 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     retention,
     oplogs,
     privacy,
+    phoneNumbers,
+    sms,
     recordOperation,
     readiness,
-    dispose: () => cosmos.dispose(),
+    dispose: () => {
+      void sms.dispose();
+      cosmos.dispose();
+    },
   };
 }
 
@@ -245,6 +270,11 @@ let pendingOverrides: ServiceOverrides = {};
 /** The app's services, built from the environment on first use. */
 export function services(): Services {
   current ??= createServices(parseSettings(pendingOverrides.env ?? process.env), pendingOverrides);
+  return current;
+}
+
+/** The app's services if they were built (for shutdown work that must not build them). */
+export function existingServices(): Services | undefined {
   return current;
 }
 

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { GEOGRAPHIES } from '../geography/geographies.js';
 import { parseEnabledGeographies, parseStrictResidency, residencyProblems } from './strict-residency.js';
+import { parseSmsCarriers, smsTuningSchema, type SmsCarriers } from './sms-settings.js';
 
 /**
  * App settings, parsed once at start-up from the environment (Azure app settings, or the Values of
@@ -127,6 +128,10 @@ export const settingsSchema = z.object({
   defaults: storeEndpointsSchema,
   /** Per-geography overrides, keyed by geography key; only the fields that are set. */
   geographies: z.record(z.string(), storeEndpointsSchema.partial()),
+  /** SMS carriers (SMPP) by geography and carrier name (shared/config/sms-settings.ts); parsed beside this schema. */
+  smsCarriers: z.custom<SmsCarriers>(),
+  /** The SMPP links' timing (SMPP_ENQUIRE_LINK_SECONDS, SMPP_RECONNECT_MAX_SECONDS, SMPP_RESPONSE_TIMEOUT_MS, SMPP_WINDOW). */
+  sms: smsTuningSchema,
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -150,6 +155,7 @@ export function parseSettings(env: Env): Settings {
   const get = (name: string) => blankToUndefined(env[name]);
   const enabled = parseEnabledGeographies(get('ENABLED_GEOGRAPHIES'));
   const strict = parseStrictResidency(get('STRICT_RESIDENCY'), runsInAzure(env));
+  const sms = parseSmsCarriers(env);
   const endpointsFrom = (suffix: string) =>
     Object.fromEntries(Object.entries(STORE_SETTING_NAMES).map(([field, name]) => [field, get(`${name}${suffix}`)])) as Record<keyof StoreEndpoints, string | undefined>;
   const geographies: Record<string, Partial<StoreEndpoints>> = {};
@@ -200,9 +206,16 @@ export function parseSettings(env: Env): Settings {
     storeProvisioning: get('STORE_PROVISIONING') ?? (runsInAzure(env) ? 'verify' : 'create'),
     defaults: endpointsFrom(''),
     geographies,
+    smsCarriers: sms.carriers,
+    sms: {
+      enquireLinkSeconds: get('SMPP_ENQUIRE_LINK_SECONDS'),
+      reconnectMaxSeconds: get('SMPP_RECONNECT_MAX_SECONDS'),
+      responseTimeoutMs: get('SMPP_RESPONSE_TIMEOUT_MS'),
+      window: get('SMPP_WINDOW'),
+    },
   };
   const parsed = settingsSchema.safeParse(raw);
-  const problems = [...enabled.problems, ...strict.problems];
+  const problems = [...enabled.problems, ...strict.problems, ...sms.problems];
   if (!parsed.success) {
     problems.push(
       ...parsed.error.issues.map((issue) => {

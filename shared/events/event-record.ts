@@ -50,6 +50,8 @@ const CONTENT_KEYS = new Set([
   'metadata',
   'properties',
   'label',
+  // An SMS delivery report's `tag`: the sender's own words.
+  'tag',
 ]);
 
 export function redactForMinimal(value: unknown): unknown {

@@ -74,6 +74,8 @@ export interface ChangeSet {
   recipients?: string[];
   /** Optional stable id (e.g. derived from a repeatability id or from what a purge removed). */
   changeId?: string;
+  /** People the change names that its events do not name as raw ids (SMS events carry E.164 numbers): raw ids. */
+  subjects?: string[];
 }
 
 export interface OutboxDeps {
@@ -119,7 +121,7 @@ export class Outbox {
       ops: change.ops,
       events,
       ...(change.recipients ? { recipients: change.recipients } : {}),
-      subjects: [...collectSubjectIds({ recipients: change.recipients, events: change.events.map((e) => ({ subject: e.subject, data: e.data })) })],
+      subjects: [...collectSubjectIds({ recipients: change.recipients, subjects: change.subjects, events: change.events.map((e) => ({ subject: e.subject, data: e.data })) })],
       attempts: 0,
       nextAttemptAt: now.toISOString(),
     };

@@ -38,6 +38,21 @@ const NAMES: Record<string, string> = {
   'privacyRequestResult GET': 'DownloadPrivacyRequestResult',
   'erasureReceipts GET': 'ListErasureReceipts',
   'erasureReceipt GET': 'GetErasureReceipt',
+  // SMS, as ACS's SMS operational logs name them (inbound messages and delivery reports are logged by the carrier links).
+  'sms POST': 'SMSMessagesSent',
+  // Phone numbers, by the SDK's operation names.
+  'phoneNumbers GET': 'ListPhoneNumbers',
+  'phoneNumber GET': 'GetPhoneNumber',
+  'phoneNumber DELETE': 'ReleasePhoneNumber',
+  'phoneNumberCapabilities PATCH': 'UpdatePhoneNumberCapabilities',
+  'phoneNumberOperation GET': 'GetPhoneNumberOperation',
+  'availablePhoneNumberCountries GET': 'ListAvailableCountries',
+  'availablePhoneNumberLocalities GET': 'ListAvailableLocalities',
+  'availablePhoneNumberOfferings GET': 'ListOfferings',
+  'availablePhoneNumberAreaCodes GET': 'ListAreaCodes',
+  'availablePhoneNumberSearch POST': 'SearchAvailablePhoneNumbers',
+  'availablePhoneNumberSearchResult GET': 'GetPhoneNumberSearchResult',
+  'availablePhoneNumberPurchase POST': 'PurchasePhoneNumbers',
 };
 
 export function operationName(functionName: string, method: string): string {

@@ -3,6 +3,7 @@ import { participationSource, messageSource, readReceiptSource } from './sources
 import { identitySource, tokenSource } from './sources/identity-sources.js';
 import { operationLogSource } from './sources/log-source.js';
 import { outboxSource } from './sources/outbox-source.js';
+import { phoneNumberSource, smsSource } from './sources/phone-sources.js';
 import { recordingSource } from './sources/recording-source.js';
 import { privacyResultSource } from './sources/result-source.js';
 import type { SubjectSource } from './sources/subject-source.js';
@@ -14,9 +15,9 @@ import type { SubjectSource } from './sources/subject-source.js';
  * name the people too; they are erased once published).
  */
 export const PHASES: Record<PrivacyAction, readonly SubjectSource[]> = {
-  inventory: [identitySource, participationSource, messageSource, readReceiptSource, recordingSource, operationLogSource, outboxSource, privacyResultSource],
-  export: [identitySource, participationSource, messageSource, readReceiptSource, recordingSource, operationLogSource],
-  delete: [tokenSource, messageSource, readReceiptSource, participationSource, recordingSource, identitySource, operationLogSource, privacyResultSource, outboxSource],
+  inventory: [identitySource, participationSource, messageSource, readReceiptSource, recordingSource, operationLogSource, phoneNumberSource, smsSource, outboxSource, privacyResultSource],
+  export: [identitySource, participationSource, messageSource, readReceiptSource, recordingSource, operationLogSource, phoneNumberSource, smsSource],
+  delete: [tokenSource, messageSource, readReceiptSource, participationSource, recordingSource, identitySource, operationLogSource, phoneNumberSource, smsSource, privacyResultSource, outboxSource],
 };
 
 /** The export bundle's sections, in the order they are written. */

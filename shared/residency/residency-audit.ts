@@ -54,11 +54,18 @@ export async function auditResidency(deps: {
     report.misplaced.push({ store, foundIn: geo.geography.key, location, id, resourceId, resourceGeography: home ?? null });
   };
 
+  // A pool number sits in the pool of its own geography; `resourceId` is '' and `resourceGeography` the pool's when it does not.
+  const checkPool = (geo: GeoStore, location: string, id: string, poolGeography: string) => {
+    report.checked += 1;
+    if (poolGeography === geo.geography.key) return;
+    report.misplaced.push({ store: 'cosmos', foundIn: geo.geography.key, location, id, resourceId: '', resourceGeography: poolGeography });
+  };
+
   for (const geo of deps.stores) {
     const counts = { cosmosItems: 0, blobs: 0 };
     let scanError: string | undefined;
     try {
-      await scanGeography(geo, counts, check);
+      await scanGeography(geo, counts, check, checkPool);
     } catch (error) {
       // A store that answers anything but "not found" is unread, not empty: the verdict cannot be ok.
       scanError = describeFailure(error);
@@ -72,15 +79,18 @@ export async function auditResidency(deps: {
 }
 
 type ItemCheck = (geo: GeoStore, store: 'cosmos' | 'blob', location: string, id: string, resourceId: string) => void;
+type PoolCheck = (geo: GeoStore, location: string, id: string, poolGeography: string) => void;
 
-async function scanGeography(geo: GeoStore, counts: { cosmosItems: number; blobs: number }, check: ItemCheck): Promise<void> {
+async function scanGeography(geo: GeoStore, counts: { cosmosItems: number; blobs: number }, check: ItemCheck, checkPool: PoolCheck): Promise<void> {
   for (const container of await existingContainers(geo)) {
-    const iterator = container.items.query<{ id: string; resourceId?: string }>('SELECT c.id, c.resourceId FROM c', { maxItemCount: 1000 });
+    const iterator = container.items.query<{ id: string; resourceId?: string; poolGeography?: string }>('SELECT c.id, c.resourceId, c.poolGeography FROM c', { maxItemCount: 1000 });
     while (iterator.hasMoreResults()) {
       const { resources } = await iterator.fetchNext();
       for (const item of resources ?? []) {
         counts.cosmosItems += 1;
-        check(geo, 'cosmos', `${geo.databaseId}/${container.id}`, item.id, item.resourceId ?? '');
+        // The number pool belongs to its geography, not to a resource (shared/stores/store-catalogue.ts).
+        if (item.resourceId === undefined && item.poolGeography !== undefined) checkPool(geo, `${geo.databaseId}/${container.id}`, item.id, item.poolGeography);
+        else check(geo, 'cosmos', `${geo.databaseId}/${container.id}`, item.id, item.resourceId ?? '');
       }
     }
   }

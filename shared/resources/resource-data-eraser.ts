@@ -1,7 +1,7 @@
 import type { Container } from '@azure/cosmos';
 import { deleteIfExists } from '../stores/cosmos-items.js';
 import { ignoreNotFound } from '../stores/not-found.js';
-import { GEO_CONTAINERS, type GeoContainerName } from '../stores/store-catalogue.js';
+import { GEO_CONTAINERS, type GeoContainerName, type GeoContainerSpec } from '../stores/store-catalogue.js';
 import type { GeoStore } from '../stores/geo-store.js';
 
 export interface ErasureCounts {
@@ -21,7 +21,8 @@ export async function eraseResourceData(geo: GeoStore, resourceId: string): Prom
   const counts: ErasureCounts = { cosmos: {}, blobs: {}, eventsAwaitingPublication: 0 };
   // The outbox first: a pending entry's operations must not be applied again (by the republisher)
   // after the data they write has been erased.
-  const names = geo.allContainerNames();
+  // The number pool is the geography's: a resource's numbers went back to it before (a deletion hook).
+  const names = geo.allContainerNames().filter((name) => !(GEO_CONTAINERS[name] as GeoContainerSpec).ownedByGeography);
   for (const name of ['outbox' as const, ...names.filter((n) => n !== 'outbox')]) {
     const container = await geo.container(name);
     const removed = await eraseFromContainer(container, name, resourceId, counts);

@@ -29,9 +29,19 @@ const MAX_RACE_RETRIES = 5;
 
 export const eventSource = (resourceId: string) => `/resources/${resourceId}`;
 
+/** Runs before a resource's data is erased (e.g. its phone numbers go back to the pool); must be safe to run again. */
+export type ResourceDeletionHook = (geo: GeoStore, resource: Resource) => Promise<void>;
+
 /** The control plane: create, read, re-key and delete resources. */
 export class ResourceService {
+  readonly #deletionHooks: ResourceDeletionHook[] = [];
+
   constructor(private readonly deps: ResourceServiceDeps) {}
+
+  /** Adds work that must happen when a resource is deleted, before its data is erased. */
+  addDeletionHook(hook: ResourceDeletionHook): void {
+    this.#deletionHooks.push(hook);
+  }
 
   /** Creates the resource (201) or confirms / updates an existing one (200). */
   async put(name: string, body: PutResourceBody): Promise<{ created: boolean; resource: Resource }> {
@@ -151,6 +161,7 @@ export class ResourceService {
 
   async #finishDeletion(resource: Resource): Promise<DeletionReport> {
     const geo = this.deps.stores.forResource(resource);
+    for (const hook of this.#deletionHooks) await hook(geo, resource);
     const counts = await eraseResourceData(geo, resource.id);
     const report: DeletionReport = {
       resourceId: resource.id,

@@ -6,7 +6,10 @@ import { geographyByKey } from '../geography/geographies.js';
  * app uses. Locally the app creates them from it; in Azure (STORE_PROVISIONING=verify) the
  * infrastructure declares them and the app checks at start-up that they exist (store-check.ts).
  * Every Cosmos container of a geography carries a `resourceId` on each item (the residency audit and
- * resource deletion rely on it); every blob name starts with `{resourceId}/`.
+ * resource deletion rely on it), except the number pool (`phoneNumbers`): its items belong to the
+ * geography itself (`poolGeography`) and name the resource a number is assigned to in
+ * `assignedResourceId`, so deleting a resource returns its numbers instead of deleting them. Every
+ * blob name starts with `{resourceId}/`.
  */
 export interface GeoContainerSpec {
   partitionKey: string;
@@ -14,6 +17,8 @@ export interface GeoContainerSpec {
   partitionedByResource: boolean;
   /** Composite indexes beyond Cosmos's default range index on every path (for ordered or multi-field queries). */
   compositeIndexes?: readonly (readonly string[])[];
+  /** Its items belong to the geography, not to a resource (the number pool): deleting a resource erases none of them. */
+  ownedByGeography?: boolean;
 }
 
 export const GEO_CONTAINERS = {
@@ -51,6 +56,16 @@ export const GEO_CONTAINERS = {
   privacyRequests: { partitionKey: '/resourceId', partitionedByResource: true },
   /** Erasure receipts of completed delete requests, subjects as keyed hashes only. */
   erasureReceipts: { partitionKey: '/resourceId', partitionedByResource: true },
+  /**
+   * The geography's number pool: one item per phone number the operator imported, one logical
+   * partition per geography (see shared/phone-numbers/pool-number.ts). Items name no resource in
+   * `resourceId`: a number belongs to the pool and is lent to a resource (`assignedResourceId`).
+   */
+  phoneNumbers: { partitionKey: '/poolGeography', partitionedByResource: false, ownedByGeography: true },
+  /** A resource's number searches, long-running operations and assignment facts (shared/phone-numbers/number-records.ts). */
+  phoneNumberRecords: { partitionKey: '/resourceId', partitionedByResource: true },
+  /** SMS opt-outs, delivery-report tracking and repeatability claims; never message text (shared/sms/sms-records.ts). */
+  smsRecords: { partitionKey: '/resourceId', partitionedByResource: true },
 } as const satisfies Record<string, GeoContainerSpec>;
 
 export type GeoContainerName = keyof typeof GEO_CONTAINERS;

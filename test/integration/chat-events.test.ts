@@ -139,6 +139,8 @@ describe('chat events', () => {
         operationLogs: 4,
         privacyRequests: 0,
         erasureReceipts: 0,
+        phoneNumberRecords: 0,
+        smsRecords: 0,
       },
       blobs: {},
     });

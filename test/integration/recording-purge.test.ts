@@ -115,6 +115,8 @@ describe('resource deletion', () => {
         operationLogs: 3,
         privacyRequests: 0,
         erasureReceipts: 0,
+        phoneNumberRecords: 0,
+        smsRecords: 0,
       },
       blobs: { 'acs-europe-recordings': 1 },
     });

@@ -35,6 +35,8 @@ interface Created {
   threadId: string;
   recordings: { kept: string; deleted: string; landed: string };
   rejectedLandingFile: string;
+  /** The number it took from its geography's pool. */
+  poolNumber: string;
   holdId: string;
   exportId: string;
   deleteId: string;
@@ -85,8 +87,12 @@ afterAll(async () => {
 // Creating one of every kind of data through the public APIs
 
 const PHONE = '+14255550123';
+let nextPoolNumber = 701;
 
 async function populate(name: string, geography: 'Europe' | 'Japan'): Promise<Created> {
+  // Its own area code, so that the resources of one geography, populated at once, each find their own number.
+  const areaCode = String(nextPoolNumber++);
+  const poolNumber = `+18005550${areaCode}`;
   const resource = await stack.createResource(name, geography);
   const [alice, bob, dave] = await Promise.all([newIdentity(resource), newIdentity(resource), newIdentity(resource)]);
 
@@ -139,6 +145,31 @@ async function populate(name: string, geography: 'Europe' | 'Japan'): Promise<Cr
   const test = await stack.signed({ method: 'POST', endpoint: resource.endpoint, path: '/events/:sendTest', key: resource.primaryKey, body: '{"count":1}', date: clock.now() });
   expect(test.status, test.text).toBe(202);
 
+  // A phone number from its geography's pool (a search and a purchase), an SMS to PHONE with a
+  // delivery report and a repeatability id, and a STOP from PHONE (an opt-out).
+  const imported = await stack.management('POST', `/api/management/numberPools/${geography}/numbers`, {
+    numbers: [{ phoneNumber: poolNumber, countryCode: 'US', phoneNumberType: 'tollFree', assignmentType: 'application', capabilities: { calling: 'none', sms: 'inbound+outbound' }, areaCode }],
+  });
+  expect(imported.body.created, imported.text).toEqual([poolNumber]);
+  const signed = (path: string, body: unknown) => stack.signed({ method: 'POST', endpoint: resource.endpoint, path, key: resource.primaryKey, body: JSON.stringify(body), date: clock.now() });
+  const search = await signed('/availablePhoneNumbers/countries/US/:search?api-version=2025-06-01', { phoneNumberType: 'tollFree', assignmentType: 'application', capabilities: { calling: 'none', sms: 'inbound+outbound' }, areaCode });
+  expect(search.body.phoneNumbers, search.text).toEqual([poolNumber]);
+  expect((await signed('/availablePhoneNumbers/:purchase?api-version=2025-06-01', { searchId: search.body.searchId })).status).toBe(202);
+  const sms = await signed('/sms?api-version=2021-03-07', {
+    from: poolNumber,
+    smsRecipients: [{ to: PHONE, repeatabilityRequestId: randomUUID(), repeatabilityFirstSent: clock.now().toUTCString() }],
+    message: `hello from ${name}`,
+    smsSendOptions: { enableDeliveryReport: true },
+  });
+  expect(sms.body.value[0].successful, sms.text).toBe(true);
+  stack.smsc!.server.inject({ from: PHONE, to: poolNumber, text: 'STOP' });
+  const topic = geography === 'Japan' ? japanTopic : stack.topic!;
+  for (let wait = 0; wait < 400; wait += 1) {
+    const types = topic.received().map((r) => r.event as { source?: string; type: string }).filter((e) => e.source === `/resources/${resource.id}`).map((e) => e.type);
+    if (types.includes('Microsoft.Communication.SMSDeliveryReportReceived') && types.includes('Microsoft.Communication.SMSReceived')) break;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+
   // A data subject export (request + result document) and a delete of another identity (receipt),
   // worked on by one worker loop for every resource (see privacyRequestsDone).
   const privacy = new PrivacyClient(() => stack, resource, clock);
@@ -155,6 +186,7 @@ async function populate(name: string, geography: 'Europe' | 'Japan'): Promise<Cr
     threadId,
     recordings: { kept: kept.body.id as string, deleted: deleted.body.id as string, landed: landed[0]! },
     rejectedLandingFile,
+    poolNumber,
     holdId: hold.body.id as string,
     exportId: exported.id as string,
     deleteId: erased.id as string,
@@ -317,7 +349,13 @@ type ItemKind =
   | 'privacyRequest'
   | 'erasureReceipt'
   | 'outboxEntry'
-  | 'registryDocument';
+  | 'registryDocument'
+  | 'poolNumber'
+  | 'phoneNumberAssignment'
+  | 'phoneNumberSearch'
+  | 'phoneNumberOperation'
+  | 'smsOptOut'
+  | 'smsRepeatability';
 
 /** What an item is, from its own fields only (never from where it was found). */
 function kindOf(item: Record<string, any>): ItemKind | 'unknown' {
@@ -340,6 +378,12 @@ function kindOf(item: Record<string, any>): ItemKind | 'unknown' {
     case 'operationLog':
     case 'privacyRequest':
     case 'erasureReceipt':
+    case 'poolNumber':
+    case 'phoneNumberAssignment':
+    case 'phoneNumberSearch':
+    case 'phoneNumberOperation':
+    case 'smsOptOut':
+    case 'smsRepeatability':
       return item.kind as ItemKind;
   }
   if (typeof item.tokenGeneration === 'number') return 'identity';
@@ -364,8 +408,14 @@ const EXPECTED_ITEMS: Record<Exclude<ItemKind, 'operationLog' | 'registryDocumen
   legalHold: { container: 'legalHolds', count: 1 },
   privacyRequest: { container: 'privacyRequests', count: 2 },
   erasureReceipt: { container: 'erasureReceipts', count: 1 },
-  // resource created, thread created, 3 messages, 3 recordings registered, 1 deleted, 1 test event
-  outboxEntry: { container: 'outbox', count: 10 },
+  // resource created, thread created, 3 messages, 3 recordings registered, 1 deleted, 1 test event, 1 delivery report, 1 SMS received
+  outboxEntry: { container: 'outbox', count: 12 },
+  poolNumber: { container: 'phoneNumbers', count: 1 }, // the pool's item, lent to the resource
+  phoneNumberAssignment: { container: 'phoneNumberRecords', count: 1 },
+  phoneNumberSearch: { container: 'phoneNumberRecords', count: 1 },
+  phoneNumberOperation: { container: 'phoneNumberRecords', count: 2 }, // search and purchase
+  smsOptOut: { container: 'smsRecords', count: 1 },
+  smsRepeatability: { container: 'smsRecords', count: 1 }, // the delivery record went with its report
 };
 
 /** Operation log records by operation, for the calls populate() makes a known number of times. */
@@ -378,6 +428,11 @@ const EXPECTED_LOGS: Record<string, number> = {
   DeleteRecording: 1,
   SendTestEvent: 1,
   SubmitPrivacyRequest: 2,
+  SearchAvailablePhoneNumbers: 1,
+  PurchasePhoneNumbers: 1,
+  SMSMessagesSent: 1,
+  SMSDeliveryReportsReceived: 1,
+  SMSMessagesReceived: 1,
 };
 
 type BlobKind = 'exportResult' | 'recordingContent' | 'rejectedLandingFile';
@@ -485,7 +540,7 @@ describe('residency of every kind of data', () => {
       expect(stored.items.filter((i) => i.text.includes(c.dave)).map((i) => i.where)).toEqual([]);
       expect(stored.blobs.filter((b) => b.text.includes(c.dave)).map((b) => b.where)).toEqual([]);
       const receipt = itemsOf(stored, c).find((i) => kindOf(i.item) === 'erasureReceipt')!.item;
-      const request = itemsOf(stored, c).find((i) => i.item.id === c.deleteId)!.item;
+      const request = itemsOf(stored, c).find((i) => i.item.id === c.deleteId && kindOf(i.item) === 'privacyRequest')!.item;
       expect(receipt).toMatchObject({ requestId: c.deleteId, subjects: [expect.stringMatching(/^sh:[\w-]{32}$/)], deleted: expect.objectContaining({ identity: 1 }) });
       expect(request).toMatchObject({ status: 'succeeded', subjects: null, subjectHashes: receipt.subjects });
     });
@@ -503,6 +558,8 @@ describe('residency of every kind of data', () => {
         'Microsoft.Communication.ChatThreadCreated',
         'Microsoft.Communication.ChatThreadCreatedWithUser',
         'Microsoft.Communication.RecordingFileStatusUpdated',
+        'Microsoft.Communication.SMSDeliveryReportReceived',
+        'Microsoft.Communication.SMSReceived',
       ]);
     });
   });
@@ -523,8 +580,10 @@ describe('deleting a resource', () => {
     // What it reports removed is exactly what it had, container by container.
     const had = (prefix: string, names: string[]) =>
       Object.fromEntries(names.map((name) => [name.slice(prefix.length), names.filter((n) => n === name).length]));
+    // (Its number is not erased: it goes back to the pool, below.)
+    const pool = 'japan:acs-japan/phoneNumbers';
     expect(response.body.removed).toEqual({
-      cosmos: had('japan:acs-japan/', itemsOf(before(), doomed).map((i) => i.where).filter((w) => w.startsWith('japan:acs-japan/'))),
+      cosmos: had('japan:acs-japan/', itemsOf(before(), doomed).map((i) => i.where).filter((w) => w.startsWith('japan:acs-japan/') && w !== pool)),
       blobs: had('japan:', blobsOf(before(), doomed).map((b) => b.where)),
     });
     const after = await scan();
@@ -541,9 +600,15 @@ describe('deleting a resource', () => {
     expect(entry.events.map((e: { type: string }) => e.type)).toEqual(['AcsResidency.ResourceDeleted']);
     expect(blobsOf(after, doomed).map((b) => `${b.where} ${b.name}`)).toEqual([]);
 
+    // Its number is back in Japan's pool, available, naming nothing of it.
+    const number = after.items.filter((i) => i.where === pool && i.item.id === doomed.poolNumber);
+    expect(number.map((i) => i.item)).toEqual([expect.objectContaining({ status: 'available', poolGeography: 'japan' })]);
+    expect(number[0]!.item).not.toHaveProperty('assignedResourceId');
+    expect(number[0]!.item).not.toHaveProperty('assignment');
+
     // Everything else is exactly as it was, item for item and blob for blob.
     const keys = (s: Scan) => ({
-      items: s.items.filter((i) => !mentionsAny(i.text, idsOf(doomed))).map((i) => `${i.where} ${i.item.id as string}`).sort(),
+      items: s.items.filter((i) => !mentionsAny(i.text, idsOf(doomed)) && !(i.where === pool && i.item.id === doomed.poolNumber)).map((i) => `${i.where} ${i.item.id as string}`).sort(),
       blobs: s.blobs.filter((b) => !mentionsAny(b.text, idsOf(doomed))).map((b) => `${b.where} ${b.name}`).sort(),
     });
     expect(keys(after)).toEqual(keys(before()));

@@ -91,6 +91,15 @@ const ROUTES: Route[] = [
   { auth: 'management', path: '/api/management/resources/{name}/legalHolds', writes: { POST: { json: true, wrong: ['{"target": 1, "reason": "x"}', '{"target": {"kind": "identity", "identityId": "8:acs:a/b_c"}, "reason": "x"}'] } }, reads: ['GET'] },
   { auth: 'management', path: '/api/management/resources/{name}/legalHolds/{hold}/release', writes: { POST: { json: true, wrong: ['{"reason": 5}'] } }, reads: [] },
   { auth: 'management', path: '/api/management/resources/{name}/retention/preview', writes: {}, reads: ['GET'] },
+  { auth: 'hmac', path: '/sms', writes: { POST: { json: true, wrong: ['{"from": "+18005550000", "smsRecipients": [], "message": "x"}', '{"from": 5}', '{"from": "+18005550000", "smsRecipients": [{"to": "+1425"}], "message": 5}'] } }, reads: [], acs: true },
+  { auth: 'hmac', path: '/phoneNumbers', writes: {}, reads: ['GET'], query: ['skip', 'top'], acs: true },
+  { auth: 'hmac', path: '/phoneNumbers/{number}', writes: { DELETE: { json: false } }, reads: ['GET'], acs: true },
+  { auth: 'hmac', path: '/phoneNumbers/{number}/capabilities', writes: { PATCH: { json: true, wrong: ['{}', '{"sms": "both"}', '{"calling": 5}'] } }, reads: [], acs: true },
+  { auth: 'hmac', path: '/phoneNumbers/operations/{operation}', writes: {}, reads: ['GET'], acs: true },
+  { auth: 'hmac', path: '/availablePhoneNumbers/countries/{country}/:search', writes: { POST: { json: true, wrong: ['{"phoneNumberType": "landline"}', '{"phoneNumberType": "tollFree", "assignmentType": "application", "capabilities": {"calling": "none", "sms": "x"}}', '{"phoneNumberType": "tollFree", "assignmentType": "application", "capabilities": {"calling": "none", "sms": "outbound"}, "quantity": 0}'] } }, reads: [], acs: true },
+  { auth: 'hmac', path: '/availablePhoneNumbers/countries/{country}/offerings', writes: {}, reads: ['GET'], query: ['phoneNumberType', 'assignmentType'], acs: true },
+  { auth: 'hmac', path: '/availablePhoneNumbers/:purchase', writes: { POST: { json: true, wrong: ['{}', '{"searchId": 5}'] } }, reads: [], acs: true },
+  { auth: 'management', path: '/api/management/numberPools/{geography}/numbers', writes: { POST: { json: true, wrong: ['{"numbers": []}', '{"numbers": [{"phoneNumber": "123"}]}'] } }, reads: ['GET'], query: ['status'] },
 ];
 
 /** Ids no route may take: separators, control characters, over-long values. Encoded as a client would send them. */
@@ -129,6 +138,10 @@ const defaultIds = (): Record<string, string> => ({
   message: ids.message!,
   name: resource.name,
   hold: ids.hold!,
+  number: '+18005550000',
+  operation: 'release_00000000-0000-0000-0000-000000000000',
+  country: 'US',
+  geography: 'Europe',
 });
 
 function fill(path: string, values: Record<string, string>): string {

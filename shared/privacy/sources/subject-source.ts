@@ -24,7 +24,13 @@ export type ItemKind =
   | 'recording'
   | 'operationLog'
   | 'outboxEntry'
-  | 'privacyResult';
+  | 'privacyResult'
+  | 'phoneNumberAssignment'
+  | 'phoneNumberSearch'
+  | 'phoneNumberOperation'
+  | 'smsOptOut'
+  | 'smsDeliveryReportPending'
+  | 'smsRepeatability';
 
 export interface FoundItem {
   kind: ItemKind;
