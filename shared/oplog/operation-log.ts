@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SqlParameter } from '@azure/cosmos';
+import { deleteGrouped } from '../stores/cosmos-batch.js';
 import { deleteIfExists, emptyIfMissing } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
 
@@ -65,6 +66,11 @@ export class OperationLogs {
     return geo.container('operationLogs').then((c) => deleteIfExists(c, record.id, record.resourceDay));
   }
 
+  /** Deletes records, a day partition's in transactional batches of 100; what is gone is skipped. Returns how many went. */
+  async deleteMany(geo: GeoStore, records: Pick<OperationLogRecord, 'id' | 'resourceDay'>[]): Promise<number> {
+    return deleteGrouped(await geo.container('operationLogs'), records.map((r) => ({ id: r.id, partitionKey: r.resourceDay })));
+  }
+
   /**
    * Deletes up to `maxItems` of a resource's records written before `before`, except those that
    * involve an identity under legal hold. Returns how many went and whether more are due.
@@ -80,12 +86,8 @@ export class OperationLogs {
         })
         .fetchAll(),
     );
-    const batch = resources.slice(0, options.maxItems);
-    let deleted = 0;
-    for (let i = 0; i < batch.length; i += 16) {
-      const results = await Promise.all(batch.slice(i, i + 16).map((r) => deleteIfExists(container, r.id, r.resourceDay)));
-      deleted += results.filter(Boolean).length;
-    }
+    const due = resources.slice(0, options.maxItems);
+    const deleted = await deleteGrouped(container, due.map((r) => ({ id: r.id, partitionKey: r.resourceDay })));
     return { deleted, more: resources.length > options.maxItems };
   }
 }
