@@ -38,6 +38,11 @@ export async function startEmbeddedCosmos(port: number, options: { tls?: { key: 
   installTransactionalBatch();
   const { tls } = options;
   const server = (tls ? createHttpsServer({ keepAlive: true, key: tls.key, cert: tls.cert }) : createHttpServer({ keepAlive: true })) as Server;
+  // cosmosdb-server answers `Connection: keep-alive` without Node's `Keep-Alive: timeout=5` hint, so
+  // a client keeps an idle connection the server closes after 5 s, and a request sent on it just then
+  // fails with ECONNRESET (seen in benchmark runs on a loaded machine). Cosmos keeps idle connections
+  // far longer; here they stay until the client closes them or the emulator stops.
+  server.keepAliveTimeout = 0;
   const [handle] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners('request');
   let requests = 0;
