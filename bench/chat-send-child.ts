@@ -20,6 +20,7 @@ interface BenchStackModule {
 export type ChildRequest = { cmd: 'round'; sends: number } | { cmd: 'stop' };
 export type ChildReply = { ready: true } | { latencies: number[]; requests: number } | { error: string };
 
+const NEVER = '0 0 0 1 1 *';
 const CONTENT = 'Benchmark message with a realistic length of text, about one line of chat. '.repeat(2);
 
 async function main(): Promise<void> {
@@ -27,7 +28,14 @@ async function main(): Promise<void> {
   if (!root || !process.send) throw new Error('usage: forked with the root of a built checkout as its argument');
   const reply = (message: ChildReply) => process.send!(message);
   const { startBenchStack, createResource } = (await import(pathToFileURL(join(root, 'dist', 'bench', 'bench-stack.js')).href)) as BenchStackModule;
-  const stack = await startBenchStack({ RATE_LIMIT_IDENTITY_CREATE: '100000000' });
+  // The settings of chat-bench.ts, written out: the baseline's bench-stack.js may not have TIMERS_OFF.
+  const stack = await startBenchStack({
+    RATE_LIMIT_IDENTITY_CREATE: '100000000',
+    OUTBOX_REPUBLISH_SCHEDULE: NEVER,
+    PRIVACY_WORKER_SCHEDULE: NEVER,
+    RETENTION_PURGE_SCHEDULE: NEVER,
+    RECORDING_PURGE_SCHEDULE: NEVER,
+  });
   const resource = await createResource(stack, 'bench-send', 'Europe');
   const agent = new Agent({ ca: stack.tls.cert, keepAlive: true, maxSockets: 8 });
   const options = { additionalPolicies: [{ position: 'perCall' as const, policy: { name: 'ca', sendRequest: (r: any, next: any) => ((r.agent = agent), next(r)) } }] };

@@ -26,7 +26,7 @@ export const DEFAULT_BASELINE_REF = '0ee9f223896415e018a6476eaf6d19c1f94d3390';
 export async function chatSendComparison(): Promise<string[]> {
   const ref = process.env.BENCH_BASELINE_REF ?? DEFAULT_BASELINE_REF;
   if (ref === 'none') return [];
-  const rounds = Number(process.env.BENCH_CHAT_BASELINE_ROUNDS ?? 10);
+  const rounds = Number(process.env.BENCH_CHAT_BASELINE_ROUNDS ?? 20);
   const sends = Number(process.env.BENCH_CHAT_BASELINE_SENDS ?? 100);
   let baseline: { root: string; commit: string };
   try {
