@@ -24,7 +24,7 @@ import { publishRemaining, recordPublished, writeProgress } from './outbox-publi
  * Consecutive operations on one partition of one container are applied as one transactional batch
  * (one store request per 100 operations); if the batch fails (an item already gone, a condition that
  * no longer holds), Cosmos has applied none of it and they are applied one by one with the rules
- * below, as a redo applies them.
+ * below; if its outcome is unknown (the request itself failed), one by one as a redo.
  */
 export type StoreTarget = { plane: 'geo'; container: GeoContainerName } | { plane: 'control'; container: ControlContainerName };
 
@@ -211,8 +211,10 @@ export class Outbox {
     for (const group of partitionRuns(entry.ops)) {
       const container = await this.#container(group[0]!.target);
       // A redo reads before it writes (to skip what the change already did): one by one.
-      if (!redo && group.length > 1 && (await runBatch(container, group[0]!.partitionKey, group.map((op) => batchOperation(op, stamp))))) continue;
-      for (const op of group) await this.#applyOne(container, op, stamp, redo);
+      const outcome = !redo && group.length > 1 ? await runBatch(container, group[0]!.partitionKey, group.map((op) => batchOperation(op, stamp))) : 'refused';
+      if (outcome === 'applied') continue;
+      // Refused: nothing of it was applied. Unknown: it may have been, so one by one as a redo.
+      for (const op of group) await this.#applyOne(container, op, stamp, redo || outcome === 'unknown');
     }
   }
 

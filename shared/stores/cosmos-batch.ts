@@ -5,22 +5,23 @@ import { deleteIfExists } from './cosmos-items.js';
 export const MAX_BATCH_OPERATIONS = 100;
 
 /**
- * Runs operations of one partition as one transactional batch (one store request, all or nothing).
- * True when every operation was applied; false when one failed (Cosmos then applied none of them and
- * answered 207 with the failing operation's status). Anything else (the request itself refused,
- * throttled, a network error) is thrown.
+ * What became of a transactional batch: `applied` (every operation), `refused` (one operation failed,
+ * so Cosmos applied none of them and answered 207 with its status, 424 for the others) or `unknown`
+ * (the request failed as a whole: throttled past the client's retries, a lost connection; it may or
+ * may not have been applied, and the client reports no status).
  */
-export async function runBatch(container: Container, partitionKey: string, operations: OperationInput[]): Promise<boolean> {
-  if (operations.length === 0) return true;
+export type BatchOutcome = 'applied' | 'refused' | 'unknown';
+
+/** Runs operations of one partition as one transactional batch: one store request, all or nothing. */
+export async function runBatch(container: Container, partitionKey: string, operations: OperationInput[]): Promise<BatchOutcome> {
+  if (operations.length === 0) return 'applied';
   if (operations.length > MAX_BATCH_OPERATIONS) throw new Error(`A transactional batch takes at most ${MAX_BATCH_OPERATIONS} operations, not ${operations.length}.`);
-  const response = await container.items.batch(operations, partitionKey);
-  const statuses = (response.result ?? []).map((r) => r.statusCode);
-  if (response.code === 207 || statuses.some((status) => status >= 400)) {
-    const failed = statuses.find((status) => status >= 400 && status !== 424);
-    if (failed === 404 || failed === 409 || failed === 412) return false;
-    throw Object.assign(new Error(`A transactional batch failed with ${failed ?? response.code}.`), { code: failed ?? response.code });
+  try {
+    const response = await container.items.batch(operations, partitionKey);
+    return response.code !== 207 && (response.result ?? []).every((r) => r.statusCode < 400) ? 'applied' : 'refused';
+  } catch {
+    return 'unknown';
   }
-  return true;
 }
 
 /** Splits a list into runs of at most `size`. */
@@ -33,13 +34,13 @@ export function chunks<T>(items: readonly T[], size = MAX_BATCH_OPERATIONS): T[]
 /**
  * Deletes items of one partition, up to 100 in one transactional batch (one store request). A batch
  * with an item that is already gone fails as a whole (Cosmos batches are atomic); that batch's items
- * are then deleted one by one, skipping what is gone. Returns how many items this call deleted, so a
+ * (or a batch's whose outcome is unknown) are then deleted one by one, skipping what is gone. Returns how many items this call deleted, so a
  * rerun over the same ids counts nothing twice.
  */
 export async function deleteInPartition(container: Container, partitionKey: string, ids: readonly string[]): Promise<number> {
   let deleted = 0;
   for (const run of chunks([...new Set(ids)])) {
-    if (await runBatch(container, partitionKey, run.map((id) => ({ operationType: 'Delete' as const, id })))) {
+    if ((await runBatch(container, partitionKey, run.map((id) => ({ operationType: 'Delete' as const, id })))) === 'applied') {
       deleted += run.length;
       continue;
     }
