@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SqlParameter } from '@azure/cosmos';
 import { deleteGrouped } from '../stores/cosmos-batch.js';
-import { deleteIfExists, emptyIfMissing } from '../stores/cosmos-items.js';
+import { emptyIfMissing } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
 
 /**
@@ -60,10 +60,6 @@ export class OperationLogs {
       })
       .fetchAll();
     return resources;
-  }
-
-  delete(geo: GeoStore, record: Pick<OperationLogRecord, 'id' | 'resourceDay'>): Promise<boolean> {
-    return geo.container('operationLogs').then((c) => deleteIfExists(c, record.id, record.resourceDay));
   }
 
   /** Deletes records, a day partition's in transactional batches of 100; what is gone is skipped. Returns how many went. */
