@@ -29,6 +29,19 @@ export async function startBenchStack(env: Record<string, string> = {}, options:
   });
 }
 
+/**
+ * Settings that keep the timers whose store requests would be counted with a benchmark's own (the
+ * outbox republisher every 30 s, the privacy worker, the purges) from running; the chat deletion sweep
+ * (every 5 minutes, a query per geography) still runs. Every suite's stack gets them: a timer reads its
+ * schedule once per process, when the first stack loads the functions.
+ */
+export const TIMERS_OFF: Record<string, string> = {
+  OUTBOX_REPUBLISH_SCHEDULE: '0 0 0 1 1 *',
+  PRIVACY_WORKER_SCHEDULE: '0 0 0 1 1 *',
+  RETENTION_PURGE_SCHEDULE: '0 0 0 1 1 *',
+  RECORDING_PURGE_SCHEDULE: '0 0 0 1 1 *',
+};
+
 export async function createResource(stack: LocalStack, name: string, geography: string): Promise<{ connectionString: string; name: string }> {
   const response = await fetch(`${stack.httpUrl}/api/management/resources/${name}`, {
     method: 'PUT',

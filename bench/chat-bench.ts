@@ -3,7 +3,8 @@ import { ChatClient, type ChatThreadClient } from '@azure/communication-chat';
 import { AzureCommunicationTokenCredential } from '@azure/communication-common';
 import { CommunicationIdentityClient } from '@azure/communication-identity';
 import { CosmosClient } from '@azure/cosmos';
-import { createResource, measure, startBenchStack, summarize } from './bench-stack.js';
+import { createResource, measure, startBenchStack, summarize, TIMERS_OFF } from './bench-stack.js';
+import { chatSendComparison } from './chat-send-comparison.js';
 
 const MESSAGES_PER_RUN = 600;
 const CONTENT = 'Benchmark message with a realistic length of text, about one line of chat. '.repeat(2);
@@ -13,10 +14,11 @@ const CONTENT = 'Benchmark message with a realistic length of text, about one li
  * and 32 concurrent senders, each sender in its own two-person thread; beside the same number of raw
  * Cosmos item writes of the same size at the same concurrency into the same embedded store, so the
  * service layer's cost shows as a ratio. Also 32 senders in one shared thread (sequence contention and
- * 31 per-recipient events per message).
+ * 31 per-recipient events per message). Store requests per send are counted at the embedded Cosmos
+ * server (with the timers that make store requests of their own off). Then the 1-sender p50 against the baseline commit's code (chat-send-comparison.ts).
  */
 export async function chatBench(): Promise<string[]> {
-  const stack = await startBenchStack({ RATE_LIMIT_IDENTITY_CREATE: '100000000' });
+  const stack = await startBenchStack({ RATE_LIMIT_IDENTITY_CREATE: '100000000', ...TIMERS_OFF });
   const lines: string[] = [];
   try {
     const resource = await createResource(stack, 'bench-chat', 'Europe');
@@ -41,12 +43,14 @@ export async function chatBench(): Promise<string[]> {
     await senders[0]!.sendMessage({ content: 'warm-up' });
 
     for (const concurrency of [1, 8, 32]) {
+      const requestsBefore = stack.cosmosRequests!();
       const viaService = await measure(MESSAGES_PER_RUN, concurrency, (i) => senders[i % concurrency]!.sendMessage({ content: CONTENT }));
+      const requestsPerSend = (stack.cosmosRequests!() - requestsBefore) / MESSAGES_PER_RUN;
       const raw = await measure(MESSAGES_PER_RUN, concurrency, (i) =>
         container.items.create({ id: `${concurrency}-${i}`, threadId: `t${i % concurrency}`, kind: 'message', content: CONTENT, createdOn: new Date().toISOString() }),
       );
       const ratio = (viaService.wallMs / MESSAGES_PER_RUN) / (raw.wallMs / MESSAGES_PER_RUN);
-      lines.push(summarize(`send message via SDK over HTTPS (${concurrency} senders)`, viaService));
+      lines.push(`${summarize(`send message via SDK over HTTPS (${concurrency} senders)`, viaService)}  ${requestsPerSend.toFixed(1)} store requests per send`);
       lines.push(summarize(`raw Cosmos item write, same store (${concurrency} writers)`, raw));
       lines.push(`  service / raw time per message: ${ratio.toFixed(1)}x`);
     }
@@ -60,5 +64,6 @@ export async function chatBench(): Promise<string[]> {
   } finally {
     await stack.stop();
   }
+  lines.push(...(await chatSendComparison()));
   return lines;
 }

@@ -2,11 +2,11 @@ import { Agent } from 'node:https';
 import { CommunicationIdentityClient } from '@azure/communication-identity';
 import { parseSettings } from '../shared/config/settings.js';
 import { createServices } from '../shared/services.js';
-import { createResource, measure, startBenchStack, summarize } from './bench-stack.js';
+import { createResource, measure, startBenchStack, summarize, TIMERS_OFF } from './bench-stack.js';
 
 /** Token issuance (through the local host, with the official SDK) and verification rates. */
 export async function identityBench(): Promise<string[]> {
-  const stack = await startBenchStack({ RATE_LIMIT_IDENTITY_CREATE: '100000000' });
+  const stack = await startBenchStack({ RATE_LIMIT_IDENTITY_CREATE: '100000000', ...TIMERS_OFF });
   const lines: string[] = [];
   try {
     const resource = await createResource(stack, 'bench-identity', 'Europe');

@@ -4,7 +4,7 @@ import { messageIdFor } from '../shared/chat/chat-records.js';
 import { geographyByKey } from '../shared/geography/geographies.js';
 import { operationLogRecord } from '../shared/oplog/operation-log.js';
 import { services } from '../shared/services.js';
-import { createResource, startBenchStack, writeAll } from './bench-stack.js';
+import { createResource, startBenchStack, TIMERS_OFF, writeAll } from './bench-stack.js';
 
 const THREADS = 20;
 
@@ -18,7 +18,7 @@ const THREADS = 20;
  */
 export async function privacyBench(): Promise<string[]> {
   // The worker is run by the benchmark, not by its timer.
-  const stack = await startBenchStack({ PRIVACY_WORKER_SCHEDULE: '0 0 0 1 1 *' });
+  const stack = await startBenchStack(TIMERS_OFF);
   const lines: string[] = [];
   const invocationMs = Number(process.env.BENCH_PRIVACY_INVOCATION_SECONDS ?? 10) * 1000;
   try {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { signRequestHeaders } from '../shared/auth/hmac-auth.js';
-import { createResource, startBenchStack } from './bench-stack.js';
+import { createResource, startBenchStack, TIMERS_OFF } from './bench-stack.js';
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
@@ -20,7 +20,7 @@ const MIB = 1024 ** 2;
 export async function recordingBench(): Promise<string[]> {
   const size = Number(process.env.BENCH_RECORDING_BYTES ?? GIB);
   const blobDir = await mkdtemp(join(tmpdir(), 'acs-bench-blobs-'));
-  const stack = await startBenchStack({}, { blobLocation: blobDir });
+  const stack = await startBenchStack(TIMERS_OFF, { blobLocation: blobDir });
   const lines: string[] = [];
   try {
     const resource = await createResource(stack, 'bench-recordings', 'Europe');

@@ -3,7 +3,7 @@ import type { Container } from '@azure/cosmos';
 import { ManualClock } from '../shared/clock.js';
 import { geographyByKey } from '../shared/geography/geographies.js';
 import { services } from '../shared/services.js';
-import { createResource, startBenchStack, writeAll } from './bench-stack.js';
+import { createResource, startBenchStack, TIMERS_OFF, writeAll } from './bench-stack.js';
 
 const DAY = 86_400_000;
 const MESSAGES_PER_THREAD = 10;
@@ -17,7 +17,7 @@ const MESSAGES_PER_THREAD = 10;
  */
 export async function retentionBench(): Promise<string[]> {
   const clock = new ManualClock(new Date());
-  const stack = await startBenchStack({}, { clock });
+  const stack = await startBenchStack(TIMERS_OFF, { clock });
   const lines: string[] = [];
   try {
     const svc = services();

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { listenRegional, type EmbeddedCosmosEndpoint } from './cosmos-locations.js';
 import { CosmosAuthorizationLog, type CountedAuthorization } from './cosmos-authorization.js';
+import { installTransactionalBatch } from './cosmos-transactional-batch.js';
 
 /** The key every Cosmos emulator accepts (cosmosdb-server checks none, but the client needs one). */
 export const COSMOS_EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
@@ -11,7 +12,7 @@ export const COSMOS_EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2n
 export interface EmbeddedCosmos {
   endpoint: string;
   key: string;
-  /** Requests served so far (benchmarks report store requests per operation). */
+  /** Requests served so far (benchmarks report store requests per operation); a transactional batch is one. */
   requests(): number;
   /**
    * Another endpoint (loopback, `port` or a free one) onto the same in-memory account, reporting
@@ -26,15 +27,22 @@ export interface EmbeddedCosmos {
 /**
  * `@vercel/cosmosdb-server` on loopback, in memory: the real `@azure/cosmos` client talks to it over
  * HTTP, or over HTTPS with `tls` (the client sends Microsoft Entra tokens over HTTPS only). Its gaps
- * (no TTL, change feed, stored procedures, atomic batch, ...) are designed around.
+ * (no TTL, change feed, stored procedures, ...) are designed around; its transactional batch is made
+ * atomic (cosmos-transactional-batch.ts).
  */
 export async function startEmbeddedCosmos(port: number, options: { tls?: { key: string; cert: string } } = {}): Promise<EmbeddedCosmos> {
   const { createHttpServer, createHttpsServer } = await import('@vercel/cosmosdb-server');
   scopeQueriesToPartitions();
   makeQueriesLinear();
   keepPatchConditionsCase();
+  installTransactionalBatch();
   const { tls } = options;
   const server = (tls ? createHttpsServer({ keepAlive: true, key: tls.key, cert: tls.cert }) : createHttpServer({ keepAlive: true })) as Server;
+  // cosmosdb-server answers `Connection: keep-alive` without Node's `Keep-Alive: timeout=5` hint, so
+  // a client keeps an idle connection the server closes after 5 s, and a request sent on it just then
+  // fails with ECONNRESET (seen in benchmark runs on a loaded machine). Cosmos keeps idle connections
+  // far longer; here they stay until the client closes them or the emulator stops.
+  server.keepAliveTimeout = 0;
   const [handle] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners('request');
   let requests = 0;

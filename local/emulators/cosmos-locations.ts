@@ -32,6 +32,8 @@ export async function listenRegional(serve: Serve, location: string, port: numbe
   // Its URL is known once it listens (before any request).
   const endpoint: { endpoint: string; location: string } = { endpoint: '', location };
   const server = http.createServer({ keepAlive: true }, (req, res) => endpointOfRequest.run(endpoint, () => serve(req, res)));
+  // Idle connections stay, as on the main listener (cosmos-emulator.ts).
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {

@@ -51,11 +51,13 @@ const op = {
     set,
     ...(condition ? { condition } : {}),
   }),
-  delete: (container: GeoContainerName, partitionKey: string, id: string): StoreOp => ({
+  /** With `unchanged`, only the item as it was at that etag; if it changed since, `elseSet` is set instead. */
+  delete: (container: GeoContainerName, partitionKey: string, id: string, unchanged?: { ifMatch: string; elseSet: Record<string, unknown> }): StoreOp => ({
     op: 'delete',
     target: { plane: 'geo', container },
     partitionKey,
     id,
+    ...(unchanged ?? {}),
   }),
 };
 export { op as storeOp };
@@ -125,14 +127,15 @@ export class ChatContext {
   /**
    * Hands out the thread's next sequence id with one atomic patch (concurrent senders never share
    * one), and records the activity. A sequence id whose change then fails is skipped, not reused.
-   * With `sender`, the patch applies only while the sender is in the thread's roster: a send that
-   * loses the race with the sender's removal is refused (403), so no message of a removed
-   * participant gets a sequence after their removal's.
+   * With `sender`, the patch applies only while the sender is in the thread's roster (and the thread
+   * is the resource's): a send that loses the race with the sender's removal is refused (403), so no
+   * message of a removed participant gets a sequence after their removal's. The thread it answers
+   * is as the patch left it (the roster: who the message goes to).
    */
   async reserveSequence(resource: Resource, threadId: string, at: string, userMessage: boolean, sender?: string): Promise<ThreadRecord> {
     const container = await this.store(resource).threads();
     for (let attempt = 0; ; attempt += 1) {
-      const member = sender ? ` AND ARRAY_CONTAINS(c.roster, ${JSON.stringify(sender)})` : '';
+      const member = sender ? ` AND c.resourceId = ${JSON.stringify(resource.id)} AND ARRAY_CONTAINS(c.roster, ${JSON.stringify(sender)})` : '';
       try {
         const { resource: thread } = await container.item(threadItemId(threadId), threadId).patch<ThreadRecord>({
           condition: `FROM c WHERE (NOT IS_DEFINED(c.deletedOn) OR IS_NULL(c.deletedOn))${member}`,

@@ -84,13 +84,19 @@ export async function eraseFromMessage(store: ChatStore, threadId: string, messa
   return false;
 }
 
-/** Deletes the identity's messages in a thread and strips it from system messages; returns how many of its messages went. */
+/**
+ * Deletes the identity's messages in a thread (a page's in one transactional batch) and strips it
+ * from system messages; returns how many of its messages went. A page shorter than a full one is
+ * the last: nothing naming the identity is left after it.
+ */
 async function eraseMessages(store: ChatStore, threadId: string, identityId: string): Promise<number> {
   let deleted = 0;
   for (;;) {
-    const batch = await store.messagesMentioning(threadId, identityId, BATCH);
-    if (batch.length === 0) return deleted;
-    for (const message of batch) if (await eraseFromMessage(store, threadId, message, identityId)) deleted += 1;
+    const page = await store.messagesMentioning(threadId, identityId, BATCH);
+    const sent = page.filter((message) => isUserMessage(message.type) && message.senderId === identityId);
+    deleted += await store.deleteThreadItems(threadId, sent.map((message) => message.id));
+    for (const message of page) if (!sent.includes(message)) await eraseFromMessage(store, threadId, message, identityId);
+    if (page.length < BATCH) return deleted;
   }
 }
 

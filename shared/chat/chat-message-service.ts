@@ -40,10 +40,14 @@ export class ChatMessageService {
     this.ctx.limit('changeMessage', caller, threadId);
     const { resource } = caller;
     requireScope(caller, 'chat.join.limited');
-    const active = await this.ctx.store(resource).activeParticipants(threadId);
-    if (!active.some((p) => p.identityId === caller.identityId)) await this.ctx.participation(caller, threadId, { current: true });
     const now = this.ctx.now();
-    const thread = await this.ctx.reserveSequence(resource, threadId, now, true, caller.identityId);
+    // The sequence patch is the participation check (the sender must be on the thread's roster) and
+    // answers the roster, the recipients: no separate participant read.
+    const thread = await this.ctx.reserveSequence(resource, threadId, now, true, caller.identityId).catch(async (error: unknown) => {
+      // Refused: the answer a participation check gives (404 for a thread that is gone, 403 removed or never a participant).
+      if (error instanceof ServiceError && error.code === 'Forbidden') await this.ctx.participation(caller, threadId, { current: true });
+      throw error;
+    });
     const message = newMessageRecord({
       threadId,
       resourceId: resource.id,
@@ -60,7 +64,7 @@ export class ChatMessageService {
       transactionId,
       ops: [storeOp.upsert('chatThreads', threadId, message)],
       events: messageEvents('received', message, transactionId, now),
-      recipients: thread.roster ?? active.map((p) => p.identityId),
+      recipients: thread.roster ?? [],
     });
     return { id: message.messageId };
   }

@@ -1,4 +1,5 @@
 import type { Container, SqlQuerySpec } from '@azure/cosmos';
+import { deleteInPartition } from '../stores/cosmos-batch.js';
 import { deleteIfExists } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import {
@@ -12,6 +13,14 @@ import {
   type ReceiptRecord,
   type ThreadRecord,
 } from './chat-records.js';
+
+/** An item of a thread's partition other than the thread item, as a survey lists it. */
+export interface PartitionEntry {
+  id: string;
+  kind: 'participant' | 'message' | 'receipt' | 'thread';
+  identityId?: string;
+  removedOn?: string;
+}
 
 /**
  * Reads of one geography's chat data. Every thread operation stays in the thread's partition; a
@@ -114,6 +123,28 @@ export class ChatStore {
 
   async deleteThreadItem(threadId: string, id: string): Promise<boolean> {
     return deleteIfExists(await this.threads(), id, threadId);
+  }
+
+  /**
+   * Deletes items of the thread's partition, 100 per transactional batch (one store request each);
+   * what is already gone is skipped. Returns how many this call deleted.
+   */
+  async deleteThreadItems(threadId: string, ids: readonly string[]): Promise<number> {
+    return deleteInPartition(await this.threads(), threadId, ids);
+  }
+
+  /**
+   * What the thread's partition holds, in one query (at most `limit` items): the thread item whole
+   * (with its etag), the other items by id and kind, participants with who and whether removed.
+   */
+  async survey(threadId: string, limit: number): Promise<{ thread?: ThreadRecord & { _etag?: string }; items: PartitionEntry[] }> {
+    const rows = await this.#query<PartitionEntry & { thread: (ThreadRecord & { _etag?: string }) | null }>(threadId, {
+      query: 'SELECT TOP @limit c.id, c.kind, c.identityId, c.removedOn, (c.kind = "thread" ? c : null) AS thread FROM c WHERE c.threadId = @threadId',
+      parameters: [{ name: '@limit', value: limit }],
+    });
+    const thread = rows.find((row) => row.kind === 'thread')?.thread ?? undefined;
+    const items = rows.filter((row) => row.kind !== 'thread').map(({ id, kind, identityId, removedOn }) => ({ id, kind, ...(identityId !== undefined ? { identityId } : {}), ...(removedOn !== undefined ? { removedOn } : {}) }));
+    return { ...(thread ? { thread } : {}), items };
   }
 
   /** One page of an identity's threads, newest membership first, after `afterSortKey`. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Container, PatchOperation } from '@azure/cosmos';
+import type { Container, JSONObject, OperationInput, PatchOperation } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
+import { deleteGrouped, MAX_BATCH_OPERATIONS, runBatch } from '../stores/cosmos-batch.js';
 import { deleteIfExists, emptyIfMissing } from '../stores/cosmos-items.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ControlContainerName, ControlStore } from '../stores/control-store.js';
@@ -19,6 +20,11 @@ import { publishRemaining, recordPublished, writeProgress } from './outbox-publi
  * (each is idempotent and never overwrites a newer change) and publishes the events with the same
  * ids. So a change ends in either the old state or the new, and its events are never dropped.
  * Publishing is bounded in time and resumable: see outbox-publishing.ts.
+ *
+ * Consecutive operations on one partition of one container are applied as one transactional batch
+ * (one store request per 100 operations); if the batch fails (an item already gone, a condition that
+ * no longer holds), Cosmos has applied none of it and they are applied one by one with the rules
+ * below; if its outcome is unknown (the request itself failed), one by one as a redo.
  */
 export type StoreTarget = { plane: 'geo'; container: GeoContainerName } | { plane: 'control'; container: ControlContainerName };
 
@@ -32,7 +38,12 @@ export type StoreOp =
    * as `FROM c WHERE NOT IS_DEFINED(c.deletedOn)`), an item that no longer matches is left alone.
    */
   | { op: 'patch'; target: StoreTarget; id: string; partitionKey: string; set: Record<string, unknown>; condition?: string }
-  | { op: 'delete'; target: StoreTarget; id: string; partitionKey: string };
+  /**
+   * Deletes an item (a missing one is skipped). With `ifMatch` (an etag), only the item as it was then:
+   * if it changed since, the fields of `elseSet` are set instead (a patch as above), so whoever
+   * finishes the deletion finds it marked (the chat thread purge).
+   */
+  | { op: 'delete'; target: StoreTarget; id: string; partitionKey: string; ifMatch?: string; elseSet?: Record<string, unknown> };
 
 export type OutboxStatus = 'pending' | 'applied' | 'published';
 
@@ -193,32 +204,52 @@ export class Outbox {
         ],
       })
       .fetchAll());
-    for (const { id, resourceId } of resources) await deleteIfExists(outbox, id, resourceId);
+    await deleteGrouped(outbox, resources.map(({ id, resourceId }) => ({ id, partitionKey: resourceId })));
     return resources.length;
   }
 
   async #apply(entry: OutboxEntry, redo: boolean): Promise<void> {
     const stamp: ChangeStamp = { id: entry.id, at: entry.createdAt };
-    for (const op of entry.ops) {
-      const container = await this.#container(op.target);
-      if (op.op === 'delete') {
-        await deleteIfExists(container, op.id, op.partitionKey);
-        continue;
-      }
-      if (op.op === 'patch') {
-        await this.#patch(container, op, stamp, redo);
-        continue;
-      }
-      const item = { ...op.item, changeStamp: stamp };
-      if (!redo) {
-        await container.items.upsert(item);
-        continue;
-      }
-      // A redo: skip what this change already wrote, and never overwrite a newer change.
-      const { resource: current } = await container.item(op.item.id, op.partitionKey).read<{ changeStamp?: ChangeStamp }>();
-      if (current?.changeStamp && (current.changeStamp.id === entry.id || current.changeStamp.at > entry.createdAt)) continue;
-      await container.items.upsert(item);
+    for (const group of partitionRuns(entry.ops)) {
+      const container = await this.#container(group[0]!.target);
+      // A redo reads before it writes (to skip what the change already did): one by one.
+      const outcome = !redo && group.length > 1 ? await runBatch(container, group[0]!.partitionKey, group.map((op) => batchOperation(op, stamp))) : 'refused';
+      if (outcome === 'applied') continue;
+      // Refused: nothing of it was applied. Unknown: it may have been, so one by one as a redo.
+      for (const op of group) await this.#applyOne(container, op, stamp, redo || outcome === 'unknown');
     }
+  }
+
+  async #applyOne(container: Container, op: StoreOp, stamp: ChangeStamp, redo: boolean): Promise<void> {
+    if (op.op === 'delete') {
+      if (op.ifMatch === undefined) {
+        await deleteIfExists(container, op.id, op.partitionKey);
+        return;
+      }
+      try {
+        await container.item(op.id, op.partitionKey).delete({ accessCondition: { type: 'IfMatch', condition: op.ifMatch } });
+      } catch (error) {
+        const code = (error as { code?: number }).code;
+        if (code === 404) return;
+        if (code !== 412) throw error;
+        // Changed since: marked instead, for whoever finishes the deletion.
+        if (op.elseSet) await this.#patch(container, { op: 'patch', target: op.target, id: op.id, partitionKey: op.partitionKey, set: op.elseSet }, stamp, redo);
+      }
+      return;
+    }
+    if (op.op === 'patch') {
+      await this.#patch(container, op, stamp, redo);
+      return;
+    }
+    const item = { ...op.item, changeStamp: stamp };
+    if (!redo) {
+      await container.items.upsert(item);
+      return;
+    }
+    // A redo: skip what this change already wrote, and never overwrite a newer change.
+    const { resource: current } = await container.item(op.item.id, op.partitionKey).read<{ changeStamp?: ChangeStamp }>();
+    if (current?.changeStamp && (current.changeStamp.id === stamp.id || current.changeStamp.at > stamp.at)) return;
+    await container.items.upsert(item);
   }
 
   async #patch(container: Container, op: Extract<StoreOp, { op: 'patch' }>, stamp: ChangeStamp, redo: boolean): Promise<void> {
@@ -227,11 +258,7 @@ export class Outbox {
       const { resource: current } = await item.read<{ changeStamp?: ChangeStamp }>();
       if (!current || (current.changeStamp && (current.changeStamp.id === stamp.id || current.changeStamp.at > stamp.at))) return;
     }
-    const operations: PatchOperation[] = Object.entries({ ...op.set, changeStamp: stamp }).map(([field, value]) => ({
-      op: 'set',
-      path: `/${field}`,
-      value: value ?? null,
-    }));
+    const operations = patchOperations(op, stamp);
     try {
       await item.patch(op.condition ? { condition: op.condition, operations } : operations);
     } catch (error) {
@@ -305,5 +332,44 @@ export class Outbox {
 
   #container(target: StoreTarget): Promise<Container> {
     return target.plane === 'geo' ? this.deps.geo.container(target.container) : this.deps.control.container(target.container);
+  }
+}
+
+/** Well below the 2 MB Cosmos takes in one transactional batch request. */
+const MAX_BATCH_BYTES = 1_500_000;
+
+/**
+ * The operations in order, cut into runs on one partition of one container (one batch each), at most
+ * 100 operations and MAX_BATCH_BYTES of items each.
+ */
+function partitionRuns(ops: StoreOp[]): StoreOp[][] {
+  const runs: { place: string; ops: StoreOp[]; bytes: number }[] = [];
+  for (const op of ops) {
+    const place = `${op.target.plane}/${op.target.container}/${op.partitionKey}`;
+    const bytes = op.op === 'upsert' ? JSON.stringify(op.item).length : op.op === 'patch' ? JSON.stringify(op.set).length : 0;
+    const last = runs.at(-1);
+    if (last && last.place === place && last.ops.length < MAX_BATCH_OPERATIONS && last.bytes + bytes <= MAX_BATCH_BYTES) {
+      last.ops.push(op);
+      last.bytes += bytes;
+    } else runs.push({ place, ops: [op], bytes });
+  }
+  return runs.map((run) => run.ops);
+}
+
+function patchOperations(op: Pick<Extract<StoreOp, { op: 'patch' }>, 'set'>, stamp: ChangeStamp): PatchOperation[] {
+  return Object.entries({ ...op.set, changeStamp: stamp }).map(([field, value]) => ({ op: 'set', path: `/${field}`, value: value ?? null }));
+}
+
+/** A store operation as an operation of a transactional batch (a first attempt: no redo checks). */
+function batchOperation(op: StoreOp, stamp: ChangeStamp): OperationInput {
+  switch (op.op) {
+    case 'delete':
+      return { operationType: 'Delete', id: op.id, ...(op.ifMatch !== undefined ? { ifMatch: op.ifMatch } : {}) };
+    case 'patch': {
+      const operations = patchOperations(op, stamp);
+      return { operationType: 'Patch', id: op.id, resourceBody: op.condition ? { condition: op.condition, operations } : operations };
+    }
+    case 'upsert':
+      return { operationType: 'Upsert', resourceBody: { ...op.item, changeStamp: stamp } as unknown as JSONObject };
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SqlParameter } from '@azure/cosmos';
-import { deleteIfExists, emptyIfMissing } from '../stores/cosmos-items.js';
+import { deleteGrouped } from '../stores/cosmos-batch.js';
+import { emptyIfMissing } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
 
 /**
@@ -61,8 +62,9 @@ export class OperationLogs {
     return resources;
   }
 
-  delete(geo: GeoStore, record: Pick<OperationLogRecord, 'id' | 'resourceDay'>): Promise<boolean> {
-    return geo.container('operationLogs').then((c) => deleteIfExists(c, record.id, record.resourceDay));
+  /** Deletes records, a day partition's in transactional batches of 100; what is gone is skipped. Returns how many went. */
+  async deleteMany(geo: GeoStore, records: Pick<OperationLogRecord, 'id' | 'resourceDay'>[]): Promise<number> {
+    return deleteGrouped(await geo.container('operationLogs'), records.map((r) => ({ id: r.id, partitionKey: r.resourceDay })));
   }
 
   /**
@@ -80,12 +82,8 @@ export class OperationLogs {
         })
         .fetchAll(),
     );
-    const batch = resources.slice(0, options.maxItems);
-    let deleted = 0;
-    for (let i = 0; i < batch.length; i += 16) {
-      const results = await Promise.all(batch.slice(i, i + 16).map((r) => deleteIfExists(container, r.id, r.resourceDay)));
-      deleted += results.filter(Boolean).length;
-    }
+    const due = resources.slice(0, options.maxItems);
+    const deleted = await deleteGrouped(container, due.map((r) => ({ id: r.id, partitionKey: r.resourceDay })));
     return { deleted, more: resources.length > options.maxItems };
   }
 }

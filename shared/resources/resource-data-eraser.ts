@@ -1,5 +1,5 @@
 import type { Container } from '@azure/cosmos';
-import { deleteIfExists } from '../stores/cosmos-items.js';
+import { deleteGrouped } from '../stores/cosmos-batch.js';
 import { ignoreNotFound } from '../stores/not-found.js';
 import { GEO_CONTAINERS, type GeoContainerName, type GeoContainerSpec } from '../stores/store-catalogue.js';
 import type { GeoStore } from '../stores/geo-store.js';
@@ -62,6 +62,7 @@ async function eraseFromContainer(
   let removed = 0;
   while (iterator.hasMoreResults()) {
     const { resources } = await iterator.fetchNext();
+    const deletable: { id: string; partitionKey: string }[] = [];
     for (const item of resources ?? []) {
       if (keepUnpublished && item.status !== 'published') {
         counts.eventsAwaitingPublication += 1;
@@ -78,8 +79,10 @@ async function eraseFromContainer(
         }
         continue;
       }
-      if (await deleteIfExists(container, item.id, item.pk)) removed += 1;
+      deletable.push({ id: item.id, partitionKey: item.pk });
     }
+    // A page's items of one partition in transactional batches of 100.
+    removed += await deleteGrouped(container, deletable);
   }
   return removed;
 }

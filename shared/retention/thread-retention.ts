@@ -90,7 +90,6 @@ export class ThreadRetention {
     const plan = await this.plan(geo, resource, budget.maxItems + 1);
     totals.skippedForHold.push(...plan.held);
     totals.stoppedAtBudget = plan.due.length > budget.maxItems;
-    const store = new ChatStore(geo);
     for (const due of plan.due.slice(0, budget.maxItems)) {
       if (Date.now() >= budget.deadline) {
         totals.stoppedAtBudget = true;
@@ -98,28 +97,8 @@ export class ThreadRetention {
       }
       totals.examined += 1;
       try {
-        const thread = await store.thread(due.threadId);
-        // Gone, or already being deleted (the deletion sweep finishes it).
-        if (!thread || thread.deletedOn) continue;
-        const expiry = due.reason === 'idle' ? thread.lastActivityAt : (thread.policyExpiresAt ?? '');
-        const at = this.deps.clock.now().toISOString();
-        const { items } = await this.deps.purger.purge(resource, thread, undefined, {
-          // Derived from what expired: a rerun after a crash commits the same change, with the same event ids.
-          transactionId: stableId('chat.retention', resource.id, thread.threadId, due.reason, expiry),
-          extraOps: [
-            auditOp(
-              auditRecord({
-                resourceId: resource.id,
-                action: 'chatThread.purged',
-                subjectType: 'chatThread',
-                subjectId: thread.threadId,
-                reason: due.reason,
-                at,
-                details: { createdOn: thread.createdOn, lastActivityAt: thread.lastActivityAt, ...(thread.policyExpiresAt ? { policyExpiresAt: thread.policyExpiresAt } : {}) },
-              }),
-            ),
-          ],
-        });
+        const { purged, items } = await this.purgeOne(geo, resource, due);
+        if (!purged) continue;
         totals.deleted.chatThreads = (totals.deleted.chatThreads ?? 0) + 1;
         totals.deleted.chatItems = (totals.deleted.chatItems ?? 0) + items;
       } catch (error) {
@@ -128,6 +107,42 @@ export class ThreadRetention {
       }
     }
     return totals;
+  }
+
+  /**
+   * Purges one thread a plan found due (a run's step, or a work item of its own): the thread as it
+   * is now (one query of its partition finds it and what it holds), deleted with its events and its
+   * audit record in one change whose id is derived from what expired, so a rerun after a crash
+   * commits the same change with the same event ids. A thread gone meanwhile, or already being
+   * deleted (the deletion sweep finishes it), is left: `purged` false. `items` counts the items of the
+   * thread's partition that went (thread, participants, messages, read receipts). Throws on a store
+   * failure; running it again is safe.
+   */
+  async purgeOne(geo: GeoStore, resource: Resource, due: DueThread): Promise<{ purged: boolean; items: number }> {
+    const survey = await this.deps.purger.survey(new ChatStore(geo), due.threadId);
+    const thread = survey.thread;
+    if (!thread || thread.deletedOn) return { purged: false, items: 0 };
+    const expiry = due.reason === 'idle' ? thread.lastActivityAt : (thread.policyExpiresAt ?? '');
+    const at = this.deps.clock.now().toISOString();
+    const { items } = await this.deps.purger.purge(resource, thread, undefined, {
+      // Derived from what expired: a rerun after a crash commits the same change, with the same event ids.
+      transactionId: stableId('chat.retention', resource.id, thread.threadId, due.reason, expiry),
+      survey,
+      extraOps: [
+        auditOp(
+          auditRecord({
+            resourceId: resource.id,
+            action: 'chatThread.purged',
+            subjectType: 'chatThread',
+            subjectId: thread.threadId,
+            reason: due.reason,
+            at,
+            details: { createdOn: thread.createdOn, lastActivityAt: thread.lastActivityAt, ...(thread.policyExpiresAt ? { policyExpiresAt: thread.policyExpiresAt } : {}) },
+          }),
+        ),
+      ],
+    });
+    return { purged: true, items };
   }
 
   /** Held threads of a resource, with the holds that keep each: thread holds and every thread of a held identity. */

@@ -2,7 +2,7 @@ import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { CosmosClient } from '@azure/cosmos';
+import { CosmosClient, type Container, type OperationInput } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../local/emulators/cosmos-emulator.js';
 import { loadOrCreateCertificate } from '../../local/tls-certificate.js';
@@ -61,6 +61,91 @@ it('evaluates a conditional patch filter as written (camelCase fields, case-sens
   const { resource: gone } = await container.item('gone', 'a').read<{ n: number }>();
   expect([live!.n, gone!.n]).toEqual([2, 0]);
   client.dispose();
+});
+
+describe('transactional batch', () => {
+  let client: CosmosClient;
+  let container: Container;
+  beforeAll(async () => {
+    client = new CosmosClient({ endpoint: emulator.endpoint, key: emulator.key, connectionPolicy: { enableEndpointDiscovery: false } });
+    const { database } = await client.databases.createIfNotExists({ id: 'batches' });
+    ({ container } = await database.containers.createIfNotExists({ id: 'items', partitionKey: { paths: ['/pk'] } }));
+  });
+  afterAll(() => client?.dispose());
+
+  type Stored = { id: string; pk: string; n: number; _etag: string; _ts: number; _rid: string };
+  const partition = async (pk: string) =>
+    (await container.items.query<Stored>('SELECT * FROM c', { partitionKey: pk }).fetchAll()).resources.map(({ id, n, _etag, _rid, _ts }) => ({ id, n, _etag, _rid, _ts })).sort((a, b) => a.id.localeCompare(b.id));
+
+  it('applies every kind of operation in one request, in order, and answers each one as Cosmos does', async () => {
+    await container.items.create({ id: 'replace-me', pk: 'ok', n: 1 });
+    await container.items.create({ id: 'patch-me', pk: 'ok', n: 1 });
+    await container.items.create({ id: 'delete-me', pk: 'ok', n: 1 });
+    await container.items.create({ id: 'read-me', pk: 'ok', n: 7 });
+    await container.items.create({ id: 'elsewhere', pk: 'other', n: 1 });
+    const before = emulator.requests();
+    const response = await container.items.batch(
+      [
+        { operationType: 'Create', resourceBody: { id: 'created', pk: 'ok', n: 1 } },
+        { operationType: 'Upsert', resourceBody: { id: 'upserted', pk: 'ok', n: 2 } },
+        { operationType: 'Replace', id: 'replace-me', resourceBody: { id: 'replace-me', pk: 'ok', n: 3 } },
+        { operationType: 'Patch', id: 'patch-me', resourceBody: { condition: 'FROM c WHERE c.n = 1', operations: [{ op: 'incr', path: '/n', value: 10 }] } },
+        { operationType: 'Delete', id: 'delete-me' },
+        { operationType: 'Read', id: 'read-me' },
+      ],
+      'ok',
+    );
+    expect(emulator.requests() - before).toBe(1);
+    expect(response.code).toBe(200);
+    expect(response.result!.map((r) => r.statusCode)).toEqual([201, 201, 200, 200, 204, 200]);
+    expect((response.result![5]!.resourceBody as { n: number }).n).toBe(7);
+    expect(response.result![3]!.eTag).toBe((await partition('ok')).find((i) => i.id === 'patch-me')!._etag);
+    expect((await partition('ok')).map(({ id, n }) => [id, n])).toEqual([
+      ['created', 1],
+      ['patch-me', 11],
+      ['read-me', 7],
+      ['replace-me', 3],
+      ['upserted', 2],
+    ]);
+    expect((await partition('other')).map(({ id, n }) => [id, n])).toEqual([['elsewhere', 1]]);
+  });
+
+  it('deletes 100 items of one partition in one request', async () => {
+    for (let i = 0; i < 100; i += 1) await container.items.create({ id: `d${i}`, pk: 'hundred', n: i });
+    const before = emulator.requests();
+    const response = await container.items.batch(Array.from({ length: 100 }, (_, i) => ({ operationType: 'Delete' as const, id: `d${i}` })), 'hundred');
+    expect([emulator.requests() - before, response.code, new Set(response.result!.map((r) => r.statusCode))]).toEqual([1, 200, new Set([204])]);
+    expect(await partition('hundred')).toEqual([]);
+  });
+
+  it.each([
+    ['a delete of a missing item (404)', { operationType: 'Delete', id: 'missing' }, 404],
+    ['a create of an existing item (409)', { operationType: 'Create', resourceBody: { id: 'kept', pk: 'rollback', n: 99 } }, 409],
+    ['a patch whose condition does not hold (412)', { operationType: 'Patch', id: 'kept', resourceBody: { condition: 'FROM c WHERE c.n = 99', operations: [{ op: 'set', path: '/n', value: 5 }] } }, 412],
+    ['a delete with a stale etag (412)', { operationType: 'Delete', id: 'kept', ifMatch: '"stale"' }, 412],
+    ['a document of another partition (400)', { operationType: 'Upsert', resourceBody: { id: 'stray', pk: 'elsewhere', n: 1 } }, 400],
+  ] as const)('rolls back everything when %s fails, answering 207 with its status and 424 for the others', async (_, failing, status) => {
+    await container.items.upsert({ id: 'kept', pk: 'rollback', n: 1 });
+    await container.items.upsert({ id: 'also-kept', pk: 'rollback', n: 2 });
+    const stored = await partition('rollback');
+    const before = emulator.requests();
+    const response = await container.items.batch(
+      [
+        { operationType: 'Patch', id: 'kept', resourceBody: [{ op: 'incr', path: '/n', value: 1 }] },
+        { operationType: 'Delete', id: 'also-kept' },
+        { operationType: 'Create', resourceBody: { id: 'new', pk: 'rollback', n: 3 } },
+        failing as OperationInput,
+        { operationType: 'Upsert', resourceBody: { id: 'after', pk: 'rollback', n: 4 } },
+      ],
+      'rollback',
+    );
+    expect(emulator.requests() - before).toBe(1);
+    expect(response.code).toBe(207);
+    expect(response.result!.map((r) => r.statusCode)).toEqual([424, 424, 424, status, 424]);
+    // Exactly as before: the same items with the same etags, resource ids and times.
+    expect(await partition('rollback')).toEqual(stored);
+    expect(await partition('elsewhere')).toEqual([]);
+  });
 });
 
 describe('over HTTPS, with Microsoft Entra tokens', () => {

@@ -173,11 +173,16 @@ export const messageSource: SubjectSource = {
   },
   async erase(ctx, refs) {
     const store = new ChatStore(ctx.geo);
-    await inParallel(refs as MessageRef[], async (r) => {
-      if (r.s) {
-        await store.deleteThreadItem(r.t, messageItemId(r.m));
-        return;
-      }
+    const messages = refs as MessageRef[];
+    // Messages the identities sent go without being read, a thread's in transactional batches of 100.
+    const sentByThread = new Map<string, string[]>();
+    for (const r of messages.filter((m) => m.s)) {
+      const ids = sentByThread.get(r.t) ?? [];
+      ids.push(messageItemId(r.m));
+      sentByThread.set(r.t, ids);
+    }
+    await inParallel([...sentByThread], ([threadId, ids]) => store.deleteThreadItems(threadId, ids), 4);
+    await inParallel(messages.filter((r) => !r.s), async (r) => {
       const message = await store.message(r.t, r.m);
       if (message) await eraseFromMessage(store, r.t, message, r.i);
     });

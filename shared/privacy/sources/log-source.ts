@@ -1,6 +1,6 @@
 import type { OperationLogRecord } from '../../oplog/operation-log.js';
 import { keyedPage } from './keyed-walk.js';
-import { heldByIdentities, inParallel, type SubjectSource } from './subject-source.js';
+import { heldByIdentities, type SubjectSource } from './subject-source.js';
 
 /** Operation log records that involve a subject; a record that also involves a held identity is kept. */
 export const operationLogSource: SubjectSource = {
@@ -34,6 +34,6 @@ export const operationLogSource: SubjectSource = {
     };
   },
   async erase(ctx, refs) {
-    await inParallel(refs as { id: string; p: string }[], (r) => ctx.oplogs.delete(ctx.geo, { id: r.id, resourceDay: r.p }));
+    await ctx.oplogs.deleteMany(ctx.geo, (refs as { id: string; p: string }[]).map((r) => ({ id: r.id, resourceDay: r.p })));
   },
 };

@@ -1,7 +1,7 @@
 import type { OutboxEntry } from '../../events/outbox.js';
-import { deleteIfExists } from '../../stores/cosmos-items.js';
+import { deleteInPartition } from '../../stores/cosmos-batch.js';
 import { itemsNaming, keyedPage } from './keyed-walk.js';
-import { inParallel, type FoundItem, type SubjectSource } from './subject-source.js';
+import type { FoundItem, SubjectSource } from './subject-source.js';
 
 type EntrySummary = Pick<OutboxEntry, 'id' | 'status' | 'subjects'> & { eventCount: number };
 
@@ -29,7 +29,6 @@ export const outboxSource: SubjectSource = {
     return { items, next, waiting: erasing ? records.length - items.length : 0 };
   },
   async erase(ctx, refs) {
-    const container = await ctx.geo.container('outbox');
-    await inParallel(refs as string[], (id) => deleteIfExists(container, id, ctx.resource.id));
+    await deleteInPartition(await ctx.geo.container('outbox'), ctx.resource.id, refs as string[]);
   },
 };
