@@ -36,6 +36,7 @@ import { geographyByKey } from './geography/geographies.js';
 import { storeTls } from './stores/store-tls.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createPseudonymizer, type Pseudonymizer } from './telemetry/pseudonymizer.js';
+import { EmailService, type EmailServiceDeps } from './email/email-service.js';
 
 /**
  * The composition root: builds the app's dependencies from its settings, once, on first use. Domain
@@ -61,6 +62,8 @@ export interface Services {
   retention: { holds: LegalHolds; threads: ThreadRetention; runs: PurgeRuns };
   oplogs: OperationLogs;
   privacy: PrivacyService;
+  /** E-mail: domains and sender usernames, sends, delivery to each geography's SMTP relay (shared/email). */
+  email: EmailService;
   /** Writes a data-plane operation's log record in its resource's geography. */
   recordOperation(outcome: OperationOutcome): Promise<void>;
   /** Whether the declared stores exist (checked at app start when STORE_PROVISIONING=verify). */
@@ -81,6 +84,10 @@ export interface ServiceOverrides {
   trustedCertificates?: string;
   /** Tests: awaited after every privacy request checkpoint (to simulate a crash half-way). */
   privacyAfterCheckpoint?: PrivacyRunnerDeps['afterCheckpoint'];
+  /** The embedded SMTP relay's certificate, trusted by the e-mail transports only (the local stack passes it; never a setting). */
+  smtpTrustedCertificates?: string;
+  /** Tests: awaited after each e-mail recipient's outcome is stored (to simulate a crash half-way). */
+  emailAfterRecipient?: EmailServiceDeps['afterRecipient'];
 }
 
 export function createServices(settings: Settings, overrides: ServiceOverrides = {}): Services {
@@ -182,8 +189,21 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
       identities,
       recordings,
       oplogs,
+      email,
     }),
     ...(overrides.privacyAfterCheckpoint ? { afterCheckpoint: overrides.privacyAfterCheckpoint } : {}),
+  });
+  const email = new EmailService({
+    stores,
+    resourceById: (id) => registry.getById(id),
+    outboxFor,
+    oplogs,
+    settings: settings.email,
+    clock,
+    logger,
+    hashKey: settings.telemetryHashKey,
+    ...(overrides.smtpTrustedCertificates ? { trustedCertificates: overrides.smtpTrustedCertificates } : {}),
+    ...(overrides.emailAfterRecipient ? { afterRecipient: overrides.emailAfterRecipient } : {}),
   });
   const recordOperation = (outcome: OperationOutcome) =>
     oplogs.write(
@@ -233,9 +253,13 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     retention,
     oplogs,
     privacy,
+    email,
     recordOperation,
     readiness,
-    dispose: () => cosmos.dispose(),
+    dispose: () => {
+      email.dispose();
+      cosmos.dispose();
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { GEOGRAPHIES } from '../geography/geographies.js';
+import { parseEmailSettings, type EmailSettings } from '../email/email-settings.js';
 import { parseEnabledGeographies, parseStrictResidency, residencyProblems } from './strict-residency.js';
 
 /**
@@ -127,6 +128,8 @@ export const settingsSchema = z.object({
   defaults: storeEndpointsSchema,
   /** Per-geography overrides, keyed by geography key; only the fields that are set. */
   geographies: z.record(z.string(), storeEndpointsSchema.partial()),
+  /** E-mail: each geography's SMTP relay, periods and retries (shared/email/email-settings.ts); parsed beside this schema. */
+  email: z.custom<EmailSettings>(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -150,6 +153,7 @@ export function parseSettings(env: Env): Settings {
   const get = (name: string) => blankToUndefined(env[name]);
   const enabled = parseEnabledGeographies(get('ENABLED_GEOGRAPHIES'));
   const strict = parseStrictResidency(get('STRICT_RESIDENCY'), runsInAzure(env));
+  const email = parseEmailSettings(env, { enabledGeographies: enabled.keys, strictResidency: strict.value });
   const endpointsFrom = (suffix: string) =>
     Object.fromEntries(Object.entries(STORE_SETTING_NAMES).map(([field, name]) => [field, get(`${name}${suffix}`)])) as Record<keyof StoreEndpoints, string | undefined>;
   const geographies: Record<string, Partial<StoreEndpoints>> = {};
@@ -200,9 +204,10 @@ export function parseSettings(env: Env): Settings {
     storeProvisioning: get('STORE_PROVISIONING') ?? (runsInAzure(env) ? 'verify' : 'create'),
     defaults: endpointsFrom(''),
     geographies,
+    email: email.settings,
   };
   const parsed = settingsSchema.safeParse(raw);
-  const problems = [...enabled.problems, ...strict.problems];
+  const problems = [...enabled.problems, ...strict.problems, ...email.problems];
   if (!parsed.success) {
     problems.push(
       ...parsed.error.issues.map((issue) => {

@@ -23,6 +23,8 @@ export interface OperationLogRecord {
   correlationId: string;
   /** Identities and phone numbers the operation involved (raw ids), at most MAX_SUBJECTS. */
   subjects: string[];
+  /** E-mail delivery records (`DeliveryStatusUpdate`): the recipient's outcome; `status` is then the relay's reply code (0: none). */
+  deliveryStatus?: string;
 }
 
 const MAX_SUBJECTS = 256;

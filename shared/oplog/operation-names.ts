@@ -38,6 +38,8 @@ const NAMES: Record<string, string> = {
   'privacyRequestResult GET': 'DownloadPrivacyRequestResult',
   'erasureReceipts GET': 'ListErasureReceipts',
   'erasureReceipt GET': 'GetErasureReceipt',
+  'emailSend POST': 'SendMail',
+  'emailOperation GET': 'GetSendResult',
 };
 
 export function operationName(functionName: string, method: string): string {
