@@ -17,6 +17,7 @@ export const ISOLATED_TEST_FILES = [
   'test/integration/residency-every-kind.test.ts',
   'test/integration/retention-boundaries.test.ts',
   'test/integration/keyless-access.test.ts',
+  'test/integration/email-delivery.test.ts',
 ];
 
 const common = {

@@ -21,10 +21,10 @@ export interface EmbeddedSmtpRelay {
   stop(): Promise<void>;
 }
 
-export async function startSmtpRelay(options: { tls: { key: string; cert: string }; port?: number; httpPort?: number; implicitTls?: boolean; user?: string }): Promise<EmbeddedSmtpRelay> {
+export async function startSmtpRelay(options: { tls: { key: string; cert: string }; port?: number; httpPort?: number; implicitTls?: boolean; user?: string; withoutStartTls?: boolean }): Promise<EmbeddedSmtpRelay> {
   const user = options.user ?? 'relay-user';
   const password = randomBytes(18).toString('base64url');
-  const server = new SmtpRelayServer({ tls: options.tls, user, password, port: options.port ?? 0, implicitTls: options.implicitTls ?? false });
+  const server = new SmtpRelayServer({ tls: options.tls, user, password, port: options.port ?? 0, implicitTls: options.implicitTls ?? false, withoutStartTls: options.withoutStartTls ?? false });
   await server.start();
   let http: Awaited<ReturnType<typeof startRelayHttp>>;
   try {

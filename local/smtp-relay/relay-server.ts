@@ -41,6 +41,17 @@ export interface SmtpRelayOptions {
   maxReceived?: number;
   /** The largest message accepted (SIZE). */
   maxBytes?: number;
+  /** Tests: no STARTTLS at all, and then AUTH and mail in clear (a client that requires TLS must give up without sending anything). */
+  withoutStartTls?: boolean;
+}
+
+export interface RelaySession {
+  id: string;
+  openedAt: string;
+  /** As the session ended: whether it was secured and who authenticated (undefined: nobody). */
+  secure: boolean;
+  user?: string;
+  closed: boolean;
 }
 
 const ENHANCED: Record<number, string> = { 550: '5.1.1', 551: '5.1.6', 552: '5.2.2', 553: '5.1.3', 554: '5.7.1', 450: '4.2.1', 451: '4.3.0', 452: '4.2.2', 421: '4.7.0' };
@@ -57,6 +68,8 @@ export class SmtpRelayServer {
   readonly received: ReceivedMail[] = [];
   readonly attempts: RcptAttempt[] = [];
   readonly failures = new Map<string, FailureRule>();
+  /** Every SMTP session: was it secured, did it authenticate (for tests of TLS and authentication). */
+  readonly sessions: RelaySession[] = [];
   /** Sessions refused at AUTH or MAIL FROM (for tests of TLS and authentication). */
   readonly refusals: { at: string; stage: 'auth' | 'mail'; secure: boolean; reason: string }[] = [];
   dropped = 0;
@@ -83,6 +96,16 @@ export class SmtpRelayServer {
       size: this.options.maxBytes ?? 30 * 1024 * 1024,
       logger: false,
       ...(this.implicitTls ? { disabledCommands: ['STARTTLS'] } : {}),
+      // Without STARTTLS this relay would take AUTH and mail in clear: a client must not let it.
+      ...(this.options.withoutStartTls ? { hideSTARTTLS: true, disabledCommands: ['STARTTLS'] } : {}),
+      onConnect: (session, callback) => {
+        this.sessions.push({ id: session.id, openedAt: new Date().toISOString(), secure: session.secure, closed: false });
+        callback();
+      },
+      onClose: (session) => {
+        const known = this.sessions.find((s) => s.id === session.id);
+        if (known) Object.assign(known, { secure: session.secure, closed: true, ...(session.user ? { user: String(session.user) } : {}) });
+      },
       onAuth: (auth, session, callback) => {
         if (typeof auth.username === 'string' && typeof auth.password === 'string' && sameSecret(auth.username, this.options.user) && sameSecret(auth.password, this.options.password)) {
           return callback(null, { user: auth.username });
@@ -91,8 +114,9 @@ export class SmtpRelayServer {
         callback(smtpError(535, 'Authentication credentials invalid'));
       },
       onMailFrom: (_address, session, callback) => {
-        // smtp-server already refuses MAIL FROM before AUTH, and AUTH before TLS; checked again here.
-        if (!session.secure || !session.user) {
+        // smtp-server already refuses MAIL FROM before AUTH, and AUTH before TLS; checked again here
+        // (except for the relay without STARTTLS, which stands for a careless relay).
+        if ((!session.secure && !this.options.withoutStartTls) || !session.user) {
           this.refusals.push({ at: new Date().toISOString(), stage: 'mail', secure: session.secure, reason: !session.secure ? 'no TLS' : 'not authenticated' });
           return callback(smtpError(530, 'Must issue STARTTLS and AUTH first'));
         }
@@ -127,6 +151,7 @@ export class SmtpRelayServer {
     this.received.length = 0;
     this.attempts.length = 0;
     this.refusals.length = 0;
+    this.sessions.length = 0;
     this.dropped = 0;
   }
 

@@ -116,8 +116,8 @@ export class EmailDelivery {
         await this.deps.afterRecipient?.(op, index);
         await this.#log(geo, resource, op, recipients[index]!, state === 'pending' ? 'Deferred' : state, Date.now() - started);
         if (state !== 'pending') await this.#report(geo, resource, op, recipients, index, refs[index]!);
-        if (result?.kind === 'deferred' && result.code === undefined) {
-          // No answer from the relay (connection, TLS, authentication): the others wait for the next run.
+        if (result?.kind === 'deferred' && result.scope === 'relay') {
+          // The relay could not be used (connection, TLS, authentication): the others wait for the next run.
           this.deps.logger.warn('email.relay_unavailable', { resourceId: resource.id, geography: resource.geographyKey, detail: result.detail });
           break;
         }

@@ -57,13 +57,14 @@ const contentSchema = z
   )
   .refine((c) => (c.plainText ?? '') !== '' || (c.html ?? '') !== '', { message: 'plainText or html is required', path: ['plainText'] });
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Canonical base64 (padded); checked without a backtracking pattern, which would overflow on 10 MB. */
+const isBase64 = (value: string) => value.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(value);
 
 const attachmentSchema = z.object(
   {
     name: z.string({ error: 'name is required' }).min(1, 'must not be empty').max(255, 'must be at most 255 characters').regex(NO_CONTROL_CHARACTERS, 'must not contain control characters'),
     contentType: z.string({ error: 'contentType is required' }).regex(/^[A-Za-z0-9][\w.+-]*\/[A-Za-z0-9][\w.+-]*$/, 'must be a MIME type such as application/pdf'),
-    contentInBase64: z.string({ error: 'contentInBase64 is required' }).regex(BASE64, 'must be base64'),
+    contentInBase64: z.string({ error: 'contentInBase64 is required' }).refine(isBase64, 'must be base64'),
     contentId: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(255, 'must be at most 255 characters').regex(/^[^\s<>"]+$/, 'must not contain spaces, quotes or angle brackets').optional(),
   },
   { error: 'must be an attachment with name, contentType and contentInBase64' },

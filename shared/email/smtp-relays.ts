@@ -16,7 +16,8 @@ export type SmtpOutcome =
   | { kind: 'accepted'; code: number; enhanced?: string }
   | { kind: 'bounced'; code: number; enhanced?: string }
   | { kind: 'refused'; code: number; enhanced?: string }
-  | { kind: 'deferred'; code?: number; enhanced?: string; detail: string };
+  /** `relay`: the relay could not be used at all (connection, TLS, authentication, MAIL FROM): the other recipients wait too. */
+  | { kind: 'deferred'; code?: number; enhanced?: string; scope: 'recipient' | 'relay'; detail: string };
 
 export interface SmtpRelaysDeps {
   relays: Record<string, SmtpRelay>;
@@ -40,7 +41,8 @@ export function classifySmtpError(error: unknown): SmtpOutcome {
   }
   // 4xx, an authentication or TLS problem, a connection that failed or broke: try again later.
   const detail = `${code ?? 'error'}${command ? ` at ${command}` : ''}${typeof responseCode === 'number' ? ` (${responseCode})` : ''}`;
-  return typeof responseCode === 'number' ? { kind: 'deferred', code: responseCode, ...extra, detail } : { kind: 'deferred', detail };
+  const scope = command === 'RCPT TO' || command === 'DATA' ? 'recipient' : 'relay';
+  return typeof responseCode === 'number' ? { kind: 'deferred', code: responseCode, ...extra, scope, detail } : { kind: 'deferred', scope, detail };
 }
 
 export class SmtpRelays {

@@ -80,3 +80,21 @@ export async function finished(stack: TestStack, resource: ResourceView, id: str
     `operation ${id} to finish`,
   );
 }
+
+/** What the resource's geography holds of e-mail: operations, content blobs and suppression entries (ids and names). */
+export async function storedEmail(resource: ResourceView): Promise<{ operations: Record<string, any>[]; contentBlobs: string[]; suppressions: Record<string, any>[] }> {
+  const { services } = await import('../../shared/services.js');
+  const { findGeography } = await import('../../shared/geography/geographies.js');
+  const geo = services().stores.forGeography(findGeography(resource.geography)!);
+  const query = async (name: 'emailOperations' | 'emailSuppressions') => {
+    const container = await geo.container(name);
+    const { resources } = await container.items
+      .query<Record<string, any>>({ query: 'SELECT * FROM c WHERE c.resourceId = @rid', parameters: [{ name: '@rid', value: resource.id }] }, { partitionKey: resource.id })
+      .fetchAll();
+    return resources;
+  };
+  const blobs = await geo.blobContainer('email-content');
+  const contentBlobs: string[] = [];
+  for await (const blob of blobs.listBlobsFlat({ prefix: `${resource.id}/` })) contentBlobs.push(blob.name);
+  return { operations: await query('emailOperations'), contentBlobs, suppressions: await query('emailSuppressions') };
+}
