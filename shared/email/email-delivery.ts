@@ -81,9 +81,12 @@ export class EmailDelivery {
     const recipients = op.recipients ?? [];
     const refs = recipientRefs(recipients);
 
-    // Outcomes stored by a run that stopped before reporting them.
+    // Outcomes stored by a run that stopped before logging and reporting them (a log record written
+    // just before that stop is written again; the report keeps its id).
     for (const [index, recipient] of recipients.entries()) {
-      if (recipient.state !== 'pending' && !recipient.reported) await this.#report(geo, resource, op, recipients, index, refs[index]!);
+      if (recipient.state === 'pending' || recipient.reported) continue;
+      await this.#log(geo, resource, op, recipient, recipient.state, 0);
+      await this.#report(geo, resource, op, recipients, index, refs[index]!);
     }
     const pending = recipients.flatMap((r, index) => (r.state === 'pending' ? [index] : []));
     if (pending.length > 0) {
