@@ -19,6 +19,7 @@ export const ISOLATED_TEST_FILES = [
   'test/integration/keyless-access.test.ts',
   'test/integration/email-delivery.test.ts',
   'test/integration/email-restart.test.ts',
+  'test/integration/email-privacy.test.ts',
 ];
 
 const common = {
