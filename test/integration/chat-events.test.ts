@@ -139,6 +139,9 @@ describe('chat events', () => {
         operationLogs: 4,
         privacyRequests: 0,
         erasureReceipts: 0,
+        emailDomains: 0,
+        emailOperations: 0,
+        emailSuppressions: 0,
       },
       blobs: {},
     });

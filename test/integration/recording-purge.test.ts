@@ -115,6 +115,9 @@ describe('resource deletion', () => {
         operationLogs: 3,
         privacyRequests: 0,
         erasureReceipts: 0,
+        emailDomains: 0,
+        emailOperations: 0,
+        emailSuppressions: 0,
       },
       blobs: { 'acs-europe-recordings': 1 },
     });
