@@ -30,6 +30,8 @@ async function main(): Promise<void> {
       blob: port('LOCAL_BLOB_PORT', 10000),
       queue: port('LOCAL_QUEUE_PORT', 10001),
       eventGrid: port('LOCAL_EVENTGRID_PORT', 7075),
+      smtp: port('LOCAL_SMTP_PORT', 2525),
+      smtpHttp: port('LOCAL_SMTP_HTTP_PORT', 7076),
     },
     queues: await readQueueExtension(join(root, 'host.json')),
     log,
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
   Blob      ${stack.stores.storageConnectionString.match(/BlobEndpoint=([^;]+)/)?.[1] ?? '(configured account)'}
   Queue     ${stack.stores.queueConnectionString.match(/QueueEndpoint=([^;]+)/)?.[1] ?? '(configured account)'}   (AzureWebJobsStorage: queue triggers)
   EventGrid ${stack.env.EVENTGRID_TOPIC_ENDPOINT}${stack.topic ? '   (local topic; GET it to see what it received)' : ''}
+  SMTP      ${stack.smtpRelay ? `localhost:${stack.smtpRelay.smtpPort} (embedded relay, STARTTLS + AUTH; what it received: ${stack.smtpRelay.httpUrl}/api/messages)` : `${stack.env.SMTP_HOST ?? ''} (configured relay)`}
   Management: curl -H "Authorization: Bearer $MANAGEMENT_KEY" ${stack.httpUrl}/api/management/resources
               (MANAGEMENT_KEY is in local.settings.json)
 `);
