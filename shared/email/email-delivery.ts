@@ -13,7 +13,7 @@ import { deliveryReportEvent, recipientRefs } from './email-events.js';
 import { EMAIL_DROPPED, EMAIL_REFUSED, isTerminal, type EmailOperationRecord, type RecipientRecord, type RecipientState } from './email-operation.js';
 import { EmailOperationStore } from './email-operation-store.js';
 import type { EmailSettings } from './email-settings.js';
-import { isSuppressed, suppressionOp } from './email-suppressions.js';
+import { suppressedAmong, suppressionOp } from './email-suppressions.js';
 import type { EmailWorkItem } from './email-work-item.js';
 import { buildMime } from './mime-message.js';
 import type { SmtpOutcome, SmtpRelays } from './smtp-relays.js';
@@ -81,18 +81,17 @@ export class EmailDelivery {
     const recipients = op.recipients ?? [];
     const refs = recipientRefs(recipients);
 
-    // Outcomes stored by a run that stopped before logging and reporting them (a log record written
-    // just before that stop is written again; the report keeps its id).
-    for (const [index, recipient] of recipients.entries()) {
-      if (recipient.state === 'pending' || recipient.reported) continue;
-      await this.#log(geo, resource, op, recipient, recipient.state, 0);
-      await this.#report(geo, resource, op, recipients, index, refs[index]!);
-    }
+    // Outcomes stored by a run that stopped before logging and reporting them: logged now (a record
+    // written just before that stop is written again) and reported with this run's (same event ids).
+    const toReport = recipients.flatMap((r, index) => (r.state !== 'pending' && !r.reported ? [index] : []));
+    for (const index of toReport) await this.#log(geo, resource, op, recipients[index]!, recipients[index]!.state, 0);
     const pending = recipients.flatMap((r, index) => (r.state === 'pending' ? [index] : []));
     if (pending.length > 0) {
       const stored = op.contentBlob ? await readContent(geo, op.contentBlob) : undefined;
       const raw = stored ? await buildMime(stored, { messageId: op.internetMessageId!, date: new Date(op.createdAt) }) : undefined;
       const windowEnd = Date.parse(op.createdAt) + this.deps.settings.retryWindowHours * 3_600_000;
+      // One query for the whole run: which of the pending addresses are on the suppression list now.
+      const suppressed = await suppressedAmong(geo, resource.id, pending.map((index) => recipients[index]!.key), now);
       for (const index of pending) {
         const recipient = recipients[index]!;
         const started = Date.now();
@@ -100,7 +99,7 @@ export class EmailDelivery {
         let result: SmtpOutcome | undefined;
         let state: RecipientState;
         if (!raw) state = 'Failed'; // the content is gone (should not happen while recipients are pending)
-        else if (await isSuppressed(geo, resource.id, recipient.key, at)) state = 'Suppressed';
+        else if (suppressed.has(recipient.key)) state = 'Suppressed';
         else if (at.getTime() >= windowEnd) state = 'Failed';
         else {
           result = await this.deps.relays.send(resource.geographyKey, { from: op.sender!, to: recipient.key }, raw);
@@ -118,7 +117,7 @@ export class EmailDelivery {
         if (!op) return 'leaseLost';
         await this.deps.afterRecipient?.(op, index);
         await this.#log(geo, resource, op, recipients[index]!, state === 'pending' ? 'Deferred' : state, Date.now() - started);
-        if (state !== 'pending') await this.#report(geo, resource, op, recipients, index, refs[index]!);
+        if (state !== 'pending') toReport.push(index);
         if (result?.kind === 'deferred' && result.scope === 'relay') {
           // The relay could not be used (connection, TLS, authentication): the others wait for the next run.
           this.deps.logger.warn('email.relay_unavailable', { resourceId: resource.id, geography: resource.geographyKey, detail: result.detail });
@@ -126,6 +125,8 @@ export class EmailDelivery {
         }
       }
     }
+    // The run's reports go out together, in one outbox change, before the operation records them as reported.
+    if (toReport.length > 0) await this.#report(geo, resource, op, recipients, toReport, refs);
     return this.#settle(geo, store, { ...op, recipients });
   }
 
@@ -171,34 +172,37 @@ export class EmailDelivery {
     return finished ? 'finished' : 'leaseLost';
   }
 
-  /** The recipient's delivery report (and, for a hard bounce, its suppression entry), once, whatever reruns. */
-  async #report(geo: GeoStore, resource: Resource, op: EmailOperationRecord, recipients: RecipientRecord[], index: number, recipientRef: string): Promise<void> {
-    const recipient = recipients[index]!;
-    const at = recipient.at ?? this.deps.clock.now().toISOString();
+  /**
+   * The delivery reports of recipients that have their outcome (and, for each hard bounce, its
+   * suppression entry), in one outbox change. Each report's id is derived from the recipient, so one
+   * committed again after a crash is the same event to its receivers.
+   */
+  async #report(geo: GeoStore, resource: Resource, op: EmailOperationRecord, recipients: RecipientRecord[], indices: number[], refs: string[]): Promise<void> {
+    const suppress = (recipient: RecipientRecord) => {
+      const at = recipient.at ?? this.deps.clock.now().toISOString();
+      return suppressionOp({
+        resourceId: resource.id,
+        address: recipient.key,
+        code: recipient.code ?? 550,
+        ...(recipient.enhanced ? { enhanced: recipient.enhanced } : {}),
+        operationId: op.id,
+        bouncedAt: at,
+        expiresAt: new Date(Date.parse(at) + this.deps.settings.suppressionDays * 86_400_000).toISOString(),
+      });
+    };
     await this.deps.outboxFor(geo).commit({
       resourceId: resource.id,
       eventSource: eventSource(resource.id),
       payloadMode: resource.eventPayloads,
-      changeId: stableId('email.report', resource.id, op.id, String(index)),
-      subjects: [recipient.key, op.sender!],
-      ops:
-        recipient.state === 'Bounced'
-          ? [
-              suppressionOp({
-                resourceId: resource.id,
-                address: recipient.key,
-                code: recipient.code ?? 550,
-                ...(recipient.enhanced ? { enhanced: recipient.enhanced } : {}),
-                operationId: op.id,
-                bouncedAt: at,
-                expiresAt: new Date(Date.parse(at) + this.deps.settings.suppressionDays * 86_400_000).toISOString(),
-              }),
-            ]
-          : [],
-      events: [deliveryReportEvent({ resourceId: resource.id, operationId: op.id, sender: op.sender!, internetMessageId: op.internetMessageId!, recipient, recipientRef, index, mode: resource.eventPayloads })],
+      changeId: stableId('email.report', resource.id, op.id, indices.join(',')),
+      subjects: [op.sender!, ...indices.map((index) => recipients[index]!.key)],
+      ops: indices.filter((index) => recipients[index]!.state === 'Bounced').map((index) => suppress(recipients[index]!)),
+      events: indices.map((index) =>
+        deliveryReportEvent({ resourceId: resource.id, operationId: op.id, sender: op.sender!, internetMessageId: op.internetMessageId!, recipient: recipients[index]!, recipientRef: refs[index]!, index, mode: resource.eventPayloads }),
+      ),
     });
-    // Stored with the operation's next write; a report committed again after a crash keeps its change id.
-    recipients[index] = { ...recipient, reported: true };
+    // Stored with the operation's next write.
+    for (const index of indices) recipients[index] = { ...recipients[index]!, reported: true };
   }
 
   /** The delivery log record (ACS's EmailStatusUpdate log): outcome, relay reply code, recipient and sender. */

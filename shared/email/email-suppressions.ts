@@ -28,19 +28,31 @@ export interface SuppressionRecord {
 
 export const suppressionId = (resourceId: string, address: string) => stableId('email-suppression', resourceId, address);
 
-async function read(geo: GeoStore, resourceId: string, address: string): Promise<SuppressionRecord | undefined> {
+/** The entry for an address, expired or not (data subject requests list what is stored): a point read. */
+export async function readSuppression(geo: GeoStore, resourceId: string, address: string): Promise<SuppressionRecord | undefined> {
   const container = await geo.container('emailSuppressions');
   const { resource } = await container.item(suppressionId(resourceId, address), resourceId).read<SuppressionRecord>();
   return resource;
 }
 
-/** The entry for an address, expired or not (data subject requests list what is stored). */
-export const readSuppression = read;
-
-/** Whether sends to the address are suppressed now. */
-export async function isSuppressed(geo: GeoStore, resourceId: string, address: string, now: Date): Promise<boolean> {
-  const entry = await read(geo, resourceId, address);
-  return entry !== undefined && Date.parse(entry.expiresAt) > now.getTime();
+/** Which of these addresses are suppressed now: one query in the resource's partition. */
+export async function suppressedAmong(geo: GeoStore, resourceId: string, addresses: string[], now: Date): Promise<Set<string>> {
+  if (addresses.length === 0) return new Set();
+  const container = await geo.container('emailSuppressions');
+  const { resources } = await container.items
+    .query<Pick<SuppressionRecord, 'address'>>(
+      {
+        query: "SELECT c.address FROM c WHERE c.resourceId = @rid AND c.kind = 'emailSuppression' AND c.expiresAt > @now AND ARRAY_CONTAINS(@addresses, c.address)",
+        parameters: [
+          { name: '@rid', value: resourceId },
+          { name: '@now', value: now.toISOString() },
+          { name: '@addresses', value: addresses },
+        ],
+      },
+      { partitionKey: resourceId },
+    )
+    .fetchAll();
+  return new Set(resources.map((r) => r.address));
 }
 
 /** The outbox operation that lists (or renews) a hard-bounced address, committed with its delivery report. */
