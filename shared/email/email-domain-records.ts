@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ServiceError } from '../errors/service-error.js';
+import { noControlCharacters } from './email-message.js';
 
 /**
  * A resource's e-mail domains and their sender usernames (MailFrom addresses), the equivalent of
@@ -75,7 +76,7 @@ export const putDomainBodySchema = z.strictObject({
 export type PutDomainBody = z.infer<typeof putDomainBodySchema>;
 
 export const putSenderBodySchema = z.strictObject({
-  displayName: z.string({ error: 'displayName must be a string' }).max(256, 'displayName must be at most 256 characters').regex(/^[^\x00-\x1f\x7f]*$/, 'displayName must not contain control characters').optional(),
+  displayName: z.string({ error: 'displayName must be a string' }).max(256, 'displayName must be at most 256 characters').refine(noControlCharacters, 'displayName must not contain control characters').optional(),
 });
 export type PutSenderBody = z.infer<typeof putSenderBodySchema>;
 

@@ -18,7 +18,12 @@ export const RESERVED_HEADERS = new Set([
 ]);
 
 const NO_LINE_BREAKS = /^[^\r\n]*$/;
-const NO_CONTROL_CHARACTERS = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
+/** No control characters (line breaks included), tabs aside. */
+export const noControlCharacters = (value: string) =>
+  ![...value].some((ch) => {
+    const code = ch.charCodeAt(0);
+    return (code < 0x20 && code !== 0x09) || code === 0x7f;
+  });
 
 /** An address as ACS takes it: trimmed, ASCII, at most 320 characters. */
 export const emailAddressValue = z
@@ -30,7 +35,7 @@ export const emailAddressValue = z
 const emailAddressSchema = z.object(
   {
     address: emailAddressValue,
-    displayName: z.string({ error: 'must be a string' }).max(256, 'must be at most 256 characters').regex(NO_CONTROL_CHARACTERS, 'must not contain line breaks or control characters').optional(),
+    displayName: z.string({ error: 'must be a string' }).max(256, 'must be at most 256 characters').refine(noControlCharacters, 'must not contain line breaks or control characters').optional(),
   },
   { error: 'must be an object with address and displayName' },
 );
@@ -62,7 +67,7 @@ const isBase64 = (value: string) => value.length % 4 === 0 && /^[A-Za-z0-9+/]*={
 
 const attachmentSchema = z.object(
   {
-    name: z.string({ error: 'name is required' }).min(1, 'must not be empty').max(255, 'must be at most 255 characters').regex(NO_CONTROL_CHARACTERS, 'must not contain control characters'),
+    name: z.string({ error: 'name is required' }).min(1, 'must not be empty').max(255, 'must be at most 255 characters').refine(noControlCharacters, 'must not contain control characters'),
     contentType: z.string({ error: 'contentType is required' }).regex(/^[A-Za-z0-9][\w.+-]*\/[A-Za-z0-9][\w.+-]*$/, 'must be a MIME type such as application/pdf'),
     contentInBase64: z.string({ error: 'contentInBase64 is required' }).refine(isBase64, 'must be base64'),
     contentId: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(255, 'must be at most 255 characters').regex(/^[^\s<>"]+$/, 'must not contain spaces, quotes or angle brackets').optional(),
