@@ -46,7 +46,7 @@ export async function startSmtpRelay(options: { tls: { key: string; cert: string
       [`SMTP_USER${suffix}`]: user,
       [`SMTP_PASSWORD${suffix}`]: password,
     }),
-    messages: async (to) => Promise.all(server.received.filter((m) => !to || m.envelope.rcptTo.includes(to.toLowerCase())).map(viewOf)),
+    messages: async (to) => Promise.all(server.received.filter((m) => !to || m.envelope.rcptTo.some((r) => r.toLowerCase() === to.toLowerCase())).map(viewOf)),
     fail: (address, rule) => server.failures.set(address.toLowerCase(), { ...rule }),
     stop: async () => {
       await http.stop();

@@ -9,6 +9,7 @@ import type { AddressObject, ParsedMail } from 'mailparser';
 export interface ReceivedMail {
   id: string;
   receivedAt: string;
+  /** As the client sent it. */
   envelope: { mailFrom: string; rcptTo: string[] };
   session: { secure: boolean; user?: string; tlsProtocol?: string };
   size: number;

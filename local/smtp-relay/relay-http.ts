@@ -72,7 +72,7 @@ async function handle(relay: SmtpRelayServer, req: IncomingMessage, res: ServerR
     }
     if (method !== 'GET') return send(res, 405);
     const to = url.searchParams.get('to')?.toLowerCase();
-    const mails = relay.received.filter((m) => !to || m.envelope.rcptTo.includes(to));
+    const mails = relay.received.filter((m) => !to || m.envelope.rcptTo.some((r) => r.toLowerCase() === to));
     return send(res, 200, { value: await Promise.all(mails.map(viewOf)), dropped: relay.dropped });
   }
   if (collection === 'messages' && id && tail === 'raw' && method === 'GET') {

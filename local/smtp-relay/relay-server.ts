@@ -171,7 +171,8 @@ export class SmtpRelayServer {
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => {
       if (stream.sizeExceeded) return callback(smtpError(552, 'Message exceeds the size limit'));
-      const rcptTo = session.envelope.rcptTo.map((a) => a.address.toLowerCase());
+      // The envelope as the client sent it (a local part may be case-sensitive).
+      const rcptTo = session.envelope.rcptTo.map((a) => a.address);
       const failing = rcptTo.map((address) => this.#rule(address, 'data')).find((rule) => rule !== undefined);
       if (failing) {
         const code = failing.code ?? (failing.mode === 'permanent' ? 554 : 451);
@@ -182,7 +183,7 @@ export class SmtpRelayServer {
       this.received.push({
         id,
         receivedAt: new Date().toISOString(),
-        envelope: { mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address.toLowerCase() : '', rcptTo },
+        envelope: { mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', rcptTo },
         session: { secure: session.secure, ...(session.user ? { user: String(session.user) } : {}), ...tlsProtocol(session) },
         size: raw.length,
         raw,

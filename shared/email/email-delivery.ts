@@ -102,7 +102,7 @@ export class EmailDelivery {
         else if (suppressed.has(recipient.key)) state = 'Suppressed';
         else if (at.getTime() >= windowEnd) state = 'Failed';
         else {
-          result = await this.deps.relays.send(resource.geographyKey, { from: op.sender!, to: recipient.key }, raw);
+          result = await this.deps.relays.send(resource.geographyKey, { from: op.senderAddress ?? op.sender!, to: recipient.address }, raw);
           state = result.kind === 'accepted' ? 'Delivered' : result.kind === 'bounced' ? 'Bounced' : result.kind === 'refused' ? 'Failed' : 'pending';
         }
         recipients[index] = {
@@ -163,6 +163,7 @@ export class EmailDelivery {
       nextAttemptAt: null,
       lease: null,
       sender: null,
+      senderAddress: null,
       internetMessageId: null,
       contentBlob: null,
       recipients: null,
@@ -198,7 +199,7 @@ export class EmailDelivery {
       subjects: [op.sender!, ...indices.map((index) => recipients[index]!.key)],
       ops: indices.filter((index) => recipients[index]!.state === 'Bounced').map((index) => suppress(recipients[index]!)),
       events: indices.map((index) =>
-        deliveryReportEvent({ resourceId: resource.id, operationId: op.id, sender: op.sender!, internetMessageId: op.internetMessageId!, recipient: recipients[index]!, recipientRef: refs[index]!, index, mode: resource.eventPayloads }),
+        deliveryReportEvent({ resourceId: resource.id, operationId: op.id, sender: op.senderAddress ?? op.sender!, internetMessageId: op.internetMessageId!, recipient: recipients[index]!, recipientRef: refs[index]!, index, mode: resource.eventPayloads }),
       ),
     });
     // Stored with the operation's next write.

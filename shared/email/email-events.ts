@@ -56,7 +56,7 @@ export function deliveryReportEvent(input: DeliveryReportInput): EventDraft {
     subject: full ? `sender/${input.sender}/message/${input.operationId}` : `message/${input.operationId}`,
     ...(input.recipient.at ? { time: input.recipient.at } : {}),
     data: full
-      ? { sender: input.sender, recipient: input.recipient.key, internetMessageId: input.internetMessageId, ...common }
+      ? { sender: input.sender, recipient: input.recipient.address, internetMessageId: input.internetMessageId, ...common }
       : { recipientRef: input.recipientRef, ...common },
   };
 }

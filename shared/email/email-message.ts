@@ -116,6 +116,8 @@ export type RecipientKind = 'to' | 'cc' | 'bcc';
 
 /** One address the message is delivered to. */
 export interface DeliveryRecipient {
+  /** The address as the caller first gave it (the envelope's RCPT TO: a local part may be case-sensitive). */
+  address: string;
   /** The address in lower case: how stores and data subject requests name it. */
   key: string;
   kind: RecipientKind;
@@ -136,7 +138,7 @@ export function deliveryRecipients(message: Pick<EmailMessageInput, 'recipients'
       const key = addressKey(address);
       if (seen.has(key)) continue;
       seen.add(key);
-      recipients.push({ key, kind });
+      recipients.push({ address: address.trim(), key, kind });
     }
   }
   return recipients;

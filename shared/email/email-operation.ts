@@ -15,7 +15,9 @@ export const TERMINAL_STATUSES: readonly EmailSendStatus[] = ['Succeeded', 'Fail
 export type RecipientState = 'pending' | 'Delivered' | 'Bounced' | 'Suppressed' | 'Failed';
 
 export interface RecipientRecord {
-  /** The address in lower case. */
+  /** The address as given (delivery and reports). */
+  address: string;
+  /** The address in lower case (matching, suppression, data subject requests). */
   key: string;
   kind: RecipientKind;
   state: RecipientState;
@@ -48,12 +50,13 @@ export interface EmailOperationRecord {
   lease: { owner: string; until: string } | null;
   /** Delivery runs so far (the backoff doubles with each). */
   attempts: number;
-  /** While delivering only (dropped at completion): */
+  /** While delivering only (dropped at completion): the sender in lower case, and as given (MAIL FROM, reports). */
   sender?: string | null;
+  senderAddress?: string | null;
   internetMessageId?: string | null;
   contentBlob?: string | null;
   recipients?: RecipientRecord[] | null;
-  /** The sender and recipients in lower case: what a data subject request finds a pending message by. */
+  /** The sender, recipients and reply-to addresses in lower case: what a data subject request finds a pending message by. */
   subjectKeys?: string[] | null;
   /** After completion: how many recipients ended how. */
   summary?: Partial<Record<Exclude<RecipientState, 'pending'>, number>>;

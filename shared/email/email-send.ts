@@ -61,7 +61,7 @@ export class EmailSender {
     const operationId = parseOperationId(input.operationId);
     if (!this.deps.settings.relays[resource.geographyKey]) {
       const geography = geographyByKey(resource.geographyKey);
-      throw new ServiceError('ServiceUnavailable', `E-mail is not available in ${geography.name}: the deployment has no SMTP relay for it (SMTP_HOST__${geography.key.toUpperCase()}).`);
+      throw new ServiceError('ServiceUnavailable', `E-mail is not available in ${geography.name}: this deployment has no SMTP relay there.`);
     }
     const { displayName } = await this.deps.domains.resolveSender(resource, input.message.senderAddress);
     const geo = this.deps.stores.forResource(resource);
@@ -89,10 +89,11 @@ export class EmailSender {
       lease: null,
       attempts: 0,
       sender,
+      senderAddress: input.message.senderAddress,
       internetMessageId: `<${id}@${sender.slice(sender.lastIndexOf('@') + 1)}>`,
       contentBlob,
-      recipients: recipients.map((r) => ({ key: r.key, kind: r.kind, state: 'pending', attempts: 0 })),
-      subjectKeys: [...new Set([sender, ...recipients.map((r) => r.key)])],
+      recipients: recipients.map((r) => ({ address: r.address, key: r.key, kind: r.kind, state: 'pending', attempts: 0 })),
+      subjectKeys: [...new Set([sender, ...recipients.map((r) => r.key), ...(input.message.replyTo ?? []).map((r) => addressKey(r.address))])],
     };
     if (await store.create(record)) return { record, workItem: emailWorkItem(resource.geographyKey, resource.id, id) };
     // Another request with the same Operation-Id got there first: answer from its operation.

@@ -96,6 +96,7 @@ export class EmailService {
         nextAttemptAt: null,
         lease: null,
         sender: null,
+        senderAddress: null,
         internetMessageId: null,
         contentBlob: null,
         recipients: null,

@@ -57,10 +57,11 @@ describe('EmailClient.beginSend with every field', () => {
 
     const received = await stack.smtpRelay!.messages();
     const mine = received.filter((m) => m.messageId === `<${result.id}@contoso.example>`);
-    // One SMTP transaction per recipient: 4 copies, each to exactly one envelope recipient.
-    expect(mine.map((m) => m.envelope.rcptTo).sort()).toEqual([['alice@fabrikam.example'], ['bob@fabrikam.example'], ['carol@fabrikam.example'], ['dave@fabrikam.example']]);
+    // One SMTP transaction per recipient: 4 copies, each to exactly one envelope recipient, its local
+    // part as written (it may be case-sensitive; nodemailer writes domains in lower case).
+    expect(mine.map((m) => m.envelope.rcptTo).sort()).toEqual([['Alice@fabrikam.example'], ['bob@fabrikam.example'], ['carol@fabrikam.example'], ['dave@fabrikam.example']]);
     for (const mail of mine) {
-      expect(mail.envelope.mailFrom).toBe('donotreply@contoso.example');
+      expect(mail.envelope.mailFrom).toBe('DoNotReply@contoso.example');
       expect(mail.session.secure).toBe(true);
       expect(mail.session.user).toBe(stack.smtpRelay!.user);
       expect(mail.from).toEqual([{ address: 'DoNotReply@contoso.example', name: 'Contoso Support' }]);
@@ -116,7 +117,8 @@ describe('senders, as ACS checks them', () => {
     const unverified = await refusal(client.beginSend(simpleMessage('DoNotReply@pending.example', ['x@fabrikam.example'])));
     expect(unverified).toMatchObject({ statusCode: 404, code: 'DomainNotLinked' });
     expect((await storedEmail(resource)).operations.length).toBe(before.operations.length);
-    expect((await storedEmail(resource)).contentBlobs).toEqual(before.contentBlobs);
+    // No new content blob (earlier sends may finish and delete theirs meanwhile).
+    expect((await storedEmail(resource)).contentBlobs.filter((b) => !before.contentBlobs.includes(b))).toEqual([]);
   });
 
   it('refuses a username not configured on a linked domain with 400 InvalidSenderUserName, in ACS words', async () => {
@@ -195,7 +197,7 @@ describe("ACS's limits and the request's fields", () => {
     expect(response.body.error).toMatchObject({ code: 'ValidationError', target });
     const after = await storedEmail(resource);
     expect(after.operations).toHaveLength(before.operations.length);
-    expect(after.contentBlobs).toEqual(before.contentBlobs);
+    expect(after.contentBlobs.filter((b) => !before.contentBlobs.includes(b))).toEqual([]);
   });
 
   it('answers 202 with Operation-Location (on the origin dialled, with the resource and api-version) and Retry-After', async () => {

@@ -75,8 +75,8 @@ describe('hard bounces and the suppression list', () => {
     expect(bounced).toEqual({ id: first, status: 'Succeeded' });
     const [bounceReport] = reports(first);
     expect(bounceReport).toMatchObject({
-      subject: `sender/donotreply@contoso.example/message/${first}`,
-      data: { sender: 'donotreply@contoso.example', recipient: address, messageId: first, internetMessageId: `<${first}@contoso.example>`, status: 'Bounced' },
+      subject: `sender/DoNotReply@contoso.example/message/${first}`,
+      data: { sender: 'DoNotReply@contoso.example', recipient: address, messageId: first, internetMessageId: `<${first}@contoso.example>`, status: 'Bounced' },
     });
     expect((bounceReport!.data as any).deliveryStatusDetails.statusMessage).toBe('The relay refused the recipient permanently (hard bounce); the address is suppressed. (550 5.1.1)');
     expect(attemptsFor(address)).toEqual([550]);

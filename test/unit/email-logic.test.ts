@@ -62,10 +62,10 @@ describe('the message', () => {
   it('delivers to each address once, in the order to, cc, bcc, whatever its case', () => {
     const recipients = deliveryRecipients(message({ to: [{ address: 'X@f.example' }, { address: 'y@f.example' }], cc: [{ address: 'x@F.example' }, { address: 'z@f.example' }], bcc: [{ address: 'Y@f.example' }, { address: 'w@f.example' }] }));
     expect(recipients).toEqual([
-      { key: 'x@f.example', kind: 'to' },
-      { key: 'y@f.example', kind: 'to' },
-      { key: 'z@f.example', kind: 'cc' },
-      { key: 'w@f.example', kind: 'bcc' },
+      { address: 'X@f.example', key: 'x@f.example', kind: 'to' },
+      { address: 'y@f.example', key: 'y@f.example', kind: 'to' },
+      { address: 'z@f.example', key: 'z@f.example', kind: 'cc' },
+      { address: 'w@f.example', key: 'w@f.example', kind: 'bcc' },
     ]);
   });
 
@@ -102,7 +102,7 @@ describe('SMTP replies', () => {
 });
 
 describe('delivery reports', () => {
-  const recipient = { key: 'bob@fabrikam.example', kind: 'cc' as const, state: 'Bounced' as const, attempts: 1, code: 550, enhanced: '5.1.1', at: '2026-01-01T00:00:00.000Z' };
+  const recipient = { address: 'Bob@Fabrikam.example', key: 'bob@fabrikam.example', kind: 'cc' as const, state: 'Bounced' as const, attempts: 1, code: 550, enhanced: '5.1.1', at: '2026-01-01T00:00:00.000Z' };
   const input = { resourceId: 'r', operationId: 'op', sender: 'no@contoso.example', internetMessageId: '<op@contoso.example>', recipient, recipientRef: 'cc[0]', index: 1 };
 
   it('has the ACS shape in full', () => {
@@ -113,7 +113,8 @@ describe('delivery reports', () => {
       time: '2026-01-01T00:00:00.000Z',
       data: {
         sender: 'no@contoso.example',
-        recipient: 'bob@fabrikam.example',
+        // As the caller wrote it (a local part may be case-sensitive).
+        recipient: 'Bob@Fabrikam.example',
         internetMessageId: '<op@contoso.example>',
         messageId: 'op',
         status: 'Bounced',

@@ -82,6 +82,7 @@ export const emailMessageSource: SubjectSource = {
     );
     const own = new Set(emailSubjects(ctx));
     const items: FoundItem[] = records.map((r) => {
+      // Named as the sender, or else as a recipient or reply-to address.
       const role = r.sender && own.has(r.sender) ? 'sender' : 'recipient';
       return { kind: 'emailMessage', id: r.id, facts: { status: r.status, role }, view: { operationId: r.id, status: r.status, createdAt: r.createdAt, role }, ref: r.id };
     });
