@@ -4,7 +4,7 @@ import { EMAIL_DELIVERY_REPORT } from '../../shared/email/email-events.js';
 import type { EmailOperationRecord } from '../../shared/email/email-operation.js';
 import { EMAIL_DELIVERY_QUEUE } from '../../shared/email/email-work-item.js';
 import { QueueServiceClient } from '../../local/queue-client.js';
-import { configureSender, EMAIL_TEST_ENV, EMAIL_TEST_QUEUES, finished, runFunction, sendRaw, simpleMessage, storedEmail, until } from '../support/email.js';
+import { configureSender, EMAIL_TEST_ENV, EMAIL_TEST_QUEUES, finished, operationStatus, runFunction, sendRaw, simpleMessage, storedEmail, until } from '../support/email.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -196,6 +196,30 @@ describe('temporary failures', () => {
     expect(Date.parse(op.completedAt!)).toBe(t0 + 60 * MINUTE);
     expect(reports(id).map((e) => (e.data as any).status)).toEqual(['Failed']);
     expect(copiesFor(address)).toEqual([]);
+  });
+});
+
+describe('how long an operation is kept', () => {
+  it('answers its status until 48 hours after completion, then 404, and the retention run deletes it', async () => {
+    const id = await send(['kept@fabrikam.example']);
+    await finished(stack, resource, id, () => clock.now());
+    const done = (await operation(id))!;
+    const start = clock.now();
+    try {
+      clock.set(new Date(Date.parse(done.expiresAt!) - 1));
+      expect((await operationStatus(stack, resource, id, clock.now())).status).toBe(200);
+      clock.set(new Date(done.expiresAt!));
+      const gone = await operationStatus(stack, resource, id, clock.now());
+      expect(gone.status).toBe(404);
+      // Expired means gone for the API, whether or not the purge has run; then the purge deletes it.
+      expect(await operation(id)).toBeDefined();
+      await runFunction(stack, 'chatRetentionPurge');
+      expect(await operation(id)).toBeUndefined();
+      const runs = await stack.management('GET', '/api/management/purgeRuns');
+      expect(runs.body.runs.chatRetention[0].deleted.emailOperations).toBeGreaterThanOrEqual(1);
+    } finally {
+      clock.set(start);
+    }
   });
 });
 
