@@ -18,6 +18,9 @@ export const ISOLATED_TEST_FILES = [
   'test/integration/retention-boundaries.test.ts',
   'test/integration/keyless-access.test.ts',
   'test/integration/store-requests.test.ts',
+  'test/integration/email-delivery.test.ts',
+  'test/integration/email-restart.test.ts',
+  'test/integration/email-privacy.test.ts',
 ];
 
 const common = {

@@ -1,5 +1,6 @@
 import { chatBench } from './chat-bench.js';
 import { coldStartBench } from './coldstart-bench.js';
+import { emailBench } from './email-bench.js';
 import { identityBench } from './identity-bench.js';
 import { privacyBench } from './privacy-bench.js';
 import { recordingBench } from './recording-bench.js';
@@ -15,6 +16,7 @@ const suites: [string, () => Promise<string[]>][] = [
   ['retention purge', retentionBench],
   ['privacy requests', privacyBench],
   ['sms: SMS through the embedded SMSC', smsBench],
+  ['e-mail delivery', emailBench],
 ];
 const only = process.argv[2];
 

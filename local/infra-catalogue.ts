@@ -1,6 +1,7 @@
 import { GEOGRAPHIES } from '../shared/geography/geographies.js';
 import { parseSettings } from '../shared/config/settings.js';
 import { RESULT_DAYS } from '../shared/privacy/privacy-request.js';
+import { EMAIL_CONTENT_BACKSTOP_DAYS } from '../shared/email/email-content-store.js';
 import { RECORDING_MAX_HOURS } from '../shared/resources/retention-settings.js';
 import { GEO_BLOB_CONTAINERS, geoBlobContainerName, storeCatalogue, type ContainerDeclaration, type GeoBlobContainerName } from '../shared/stores/store-catalogue.js';
 
@@ -14,11 +15,16 @@ import { GEO_BLOB_CONTAINERS, geoBlobContainerName, storeCatalogue, type Contain
  */
 export const INFRA_CATALOGUE_FILE = 'infra/catalogue.json';
 
-/** Lifecycle backstops: recordings and landing files at most 48 hours after creation, results of data subject requests 7 days. */
+/**
+ * Lifecycle backstops: recordings and landing files at most 48 hours after creation, results of data
+ * subject requests 7 days, e-mail content 2 days (it is deleted once delivered, and retried for at
+ * most EMAIL_RETRY_WINDOW_HOURS, at most a day).
+ */
 export const DELETE_AFTER_DAYS: Record<GeoBlobContainerName, number> = {
   exports: RESULT_DAYS,
   recordings: Math.ceil(RECORDING_MAX_HOURS / 24),
   'recording-landing': Math.ceil(RECORDING_MAX_HOURS / 24),
+  'email-content': EMAIL_CONTENT_BACKSTOP_DAYS,
 };
 
 /** A Cosmos container as Bicep declares it (composite indexes already in the resource's shape). */

@@ -17,6 +17,7 @@ import { startEmbeddedSmsc, type EmbeddedSmsc } from './smsc/embedded-smsc.js';
 import { FunctionHost } from './function-host.js';
 import { installFunctionsCore } from './functions-core-shim.js';
 import { queueSettings } from './queue-settings.js';
+import { startSmtpRelay, type EmbeddedSmtpRelay } from './smtp-relay/embedded-relay.js';
 import { loadOrCreateCertificate, type TlsMaterial } from './tls-certificate.js';
 
 /**
@@ -32,8 +33,8 @@ export interface LocalStackOptions {
   /** Where the TLS certificate is kept. */
   certDir: string;
   routePrefix: string;
-  /** The queue port defaults to 0 (a free port). */
-  ports: { http: number; https: number; cosmos: number; blob: number; queue?: number; eventGrid: number; smsc?: number; smscHttp?: number };
+  /** The queue and SMTP relay ports default to 0 (a free port). */
+  ports: { http: number; https: number; cosmos: number; blob: number; queue?: number; eventGrid: number; smsc?: number; smscHttp?: number; smtp?: number; smtpHttp?: number };
   /** host.json's `extensions.queues` (the queue triggers' settings). */
   queues?: Record<string, unknown>;
   clock?: Clock;
@@ -51,6 +52,8 @@ export interface LocalStack {
   topic?: LocalEventGridTopic;
   /** The embedded SMSC (only when no geography names an SMPP carrier of its own: SMPP_HOST__<GEO>). */
   smsc?: EmbeddedSmsc;
+  /** The embedded SMTP relay (started when SMTP_HOST is empty): every geography without a relay of its own sends through it. */
+  smtpRelay?: EmbeddedSmtpRelay;
   /** BlobCreated events of the landing containers (only with the embedded Azurite). */
   blobEvents?: BlobCreatedFeed;
   /** Requests the embedded Cosmos server has served (only when it is used). */
@@ -140,12 +143,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
 
     const tls = await loadOrCreateCertificate(options.certDir);
+    // The e-mail relay: TLS with the development certificate, and AUTH with a generated password.
+    let smtpRelay: EmbeddedSmtpRelay | undefined;
+    if (blank(env.SMTP_HOST)) {
+      smtpRelay = await startSmtpRelay({ tls, port: options.ports.smtp ?? 0, httpPort: options.ports.smtpHttp ?? 0 });
+      const started = smtpRelay;
+      stoppers.push(() => started.stop());
+      Object.assign(env, smtpRelay.settings());
+    }
     const shim = installFunctionsCore();
     shim.logSink = (level, category, message) => {
       if (category === 'system' && level !== 'warning' && level !== 'error') return;
       log(`[worker] ${level} ${message}`);
     };
-    const overrides = { clock: options.clock, env, credential: options.credential, trustedCertificates: options.trustedCertificates };
+    // The e-mail transports trust the development certificate (the embedded relays use it), in code only.
+    const overrides = { clock: options.clock, env, credential: options.credential, trustedCertificates: options.trustedCertificates, smtpTrustedCertificates: tls.cert };
     // The settings also go into process.env (timers read their schedules from it); stop() restores it.
     const previousEnv = new Map<string, string | undefined>();
     const setEnv = (key: string, value: string) => {
@@ -198,6 +210,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       host,
       topic,
       ...(smsc ? { smsc } : {}),
+      smtpRelay,
       blobEvents,
       ...(cosmos ? { cosmosRequests: cosmos.requests } : {}),
       cosmosEndpoints,

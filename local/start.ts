@@ -32,6 +32,8 @@ async function main(): Promise<void> {
       eventGrid: port('LOCAL_EVENTGRID_PORT', 7075),
       smsc: port('LOCAL_SMSC_PORT', 2775),
       smscHttp: port('LOCAL_SMSC_HTTP_PORT', 7076),
+      smtp: port('LOCAL_SMTP_PORT', 2525),
+      smtpHttp: port('LOCAL_SMTP_HTTP_PORT', 7077),
     },
     queues: await readQueueExtension(join(root, 'host.json')),
     log,
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
   Queue     ${stack.stores.queueConnectionString.match(/QueueEndpoint=([^;]+)/)?.[1] ?? '(configured account)'}   (AzureWebJobsStorage: queue triggers)
   EventGrid ${stack.env.EVENTGRID_TOPIC_ENDPOINT}${stack.topic ? '   (local topic; GET it to see what it received)' : ''}
   SMSC      ${stack.smsc ? `smpp://127.0.0.1:${stack.smsc.server.port}   (embedded, every geography's carrier; ${stack.smsc.url}/api/messages shows what it received)` : '(the SMPP_HOST__<GEO> carriers)'}
+  SMTP      ${stack.smtpRelay ? `localhost:${stack.smtpRelay.smtpPort} (embedded relay, STARTTLS + AUTH; what it received: ${stack.smtpRelay.httpUrl}/api/messages)` : `${stack.env.SMTP_HOST ?? ''} (configured relay)`}
   Management: curl -H "Authorization: Bearer $MANAGEMENT_KEY" ${stack.httpUrl}/api/management/resources
               (MANAGEMENT_KEY is in local.settings.json)
 `);

@@ -40,6 +40,7 @@ import { NumberPool } from './phone-numbers/number-pool.js';
 import { PhoneNumberService } from './phone-numbers/phone-number-service.js';
 import { createSmsService, type SmsService } from './sms/sms-service.js';
 import { SmsRecords } from './sms/sms-records.js';
+import { EmailService, type EmailServiceDeps } from './email/email-service.js';
 
 /**
  * The composition root: builds the app's dependencies from its settings, once, on first use. Domain
@@ -69,6 +70,8 @@ export interface Services {
   phoneNumbers: PhoneNumberService;
   /** SMS: sending over the carrier links, receipts and inbound messages (shared/sms). */
   sms: SmsService;
+  /** E-mail: domains and sender usernames, sends, delivery to each geography's SMTP relay (shared/email). */
+  email: EmailService;
   /** Writes a data-plane operation's log record in its resource's geography. */
   recordOperation(outcome: OperationOutcome): Promise<void>;
   /** Whether the declared stores exist (checked at app start when STORE_PROVISIONING=verify). */
@@ -89,6 +92,10 @@ export interface ServiceOverrides {
   trustedCertificates?: string;
   /** Tests: awaited after every privacy request checkpoint (to simulate a crash half-way). */
   privacyAfterCheckpoint?: PrivacyRunnerDeps['afterCheckpoint'];
+  /** The embedded SMTP relay's certificate, trusted by the e-mail transports only (the local stack passes it; never a setting). */
+  smtpTrustedCertificates?: string;
+  /** Tests: awaited after each e-mail recipient's outcome is stored (to simulate a crash half-way). */
+  emailAfterRecipient?: EmailServiceDeps['afterRecipient'];
 }
 
 export function createServices(settings: Settings, overrides: ServiceOverrides = {}): Services {
@@ -202,8 +209,21 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
       identities,
       recordings,
       oplogs,
+      email,
     }),
     ...(overrides.privacyAfterCheckpoint ? { afterCheckpoint: overrides.privacyAfterCheckpoint } : {}),
+  });
+  const email = new EmailService({
+    stores,
+    resourceById: (id) => registry.getById(id),
+    outboxFor,
+    oplogs,
+    settings: settings.email,
+    clock,
+    logger,
+    hashKey: settings.telemetryHashKey,
+    ...(overrides.smtpTrustedCertificates ? { trustedCertificates: overrides.smtpTrustedCertificates } : {}),
+    ...(overrides.emailAfterRecipient ? { afterRecipient: overrides.emailAfterRecipient } : {}),
   });
   const recordOperation = (outcome: OperationOutcome) =>
     oplogs.write(
@@ -255,10 +275,12 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     privacy,
     phoneNumbers,
     sms,
+    email,
     recordOperation,
     readiness,
     dispose: () => {
       void sms.dispose();
+      email.dispose();
       cosmos.dispose();
     },
   };

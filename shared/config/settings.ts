@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { GEOGRAPHIES } from '../geography/geographies.js';
+import { parseEmailSettings, type EmailSettings } from '../email/email-settings.js';
 import { parseEnabledGeographies, parseStrictResidency, residencyProblems } from './strict-residency.js';
 import { parseSmsCarriers, smsTuningSchema, type SmsCarriers } from './sms-settings.js';
 
@@ -132,6 +133,8 @@ export const settingsSchema = z.object({
   smsCarriers: z.custom<SmsCarriers>(),
   /** The SMPP links' timing (SMPP_ENQUIRE_LINK_SECONDS, SMPP_RECONNECT_MAX_SECONDS, SMPP_RESPONSE_TIMEOUT_MS, SMPP_WINDOW). */
   sms: smsTuningSchema,
+  /** E-mail: each geography's SMTP relay, periods and retries (shared/email/email-settings.ts); parsed beside this schema. */
+  email: z.custom<EmailSettings>(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -156,6 +159,7 @@ export function parseSettings(env: Env): Settings {
   const enabled = parseEnabledGeographies(get('ENABLED_GEOGRAPHIES'));
   const strict = parseStrictResidency(get('STRICT_RESIDENCY'), runsInAzure(env));
   const sms = parseSmsCarriers(env);
+  const email = parseEmailSettings(env, { enabledGeographies: enabled.keys, strictResidency: strict.value });
   const endpointsFrom = (suffix: string) =>
     Object.fromEntries(Object.entries(STORE_SETTING_NAMES).map(([field, name]) => [field, get(`${name}${suffix}`)])) as Record<keyof StoreEndpoints, string | undefined>;
   const geographies: Record<string, Partial<StoreEndpoints>> = {};
@@ -213,9 +217,10 @@ export function parseSettings(env: Env): Settings {
       responseTimeoutMs: get('SMPP_RESPONSE_TIMEOUT_MS'),
       window: get('SMPP_WINDOW'),
     },
+    email: email.settings,
   };
   const parsed = settingsSchema.safeParse(raw);
-  const problems = [...enabled.problems, ...strict.problems, ...sms.problems];
+  const problems = [...enabled.problems, ...strict.problems, ...sms.problems, ...email.problems];
   if (!parsed.success) {
     problems.push(
       ...parsed.error.issues.map((issue) => {

@@ -6,6 +6,8 @@ export const ERROR_STATUS = {
   BadRequest: 400,
   ValidationError: 400,
   InvalidApiVersion: 400,
+  /** ACS e-mail: the sender username is not configured on the sender's domain. */
+  InvalidSenderUserName: 400,
   Unauthorized: 401,
   /** ACS's answer to a Microsoft Entra ID token that does not verify (Teams token exchange). */
   InvalidAccessToken: 401,
@@ -13,6 +15,8 @@ export const ERROR_STATUS = {
   IdentityNotOwned: 401,
   Forbidden: 403,
   NotFound: 404,
+  /** ACS e-mail: the sender's domain is not linked (here: not recorded or not verified) to the resource. */
+  DomainNotLinked: 404,
   MethodNotAllowed: 405,
   Conflict: 409,
   PreconditionFailed: 412,

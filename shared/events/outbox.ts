@@ -85,7 +85,11 @@ export interface ChangeSet {
   recipients?: string[];
   /** Optional stable id (e.g. derived from a repeatability id or from what a purge removed). */
   changeId?: string;
-  /** People the change names that its events do not name as raw ids (SMS events carry E.164 numbers): raw ids. */
+  /**
+   * People the change names that are not raw ids in its events or recipients (SMS events carry E.164
+   * numbers, given here as raw ids; e-mail addresses, in lower case): added to the entry's `subjects`,
+   * so a data subject request finds it.
+   */
   subjects?: string[];
 }
 
@@ -132,7 +136,7 @@ export class Outbox {
       ops: change.ops,
       events,
       ...(change.recipients ? { recipients: change.recipients } : {}),
-      subjects: [...collectSubjectIds({ recipients: change.recipients, subjects: change.subjects, events: change.events.map((e) => ({ subject: e.subject, data: e.data })) })],
+      subjects: [...collectSubjectIds({ recipients: change.recipients, events: change.events.map((e) => ({ subject: e.subject, data: e.data })) }, new Set(change.subjects))],
       attempts: 0,
       nextAttemptAt: now.toISOString(),
     };

@@ -33,7 +33,7 @@ export interface StreamedBodyHandler {
  */
 export function hmacResourceRoute(
   handlers: Partial<Record<Method, ResourceMethodHandler | StreamedBodyHandler>>,
-  options: { requireApiVersion?: boolean; logSubjects?: boolean } = {},
+  options: { requireApiVersion?: boolean; logSubjects?: boolean; maxBodyBytes?: number } = {},
 ): HttpHandler {
   const authenticated = wrapEach(handlers, (handler) => async (scope) => {
     scope.operation.logSubjects = options.logSubjects ?? true;
@@ -42,7 +42,8 @@ export function hmacResourceRoute(
       noteRequestSubjects(scope);
       return handler.streamed({ ...scope, resource, claimedContentHash });
     }
-    const body = await readBody(scope.request, services().settings.maxRequestBodyBytes);
+    // A route may take larger bodies than MAX_REQUEST_BODY_BYTES (an e-mail with attachments: ACS's 10 MB).
+    const body = await readBody(scope.request, options.maxBodyBytes ?? services().settings.maxRequestBodyBytes);
     const { resource } = await authenticateWithResourceKey(scope, options, body);
     noteRequestSubjects(scope, body);
     return handler({ ...scope, resource, body });

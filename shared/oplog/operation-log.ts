@@ -22,8 +22,10 @@ export interface OperationLogRecord {
   status: number;
   durationMs: number;
   correlationId: string;
-  /** Identities and phone numbers the operation involved (raw ids), at most MAX_SUBJECTS. */
+  /** Identities, phone numbers (raw ids) and e-mail addresses (lower case) the operation involved, at most MAX_SUBJECTS. */
   subjects: string[];
+  /** E-mail delivery records (`DeliveryStatusUpdate`): the recipient's outcome; `status` is then the relay's reply code (0: none). */
+  deliveryStatus?: string;
 }
 
 const MAX_SUBJECTS = 256;

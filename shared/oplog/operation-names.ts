@@ -53,6 +53,8 @@ const NAMES: Record<string, string> = {
   'availablePhoneNumberSearch POST': 'SearchAvailablePhoneNumbers',
   'availablePhoneNumberSearchResult GET': 'GetPhoneNumberSearchResult',
   'availablePhoneNumberPurchase POST': 'PurchasePhoneNumbers',
+  'emailSend POST': 'SendMail',
+  'emailOperation GET': 'GetSendResult',
 };
 
 export function operationName(functionName: string, method: string): string {

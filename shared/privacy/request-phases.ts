@@ -1,6 +1,7 @@
 import type { PrivacyAction } from './privacy-subjects.js';
 import { participationSource, messageSource, readReceiptSource } from './sources/chat-sources.js';
 import { identitySource, tokenSource } from './sources/identity-sources.js';
+import { emailMessageSource, emailSenderSource, emailSuppressionSource } from './sources/email-sources.js';
 import { operationLogSource } from './sources/log-source.js';
 import { outboxSource } from './sources/outbox-source.js';
 import { phoneNumberSource, smsSource } from './sources/phone-sources.js';
@@ -15,9 +16,9 @@ import type { SubjectSource } from './sources/subject-source.js';
  * name the people too; they are erased once published).
  */
 export const PHASES: Record<PrivacyAction, readonly SubjectSource[]> = {
-  inventory: [identitySource, participationSource, messageSource, readReceiptSource, recordingSource, operationLogSource, phoneNumberSource, smsSource, outboxSource, privacyResultSource],
-  export: [identitySource, participationSource, messageSource, readReceiptSource, recordingSource, operationLogSource, phoneNumberSource, smsSource],
-  delete: [tokenSource, messageSource, readReceiptSource, participationSource, recordingSource, identitySource, operationLogSource, phoneNumberSource, smsSource, privacyResultSource, outboxSource],
+  inventory: [identitySource, participationSource, messageSource, readReceiptSource, recordingSource, operationLogSource, phoneNumberSource, smsSource, emailSuppressionSource, emailSenderSource, emailMessageSource, outboxSource, privacyResultSource],
+  export: [identitySource, participationSource, messageSource, readReceiptSource, recordingSource, operationLogSource, phoneNumberSource, smsSource, emailSuppressionSource, emailSenderSource, emailMessageSource],
+  delete: [tokenSource, messageSource, readReceiptSource, participationSource, recordingSource, emailMessageSource, emailSuppressionSource, emailSenderSource, identitySource, operationLogSource, phoneNumberSource, smsSource, privacyResultSource, outboxSource],
 };
 
 /** The export bundle's sections, in the order they are written. */

@@ -2,6 +2,7 @@ import type { Services } from '../services.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import type { Resource } from '../resources/resource.js';
 import { effectiveRetention } from '../resources/retention-settings.js';
+import { purgeExpiredEmailData } from '../email/email-retention.js';
 import { addTotals, emptyTotals, type PurgeRunRecord, type PurgeTotals } from './purge-runs.js';
 
 /**
@@ -32,6 +33,7 @@ export function runChatRetention(svc: PurgeServices): Promise<PurgeRunRecord> {
         }
         addTotals(totals, await svc.retention.threads.run(geo, resource, { maxItems, deadline }));
         addTotals(totals, await purgeOperationLogs(svc, geo, resource, svc.settings.retentionPurgeMaxItems - totals.examined));
+        addTotals(totals, await purgeExpiredEmailData(geo, resource.id, svc.clock.now(), svc.settings.retentionPurgeMaxItems - totals.examined));
       }
       const expired = await svc.privacy.purgeExpired(geo, { maxItems: Math.max(0, svc.settings.retentionPurgeMaxItems - totals.examined) });
       const deleted = Object.fromEntries(Object.entries({ privacyRequests: expired.requests, privacyResults: expired.results }).filter(([, n]) => n > 0));

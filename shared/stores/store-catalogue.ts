@@ -66,6 +66,12 @@ export const GEO_CONTAINERS = {
   phoneNumberRecords: { partitionKey: '/resourceId', partitionedByResource: true },
   /** SMS opt-outs, delivery-report tracking and repeatability claims; never message text (shared/sms/sms-records.ts). */
   smsRecords: { partitionKey: '/resourceId', partitionedByResource: true },
+  /** E-mail domains and their sender usernames, kept until deleted (shared/email/email-domain-records.ts). */
+  emailDomains: { partitionKey: '/resourceId', partitionedByResource: true },
+  /** E-mail send operations: addresses only while delivering, then status and counts until they expire (shared/email/email-operation.ts). */
+  emailOperations: { partitionKey: '/resourceId', partitionedByResource: true },
+  /** Hard-bounced addresses, per resource, until EMAIL_SUPPRESSION_DAYS have passed (shared/email/email-suppressions.ts). */
+  emailSuppressions: { partitionKey: '/resourceId', partitionedByResource: true },
 } as const satisfies Record<string, GeoContainerSpec>;
 
 export type GeoContainerName = keyof typeof GEO_CONTAINERS;
@@ -74,8 +80,9 @@ export type GeoContainerName = keyof typeof GEO_CONTAINERS;
  * `exports`: results of data subject requests (`{resourceId}/{requestId}.json`), purged 7 days on.
  * `recordings`: recording content, `{resourceId}/{recordingId}`, with its expiry in index tags.
  * `recording-landing`: where a media pipeline drops a file for ingestion (`{resourceId}/...`).
+ * `email-content`: an e-mail being delivered (`{resourceId}/{operationId}/...`), until the relay took or refused it.
  */
-export const GEO_BLOB_CONTAINERS = ['exports', 'recordings', 'recording-landing'] as const;
+export const GEO_BLOB_CONTAINERS = ['exports', 'recordings', 'recording-landing', 'email-content'] as const;
 export type GeoBlobContainerName = (typeof GEO_BLOB_CONTAINERS)[number];
 
 /**

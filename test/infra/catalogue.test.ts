@@ -39,11 +39,12 @@ describe('infra/catalogue.json', () => {
     ]);
   });
 
-  it('gives each blob container the backstop the README promises: recordings and landing files 2 days, exports 7', () => {
+  it('gives each blob container the backstop the README promises: recordings, landing files and e-mail content 2 days, exports 7', () => {
     expect(infraCatalogue().geographies.europe!.blobContainers).toEqual([
       { name: 'acs-europe-exports', role: 'exports', deleteAfterDays: 7 },
       { name: 'acs-europe-recordings', role: 'recordings', deleteAfterDays: 2 },
       { name: 'acs-europe-recording-landing', role: 'recording-landing', deleteAfterDays: 2 },
+      { name: 'acs-europe-email-content', role: 'email-content', deleteAfterDays: 2 },
     ]);
   });
 });

@@ -141,6 +141,9 @@ describe('chat events', () => {
         erasureReceipts: 0,
         phoneNumberRecords: 0,
         smsRecords: 0,
+        emailDomains: 0,
+        emailOperations: 0,
+        emailSuppressions: 0,
       },
       blobs: {},
     });

@@ -117,6 +117,9 @@ describe('resource deletion', () => {
         erasureReceipts: 0,
         phoneNumberRecords: 0,
         smsRecords: 0,
+        emailDomains: 0,
+        emailOperations: 0,
+        emailSuppressions: 0,
       },
       blobs: { 'acs-europe-recordings': 1 },
     });

@@ -1,10 +1,15 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CosmosClient } from '@azure/cosmos';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedBlob, type EmbeddedBlob } from '../../local/emulators/azurite-blob.js';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../local/emulators/cosmos-emulator.js';
 import { LocalEventGridTopic } from '../../local/eventgrid-topic/topic-server.js';
+import { startSmtpRelay, type EmbeddedSmtpRelay } from '../../local/smtp-relay/embedded-relay.js';
+import { loadOrCreateCertificate } from '../../local/tls-certificate.js';
+import { configureSender, sendRaw, simpleMessage, storedEmail, until } from '../support/email.js';
 import { ManualClock } from '../../shared/clock.js';
 import { PrivacyClient } from '../support/privacy.js';
 import { atLocation, audio, sampleMetadata, uploadRecording } from '../support/recordings.js';
@@ -23,6 +28,8 @@ let stack: TestStack;
 let japanCosmos: EmbeddedCosmos;
 let japanBlob: EmbeddedBlob;
 let japanTopic: LocalEventGridTopic;
+/** Japan's own SMTP relay (`SMTP_*__JAPAN`); Europe's mail goes through the stack's embedded relay. */
+let japanRelay: EmbeddedSmtpRelay;
 
 /** What `populate` created for one resource. */
 interface Created {
@@ -40,6 +47,8 @@ interface Created {
   holdId: string;
   exportId: string;
   deleteId: string;
+  /** E-mail: one send that hard-bounced (finished), one still waiting for its retry (content stored). */
+  emails: { bounced: string; pending: string };
 }
 
 let europe: Created;
@@ -53,6 +62,7 @@ beforeAll(async () => {
   [japanCosmos, japanBlob] = await Promise.all([startEmbeddedCosmos(0), startEmbeddedBlob(0)]);
   japanTopic = new LocalEventGridTopic({ key: randomBytes(32).toString('base64') });
   await japanTopic.start();
+  japanRelay = await startSmtpRelay({ tls: await loadOrCreateCertificate(join(tmpdir(), `acs-residency-test-certs-${process.pid}`)), user: 'japan-relay' });
   stack = await startTestStack({
     clock,
     env: {
@@ -61,10 +71,13 @@ beforeAll(async () => {
       STORAGE_CONNECTION_STRING__JAPAN: japanBlob.connectionString,
       EVENTGRID_TOPIC_ENDPOINT__JAPAN: japanTopic.endpoint,
       EVENTGRID_TOPIC_KEY__JAPAN: japanTopic.key,
+      ...japanRelay.settings('__JAPAN'),
+      EMAIL_RATE_LIMIT_FACTOR: '0',
       // The privacy worker and the landing feed run when the test asks, not on their schedules.
       PRIVACY_WORKER_SCHEDULE: '0 0 0 1 1 *',
       LOCAL_BLOB_EVENTS_POLL_MS: '3600000',
     },
+    queues: { maxPollingInterval: '00:00:00.200' },
   });
   [europe, japan, doomed, survivor] = await Promise.all([
     populate('every-kind-eu', 'Europe'),
@@ -79,6 +92,7 @@ afterAll(async () => {
   await stack?.stop();
   await japanTopic?.stop();
   japanTopic?.dispose();
+  await japanRelay?.stop();
   await japanCosmos?.stop();
   await japanBlob?.stop();
 });
@@ -169,6 +183,22 @@ async function populate(name: string, geography: 'Europe' | 'Japan'): Promise<Cr
     if (types.includes('Microsoft.Communication.SMSDeliveryReportReceived') && types.includes('Microsoft.Communication.SMSReceived')) break;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+  // E-mail: a domain and a sender username; a send that hard-bounces (a suppression entry, its report),
+  // and one the relay defers (its content waits in the geography for the retry).
+  const relay = geography === 'Japan' ? japanRelay : stack.smtpRelay!;
+  const sender = await configureSender(stack, resource, { domain: `${name}.example` });
+  relay.fail(`bounce-${name}@fabrikam.example`, { mode: 'permanent' });
+  relay.fail(`later-${name}@fabrikam.example`, { mode: 'temporary' });
+  const emails = { bounced: '', pending: '' };
+  for (const [key, to] of [['bounced', `bounce-${name}@fabrikam.example`], ['pending', `later-${name}@fabrikam.example`]] as const) {
+    const accepted = await sendRaw(stack, resource, simpleMessage(sender, [to], `${key} in ${name}`), {}, clock.now());
+    expect(accepted.status, accepted.text).toBe(202);
+    emails[key] = accepted.body.id as string;
+  }
+  await until(async () => {
+    const ops = (await storedEmail(resource)).operations;
+    return ops.length === 2 && ops.every((op) => op.attempts === 1 && op.lease === null);
+  });
 
   // A data subject export (request + result document) and a delete of another identity (receipt),
   // worked on by one worker loop for every resource (see privacyRequestsDone).
@@ -190,6 +220,7 @@ async function populate(name: string, geography: 'Europe' | 'Japan'): Promise<Cr
     holdId: hold.body.id as string,
     exportId: exported.id as string,
     deleteId: erased.id as string,
+    emails,
   };
 }
 
@@ -328,7 +359,7 @@ async function scan(): Promise<Scan> {
 }
 
 /** Every id that names the resource or something of it (message ids are times, not unique across threads: their items carry the thread id). */
-const idsOf = (c: Created) => [c.resource.id, c.threadId, c.alice, c.bob, c.dave, c.recordings.kept, c.recordings.deleted, c.recordings.landed, c.holdId, c.exportId, c.deleteId];
+const idsOf = (c: Created) => [c.resource.id, c.threadId, c.alice, c.bob, c.dave, c.recordings.kept, c.recordings.deleted, c.recordings.landed, c.holdId, c.exportId, c.deleteId, c.emails.bounced, c.emails.pending];
 /** The ids of its data, without the resource id. */
 const dataIdsOf = (c: Created) => idsOf(c).filter((id) => id !== c.resource.id);
 const mentionsAny = (text: string, ids: string[]) => ids.some((id) => text.includes(id));
@@ -348,6 +379,10 @@ type ItemKind =
   | 'operationLog'
   | 'privacyRequest'
   | 'erasureReceipt'
+  | 'emailDomain'
+  | 'emailSenderUsername'
+  | 'emailOperation'
+  | 'emailSuppression'
   | 'outboxEntry'
   | 'registryDocument'
   | 'poolNumber'
@@ -384,6 +419,10 @@ function kindOf(item: Record<string, any>): ItemKind | 'unknown' {
     case 'phoneNumberOperation':
     case 'smsOptOut':
     case 'smsRepeatability':
+    case 'emailDomain':
+    case 'emailSenderUsername':
+    case 'emailOperation':
+    case 'emailSuppression':
       return item.kind as ItemKind;
   }
   if (typeof item.tokenGeneration === 'number') return 'identity';
@@ -408,14 +447,18 @@ const EXPECTED_ITEMS: Record<Exclude<ItemKind, 'operationLog' | 'registryDocumen
   legalHold: { container: 'legalHolds', count: 1 },
   privacyRequest: { container: 'privacyRequests', count: 2 },
   erasureReceipt: { container: 'erasureReceipts', count: 1 },
-  // resource created, thread created, 3 messages, 3 recordings registered, 1 deleted, 1 test event, 1 delivery report, 1 SMS received
-  outboxEntry: { container: 'outbox', count: 12 },
+  // resource created, thread created, 3 messages, 3 recordings registered, 1 deleted, 1 test event, 1 delivery report, 1 SMS received, 1 bounce report
+  outboxEntry: { container: 'outbox', count: 13 },
   poolNumber: { container: 'phoneNumbers', count: 1 }, // the pool's item, lent to the resource
   phoneNumberAssignment: { container: 'phoneNumberRecords', count: 1 },
   phoneNumberSearch: { container: 'phoneNumberRecords', count: 1 },
   phoneNumberOperation: { container: 'phoneNumberRecords', count: 2 }, // search and purchase
   smsOptOut: { container: 'smsRecords', count: 1 },
   smsRepeatability: { container: 'smsRecords', count: 1 }, // the delivery record went with its report
+  emailDomain: { container: 'emailDomains', count: 1 },
+  emailSenderUsername: { container: 'emailDomains', count: 1 },
+  emailOperation: { container: 'emailOperations', count: 2 }, // bounced and finished; deferred and waiting
+  emailSuppression: { container: 'emailSuppressions', count: 1 },
 };
 
 /** Operation log records by operation, for the calls populate() makes a known number of times. */
@@ -433,13 +476,17 @@ const EXPECTED_LOGS: Record<string, number> = {
   SMSMessagesSent: 1,
   SMSDeliveryReportsReceived: 1,
   SMSMessagesReceived: 1,
+  SendMail: 2,
+  DeliveryStatusUpdate: 2, // Bounced, Deferred
 };
 
-type BlobKind = 'exportResult' | 'recordingContent' | 'rejectedLandingFile';
+type BlobKind = 'exportResult' | 'recordingContent' | 'rejectedLandingFile' | 'emailContent';
 const EXPECTED_BLOBS: Record<BlobKind, { container: string; count: number }> = {
   exportResult: { container: 'exports', count: 1 },
   recordingContent: { container: 'recordings', count: 2 },
   rejectedLandingFile: { container: 'recording-landing', count: 1 },
+  // The deferred message's content; the bounced one's is gone.
+  emailContent: { container: 'email-content', count: 1 },
 };
 
 function blobKindOf(name: string, c: Created): BlobKind | 'unknown' {
@@ -447,6 +494,7 @@ function blobKindOf(name: string, c: Created): BlobKind | 'unknown' {
   if (name === `${c.resource.id}/${c.exportId}.json`) return 'exportResult';
   if ([kept, deleted, landed].some((id) => name === `${c.resource.id}/${id}`)) return 'recordingContent';
   if (name === c.rejectedLandingFile) return 'rejectedLandingFile';
+  if (name.startsWith(`${c.resource.id}/${c.emails.pending}/`)) return 'emailContent';
   return 'unknown';
 }
 
@@ -490,9 +538,11 @@ describe('residency of every kind of data', () => {
     expect([...databases].sort()).toEqual(['default:acs-control', 'default:acs-europe', 'japan:acs-japan']);
     const containers = new Set(stored.blobs.map((b) => b.where));
     expect([...containers].sort()).toEqual([
+      'default:acs-europe-email-content',
       'default:acs-europe-exports',
       'default:acs-europe-recording-landing',
       'default:acs-europe-recordings',
+      'japan:acs-japan-email-content',
       'japan:acs-japan-exports',
       'japan:acs-japan-recording-landing',
       'japan:acs-japan-recordings',
@@ -540,6 +590,7 @@ describe('residency of every kind of data', () => {
       expect(stored.items.filter((i) => i.text.includes(c.dave)).map((i) => i.where)).toEqual([]);
       expect(stored.blobs.filter((b) => b.text.includes(c.dave)).map((b) => b.where)).toEqual([]);
       const receipt = itemsOf(stored, c).find((i) => kindOf(i.item) === 'erasureReceipt')!.item;
+      // The receipt has the request's id too: look for the request by kind (the containers' order is their creation order).
       const request = itemsOf(stored, c).find((i) => i.item.id === c.deleteId && kindOf(i.item) === 'privacyRequest')!.item;
       expect(receipt).toMatchObject({ requestId: c.deleteId, subjects: [expect.stringMatching(/^sh:[\w-]{32}$/)], deleted: expect.objectContaining({ identity: 1 }) });
       expect(request).toMatchObject({ status: 'succeeded', subjects: null, subjectHashes: receipt.subjects });
@@ -557,10 +608,19 @@ describe('residency of every kind of data', () => {
         'Microsoft.Communication.ChatMessageReceivedInThread',
         'Microsoft.Communication.ChatThreadCreated',
         'Microsoft.Communication.ChatThreadCreatedWithUser',
+        'Microsoft.Communication.EmailDeliveryReportReceived',
         'Microsoft.Communication.RecordingFileStatusUpdated',
         'Microsoft.Communication.SMSDeliveryReportReceived',
         'Microsoft.Communication.SMSReceived',
       ]);
+    });
+
+    it("its mail left through its geography's relay only (Japan's own, Europe's the default)", () => {
+      const c = created();
+      const [own, other] = c.geography === 'Japan' ? [japanRelay, stack.smtpRelay!] : [stack.smtpRelay!, japanRelay];
+      const mine = (relay: EmbeddedSmtpRelay) => relay.server.attempts.filter((a) => a.address.endsWith(`-${c.resource.name}@fabrikam.example`)).map((a) => [a.address.split('-')[0], a.code]);
+      expect(mine(own).sort()).toEqual([['bounce', 550], ['later', 451]]);
+      expect(mine(other)).toEqual([]);
     });
   });
 });

@@ -3,6 +3,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequestHeaders } from '../../shared/auth/hmac-auth.js';
 import { createChatUser, type ChatUser } from '../support/chat-users.js';
+import { configureSender, finished, sendRaw, simpleMessage } from '../support/email.js';
 import { audio, uploadRecording } from '../support/recordings.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
@@ -33,6 +34,10 @@ beforeAll(async () => {
   ids.message = (await user.thread(ids.thread).sendMessage({ content: 'kept' })).id;
   ids.recording = (await uploadRecording(stack, resource, { content: audio(2000) })).body.id as string;
   ids.hold = (await stack.management('POST', `/api/management/resources/${resource.name}/legalHolds`, { target: { kind: 'thread', threadId: ids.thread }, reason: 'fuzz' })).body.id as string;
+  const sender = await configureSender(stack, resource, { domain: 'fuzz.example', username: 'DoNotReply' });
+  ids.emailOperation = (await sendRaw(stack, resource, simpleMessage(sender, ['fuzz@fabrikam.example']))).body.id as string;
+  // Delivered before the first snapshot: nothing changes on its own while the fuzz runs.
+  await finished(stack, resource, ids.emailOperation);
 });
 afterAll(async () => stack?.stop());
 
@@ -125,6 +130,34 @@ interface Sent {
   text: string;
 }
 
+/** E-mail: the send and status API, and the domains and sender usernames management API. */
+const EMAIL_ROUTES: Route[] = [
+  {
+    auth: 'hmac',
+    path: '/emails:send',
+    writes: {
+      POST: {
+        json: true,
+        wrong: [
+          '{"senderAddress": 5}',
+          '{"senderAddress": "DoNotReply@fuzz.example", "content": {"subject": "s", "plainText": "p"}, "recipients": {"to": []}}',
+          '{"senderAddress": "DoNotReply@fuzz.example", "content": {"subject": "s", "plainText": "p"}, "recipients": {"to": [{"address": "x"}]}}',
+          '{"senderAddress": "DoNotReply@fuzz.example", "content": {"subject": "s", "plainText": "p"}, "recipients": {"to": [{"address": "a@b.example"}]}, "headers": {"Bcc": "c@d.example"}}',
+          '{"senderAddress": "Someone@fuzz.example", "content": {"subject": "s", "plainText": "p"}, "recipients": {"to": [{"address": "a@b.example"}]}}',
+        ],
+      },
+    },
+    reads: [],
+    acs: true,
+  },
+  { auth: 'hmac', path: '/emails/operations/{emailOperation}', writes: {}, reads: ['GET'], acs: true },
+  { auth: 'management', path: '/api/management/resources/{name}/emailDomains', writes: {}, reads: ['GET'] },
+  { auth: 'management', path: '/api/management/resources/{name}/emailDomains/{domain}', writes: { PUT: { json: true, wrong: ['{"verificationStates": {"SPF": "Maybe"}}', '{"verificationStates": {"MX": "Verified"}}', '{"other": 1}'] }, DELETE: { json: false } }, reads: ['GET'] },
+  { auth: 'management', path: '/api/management/resources/{name}/emailDomains/{domain}/senderUsernames', writes: {}, reads: ['GET'] },
+  { auth: 'management', path: '/api/management/resources/{name}/emailDomains/{domain}/senderUsernames/{username}', writes: { PUT: { json: true, wrong: ['{"displayName": 5}', '{"displayName": "x", "other": 1}'] }, DELETE: { json: false } }, reads: ['GET'] },
+];
+const emailIds = (): Record<string, string> => ({ emailOperation: ids.emailOperation!, domain: 'fuzz.example', username: 'DoNotReply' });
+
 function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)]!;
 }
@@ -176,7 +209,7 @@ function plan(route: Route, rand: () => number): (() => Promise<Sent>)[] {
     ];
     if (kinds.length === 0) continue;
     const kind = pick(rand, kinds);
-    const values = defaultIds();
+    const values = { ...defaultIds(), ...emailIds() };
     if (kind === 'id') {
       values[pick(rand, params)] = pick(rand, BAD_IDS);
       const method = pick(rand, [...writes.map(([m]) => m), ...route.reads]);
@@ -233,7 +266,7 @@ describe('every route, malformed ids, bodies, query values and headers', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const before = await snapshot();
     const rand = random(SEED);
-    const requests = ROUTES.flatMap((route) => plan(route, rand));
+    const requests = [...ROUTES, ...EMAIL_ROUTES].flatMap((route) => plan(route, rand));
     expect(requests.length).toBeGreaterThan(2000);
     const answers = await inBatches(requests, 8);
 

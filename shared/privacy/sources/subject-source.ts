@@ -1,4 +1,5 @@
 import type { ChatContext } from '../../chat/chat-context.js';
+import type { EmailService } from '../../email/email-service.js';
 import type { IdentityService } from '../../identity/identity-service.js';
 import type { OperationLogs } from '../../oplog/operation-log.js';
 import type { RecordingService } from '../../recordings/recording-service.js';
@@ -30,7 +31,10 @@ export type ItemKind =
   | 'phoneNumberOperation'
   | 'smsOptOut'
   | 'smsDeliveryReportPending'
-  | 'smsRepeatability';
+  | 'smsRepeatability'
+  | 'emailSuppression'
+  | 'emailSender'
+  | 'emailMessage';
 
 export interface FoundItem {
   kind: ItemKind;
@@ -68,6 +72,7 @@ export interface PrivacyContext {
   identities: IdentityService;
   recordings: RecordingService;
   oplogs: OperationLogs;
+  email: EmailService;
 }
 
 export interface SubjectSource {

@@ -57,7 +57,7 @@ export const POLICIES = {
 } as const;
 
 /** What the issue and the README promise for the lifecycle backstops, in days after creation. */
-export const PROMISED_BACKSTOP_DAYS: Record<string, number> = { recordings: 2, 'recording-landing': 2, exports: 7 };
+export const PROMISED_BACKSTOP_DAYS: Record<string, number> = { recordings: 2, 'recording-landing': 2, exports: 7, 'email-content': 2 };
 
 const GEO_REDUNDANT = /(^|[^A-Za-z])(Standard_GRS|Standard_RAGRS|Standard_GZRS|Standard_RAGZRS)\b|_(RA)?G(Z)?RS\b/;
 
