@@ -198,7 +198,7 @@ describe('purge run records', () => {
       throw new Error('x'.repeat(400));
     });
     const odd = await runs.record('recordingPurge', async () => {
-      throw 'plain'; // eslint-disable-line @typescript-eslint/only-throw-error
+      throw 'plain';
     });
     expect(failed.id).not.toBe(odd.id);
     const failedStored = await recordOf(runs, failed.id);
