@@ -23,6 +23,7 @@ import type { PrivacyRunnerDeps } from './privacy/request-runner.js';
 import { normalizeSubjects } from './privacy/privacy-subjects.js';
 import { LegalHolds } from './retention/legal-holds.js';
 import { PurgeRuns } from './retention/purge-runs.js';
+import { WorkQueueSender } from './queues/work-queue-sender.js';
 import { ThreadRetention } from './retention/thread-retention.js';
 import { ControlStore } from './stores/control-store.js';
 import { lazyAzureCredential, type CredentialSource } from './stores/azure-credential.js';
@@ -61,6 +62,8 @@ export interface Services {
   retention: { holds: LegalHolds; threads: ThreadRetention; runs: PurgeRuns };
   oplogs: OperationLogs;
   privacy: PrivacyService;
+  /** Sends work items to the work queues (shared/queues). */
+  workQueues: WorkQueueSender;
   /** Writes a data-plane operation's log record in its resource's geography. */
   recordOperation(outcome: OperationOutcome): Promise<void>;
   /** Whether the declared stores exist (checked at app start when STORE_PROVISIONING=verify). */
@@ -138,9 +141,8 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const holds = new LegalHolds({ stores, clock });
   const retention = {
     holds,
-    threads: new ThreadRetention({ holds, purger: chat.purger, clock, logger }),
-    // A run that has not finished within its longest time budget plus 5 minutes is taken as interrupted.
-    runs: new PurgeRuns({ control, clock, graceMs: Math.max(settings.retentionPurgeMaxSeconds, settings.recordingPurgeMaxSeconds) * 1000 + 5 * 60_000 }),
+    threads: new ThreadRetention({ holds, purger: chat.purger, clock }),
+    runs: new PurgeRuns({ control, clock }),
   };
   const recordings = new RecordingService({
     stores,
@@ -166,7 +168,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     logger,
     hashKey: settings.telemetryHashKey,
     resourceById: (id) => registry.getById(id),
-    // A worker that has not written for its whole time budget plus a minute is taken to have crashed.
+    // A work item that has not written for its whole time budget plus a minute is taken to have died.
     leaseMs: (settings.privacyWorkerMaxSeconds + 60) * 1000,
     context: async (geo, resource, request) => ({
       action: request.action,
@@ -185,6 +187,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     }),
     ...(overrides.privacyAfterCheckpoint ? { afterCheckpoint: overrides.privacyAfterCheckpoint } : {}),
   });
+  const workQueues = new WorkQueueSender({ hostStorage: settings.hostStorage, createQueues: settings.storeProvisioning === 'create', credential, tls });
   const recordOperation = (outcome: OperationOutcome) =>
     oplogs.write(
       stores.forResource(outcome.resource),
@@ -233,6 +236,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     retention,
     oplogs,
     privacy,
+    workQueues,
     recordOperation,
     readiness,
     dispose: () => cosmos.dispose(),

@@ -25,9 +25,11 @@ export class ControlStore {
       );
       container = this.#database.then(async (db) => {
         if (!this.provision) return db.container(name);
+        const spec: { partitionKey: string; defaultTtl?: number } = CONTROL_CONTAINERS[name];
         const { container: c } = await db.containers.createIfNotExists({
           id: name,
-          partitionKey: { paths: [CONTROL_CONTAINERS[name].partitionKey] },
+          partitionKey: { paths: [spec.partitionKey] },
+          ...(spec.defaultTtl ? { defaultTtl: spec.defaultTtl } : {}),
         });
         return c;
       });
