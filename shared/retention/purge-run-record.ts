@@ -43,8 +43,14 @@ export interface PurgeRunRecord {
   held: number;
   /** Work items that failed maxDequeueCount times and went to the poison queue. */
   failed: number;
-  /** Work items settled (done, failed, or held by a worker): the run is over when this reaches `planned`. */
+  /**
+   * Work items settled (done, failed, or held by a worker): the run is over when this reaches
+   * `planned`. While the run drains, a redelivered item may count twice here; the counts are made
+   * exact from the item markers when the run ends.
+   */
   settled: number;
+  /** Of `held`, what the planner found held (not enqueued). */
+  heldAtPlanning: number;
   deleted: Record<string, number>;
   /** What holds kept (the first MAX_LISTED_HELD; `skippedForHoldCount` counts them all). */
   skippedForHold: HeldItem[];
@@ -80,6 +86,7 @@ export function newRun(kind: PurgeKind, id: string, at: string): PurgeRunRecord 
     held: 0,
     failed: 0,
     settled: 0,
+    heldAtPlanning: 0,
     deleted: Object.fromEntries(DELETED_KINDS[kind].map((k) => [k, 0])),
     skippedForHold: [],
     skippedForHoldCount: 0,

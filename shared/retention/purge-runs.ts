@@ -55,6 +55,7 @@ export class PurgeRuns {
     await this.#patch(run, [
       { op: 'incr', path: '/planned', value: count },
       { op: 'incr', path: '/held', value: held.length },
+      { op: 'incr', path: '/heldAtPlanning', value: held.length },
       { op: 'incr', path: '/skippedForHoldCount', value: held.length },
       { op: 'set', path: '/lastProgressAt', value: this.#now().toISOString() },
     ]);
@@ -69,50 +70,68 @@ export class PurgeRuns {
       { op: 'set', path: '/lastProgressAt', value: at },
       ...(failure === undefined ? [] : ([{ op: 'set', path: '/failure', value: failure.slice(0, 300) }, { op: 'incr', path: '/errors', value: 1 }] as PatchOperation[])),
     ]);
-    return updated && isComplete(updated) ? this.#end(updated) : updated;
+    return updated && this.#endIfComplete(updated);
   }
 
   /**
    * Counts one work item's outcome into its run, once whatever how often it is delivered; `itemKey`
-   * names the item (hashed into the marker's id). False when it was counted before.
+   * names the item (hashed into the marker's id). False when it was counted before. A delivery that
+   * finds its marker still moves `settled` on (an instance may have died between the marker and the
+   * increment), so `settled` never stays short; the exact counts come from the markers when the run
+   * ends (see #endIfComplete).
    */
   async settle(kind: PurgeKind, runId: string, itemKey: string, outcome: ItemOutcome): Promise<boolean> {
     const markers = await this.deps.control.container('purgeRunItems');
+    let first = true;
     try {
-      await markers.items.create({ id: `${runId}|${itemKey}`, kind, runId, result: outcome.result, deleted: outcome.deleted ?? {}, at: this.#now().toISOString() });
+      await markers.items.create({ id: `${runId}|${itemKey}`, kind, runId, result: outcome.result, deleted: outcome.deleted ?? {}, ...(outcome.held ? { held: outcome.held } : {}), at: this.#now().toISOString() });
     } catch (error) {
-      if ((error as { code?: number }).code === 409) return false;
-      throw error;
+      if ((error as { code?: number }).code !== 409) throw error;
+      first = false;
     }
     const run = { id: runId, kind };
-    if (outcome.held) await this.#listHeld(run, outcome.held);
-    const operations: PatchOperation[] = [
-      { op: 'incr', path: '/settled', value: 1 },
-      { op: 'incr', path: `/${outcome.result}`, value: 1 },
-      ...Object.entries(outcome.deleted ?? {})
-        .filter(([, n]) => n > 0)
-        .slice(0, 5)
-        .map(([k, n]): PatchOperation => ({ op: 'incr', path: `/deleted/${k}`, value: n })),
-      ...(outcome.result === 'failed' ? [{ op: 'incr', path: '/errors', value: 1 } as PatchOperation] : []),
-      ...(outcome.held ? [{ op: 'incr', path: '/skippedForHoldCount', value: 1 } as PatchOperation] : []),
-      { op: 'set', path: '/lastProgressAt', value: this.#now().toISOString() },
-    ];
-    const updated = await this.#patch(run, operations);
-    if (updated && isComplete(updated)) await this.#end(updated);
-    return true;
+    if (first && outcome.held) await this.#listHeld(run, outcome.held);
+    const counts: PatchOperation[] = first
+      ? [
+          { op: 'incr', path: `/${outcome.result}`, value: 1 },
+          ...Object.entries(outcome.deleted ?? {})
+            .filter(([, n]) => n > 0)
+            .slice(0, 5)
+            .map(([k, n]): PatchOperation => ({ op: 'incr', path: `/deleted/${k}`, value: n })),
+          ...(outcome.result === 'failed' ? [{ op: 'incr', path: '/errors', value: 1 } as PatchOperation] : []),
+          ...(outcome.held ? [{ op: 'incr', path: '/skippedForHoldCount', value: 1 } as PatchOperation] : []),
+        ]
+      : [];
+    const operations: PatchOperation[] = [{ op: 'incr', path: '/settled', value: 1 }, ...counts, { op: 'set', path: '/lastProgressAt', value: this.#now().toISOString() }];
+    // A repeated delivery only nudges a run still draining (an ended run keeps its exact counts).
+    const updated = await this.#patch(run, operations, first ? undefined : "FROM c WHERE c.status = 'running'");
+    if (updated) await this.#endIfComplete(updated);
+    return first;
   }
 
   /**
-   * A stalled run's counters, counted again from its markers (an instance that died between a marker
-   * and its increment left one uncounted), and the run ended: complete, or failed with what is missing.
+   * A stalled run, counted from its markers and ended: complete (an instance died between a marker
+   * and its increment), or failed with what is missing.
    */
   async reconcile(run: PurgeRunRecord): Promise<PurgeRunRecord | undefined> {
+    const counted = await this.#counted(run);
+    if (isComplete(counted)) return this.#end(counted);
+    const missing = counted.planning === 'running' ? 'its planning never finished' : `${counted.planned - counted.settled} of ${counted.planned} work items never settled`;
+    return this.#end({ ...counted, planning: 'failed', failure: `Stalled: ${missing}.` });
+  }
+
+  /** Once the planning is over and `settled` has reached `planned`, the markers say whether every item really settled; then the run ends with their counts. */
+  async #endIfComplete(run: PurgeRunRecord): Promise<PurgeRunRecord> {
+    if (run.status !== 'running' || !isComplete(run)) return run;
+    const counted = await this.#counted(run);
+    return isComplete(counted) ? this.#end(counted) : run;
+  }
+
+  /** The run with its counters as its markers have them (each work item once). */
+  async #counted(run: PurgeRunRecord): Promise<PurgeRunRecord> {
     const markers = await this.deps.control.container('purgeRunItems');
     const { resources } = await markers.items
-      .query<{ result: keyof Pick<PurgeRunRecord, 'done' | 'held' | 'failed'>; deleted: Record<string, number> }>({
-        query: 'SELECT c.result, c.deleted FROM c WHERE c.runId = @run',
-        parameters: [{ name: '@run', value: run.id }],
-      })
+      .query<{ result: ItemOutcome['result']; deleted: Record<string, number> }>({ query: 'SELECT c.result, c.deleted FROM c WHERE c.runId = @run', parameters: [{ name: '@run', value: run.id }] })
       .fetchAll();
     const counts = { done: 0, held: 0, failed: 0 };
     const deleted: Record<string, number> = Object.fromEntries(Object.keys(run.deleted).map((k) => [k, 0]));
@@ -120,20 +139,8 @@ export class PurgeRuns {
       counts[marker.result] += 1;
       for (const [k, n] of Object.entries(marker.deleted)) deleted[k] = (deleted[k] ?? 0) + n;
     }
-    const plannerHeld = run.held - (run.settled - run.done - run.failed);
-    const counted: PurgeRunRecord = { ...run, ...counts, held: plannerHeld + counts.held, settled: resources.length, deleted, errors: counts.failed + (run.planning === 'failed' ? 1 : 0) };
-    const updated = await this.#patch(run, [
-      { op: 'set', path: '/done', value: counted.done },
-      { op: 'set', path: '/held', value: counted.held },
-      { op: 'set', path: '/failed', value: counted.failed },
-      { op: 'set', path: '/settled', value: counted.settled },
-      { op: 'set', path: '/deleted', value: counted.deleted },
-      { op: 'set', path: '/errors', value: counted.errors },
-    ]);
-    if (!updated) return undefined;
-    if (isComplete(updated)) return this.#end(updated);
-    const missing = updated.planning === 'running' ? 'its planning never finished' : `${updated.planned - updated.settled} of ${updated.planned} work items never settled`;
-    return this.#end({ ...updated, planning: 'failed', failure: `Stalled: ${missing}.` });
+    const held = run.heldAtPlanning + counts.held;
+    return { ...run, ...counts, held, skippedForHoldCount: held, settled: resources.length, deleted, errors: counts.failed + (run.planning === 'failed' ? 1 : 0) };
   }
 
   async recent(kind: PurgeKind, limit: number): Promise<PurgeRunRecord[]> {
@@ -158,10 +165,14 @@ export class PurgeRuns {
     return statuses;
   }
 
-  /** Ends a complete run, once: the patch holds only while it is still running. */
+  /** Ends a run, once: its exact counts are written, then its status, with a patch that holds only while it is still running. */
   async #end(run: PurgeRunRecord): Promise<PurgeRunRecord> {
     const at = this.#now();
     const end = ending(run);
+    await this.#patch(run, [
+      ...(['done', 'held', 'failed', 'settled', 'errors', 'skippedForHoldCount'] as const).map((field): PatchOperation => ({ op: 'set', path: `/${field}`, value: run[field] })),
+      { op: 'set', path: '/deleted', value: run.deleted },
+    ]);
     try {
       const { resource } = await (await this.#runs()).item(run.id, run.kind).patch<PurgeRunRecord>({
         condition: "FROM c WHERE c.status = 'running'",
@@ -194,13 +205,14 @@ export class PurgeRuns {
     }
   }
 
-  /** Patches the run; undefined when it is gone (a run record is never deleted, but a test may). */
-  async #patch(run: Pick<PurgeRunRecord, 'id' | 'kind'>, operations: PatchOperation[]): Promise<PurgeRunRecord | undefined> {
+  /** Patches the run; undefined when it is gone (a run record is never deleted, but a test may) or does not meet `condition`. */
+  async #patch(run: Pick<PurgeRunRecord, 'id' | 'kind'>, operations: PatchOperation[], condition?: string): Promise<PurgeRunRecord | undefined> {
     try {
-      const { resource } = await (await this.#runs()).item(run.id, run.kind).patch<PurgeRunRecord>(operations);
+      const { resource } = await (await this.#runs()).item(run.id, run.kind).patch<PurgeRunRecord>(condition ? { condition, operations } : operations);
       return resource;
     } catch (error) {
-      if ((error as { code?: number }).code === 404) return undefined;
+      const code = (error as { code?: number }).code;
+      if (code === 404 || code === 412) return undefined;
       throw error;
     }
   }
