@@ -17,6 +17,8 @@ export const ISOLATED_TEST_FILES = [
   'test/integration/residency-every-kind.test.ts',
   'test/integration/retention-boundaries.test.ts',
   'test/integration/keyless-access.test.ts',
+  'test/integration/two-hosts.test.ts',
+  'test/integration/two-hosts-failures.test.ts',
 ];
 
 const common = {
