@@ -58,6 +58,8 @@ export class QueueTriggers {
   #abort = new AbortController();
   /** Successful runs per function (for tests: which instance did what). */
   readonly completed = new Map<string, number>();
+  /** Of those, runs of messages delivered before (a dequeue count above 1). */
+  readonly redelivered = new Map<string, number>();
   readonly #visibilityS: number;
 
   constructor(
@@ -176,6 +178,7 @@ export class QueueTriggers {
       if (failure === undefined) {
         await listener.client.deleteMessage(listener.queue, message.id, popReceipt);
         this.completed.set(name, (this.completed.get(name) ?? 0) + 1);
+        if (message.dequeueCount > 1) this.redelivered.set(name, (this.redelivered.get(name) ?? 0) + 1);
         return;
       }
       this.log(`[${name}] failed on message ${message.id} (dequeue count ${message.dequeueCount}): ${errorText(failure)}`);

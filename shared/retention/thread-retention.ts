@@ -137,8 +137,12 @@ export class ThreadRetention {
   async purgeOne(geo: GeoStore, resource: Resource, work: ThreadWork): Promise<ItemOutcome> {
     const store = new ChatStore(geo);
     const thread = await store.thread(work.threadId);
-    if (!thread) return { result: 'done' };
     const transactionId = threadPurgeChangeId(resource.id, work);
+    if (!thread) {
+      // Gone: deleted by this purge (an earlier delivery finished and its instance died before counting it: the change is in the outbox), or by someone else.
+      const { resource: change } = await (await geo.container('outbox')).item(transactionId, resource.id).read();
+      return change ? { result: 'done', deleted: { chatThreads: 1 } } : { result: 'done' };
+    }
     const ours = (thread as ThreadRecord & { changeStamp?: { id: string } }).changeStamp?.id === transactionId;
     // Being deleted by someone else (the deletion sweep finishes it), or no longer due.
     if (thread.deletedOn && !ours) return { result: 'done' };
