@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type { TlsMaterial } from '../tls-certificate.js';
+import type { EventEmitter } from 'node:events';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from './azurite-blob.js';
+import { recordBlobRequests, type BlobRequestRecord } from './azurite-requests.js';
 
 /**
  * Azurite's queue service, in this process, on loopback, in memory: the real queue service the
@@ -20,6 +22,8 @@ export interface EmbeddedQueue {
   accountUrl: string;
   /** Shared-key connection string with only the QueueEndpoint. */
   connectionString: string;
+  /** The requests received so far, with how each was authorized (live list). */
+  requests: BlobRequestRecord[];
   stop(): Promise<void>;
 }
 
@@ -28,6 +32,7 @@ interface QueueServerLike {
   close(): Promise<void>;
   clean(): Promise<void>;
   getHttpServerAddress(): string;
+  httpServer: EventEmitter;
 }
 
 export async function startEmbeddedQueue(port: number, options: EmbeddedQueueOptions = {}): Promise<EmbeddedQueue> {
@@ -62,12 +67,14 @@ export async function startEmbeddedQueue(port: number, options: EmbeddedQueueOpt
     new MemoryExtentChunkStore(256 * 1024 * 1024),
   );
   const server = new QueueServer(config);
+  const requests = recordBlobRequests(server.httpServer);
   await server.start();
   const actualPort = Number(new URL(server.getHttpServerAddress()).port);
   const protocol = tls ? 'https' : 'http';
   const accountUrl = `${protocol}://127.0.0.1:${actualPort}/${AZURITE_ACCOUNT}`;
   return {
     accountUrl,
+    requests,
     connectionString: `DefaultEndpointsProtocol=${protocol};AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};QueueEndpoint=${accountUrl};`,
     stop: async () => {
       await server.close();
