@@ -77,7 +77,7 @@ describe('deployment package', () => {
     const app = await readFile(join(result.outDir, PACKAGE_MAIN), 'utf8');
     const modules = [...app.matchAll(/^\/\/ (node_modules\/(?:@[^/]+\/)?[^/]+)\//gm)].map((m) => m[1]!);
     const packages = [...new Set(modules)].sort();
-    for (const lazy of ['@azure/cosmos', '@azure/storage-blob', '@azure/eventgrid', '@azure/identity', 'jose', 'busboy', 'croner']) {
+    for (const lazy of ['@azure/cosmos', '@azure/storage-blob', '@azure/storage-queue', '@azure/eventgrid', '@azure/identity', 'jose', 'busboy', 'croner']) {
       expect(packages).not.toContain(`node_modules/${lazy}`);
     }
     expect(packages).toContain('node_modules/@azure/functions');
