@@ -8,7 +8,7 @@ import type { Resource } from '../resources/resource.js';
 import { effectiveRetention } from '../resources/retention-settings.js';
 import { emptyIfMissing } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
-import type { LegalHolds } from './legal-holds.js';
+import type { ActiveHolds, LegalHolds } from './legal-holds.js';
 import type { HeldItem, ItemOutcome } from './purge-run-record.js';
 
 /**
@@ -48,7 +48,15 @@ export interface ThreadWork {
   threadId: string;
   reason: ThreadExpiryReason;
   expiry: string;
+  /** The run it belongs to: the items of one run on one instance share the resource's holds for HOLDS_REUSE_MS. */
+  runId?: string;
 }
+
+/**
+ * How long the items of one run on one instance reuse a resource's holds (one query less per
+ * thread): a hold placed while a run drains keeps every thread whose item starts this long after it.
+ */
+export const HOLDS_REUSE_MS = 5_000;
 
 export interface ThreadRetentionDeps {
   holds: LegalHolds;
@@ -63,6 +71,8 @@ export const expiryOf = (due: Pick<DueThread, 'reason' | 'lastActivityAt' | 'pol
 export const threadPurgeChangeId = (resourceId: string, work: ThreadWork) => stableId('chat.retention', resourceId, work.threadId, work.reason, work.expiry);
 
 export class ThreadRetention {
+  readonly #holds = new Map<string, { until: number; holds: Promise<ActiveHolds> }>();
+
   constructor(private readonly deps: ThreadRetentionDeps) {}
 
   /** What is due for a resource now, at most `limit` threads, and what holds keep (the preview). */
@@ -147,7 +157,7 @@ export class ThreadRetention {
     // Being deleted by someone else (the deletion sweep finishes it), or no longer due.
     if (thread.deletedOn && !ours) return { result: 'done' };
     if (!ours && expiryOf({ reason: work.reason, lastActivityAt: thread.lastActivityAt, policyExpiresAt: thread.policyExpiresAt }) !== work.expiry) return { result: 'done' };
-    const holdIds = await this.#holdsOn(geo, resource, work.threadId);
+    const holdIds = await this.#holdsOn(geo, resource, work);
     if (holdIds.length > 0 && !ours) return { result: 'held', held: { resourceId: resource.id, subjectType: 'chatThread', subjectId: work.threadId, holdIds } };
     const { items } = await this.deps.purger.purge(resource, thread, undefined, {
       transactionId,
@@ -169,8 +179,8 @@ export class ThreadRetention {
   }
 
   /** The holds in force on one thread: on the thread itself, or on an identity that is or was in it (its membership item). */
-  async #holdsOn(geo: GeoStore, resource: Resource, threadId: string): Promise<string[]> {
-    const active = await this.deps.holds.active(resource);
+  async #holdsOn(geo: GeoStore, resource: Resource, { threadId, runId }: ThreadWork): Promise<string[]> {
+    const active = await this.#activeHolds(resource, runId);
     const holdIds = [...(active.threads.get(threadId) ?? [])];
     if (active.identities.size === 0) return holdIds;
     const memberships = await new ChatStore(geo).memberships();
@@ -179,6 +189,21 @@ export class ThreadRetention {
       if (membership) holdIds.push(...ids);
     }
     return holdIds;
+  }
+
+  /** The resource's holds, reused by the items of one run for HOLDS_REUSE_MS (real time: a cache, not a domain time). */
+  #activeHolds(resource: Resource, runId: string | undefined): Promise<ActiveHolds> {
+    if (!runId) return this.deps.holds.active(resource);
+    const key = `${runId}|${resource.id}`;
+    const now = Date.now();
+    let cached = this.#holds.get(key);
+    if (!cached || cached.until <= now) {
+      for (const [k, entry] of this.#holds) if (entry.until <= now) this.#holds.delete(k);
+      cached = { until: now + HOLDS_REUSE_MS, holds: this.deps.holds.active(resource) };
+      cached.holds.catch(() => this.#holds.delete(key));
+      this.#holds.set(key, cached);
+    }
+    return cached.holds;
   }
 
   #bounds(resource: Resource): { now: string; idleCutoff?: string } {
