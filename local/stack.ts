@@ -241,11 +241,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const deadline = Date.now() + timeoutMs;
       host.queueTriggers.wake();
       let quiet = 0;
-      while (quiet < 2) {
+      // Checks every 25 ms at first, then less often (to 1 s) while work remains: each check counts every queue.
+      for (let wait = 25; quiet < 2; wait = Math.min(1000, wait * 2)) {
         if (Date.now() > deadline) throw new Error(`the queues were not idle within ${timeoutMs} ms`);
         const counts = await Promise.all(host.queueTriggers.queues().map(({ queue, client }) => client.approximateCount(queue).catch(() => 0)));
         quiet = counts.every((n) => n === 0) ? quiet + 1 : 0;
-        if (quiet < 2) await sleep(25);
+        if (quiet === 1) wait = 12;
+        if (quiet < 2) await sleep(wait);
       }
     };
     return {

@@ -23,6 +23,8 @@ import type { PrivacyRunnerDeps } from './privacy/request-runner.js';
 import { normalizeSubjects } from './privacy/privacy-subjects.js';
 import { LegalHolds } from './retention/legal-holds.js';
 import { PurgeRuns } from './retention/purge-runs.js';
+import { RunScopedCache } from './retention/run-scoped-cache.js';
+import type { Resource } from './resources/resource.js';
 import { WorkQueueSender } from './queues/work-queue-sender.js';
 import { ThreadRetention } from './retention/thread-retention.js';
 import { ControlStore } from './stores/control-store.js';
@@ -59,7 +61,8 @@ export interface Services {
   teamsTokens: TeamsTokenExchange;
   chat: ChatService;
   recordings: RecordingService;
-  retention: { holds: LegalHolds; threads: ThreadRetention; runs: PurgeRuns };
+  /** `resources`: a resource's record, shared by the work items of one purge run on this instance for 5 s. */
+  retention: { holds: LegalHolds; threads: ThreadRetention; runs: PurgeRuns; resources: RunScopedCache<Resource | undefined> };
   oplogs: OperationLogs;
   privacy: PrivacyService;
   /** Sends work items to the work queues (shared/queues). */
@@ -143,6 +146,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     holds,
     threads: new ThreadRetention({ holds, purger: chat.purger, clock }),
     runs: new PurgeRuns({ control, clock }),
+    resources: new RunScopedCache<Resource | undefined>(5_000),
   };
   const recordings = new RecordingService({
     stores,

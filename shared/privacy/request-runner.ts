@@ -32,14 +32,8 @@ export interface PrivacyRunnerDeps {
 
 export type RunOutcome = 'finished' | 'paused' | 'waiting' | 'busy' | 'lost' | 'failed' | 'handedOff';
 
-/**
- * A bounded slice of work (a queue work item): at most `maxSteps` steps, then the request's lease is
- * handed to `handOffTo` (the ticket of the work item that continues it) instead of released.
- */
-export interface SliceOptions {
-  maxSteps?: number;
-  handOffTo?: string;
-}
+/** A slice (a queue work item): at most `maxSteps` steps, then the lease passes to `handOffTo` (the next item's ticket). */
+export type SliceOptions = { maxSteps?: number; handOffTo?: string };
 
 /** How often a delete walks everything again when its last pass still erased something. */
 const MAX_ROUNDS = 3;
@@ -51,11 +45,8 @@ class LeaseLost extends Error {}
 export class PrivacyRequestRunner {
   readonly #owner: string;
 
-  /** `owner` names who holds a request's lease while this runner works on it (a work item's ticket; default: this runner). */
-  constructor(
-    private readonly deps: PrivacyRunnerDeps,
-    owner: string = randomUUID(),
-  ) {
+  /** `owner`: who holds a request's lease while this runner works on it (a work item's ticket; default: this runner). */
+  constructor(private readonly deps: PrivacyRunnerDeps, owner: string = randomUUID()) {
     this.#owner = owner;
   }
 
@@ -142,8 +133,8 @@ export class PrivacyRequestRunner {
         return 'waiting';
       }
     }
+    // The next work item continues: the lease passes to its ticket, so the planner leaves the request alone meanwhile.
     if (slice.handOffTo) {
-      // The next work item continues: the lease passes to its ticket, so the planner leaves the request alone meanwhile.
       await this.#save(container, request, { owner: slice.handOffTo });
       return 'handedOff';
     }

@@ -17,12 +17,18 @@ export type WorkerServices = Pick<Services, 'stores' | 'registry' | 'recordings'
 /** Operation log records and finished privacy requests deleted per query. */
 const DELETE_PAGE = 500;
 
+/**
+ * The items of one run on one instance share a resource's record for a few seconds (its lookup by id
+ * is a cross-partition query): a resource deleted meanwhile has its data deleted with it anyway.
+ */
+const resourceOf = (svc: WorkerServices, item: { runId: string; resourceId: string }) => svc.retention.resources.get(item.runId, item.resourceId, () => svc.registry.getById(item.resourceId));
+
 export async function workChatRetentionItem(svc: WorkerServices, item: ChatRetentionItem): Promise<ItemOutcome> {
   let outcome: ItemOutcome;
   if (item.kind === 'privacyResults') {
     outcome = await purgeFinishedPrivacyRequests(svc, item.geography);
   } else {
-    const resource = await activeResource(svc, item.resourceId);
+    const resource = await resourceOf(svc, item).then((r) => (r?.state === 'active' ? r : undefined));
     if (!resource) outcome = { result: 'done' };
     else if (item.kind === 'chatThread') outcome = await svc.retention.threads.purgeOne(svc.stores.forResource(resource), resource, item);
     else outcome = await purgeOperationLogs(svc, resource, new Date(item.before));
@@ -39,7 +45,7 @@ export async function workRecordingPurgeItem(svc: WorkerServices, item: Recordin
     outcome = { result: 'done', deleted: { landingFiles: count } };
   } else {
     // A deleted resource's blobs went with it; a blob named after an unknown resource is still purged where it lies.
-    const resource = await svc.registry.getById(item.resourceId);
+    const resource = await resourceOf(svc, item);
     const geo = resource ? svc.stores.forResource(resource) : svc.stores.forGeography(geographyByKey(item.geography));
     const result = await svc.recordings.purger.purgeOne(geo, item.resourceId, item.recordingId, now);
     outcome = result === 'deleted' ? { result: 'done', deleted: { recordings: 1 } } : { result: 'held', held: result };
@@ -64,11 +70,6 @@ function itemKey(item: ChatRetentionItem | RecordingPurgeItem): string {
   const parts: string[] =
     item.kind === 'chatThread' ? [item.resourceId, item.threadId] : item.kind === 'recording' ? [item.resourceId, item.recordingId] : item.kind === 'operationLogs' ? [item.resourceId] : [item.geography];
   return stableId(item.kind, ...parts);
-}
-
-async function activeResource(svc: WorkerServices, resourceId: string): Promise<Resource | undefined> {
-  const resource = await svc.registry.getById(resourceId);
-  return resource?.state === 'active' ? resource : undefined;
 }
 
 /** Operation log records older than `before`, except those naming an identity under legal hold, all of them. */

@@ -10,6 +10,7 @@ import { emptyIfMissing } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import type { ActiveHolds, LegalHolds } from './legal-holds.js';
 import type { HeldItem, ItemOutcome } from './purge-run-record.js';
+import { RunScopedCache } from './run-scoped-cache.js';
 
 /**
  * Chat thread retention: a thread goes when it has been idle for the resource's `idleThreadDays`
@@ -71,7 +72,7 @@ export const expiryOf = (due: Pick<DueThread, 'reason' | 'lastActivityAt' | 'pol
 export const threadPurgeChangeId = (resourceId: string, work: ThreadWork) => stableId('chat.retention', resourceId, work.threadId, work.reason, work.expiry);
 
 export class ThreadRetention {
-  readonly #holds = new Map<string, { until: number; holds: Promise<ActiveHolds> }>();
+  readonly #holds = new RunScopedCache<ActiveHolds>(HOLDS_REUSE_MS);
 
   constructor(private readonly deps: ThreadRetentionDeps) {}
 
@@ -191,19 +192,9 @@ export class ThreadRetention {
     return holdIds;
   }
 
-  /** The resource's holds, reused by the items of one run for HOLDS_REUSE_MS (real time: a cache, not a domain time). */
+  /** The resource's holds, reused by the items of one run for HOLDS_REUSE_MS. */
   #activeHolds(resource: Resource, runId: string | undefined): Promise<ActiveHolds> {
-    if (!runId) return this.deps.holds.active(resource);
-    const key = `${runId}|${resource.id}`;
-    const now = Date.now();
-    let cached = this.#holds.get(key);
-    if (!cached || cached.until <= now) {
-      for (const [k, entry] of this.#holds) if (entry.until <= now) this.#holds.delete(k);
-      cached = { until: now + HOLDS_REUSE_MS, holds: this.deps.holds.active(resource) };
-      cached.holds.catch(() => this.#holds.delete(key));
-      this.#holds.set(key, cached);
-    }
-    return cached.holds;
+    return runId ? this.#holds.get(runId, resource.id, () => this.deps.holds.active(resource)) : this.deps.holds.active(resource);
   }
 
   #bounds(resource: Resource): { now: string; idleCutoff?: string } {
