@@ -211,6 +211,33 @@ describe('legal holds, preview and runs', () => {
     expect(audit.resources.sort()).toEqual([...threads].sort());
   });
 
+  it('a run still draining keeps the next planner from planning again; one stalled for 15 minutes is ended, counted from its markers', async () => {
+    // Time only moves forward in this file (run records are ordered by their start).
+    const start = clock.now().getTime() + DAY;
+    clock.set(new Date(start));
+    // A run whose planner died half-way: it started, planned nothing yet, and never ends by itself.
+    const begun = await services().retention.runs.begin('chatRetention');
+    if (!('run' in begun)) throw new Error('expected a new run');
+    const stuck = begun.run;
+    const runIds = async () => ((await stack.management('GET', '/api/management/purgeRuns')).body.runs.chatRetention as { id: string }[]).map((r) => r.id);
+    const before = await runIds();
+
+    clock.set(new Date(start + 10 * 60_000));
+    await runRetention();
+    // Still within 15 minutes of its last progress: taken as draining, nothing planned, no new run.
+    expect(await runIds()).toEqual(before);
+    const draining = (await stack.management('GET', '/api/management/purgeRuns')).body.status.find((s: { kind: string }) => s.kind === 'chatRetention');
+    expect(draining).toMatchObject({ attention: false, lastRun: { id: stuck.id, status: 'running' } });
+
+    clock.set(new Date(start + 16 * 60_000));
+    const stalled = (await stack.management('GET', '/api/management/purgeRuns')).body.status.find((s: { kind: string }) => s.kind === 'chatRetention');
+    expect(stalled).toMatchObject({ attention: true, lastRun: { id: stuck.id, status: 'stalled' }, why: `the last run has made no progress since ${new Date(start).toISOString()}` });
+    await runRetention();
+    const [latest, ended] = (await stack.management('GET', '/api/management/purgeRuns')).body.runs.chatRetention;
+    expect(ended).toMatchObject({ id: stuck.id, status: 'failed', planning: 'failed', failure: 'Stalled: its planning never finished.', finishedAt: new Date(start + 16 * 60_000).toISOString() });
+    expect(latest).toMatchObject({ status: 'succeeded', startedAt: new Date(start + 16 * 60_000).toISOString() });
+  });
+
   it('the run records show when a purge did not run when it was due', async () => {
     // Its own start, on a half hour, so the hourly schedule's next run is due 30 minutes after it.
     const start = Math.ceil((clock.now().getTime() + DAY) / HOUR) * HOUR + 30 * 60_000;
