@@ -21,6 +21,8 @@ export const ISOLATED_TEST_FILES = [
   'test/integration/email-delivery.test.ts',
   'test/integration/email-restart.test.ts',
   'test/integration/email-privacy.test.ts',
+  'test/integration/two-hosts.test.ts',
+  'test/integration/two-hosts-failures.test.ts',
 ];
 
 const common = {

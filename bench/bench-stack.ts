@@ -3,6 +3,7 @@ import type { Container } from '@azure/cosmos';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readQueueExtension } from '../local/queue-settings.js';
 import { readRoutePrefix, startLocalStack, type LocalStack } from '../local/stack.js';
 import type { Clock } from '../shared/clock.js';
 
@@ -24,6 +25,8 @@ export async function startBenchStack(env: Record<string, string> = {}, options:
     functionsDir: join(repoRoot, 'dist', 'functions'),
     certDir: join(tmpdir(), `acs-residency-bench-certs-${process.pid}`),
     routePrefix: await readRoutePrefix(join(repoRoot, 'host.json')),
+    // The queue triggers as host.json sets them for Azure.
+    queues: await readQueueExtension(join(repoRoot, 'host.json')),
     ports: { http: 0, https: 0, cosmos: 0, blob: 0, eventGrid: 0 },
     log: () => undefined,
   });

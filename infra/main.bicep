@@ -135,6 +135,8 @@ module hostStorage 'data/storage-account.bicep' = {
     containers: [
       deploymentContainer
     ]
+    // The work queues the timers plan into and the queue functions work from (opaque ids only: see README).
+    queues: catalogue.hostQueues
     lifecycleRules: []
     privateNetworking: vnetEnabled
     blobDataOwners: appPrincipal

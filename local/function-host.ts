@@ -9,7 +9,7 @@ import { badRequest, listenLoopback, sendJson, type LoopbackListener } from './l
 import { readRequestBody, RequestBodyTooLargeError, requestTarget } from './read-request.js';
 import { compareRoutes, compileRoute, matchRoute, type CompiledRoute } from './route-template.js';
 import { QueueOutputs } from './queue-output.js';
-import { QueueTriggers } from './queue-trigger.js';
+import { QueueTriggers, type QueueTriggerOptions } from './queue-trigger.js';
 import { queueSettings, type QueueSettings } from './queue-settings.js';
 import { TimerScheduler } from './timer-scheduler.js';
 import type { TlsMaterial } from './tls-certificate.js';
@@ -31,6 +31,13 @@ export interface FunctionHostOptions {
   queues?: QueueSettings;
   /** Called once the listeners are bound (their URLs known), before the app's start hooks run. */
   onListening?: (host: FunctionHost) => void;
+  /**
+   * Whether this host runs the timers on their schedules (default true). The Functions host runs a
+   * timer on one instance at a time (a singleton lock); a second development host instance runs none.
+   */
+  timers?: boolean;
+  /** Identity-based queue connections and the processing visibility of queue messages (see QueueTriggers). */
+  queueTriggers?: QueueTriggerOptions;
 }
 
 export interface RequestLogEntry {
@@ -52,7 +59,7 @@ export class FunctionHost {
   readonly requests: RequestLogEntry[] = [];
   #routes: HttpRoute[] = [];
   #timers: TimerScheduler;
-  #queues: QueueTriggers;
+  readonly queueTriggers: QueueTriggers;
   #listeners: LoopbackListener[] = [];
   httpPort = 0;
   httpsPort = 0;
@@ -61,8 +68,8 @@ export class FunctionHost {
     this.invoker = new FunctionInvoker(options.shim, (fn, id, level, message) => options.log(`[${fn}] ${level} ${message} (${id})`));
     this.#timers = new TimerScheduler(this.invoker, options.env, options.log);
     const queues = options.queues ?? queueSettings();
-    this.#queues = new QueueTriggers(this.invoker, options.env, queues, options.log);
-    const outputs = new QueueOutputs(options.env, queues);
+    this.queueTriggers = new QueueTriggers(this.invoker, options.env, queues, options.log, options.queueTriggers);
+    const outputs = new QueueOutputs(options.env, queues, options.queueTriggers?.identity);
     this.invoker.flushOutputs = (fn, result) => outputs.send(fn, result);
   }
 
@@ -101,11 +108,11 @@ export class FunctionHost {
       // As in Azure: the app's start hooks run before it serves; one that throws (invalid settings) stops the start.
       await this.options.shim.runHooks('appStart', { hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() });
       // A timer schedule or queue binding the host cannot use fails the start, as in Azure.
-      this.#timers.start(this.functions());
-      this.#queues.start(this.functions());
+      this.#timers.start(this.functions(), this.options.timers !== false);
+      this.queueTriggers.start(this.functions());
     } catch (error) {
       this.#timers.stop();
-      await this.#queues.stop();
+      await this.queueTriggers.stop();
       await Promise.all(this.#listeners.map((l) => l.close()));
       this.#listeners = [];
       throw error;
@@ -114,7 +121,7 @@ export class FunctionHost {
 
   async stop(): Promise<void> {
     this.#timers.stop();
-    await this.#queues.stop();
+    await this.queueTriggers.stop();
     await Promise.all(this.#listeners.map((l) => l.close()));
     this.#listeners = [];
     await this.options.shim.runHooks('appTerminate', { hookData: {}, appHookData: {} });

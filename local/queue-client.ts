@@ -1,12 +1,21 @@
+import type { TokenCredential } from '@azure/core-auth';
 import { connectionStringParts } from '../shared/config/connection-string.js';
-import type { QueueClient, QueueServiceClient as SdkQueueServiceClient } from '@azure/storage-queue';
+import type { QueueClient, QueueServiceClient as SdkQueueServiceClient, StoragePipelineOptions } from '@azure/storage-queue';
 
 /**
  * The queue operations the development host's queue triggers and outputs need, on the official
  * `@azure/storage-queue` client (loaded on first use). Connection strings as the Functions host reads
- * them (`AccountName`, `AccountKey` and `QueueEndpoint`, or `DefaultEndpointsProtocol` + `EndpointSuffix`);
- * Azurite and Azure answer alike.
+ * them (`AccountName`, `AccountKey` and `QueueEndpoint`, or `DefaultEndpointsProtocol` + `EndpointSuffix`),
+ * or, identity-based, the account's queue endpoint and a Microsoft Entra credential; Azurite and
+ * Azure answer alike.
  */
+
+/** An identity-based connection: the queue endpoint, the credential, and extra certificate authorities (an HTTPS emulator's). */
+export interface QueueIdentityConnection {
+  queueServiceUri: string;
+  credential: TokenCredential;
+  ca?: string[];
+}
 export interface QueueMessage {
   id: string;
   popReceipt: string;
@@ -41,9 +50,15 @@ export class QueueServiceClient {
   readonly accountUrl: string;
   readonly #service: Promise<SdkQueueServiceClient>;
 
-  constructor(connectionString: string) {
-    this.accountUrl = parseConnectionString(connectionString).accountUrl;
-    this.#service = import('@azure/storage-queue').then(({ QueueServiceClient: Client }) => Client.fromConnectionString(connectionString));
+  constructor(connection: string | QueueIdentityConnection) {
+    if (typeof connection === 'string') {
+      this.accountUrl = parseConnectionString(connection).accountUrl;
+      this.#service = import('@azure/storage-queue').then(({ QueueServiceClient: Client }) => Client.fromConnectionString(connection));
+    } else {
+      this.accountUrl = connection.queueServiceUri.replace(/\/+$/, '');
+      const options = (connection.ca ? { tlsOptions: { ca: connection.ca } } : {}) as StoragePipelineOptions;
+      this.#service = import('@azure/storage-queue').then(({ QueueServiceClient: Client }) => new Client(this.accountUrl, connection.credential, options));
+    }
   }
 
   /** Creates the queue; true when it was created, false when it existed. */

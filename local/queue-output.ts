@@ -1,6 +1,6 @@
 import type { RegisteredFunction } from './functions-core-shim.js';
 import type { InvocationResult, RpcTypedData } from './function-invoker.js';
-import { queueClient, queueName } from './queue-binding.js';
+import { queueClient, queueName, type QueueIdentityAccess } from './queue-binding.js';
 import type { QueueSettings } from './queue-settings.js';
 
 /**
@@ -30,6 +30,7 @@ export class QueueOutputs {
   constructor(
     private readonly env: Record<string, string | undefined>,
     private readonly settings: QueueSettings,
+    private readonly identity?: QueueIdentityAccess,
   ) {}
 
   /** Sends the messages of the function's queue output bindings. */
@@ -40,7 +41,7 @@ export class QueueOutputs {
       const texts = messages(data as Typed | null | undefined);
       if (texts.length === 0) continue;
       const queue = queueName(binding, this.env, fn.metadata.name);
-      const client = queueClient(binding, this.env);
+      const client = queueClient(binding, this.env, this.identity);
       const key = `${client.accountUrl}/${queue}`;
       if (!this.#created.has(key)) {
         await client.createQueue(queue);

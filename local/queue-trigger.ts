@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RegisteredFunction } from './functions-core-shim.js';
 import { triggerBinding, type FunctionInvoker, type RpcTypedData } from './function-invoker.js';
 import { QueueRequestError, type QueueMessage, type QueueServiceClient } from './queue-client.js';
-import { queueClient, queueName } from './queue-binding.js';
+import { queueClient, queueName, type QueueIdentityAccess } from './queue-binding.js';
 import { MIN_POLLING_INTERVAL_MS, type QueueSettings } from './queue-settings.js';
 
 /**
@@ -16,6 +16,16 @@ import { MIN_POLLING_INTERVAL_MS, type QueueSettings } from './queue-settings.js
  */
 const PROCESSING_VISIBILITY_S = 600; // the host's 10 minutes, renewed at half time while the function runs
 
+export interface QueueTriggerOptions {
+  /** Identity-based connections (`<connection>__queueServiceUri`): the credential and trusted certificates. */
+  identity?: QueueIdentityAccess;
+  /**
+   * How long a message stays invisible while its function runs (renewed at half time): the host's
+   * 10 minutes. Tests shorten it, so the messages of a host that was killed come back soon.
+   */
+  processingVisibilitySeconds?: number;
+}
+
 interface QueueListener {
   fn: RegisteredFunction;
   bindingName: string;
@@ -23,6 +33,8 @@ interface QueueListener {
   poisonQueue: string;
   client: QueueServiceClient;
   inFlight: Set<Promise<void>>;
+  /** Ends the current wait between polls (see `wake`). */
+  wake?: () => void;
   loop?: Promise<void>;
 }
 
@@ -44,13 +56,34 @@ function triggerMetadata(message: QueueMessage, text: string): Record<string, Rp
 export class QueueTriggers {
   readonly #listeners: QueueListener[] = [];
   #abort = new AbortController();
+  /** Successful runs per function (for tests: which instance did what). */
+  readonly completed = new Map<string, number>();
+  /** Of those, runs of messages delivered before (a dequeue count above 1). */
+  readonly redelivered = new Map<string, number>();
+  readonly #visibilityS: number;
 
   constructor(
     private readonly invoker: FunctionInvoker,
     private readonly env: Record<string, string | undefined>,
     private readonly settings: QueueSettings,
     private readonly log: (line: string) => void,
-  ) {}
+    private readonly options: QueueTriggerOptions = {},
+  ) {
+    this.#visibilityS = options.processingVisibilitySeconds ?? PROCESSING_VISIBILITY_S;
+  }
+
+  /**
+   * Polls every queue now instead of at the end of its backoff (the test stack's `idle` does this
+   * after the app enqueued work, as the host polls at once after its own output bindings enqueued).
+   */
+  wake(): void {
+    for (const listener of this.#listeners) listener.wake?.();
+  }
+
+  /** The queues polled now, with their clients. */
+  queues(): { queue: string; client: QueueServiceClient }[] {
+    return this.#listeners.map((l) => ({ queue: l.queue, client: l.client }));
+  }
 
   /** Resolves every queue function's queue and connection (an invalid one fails start-up, as in the host) and starts polling. */
   start(functions: RegisteredFunction[]): void {
@@ -59,7 +92,7 @@ export class QueueTriggers {
       const [bindingName, binding] = triggerBinding(fn);
       if (binding.type?.toLowerCase() !== 'queuetrigger') continue;
       const queue = queueName(binding, this.env, fn.metadata.name);
-      const client = queueClient(binding, this.env);
+      const client = queueClient(binding, this.env, this.options.identity);
       listeners.push({ fn, bindingName, queue, poisonQueue: `${queue}-poison`, client, inFlight: new Set() });
     }
     this.#abort = new AbortController();
@@ -88,7 +121,7 @@ export class QueueTriggers {
       }
       let messages: QueueMessage[] = [];
       try {
-        messages = await listener.client.receiveMessages(listener.queue, batchSize, PROCESSING_VISIBILITY_S);
+        messages = await listener.client.receiveMessages(listener.queue, batchSize, this.#visibilityS);
         lastError = '';
       } catch (error) {
         // A queue that does not exist yet is an empty queue (the host does not create trigger queues).
@@ -111,7 +144,14 @@ export class QueueTriggers {
         // Randomized exponential backoff (doubling, +/-20%), capped at maxPollingInterval.
         interval = Math.min(maxPollingIntervalMs, interval * 2 * (0.8 + Math.random() * 0.4));
       }
-      await sleep(messages.length > 0 ? MIN_POLLING_INTERVAL_MS : interval, undefined, { signal, ref: false }).catch(() => undefined);
+      // The wait ends early when the host stops or someone wakes the listener.
+      const pause = new AbortController();
+      const stop = () => pause.abort();
+      listener.wake = stop;
+      signal.addEventListener('abort', stop, { once: true });
+      const woken = await sleep(messages.length > 0 ? MIN_POLLING_INTERVAL_MS : interval, false, { signal: pause.signal, ref: false }).catch(() => true);
+      signal.removeEventListener('abort', stop);
+      if (woken) interval = MIN_POLLING_INTERVAL_MS;
     }
   }
 
@@ -135,7 +175,12 @@ export class QueueTriggers {
         failure = error ?? new Error('failed');
       }
       const popReceipt = await renewal.stop();
-      if (failure === undefined) return await listener.client.deleteMessage(listener.queue, message.id, popReceipt);
+      if (failure === undefined) {
+        await listener.client.deleteMessage(listener.queue, message.id, popReceipt);
+        this.completed.set(name, (this.completed.get(name) ?? 0) + 1);
+        if (message.dequeueCount > 1) this.redelivered.set(name, (this.redelivered.get(name) ?? 0) + 1);
+        return;
+      }
       this.log(`[${name}] failed on message ${message.id} (dequeue count ${message.dequeueCount}): ${errorText(failure)}`);
       if (message.dequeueCount >= maxDequeueCount) return await this.#poison(listener, message, popReceipt, `failed ${message.dequeueCount} times`);
       await listener.client.updateVisibility(listener.queue, message.id, popReceipt, Math.ceil(visibilityTimeoutMs / 1000));
@@ -164,12 +209,12 @@ export class QueueTriggers {
     let pending = Promise.resolve();
     const renew = async () => {
       try {
-        popReceipt = await listener.client.updateVisibility(listener.queue, message.id, popReceipt, PROCESSING_VISIBILITY_S);
+        popReceipt = await listener.client.updateVisibility(listener.queue, message.id, popReceipt, this.#visibilityS);
       } catch (error) {
         this.log(`[${listener.fn.metadata.name}] could not keep message ${message.id} invisible: ${errorText(error)}`);
       }
     };
-    const timer = setInterval(() => (pending = pending.then(renew)), (PROCESSING_VISIBILITY_S * 1000) / 2);
+    const timer = setInterval(() => (pending = pending.then(renew)), (this.#visibilityS * 1000) / 2);
     timer.unref();
     return {
       stop: async () => {

@@ -1,5 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { randomBytes } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +17,8 @@ import { regionDisplayName, type EmbeddedCosmosEndpoint } from './emulators/cosm
 import { LocalEventGridTopic, type WebhookSubscription } from './eventgrid-topic/topic-server.js';
 import { startEmbeddedSmsc, type EmbeddedSmsc } from './smsc/embedded-smsc.js';
 import { FunctionHost } from './function-host.js';
+import { startHostInstance, type HostInstance } from './host-instances.js';
+import { lazyTokenCredential } from './lazy-credential.js';
 import { installFunctionsCore } from './functions-core-shim.js';
 import { queueSettings } from './queue-settings.js';
 import { startSmtpRelay, type EmbeddedSmtpRelay } from './smtp-relay/embedded-relay.js';
@@ -45,6 +49,10 @@ export interface LocalStackOptions {
   credential?: TokenCredential;
   /** PEM certificate(s) the app's store clients trust besides the system's (HTTPS emulators started by the caller). */
   trustedCertificates?: string;
+  /** Whether the timers run on their schedules (default true; an extra instance runs none). */
+  timers?: boolean;
+  /** How long a queue message stays invisible while its function runs (default the host's 600 s; tests shorten it). */
+  processingVisibilitySeconds?: number;
 }
 
 export interface LocalStack {
@@ -65,6 +73,20 @@ export interface LocalStack {
    */
   cosmosEndpoints: Map<string, EmbeddedCosmosEndpoint>;
   env: Record<string, string | undefined>;
+  /** The extra instances started with `startInstance` (stopped with the stack). */
+  instances: HostInstance[];
+  /**
+   * Starts one more instance of the app in a process of its own, on this stack's stores: it polls the
+   * same queues; the timers stay with this one (see local/host-instances.ts).
+   */
+  startInstance(name?: string): Promise<HostInstance>;
+  /**
+   * Resolves once every queue the host polls is empty (Azurite counts a message until it is deleted,
+   * that is, until its function has finished on whichever instance), seen twice in a row. Wakes this
+   * host's queue listeners first, so work enqueued by a function is taken up without waiting out
+   * their backoff.
+   */
+  idle(timeoutMs?: number): Promise<void>;
   httpUrl: string;
   httpsUrl: string;
   tls: TlsMaterial;
@@ -116,7 +138,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     // The host's own storage (queue triggers), as the Functions host reads it from AzureWebJobsStorage.
     let queue: EmbeddedQueue | undefined;
-    if (blank(env.AzureWebJobsStorage) || env.AzureWebJobsStorage === 'UseDevelopmentStorage=true') {
+    const identityQueues = !blank(env.AzureWebJobsStorage__queueServiceUri) || !blank(env.AzureWebJobsStorage__accountName);
+    if ((blank(env.AzureWebJobsStorage) && !identityQueues) || env.AzureWebJobsStorage === 'UseDevelopmentStorage=true') {
       queue = await startEmbeddedQueue(options.ports.queue ?? 0);
       stoppers.push(() => queue!.stop());
       env.AzureWebJobsStorage = `${queue.connectionString}${blob ? `BlobEndpoint=${blob.accountUrl};` : ''}`;
@@ -181,6 +204,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       tls,
       log,
       queues: queueSettings(options.queues),
+      timers: options.timers,
+      queueTriggers: {
+        // Identity-based queue connections: the credential given in code (tests), else the app's identity chain.
+        identity: {
+          credential: (clientId) => options.credential ?? lazyTokenCredential(clientId),
+          ...(options.trustedCertificates ? { ca: [...rootCertificates, options.trustedCertificates] } : {}),
+        },
+        ...(options.processingVisibilitySeconds ? { processingVisibilitySeconds: options.processingVisibilitySeconds } : {}),
+      },
       // The public URL is known once the host listens, before the app's start hook reads the settings.
       onListening: (listening) => {
         if (!blank(env.PUBLIC_BASE_URL)) return;
@@ -206,8 +238,45 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const started = blobEvents;
       stoppers.push(() => started.stop());
     }
+    const instances: HostInstance[] = [];
+    stoppers.push(async () => {
+      await Promise.all(instances.map((instance) => instance.stop().catch(() => undefined)));
+    });
+    const startInstance = async (name = `instance ${instances.length + 2}`) => {
+      const instance = await startHostInstance(
+        {
+          name,
+          env,
+          functionsDir: options.functionsDir,
+          certDir: options.certDir,
+          routePrefix: options.routePrefix,
+          ...(options.queues ? { queues: options.queues } : {}),
+          ...(options.processingVisibilitySeconds ? { processingVisibilitySeconds: options.processingVisibilitySeconds } : {}),
+          ...(options.trustedCertificates ? { trustedCertificates: options.trustedCertificates } : {}),
+        },
+        log,
+      );
+      instances.push(instance);
+      return instance;
+    };
+    const idle = async (timeoutMs = 60_000) => {
+      const deadline = Date.now() + timeoutMs;
+      host.queueTriggers.wake();
+      let quiet = 0;
+      // Checks every 25 ms at first, then less often (to 1 s) while work remains: each check counts every queue.
+      for (let wait = 25; quiet < 2; wait = Math.min(1000, wait * 2)) {
+        if (Date.now() > deadline) throw new Error(`the queues were not idle within ${timeoutMs} ms`);
+        const counts = await Promise.all(host.queueTriggers.queues().map(({ queue, client }) => client.approximateCount(queue).catch(() => 0)));
+        quiet = counts.every((n) => n === 0) ? quiet + 1 : 0;
+        if (quiet === 1) wait = 12;
+        if (quiet < 2) await sleep(wait);
+      }
+    };
     return {
       host,
+      instances,
+      startInstance,
+      idle,
       topic,
       ...(smsc ? { smsc } : {}),
       smtpRelay,

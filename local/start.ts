@@ -39,6 +39,13 @@ async function main(): Promise<void> {
     log,
   });
 
+  // LOCAL_HOST_INSTANCES=2 (or more): extra instances of the app on the same stores, as Azure scales out.
+  const instances = Math.max(1, Number(env.LOCAL_HOST_INSTANCES || 1));
+  for (let i = 2; i <= instances; i += 1) {
+    const instance = await stack.startInstance(`instance ${i}`);
+    log(`instance ${i} (pid ${instance.pid}): ${instance.httpUrl}, ${instance.httpsUrl}; it polls the same queues, the timers run on the first`);
+  }
+
   const functions = stack.host.functions().map((f) => f.metadata.name).sort();
   console.log(`
   Functions (${functions.length}): ${functions.join(', ')}

@@ -54,8 +54,12 @@ export class TimerScheduler {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** Validates every timer's schedule (a bad one fails start-up, as in the host) and starts them. */
-  start(functions: RegisteredFunction[]): void {
+  /**
+   * Validates every timer's schedule (a bad one fails start-up, as in the host) and starts them; with
+   * `scheduled` false they only run when asked (the admin endpoint), as on an instance that does not
+   * hold the timers' singleton lock.
+   */
+  start(functions: RegisteredFunction[], scheduled = true): void {
     this.#stopped = false;
     for (const fn of functions) {
       const [, binding] = triggerBinding(fn);
@@ -63,6 +67,7 @@ export class TimerScheduler {
       const schedule = parseSchedule(resolveSettingReference(String(binding.schedule), this.env));
       const timer: ScheduledTimer = { fn, schedule, running: false };
       this.#timers.push(timer);
+      if (!scheduled) continue;
       this.#arm(timer);
       if (binding.runOnStartup === true) void this.run(fn.metadata.name, false);
     }

@@ -23,6 +23,9 @@ import type { PrivacyRunnerDeps } from './privacy/request-runner.js';
 import { normalizeSubjects } from './privacy/privacy-subjects.js';
 import { LegalHolds } from './retention/legal-holds.js';
 import { PurgeRuns } from './retention/purge-runs.js';
+import { RunScopedCache } from './retention/run-scoped-cache.js';
+import type { Resource } from './resources/resource.js';
+import { WorkQueueSender } from './queues/work-queue-sender.js';
 import { ThreadRetention } from './retention/thread-retention.js';
 import { ControlStore } from './stores/control-store.js';
 import { lazyAzureCredential, type CredentialSource } from './stores/azure-credential.js';
@@ -63,7 +66,8 @@ export interface Services {
   teamsTokens: TeamsTokenExchange;
   chat: ChatService;
   recordings: RecordingService;
-  retention: { holds: LegalHolds; threads: ThreadRetention; runs: PurgeRuns };
+  /** `resources`: a resource's record, shared by the work items of one purge run on this instance for 5 s. */
+  retention: { holds: LegalHolds; threads: ThreadRetention; runs: PurgeRuns; resources: RunScopedCache<Resource | undefined> };
   oplogs: OperationLogs;
   privacy: PrivacyService;
   /** The Phone Numbers API and the geographies' number pools (shared/phone-numbers). */
@@ -72,6 +76,8 @@ export interface Services {
   sms: SmsService;
   /** E-mail: domains and sender usernames, sends, delivery to each geography's SMTP relay (shared/email). */
   email: EmailService;
+  /** Sends work items to the work queues (shared/queues). */
+  workQueues: WorkQueueSender;
   /** Writes a data-plane operation's log record in its resource's geography. */
   recordOperation(outcome: OperationOutcome): Promise<void>;
   /** Whether the declared stores exist (checked at app start when STORE_PROVISIONING=verify). */
@@ -153,9 +159,9 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const holds = new LegalHolds({ stores, clock });
   const retention = {
     holds,
-    threads: new ThreadRetention({ holds, purger: chat.purger, clock, logger }),
-    // A run that has not finished within its longest time budget plus 5 minutes is taken as interrupted.
-    runs: new PurgeRuns({ control, clock, graceMs: Math.max(settings.retentionPurgeMaxSeconds, settings.recordingPurgeMaxSeconds) * 1000 + 5 * 60_000 }),
+    threads: new ThreadRetention({ holds, purger: chat.purger, clock }),
+    runs: new PurgeRuns({ control, clock }),
+    resources: new RunScopedCache<Resource | undefined>(5_000),
   };
   const recordings = new RecordingService({
     stores,
@@ -193,7 +199,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     logger,
     hashKey: settings.telemetryHashKey,
     resourceById: (id) => registry.getById(id),
-    // A worker that has not written for its whole time budget plus a minute is taken to have crashed.
+    // A work item that has not written for its whole time budget plus a minute is taken to have died.
     leaseMs: (settings.privacyWorkerMaxSeconds + 60) * 1000,
     context: async (geo, resource, request) => ({
       action: request.action,
@@ -225,6 +231,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     ...(overrides.smtpTrustedCertificates ? { trustedCertificates: overrides.smtpTrustedCertificates } : {}),
     ...(overrides.emailAfterRecipient ? { afterRecipient: overrides.emailAfterRecipient } : {}),
   });
+  const workQueues = new WorkQueueSender({ hostStorage: settings.hostStorage, createQueues: settings.storeProvisioning === 'create', credential, tls });
   const recordOperation = (outcome: OperationOutcome) =>
     oplogs.write(
       stores.forResource(outcome.resource),
@@ -276,6 +283,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     phoneNumbers,
     sms,
     email,
+    workQueues,
     recordOperation,
     readiness,
     dispose: () => {

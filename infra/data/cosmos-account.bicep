@@ -23,7 +23,7 @@ param maxThroughput int
 
 param database string
 
-@description('[{id, partitionKey, compositeIndexes}] from catalogue.json.')
+@description('[{id, partitionKey, compositeIndexes, defaultTtl?}] from catalogue.json.')
 param containers array
 
 @description('Only private endpoints reach the account.')
@@ -88,7 +88,8 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
     parent: sqlDatabase
     name: container.id
     properties: {
-      resource: {
+      // A container the app declares a time to live for (catalogue.json `defaultTtl`) gets it.
+      resource: union({
         id: container.id
         partitionKey: {
           paths: [
@@ -112,7 +113,7 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
           ]
           compositeIndexes: container.compositeIndexes
         }
-      }
+      }, contains(container, 'defaultTtl') ? { defaultTtl: container.defaultTtl } : {})
     }
   }
 ]

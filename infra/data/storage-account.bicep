@@ -16,6 +16,9 @@ param sku string
 @description('Blob containers to create.')
 param containers array
 
+@description('Queues to create (the app\'s work queues and their poison queues, in the host storage account).')
+param queues array = []
+
 @description('Lifecycle backstops: [{container, days}] deletes the container\'s block blobs that many days after creation.')
 param lifecycleRules array
 
@@ -83,6 +86,18 @@ resource blobContainers 'Microsoft.Storage/storageAccounts/blobServices/containe
     properties: {
       publicAccess: 'None'
     }
+  }
+]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-01-01' = if (!empty(queues)) {
+  parent: account
+  name: 'default'
+}
+
+resource workQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = [
+  for queue in queues: {
+    parent: queueService
+    name: queue
   }
 ]
 

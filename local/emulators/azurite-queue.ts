@@ -1,16 +1,29 @@
 import { createRequire } from 'node:module';
+import type { TlsMaterial } from '../tls-certificate.js';
+import type { EventEmitter } from 'node:events';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from './azurite-blob.js';
+import { recordBlobRequests, type BlobRequestRecord } from './azurite-requests.js';
 
 /**
  * Azurite's queue service, in this process, on loopback, in memory: the real queue service the
  * development host's queue triggers poll (the same REST API and semantics as Azure Storage queues:
  * visibility timeouts, pop receipts, dequeue counts). Telemetry is never initialised.
  */
+export interface EmbeddedQueueOptions {
+  /**
+   * Serve HTTPS with this certificate and accept Microsoft Entra bearer tokens (Azurite's
+   * `--oauth basic`), for identity-based connections (`AzureWebJobsStorage__queueServiceUri`).
+   */
+  tls?: TlsMaterial;
+}
+
 export interface EmbeddedQueue {
-  /** The account's queue endpoint, `http://127.0.0.1:<port>/devstoreaccount1`. */
+  /** The account's queue endpoint, `http(s)://127.0.0.1:<port>/devstoreaccount1`. */
   accountUrl: string;
   /** Shared-key connection string with only the QueueEndpoint. */
   connectionString: string;
+  /** The requests received so far, with how each was authorized (live list). */
+  requests: BlobRequestRecord[];
   stop(): Promise<void>;
 }
 
@@ -19,9 +32,11 @@ interface QueueServerLike {
   close(): Promise<void>;
   clean(): Promise<void>;
   getHttpServerAddress(): string;
+  httpServer: EventEmitter;
 }
 
-export async function startEmbeddedQueue(port: number): Promise<EmbeddedQueue> {
+export async function startEmbeddedQueue(port: number, options: EmbeddedQueueOptions = {}): Promise<EmbeddedQueue> {
+  const { tls } = options;
   const require = createRequire(import.meta.url);
   const QueueServer = (require('azurite/dist/src/queue/QueueServer.js') as { default: new (config: unknown) => QueueServerLike }).default;
   const QueueConfiguration = (require('azurite/dist/src/queue/QueueConfiguration.js') as { default: new (...args: unknown[]) => unknown }).default;
@@ -41,10 +56,10 @@ export async function startEmbeddedQueue(port: number): Promise<EmbeddedQueue> {
     undefined,
     true, // loose: accept headers Azurite does not know
     true, // skipApiVersionCheck
+    tls?.certPath ?? '',
+    tls?.keyPath ?? '',
     '',
-    '',
-    '',
-    undefined, // no OAuth
+    tls ? 'basic' : undefined, // --oauth basic
     false, // product-style URLs stay enabled
     true, // in memory
     // Message texts in a store of this server's own (Azurite's default is one per process, which a
@@ -52,12 +67,15 @@ export async function startEmbeddedQueue(port: number): Promise<EmbeddedQueue> {
     new MemoryExtentChunkStore(256 * 1024 * 1024),
   );
   const server = new QueueServer(config);
+  const requests = recordBlobRequests(server.httpServer);
   await server.start();
   const actualPort = Number(new URL(server.getHttpServerAddress()).port);
-  const accountUrl = `http://127.0.0.1:${actualPort}/${AZURITE_ACCOUNT}`;
+  const protocol = tls ? 'https' : 'http';
+  const accountUrl = `${protocol}://127.0.0.1:${actualPort}/${AZURITE_ACCOUNT}`;
   return {
     accountUrl,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};QueueEndpoint=${accountUrl};`,
+    requests,
+    connectionString: `DefaultEndpointsProtocol=${protocol};AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};QueueEndpoint=${accountUrl};`,
     stop: async () => {
       await server.close();
       await server.clean();

@@ -104,17 +104,25 @@ export const settingsSchema = z.object({
   recordingUploadConcurrency: intBetween('RECORDING_UPLOAD_CONCURRENCY', 1, 16).default(4),
   /** Bytes per Put Block From URL of the landing copy (the service allows up to 4000 MiB a block). */
   recordingCopyBlockBytes: intBetween('RECORDING_COPY_BLOCK_BYTES', 1024 * 1024, 4000 * 1024 * 1024).default(100 * 1024 * 1024),
-  recordingPurgeMaxItems: positiveInt('RECORDING_PURGE_MAX_ITEMS').default(1000),
-  recordingPurgeMaxSeconds: positiveInt('RECORDING_PURGE_MAX_SECONDS').default(300),
-  retentionPurgeMaxItems: positiveInt('RETENTION_PURGE_MAX_ITEMS').default(1000),
-  retentionPurgeMaxSeconds: positiveInt('RETENTION_PURGE_MAX_SECONDS').default(600),
+  /** How long one privacy work item may work on a request (its lease is this plus a minute). */
   privacyWorkerMaxSeconds: intBetween('PRIVACY_WORKER_MAX_SECONDS', 10, 3600).default(240),
+  /** Steps (one page of one store each) one privacy work item takes before it hands the request on. */
+  privacyStepsPerItem: intBetween('PRIVACY_STEPS_PER_ITEM', 1, 1000).default(20),
   privacyPageSize: intBetween('PRIVACY_PAGE_SIZE', 10, 1000).default(200),
   /** Teams token exchange: Microsoft Entra ID's signing keys, accepted issuers and audiences, and its rate limit. */
   teamsTokenJwksUrl: jwksUrl.default('https://login.microsoftonline.com/common/discovery/v2.0/keys'),
   teamsTokenIssuers: commaList('TEAMS_TOKEN_ISSUERS', issuerTemplate).default(['https://login.microsoftonline.com/{tenantid}/v2.0', 'https://sts.windows.net/{tenantid}/']),
   teamsTokenAudiences: commaList('TEAMS_TOKEN_AUDIENCE', z.string()).default(['https://auth.msft.communication.azure.com']),
   rateLimitTeamsTokenExchange: positiveInt('RATE_LIMIT_TEAMS_TOKEN_EXCHANGE').default(500),
+  /**
+   * The Functions host's own storage account (AzureWebJobsStorage), where the work queues are: a
+   * connection string (emulator, keys) or, keyless, its queue endpoint (AzureWebJobsStorage__queueServiceUri,
+   * or __accountName for the public cloud's). Not a geography's account: work items carry opaque ids only.
+   */
+  hostStorage: z.object({
+    connectionString: z.string().min(1).optional(),
+    queueServiceUri: z.url({ error: 'AzureWebJobsStorage__queueServiceUri must be a URL' }).optional(),
+  }),
   /** The user-assigned managed identity's client id (AZURE_CLIENT_ID); absent: DefaultAzureCredential's chain. */
   azureClientId: z.string().min(1).optional(),
   /** ARM, where the residency audit reads account locations (ARM_ENDPOINT). */
@@ -193,16 +201,19 @@ export function parseSettings(env: Env): Settings {
     recordingBlockBytes: get('RECORDING_UPLOAD_BLOCK_BYTES'),
     recordingUploadConcurrency: get('RECORDING_UPLOAD_CONCURRENCY'),
     recordingCopyBlockBytes: get('RECORDING_COPY_BLOCK_BYTES'),
-    recordingPurgeMaxItems: get('RECORDING_PURGE_MAX_ITEMS'),
-    recordingPurgeMaxSeconds: get('RECORDING_PURGE_MAX_SECONDS'),
-    retentionPurgeMaxItems: get('RETENTION_PURGE_MAX_ITEMS'),
-    retentionPurgeMaxSeconds: get('RETENTION_PURGE_MAX_SECONDS'),
     privacyWorkerMaxSeconds: get('PRIVACY_WORKER_MAX_SECONDS'),
+    privacyStepsPerItem: get('PRIVACY_STEPS_PER_ITEM'),
     privacyPageSize: get('PRIVACY_PAGE_SIZE'),
     teamsTokenJwksUrl: get('TEAMS_TOKEN_JWKS_URL'),
     teamsTokenIssuers: get('TEAMS_TOKEN_ISSUERS'),
     teamsTokenAudiences: get('TEAMS_TOKEN_AUDIENCE'),
     rateLimitTeamsTokenExchange: get('RATE_LIMIT_TEAMS_TOKEN_EXCHANGE'),
+    hostStorage: {
+      connectionString: get('AzureWebJobsStorage'),
+      queueServiceUri:
+        get('AzureWebJobsStorage__queueServiceUri') ??
+        (get('AzureWebJobsStorage__accountName') ? `https://${get('AzureWebJobsStorage__accountName')}.queue.core.windows.net` : undefined),
+    },
     azureClientId: get('AZURE_CLIENT_ID'),
     armEndpoint: get('ARM_ENDPOINT'),
     enabledGeographies: enabled.keys,

@@ -1,4 +1,3 @@
-import { emptyTotals, type PurgeTotals } from '../retention/purge-runs.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import { EmailOperationStore } from './email-operation-store.js';
 import { purgeExpiredSuppressions } from './email-suppressions.js';
@@ -8,13 +7,12 @@ import { purgeExpiredSuppressions } from './email-suppressions.js';
  * past their expiry (EMAIL_OPERATION_RETENTION_HOURS after completion) and suppression entries past
  * theirs (EMAIL_SUPPRESSION_DAYS after the bounce), at most `maxItems` in all. Both queries stay in
  * the resource's partition and find only what expired, so the cost follows what expired. A small
- * function on purpose: the retention run calls it per geography and resource, wherever that run lives.
+ * function on purpose: the retention run's per-resource work item (purge-workers.ts) calls it, page by page.
  */
-export async function purgeExpiredEmailData(geo: GeoStore, resourceId: string, now: Date, maxItems: number): Promise<PurgeTotals> {
-  const totals = emptyTotals();
-  if (maxItems <= 0) return { ...totals, stoppedAtBudget: true };
+export async function purgeExpiredEmailData(geo: GeoStore, resourceId: string, now: Date, maxItems: number): Promise<{ deleted: Record<string, number>; more: boolean }> {
+  if (maxItems <= 0) return { deleted: {}, more: true };
   const operations = await new EmailOperationStore(geo).purgeExpired(resourceId, now, maxItems);
   const suppressions = await purgeExpiredSuppressions(geo, resourceId, now, maxItems - operations.deleted);
   const deleted = Object.fromEntries(Object.entries({ emailOperations: operations.deleted, emailSuppressions: suppressions.deleted }).filter(([, n]) => n > 0));
-  return { ...totals, examined: operations.deleted + suppressions.deleted, deleted, stoppedAtBudget: operations.more || suppressions.more };
+  return { deleted, more: operations.more || suppressions.more };
 }

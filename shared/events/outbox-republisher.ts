@@ -1,40 +1,82 @@
 import type { Services } from '../services.js';
-import { OUTBOX_IN_FLIGHT_GRACE_MS } from './outbox.js';
+import { geographyByKey } from '../geography/geographies.js';
+import type { OutboxItem } from '../queues/work-items.js';
+import { WORK_QUEUES } from '../queues/work-queues.js';
+import { emptyIfMissing } from '../stores/cosmos-items.js';
+import type { GeoStore } from '../stores/geo-store.js';
+import { OUTBOX_IN_FLIGHT_GRACE_MS, type OutboxEntry } from './outbox.js';
 
-/** When the republisher runs: OUTBOX_REPUBLISH_SCHEDULE (NCRONTAB), every 30 seconds by default. */
+/** When the republish planner runs: OUTBOX_REPUBLISH_SCHEDULE (NCRONTAB), every 30 seconds by default. */
 export function outboxRepublishSchedule(env: Record<string, string | undefined> = process.env): string {
   return env.OUTBOX_REPUBLISH_SCHEDULE || '*/30 * * * * *';
 }
 
-export interface RepublishSummary {
-  examined: number;
-  published: number;
-  failed: number;
+export interface RepublishPlan {
+  planned: number;
   pruned: number;
+  failed: number;
 }
 
-/** One republisher run over every geography: bounded work per geography, errors kept per geography. */
-export async function republishOutboxes(
-  svc: Pick<Services, 'stores' | 'outboxFor' | 'clock' | 'settings' | 'logger'>,
-  options: { graceMs?: number; maxEntries?: number } = {},
-): Promise<RepublishSummary> {
-  const summary: RepublishSummary = { examined: 0, published: 0, failed: 0, pruned: 0 };
+type RepublishServices = Pick<Services, 'stores' | 'outboxFor' | 'clock' | 'settings' | 'logger' | 'workQueues'>;
+
+/** How long a planned entry is left to its work item before the planner enqueues it again. */
+export const REPUBLISH_CLAIM_MS = 5 * 60_000;
+
+/**
+ * The planner (the `outboxRepublish` timer): in every geography, the entries left unfinished and
+ * due (pending ones only after the grace their committer has), each claimed by moving its next
+ * attempt REPUBLISH_CLAIM_MS on (so the next planner run leaves it to its work item) and enqueued as
+ * one work item; published entries past OUTBOX_RETENTION_HOURS are pruned. Errors stay per geography.
+ */
+export async function planOutboxRepublish(svc: RepublishServices, options: { graceMs?: number; maxEntries?: number } = {}): Promise<RepublishPlan> {
+  const summary: RepublishPlan = { planned: 0, pruned: 0, failed: 0 };
   const retentionMs = svc.settings.outboxRetentionHours * 3_600_000;
   for (const geo of svc.stores.all()) {
     try {
-      const outbox = svc.outboxFor(geo);
-      const result = await outbox.drain({ graceMs: options.graceMs ?? OUTBOX_IN_FLIGHT_GRACE_MS, maxEntries: options.maxEntries ?? 500 });
-      summary.examined += result.examined;
-      summary.published += result.published;
-      summary.failed += result.failed;
-      summary.pruned += await outbox.prunePublished(new Date(svc.clock.now().getTime() - retentionMs), 500);
+      const due = await claimDue(svc, geo, options.graceMs ?? OUTBOX_IN_FLIGHT_GRACE_MS, options.maxEntries ?? 500);
+      const items: OutboxItem[] = due.map((entry) => ({ v: 1, kind: 'outboxEntry', geography: geo.geography.key, resourceId: entry.resourceId, entryId: entry.id }));
+      summary.planned += await svc.workQueues.sendAll(WORK_QUEUES.outboxRepublish, items);
+      summary.pruned += await svc.outboxFor(geo).prunePublished(new Date(svc.clock.now().getTime() - retentionMs), 500);
     } catch (error) {
       summary.failed += 1;
-      svc.logger.error('outbox.republish_failed', {
-        geography: geo.geography.key,
-        detail: error instanceof Error ? error.message : String(error),
-      });
+      svc.logger.error('outbox.republish_failed', { geography: geo.geography.key, detail: error instanceof Error ? error.message : String(error) });
     }
   }
   return summary;
+}
+
+/** One work item: finishes the entry (re-applies what is missing, publishes with the same event ids). A failed attempt backs off in the entry itself. */
+export async function workOutboxItem(svc: Pick<Services, 'stores' | 'registry' | 'outboxFor'>, item: OutboxItem): Promise<boolean> {
+  const resource = await svc.registry.getById(item.resourceId);
+  const geo = resource ? svc.stores.forResource(resource) : svc.stores.forGeography(geographyByKey(item.geography));
+  return svc.outboxFor(geo).republish(item.entryId, item.resourceId);
+}
+
+async function claimDue(svc: RepublishServices, geo: GeoStore, graceMs: number, max: number): Promise<Pick<OutboxEntry, 'id' | 'resourceId'>[]> {
+  const outbox = await geo.existingContainer('outbox');
+  const now = svc.clock.now();
+  const { resources } = await emptyIfMissing(() =>
+    outbox.items
+      .query<Pick<OutboxEntry, 'id' | 'resourceId' | 'status' | 'createdAt'>>({
+        query: 'SELECT TOP @max c.id, c.resourceId, c.status, c.createdAt FROM c WHERE c.status != "published" AND c.nextAttemptAt <= @now ORDER BY c.nextAttemptAt',
+        parameters: [
+          { name: '@max', value: max },
+          { name: '@now', value: now.toISOString() },
+        ],
+      })
+      .fetchAll(),
+  );
+  const due = resources.filter((entry) => entry.status !== 'pending' || now.getTime() - Date.parse(entry.createdAt) >= graceMs);
+  const claimedUntil = new Date(now.getTime() + REPUBLISH_CLAIM_MS).toISOString();
+  const claimed: Pick<OutboxEntry, 'id' | 'resourceId'>[] = [];
+  for (const entry of due) {
+    try {
+      await outbox.item(entry.id, entry.resourceId).patch([{ op: 'set', path: '/nextAttemptAt', value: claimedUntil }]);
+      claimed.push({ id: entry.id, resourceId: entry.resourceId });
+    } catch (error) {
+      // Published and pruned meanwhile.
+      if ((error as { code?: number }).code !== 404) throw error;
+    }
+  }
+  return claimed;
 }

@@ -196,6 +196,13 @@ export class Outbox {
     return { examined: resources.length, published, failed };
   }
 
+  /** Finishes one entry a republish work item names, if it is still unfinished. True once it is published (or gone). */
+  async republish(id: string, resourceId: string): Promise<boolean> {
+    const outbox = await this.deps.geo.existingContainer('outbox');
+    const { resource: entry } = await outbox.item(id, resourceId).read<OutboxEntry>();
+    return !entry || entry.status === 'published' || this.#finish(outbox, entry);
+  }
+
   /** Deletes published entries older than the retention period, a bounded number per call. */
   async prunePublished(olderThan: Date, max: number): Promise<number> {
     const outbox = await this.deps.geo.existingContainer('outbox');

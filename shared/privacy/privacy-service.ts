@@ -151,6 +151,21 @@ export class PrivacyService {
     return totals;
   }
 
+  /** The planner: takes a waiting request's lease for the work item with this ticket. */
+  claim(geo: GeoStore, request: PrivacyRequestRecord, ticket: string): Promise<boolean> {
+    return new PrivacyRequestRunner(this.deps, ticket).claim(geo, request);
+  }
+
+  /**
+   * One work item: a slice of the request (at most `maxSteps` steps, or until the deadline), as the
+   * holder of `ticket`; when more is left, the lease passes to `nextTicket` ('handedOff').
+   */
+  async runSlice(geo: GeoStore, requestId: string, resourceId: string, slice: { ticket: string; nextTicket: string; maxSteps: number; deadline: number }): Promise<RunOutcome | 'gone'> {
+    const { resource: request } = await (await geo.container('privacyRequests')).item(requestId, resourceId).read<PrivacyRequestRecord>();
+    if (!request || request.kind !== 'privacyRequest' || request.status === 'succeeded' || request.status === 'failed') return 'gone';
+    return new PrivacyRequestRunner(this.deps, slice.ticket).run(geo, request, slice.deadline, { maxSteps: slice.maxSteps, handOffTo: slice.nextTicket });
+  }
+
   /**
    * The retention timer's part: finished requests and their result documents past their expiry
    * (7 days after completion). Receipts stay.

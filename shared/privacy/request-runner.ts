@@ -30,7 +30,10 @@ export interface PrivacyRunnerDeps {
   afterCheckpoint?: (request: PrivacyRequestRecord) => Promise<void>;
 }
 
-export type RunOutcome = 'finished' | 'paused' | 'waiting' | 'busy' | 'lost' | 'failed';
+export type RunOutcome = 'finished' | 'paused' | 'waiting' | 'busy' | 'lost' | 'failed' | 'handedOff';
+
+/** A slice (a queue work item): at most `maxSteps` steps, then the lease passes to `handOffTo` (the next item's ticket). */
+export type SliceOptions = { maxSteps?: number; handOffTo?: string };
 
 /** How often a delete walks everything again when its last pass still erased something. */
 const MAX_ROUNDS = 3;
@@ -40,18 +43,33 @@ const MAX_FAILURES = 10;
 class LeaseLost extends Error {}
 
 export class PrivacyRequestRunner {
-  readonly #owner = randomUUID();
+  readonly #owner: string;
 
-  constructor(private readonly deps: PrivacyRunnerDeps) {}
+  /** `owner`: who holds a request's lease while this runner works on it (a work item's ticket; default: this runner). */
+  constructor(private readonly deps: PrivacyRunnerDeps, owner: string = randomUUID()) {
+    this.#owner = owner;
+  }
 
-  /** Requests of a geography that are waiting or were interrupted, oldest first. */
-  async due(geo: GeoStore, max: number): Promise<PrivacyRequestRecord[]> {
+  /** Takes a waiting request's lease for this runner's owner (the planner, for the work item it enqueues); false if someone else took it. */
+  async claim(geo: GeoStore, candidate: PrivacyRequestRecord): Promise<boolean> {
+    try {
+      await this.#save(await geo.container('privacyRequests'), candidate);
+      return true;
+    } catch (error) {
+      if (error instanceof LeaseLost) return false;
+      throw error;
+    }
+  }
+
+  /** Requests of a geography that are waiting or were interrupted, oldest first; with `unleasedAt`, only those without a lease then. */
+  async due(geo: GeoStore, max: number, unleasedAt?: Date): Promise<PrivacyRequestRecord[]> {
     const container = await geo.existingContainer('privacyRequests');
+    const unleased = unleasedAt ? ' AND (NOT IS_DEFINED(c.lease) OR IS_NULL(c.lease) OR c.lease.until <= @now)' : '';
     const { resources } = await emptyIfMissing(() =>
       container.items
         .query<PrivacyRequestRecord>({
-          query: "SELECT TOP @n * FROM c WHERE c.kind = 'privacyRequest' AND (c.status = 'notStarted' OR c.status = 'running') ORDER BY c.createdAt",
-          parameters: [{ name: '@n', value: max }],
+          query: `SELECT TOP @n * FROM c WHERE c.kind = 'privacyRequest' AND (c.status = 'notStarted' OR c.status = 'running')${unleased} ORDER BY c.createdAt`,
+          parameters: [{ name: '@n', value: max }, ...(unleasedAt ? [{ name: '@now', value: unleasedAt.toISOString() }] : [])],
         })
         .fetchAll(),
     );
@@ -59,7 +77,7 @@ export class PrivacyRequestRunner {
   }
 
   /** Works on one request until it finishes, must wait, or the deadline (epoch ms) passes. */
-  async run(geo: GeoStore, candidate: PrivacyRequestRecord, deadline: number): Promise<RunOutcome> {
+  async run(geo: GeoStore, candidate: PrivacyRequestRecord, deadline: number, slice: SliceOptions = {}): Promise<RunOutcome> {
     const container = await geo.container('privacyRequests');
     const now = this.deps.clock.now();
     if (candidate.lease && candidate.lease.owner !== this.#owner && Date.parse(candidate.lease.until) > now.getTime()) return 'busy';
@@ -77,7 +95,7 @@ export class PrivacyRequestRunner {
         return 'failed';
       }
       const ctx = await this.deps.context(geo, resource, request);
-      const outcome = await this.#work(container, ctx, request, deadline);
+      const outcome = await this.#work(container, ctx, request, deadline, slice);
       return outcome;
     } catch (error) {
       if (error instanceof LeaseLost) return 'lost';
@@ -85,10 +103,11 @@ export class PrivacyRequestRunner {
     }
   }
 
-  async #work(container: Container, ctx: PrivacyContext, start: PrivacyRequestRecord, deadline: number): Promise<RunOutcome> {
+  async #work(container: Container, ctx: PrivacyContext, start: PrivacyRequestRecord, deadline: number, slice: SliceOptions): Promise<RunOutcome> {
     let request = start;
     const phases = PHASES[request.action];
-    while (Date.now() < deadline) {
+    let steps = 0;
+    while (Date.now() < deadline && steps++ < (slice.maxSteps ?? Infinity)) {
       if (request.inFlight) {
         request = await this.#applyInFlight(container, ctx, request, phases[request.phase]!);
         continue;
@@ -113,6 +132,11 @@ export class PrivacyRequestRunner {
         await this.#release(container, request);
         return 'waiting';
       }
+    }
+    // The next work item continues: the lease passes to its ticket, so the planner leaves the request alone meanwhile.
+    if (slice.handOffTo) {
+      await this.#save(container, request, { owner: slice.handOffTo });
+      return 'handedOff';
     }
     await this.#release(container, request);
     return 'paused';
@@ -239,13 +263,13 @@ export class PrivacyRequestRunner {
   }
 
   /** Writes the request if nobody else did since it was read, renewing this worker's lease (or releasing it). */
-  async #save(container: Container, request: PrivacyRequestRecord, options: { release?: boolean } = {}): Promise<PrivacyRequestRecord> {
+  async #save(container: Container, request: PrivacyRequestRecord, options: { release?: boolean; owner?: string } = {}): Promise<PrivacyRequestRecord> {
     const now = this.deps.clock.now();
     const { _etag, ...body } = request;
     const written: PrivacyRequestRecord = {
       ...body,
       updatedAt: now.toISOString(),
-      lease: options.release ? null : { owner: this.#owner, until: new Date(now.getTime() + this.deps.leaseMs).toISOString() },
+      lease: options.release ? null : { owner: options.owner ?? this.#owner, until: new Date(now.getTime() + this.deps.leaseMs).toISOString() },
     };
     try {
       const { resource } = await container.item(request.id, request.resourceId).replace<PrivacyRequestRecord>(written, _etag ? { accessCondition: { type: 'IfMatch', condition: _etag } } : {});

@@ -12,70 +12,63 @@ import { readRecording, recordingContentBlob } from './recording-store.js';
 import { ignoreNotFound } from '../stores/not-found.js';
 import type { RecordingRecord } from './recording-record.js';
 import type { ActiveHolds } from '../retention/legal-holds.js';
-import { emptyTotals, type HeldItem, type PurgeTotals } from '../retention/purge-runs.js';
+import type { HeldItem } from '../retention/purge-run-record.js';
 
 /**
- * The purge: finds what is past its expiry by the `expiresAt` blob index tag (`findBlobsByTags`, so a
- * run's cost grows with what expired, not with what is stored), in a geography's recordings container
- * and its landing container (rejected files). For each recording, one outbox change deletes the item,
- * writes the audit record and emits `AcsResidency.RecordingDeleted`; then the blob goes. The change id
- * is derived from the recording, so a rerun after a crash repeats nothing it finished and sends no new
- * event ids. A run stops at its item or time budget; the rest is found by the next run.
+ * The purge: finds what is past its expiry by the `expiresAt` blob index tag (`findBlobsByTags`, so
+ * its cost grows with what expired, not with what is stored), in a geography's recordings container
+ * and its landing container (rejected files). The planner pages through the expired recordings and
+ * enqueues one work item each (`expiredPages`); a worker deletes one (`purgeOne`): one outbox change
+ * deletes the item, writes the audit record and emits `AcsResidency.RecordingDeleted`; then the blob
+ * goes. The change id is derived from the recording, so a second delivery repeats nothing it
+ * finished and sends no new event ids. Rejected landing files, whose names are the uploader's and so
+ * stay out of the queues, are deleted by one work item per geography (`purgeLandingFiles`).
  */
-export interface PurgeBudget {
-  maxItems: number;
-  maxDurationMs: number;
-}
-
-/** `deleted` counts `recordings` and `landingFiles`; recordings that list a held identity are kept and reported. */
-export type PurgeSummary = PurgeTotals;
-
-const PURGED_CONTAINERS: GeoBlobContainerName[] = ['recordings', 'recording-landing'];
+const RECORDINGS: GeoBlobContainerName = 'recordings';
+const LANDING: GeoBlobContainerName = 'recording-landing';
+const BLOB_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([0-9a-f]{32})$/;
 
 export class RecordingPurger {
   constructor(private readonly deps: RecordingDeps) {}
 
-  async run(geo: GeoStore, budget: PurgeBudget): Promise<PurgeSummary> {
-    const started = Date.now();
-    const now = this.deps.clock.now();
-    const summary = emptyTotals();
-    const count = (kind: string) => (summary.deleted[kind] = (summary.deleted[kind] ?? 0) + 1);
-    const holds = new Map<string, Promise<ActiveHolds | undefined>>();
-    const service = await geo.blobService();
-    const overBudget = () => summary.examined >= budget.maxItems || Date.now() - started >= budget.maxDurationMs;
-    for (const name of PURGED_CONTAINERS) {
-      const container = service.getContainerClient(geo.blobContainerName(name));
-      if (!(await container.exists())) continue;
-      const expired = container.findBlobsByTags(`"expiresAt" <= '${now.toISOString()}'`).byPage({ maxPageSize: Math.min(budget.maxItems, 1000) });
-      pages: for await (const page of expired) {
-        for (const blob of page.blobs) {
-          if (overBudget()) {
-            summary.stoppedAtBudget = true;
-            break pages;
-          }
-          summary.examined += 1;
-          try {
-            if (name === 'recordings') {
-              const outcome = await this.#purgeRecording(geo, blob.name, now, holds);
-              if (outcome === 'deleted') count('recordings');
-              else summary.skippedForHold.push(outcome);
-            } else {
-              await this.#purgeLandingFile(geo, blob.name, now);
-              count('landingFiles');
-            }
-          } catch (error) {
-            summary.errors += 1;
-            this.deps.logger.error('recording.purge_item_failed', {
-              geography: geo.geography.key,
-              code: name,
-              errorName: error instanceof Error ? error.name : typeof error,
-              detail: error instanceof Error ? error.message : String(error),
-            });
-          }
-        }
+  /** Expired recordings of a geography, page by page, as (resource id, recording id); blobs not so named are logged and left. */
+  async *expiredPages(geo: GeoStore, now: Date, pageSize: number): AsyncGenerator<{ resourceId: string; recordingId: string }[]> {
+    const container = (await geo.blobService()).getContainerClient(geo.blobContainerName(RECORDINGS));
+    if (!(await container.exists())) return;
+    for await (const page of container.findBlobsByTags(expiredFilter(now)).byPage({ maxPageSize: pageSize })) {
+      const named = page.blobs.map((blob) => BLOB_NAME.exec(blob.name));
+      const unnamed = named.filter((match) => !match).length;
+      if (unnamed > 0) this.deps.logger.warn('recording.purge_unexpected_blob_names', { geography: geo.geography.key, count: unnamed });
+      const items = named.filter((match) => match !== null).map((match) => ({ resourceId: match[1]!, recordingId: match[2]! }));
+      if (items.length > 0) yield items;
+    }
+  }
+
+  /** Whether the landing container holds an expired (rejected) file. */
+  async hasExpiredLandingFiles(geo: GeoStore, now: Date): Promise<boolean> {
+    const container = (await geo.blobService()).getContainerClient(geo.blobContainerName(LANDING));
+    if (!(await container.exists())) return false;
+    for await (const page of container.findBlobsByTags(expiredFilter(now)).byPage({ maxPageSize: 1 })) return page.blobs.length > 0;
+    return false;
+  }
+
+  /** One work item: the expired recording, unless a hold keeps it (it names a held identity). */
+  async purgeOne(geo: GeoStore, resourceId: string, recordingId: string, now: Date): Promise<'deleted' | HeldItem> {
+    return this.#purgeRecording(geo, `${resourceId}/${recordingId}`, now, new Map());
+  }
+
+  /** Every expired landing file of a geography (one work item); returns how many went. */
+  async purgeLandingFiles(geo: GeoStore, now: Date): Promise<number> {
+    const container = (await geo.blobService()).getContainerClient(geo.blobContainerName(LANDING));
+    if (!(await container.exists())) return 0;
+    let count = 0;
+    for await (const page of container.findBlobsByTags(expiredFilter(now)).byPage({ maxPageSize: 500 })) {
+      for (const blob of page.blobs) {
+        await this.#purgeLandingFile(geo, blob.name, now);
+        count += 1;
       }
     }
-    return summary;
+    return count;
   }
 
   /** Deletes one expired recording (item, event, audit record, then blob), unless it lists a held identity. */
@@ -161,3 +154,5 @@ export class RecordingPurger {
     });
   }
 }
+
+const expiredFilter = (now: Date) => `"expiresAt" <= '${now.toISOString()}'`;

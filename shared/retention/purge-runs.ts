@@ -1,126 +1,227 @@
 import { randomUUID } from 'node:crypto';
+import type { Container, PatchOperation } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
 import type { ControlStore } from '../stores/control-store.js';
-import { nextDue, PURGE_KINDS, purgeSchedule, type PurgeKind } from './purge-schedules.js';
+import {
+  ending,
+  isComplete,
+  MAX_LISTED_HELD,
+  newRun,
+  publicRun,
+  PURGE_STALL_MS,
+  type HeldItem,
+  type ItemOutcome,
+  type PurgeRunRecord,
+} from './purge-run-record.js';
+import { purgeRunStatus, type PurgeStatus } from './purge-run-status.js';
+import { PURGE_KINDS, type PurgeKind } from './purge-schedules.js';
+
+export type { HeldItem, ItemOutcome, PurgeRunRecord } from './purge-run-record.js';
+export type { PurgeStatus } from './purge-run-status.js';
 
 /**
- * Every purge run leaves a record in the control plane (container `purgeRuns`, partition `/kind`):
- * written as `running` when it starts and completed when it ends, so a run that crashed stays
- * visible as `running` past its time budget. No personal data: counts, opaque ids of what a hold
- * kept, errors as counts and our own messages.
+ * Purge runs across instances. The planner (a timer, one instance) starts a run, adds what it
+ * enqueues page by page, and ends its planning; each work item, on whichever instance runs it,
+ * settles once: a marker item (`purgeRunItems`, id = run id and a hash of the item) is created
+ * first, so an item the queue delivers again is not counted again, then the run's counters are
+ * incremented with one increment patch (no read-modify-write, so concurrent instances never lose
+ * an update). Whoever's write completes the run (planning over, every item settled) ends it, with
+ * a patch conditioned on it still running, so it ends once.
  */
-export interface HeldItem {
-  resourceId: string;
-  subjectType: 'chatThread' | 'recording';
-  subjectId: string;
-  holdIds: string[];
-}
-
-export interface PurgeTotals {
-  examined: number;
-  deleted: Record<string, number>;
-  skippedForHold: HeldItem[];
-  errors: number;
-  stoppedAtBudget: boolean;
-}
-
-export interface PurgeRunRecord extends PurgeTotals {
-  id: string;
-  kind: PurgeKind;
-  status: 'running' | 'succeeded' | 'failed';
-  startedAt: string;
-  finishedAt?: string;
-  durationMs?: number;
-  /** How many items holds kept (the list above is capped). */
-  skippedForHoldCount?: number;
-  failure?: string;
-}
-
-/** How many held items a record lists (the count is always complete). */
-const MAX_LISTED_HELD = 200;
-
-export function emptyTotals(): PurgeTotals {
-  return { examined: 0, deleted: {}, skippedForHold: [], errors: 0, stoppedAtBudget: false };
-}
-
-export function addTotals(into: PurgeTotals, more: PurgeTotals): PurgeTotals {
-  into.examined += more.examined;
-  for (const [kind, count] of Object.entries(more.deleted)) into.deleted[kind] = (into.deleted[kind] ?? 0) + count;
-  into.skippedForHold.push(...more.skippedForHold);
-  into.errors += more.errors;
-  into.stoppedAtBudget ||= more.stoppedAtBudget;
-  return into;
-}
-
-export interface PurgeStatus {
-  kind: PurgeKind;
-  schedule: string;
-  lastRun?: { id: string; status: PurgeRunRecord['status'] | 'interrupted'; startedAt: string; finishedAt?: string };
-  /** When the next run is due after the last one started. */
-  nextDueAt?: string;
-  /** True when a run was due (by the schedule, plus a grace) and none started, or the last one failed or was interrupted. */
-  attention: boolean;
-  why?: string;
-}
-
 export class PurgeRuns {
-  constructor(private readonly deps: { control: ControlStore; clock: Clock; graceMs: number }) {}
+  constructor(private readonly deps: { control: ControlStore; clock: Clock }) {}
 
-  /** Runs `work` as a recorded run of `kind`: the record is written before and completed after. */
-  async record(kind: PurgeKind, work: () => Promise<PurgeTotals>): Promise<PurgeRunRecord> {
-    const container = await this.deps.control.container('purgeRuns');
-    const started = Date.now();
-    const run: PurgeRunRecord = { id: `${this.deps.clock.now().toISOString()}_${randomUUID().slice(0, 8)}`, kind, status: 'running', startedAt: this.deps.clock.now().toISOString(), ...emptyTotals() };
-    await container.items.upsert(run);
-    let finished: PurgeRunRecord;
-    try {
-      const totals = await work();
-      finished = { ...run, ...totals, status: 'succeeded' };
-    } catch (error) {
-      finished = { ...run, status: 'failed', failure: error instanceof Error ? error.message.slice(0, 300) : String(error) };
+  /**
+   * Starts a run of `kind`, unless the previous one is still draining its work items (then nothing is
+   * planned: the same items would be enqueued twice). A previous run without progress for
+   * PURGE_STALL_MS is counted again from its markers and ended first.
+   */
+  async begin(kind: PurgeKind): Promise<{ run: PurgeRunRecord } | { draining: PurgeRunRecord }> {
+    const [last] = await this.recent(kind, 1);
+    if (last?.status === 'running') {
+      if (this.#now().getTime() - Date.parse(last.lastProgressAt) < PURGE_STALL_MS) return { draining: last };
+      await this.reconcile(last);
     }
-    finished.finishedAt = this.deps.clock.now().toISOString();
-    finished.durationMs = Date.now() - started;
-    finished.skippedForHoldCount = finished.skippedForHold.length;
-    finished.skippedForHold = finished.skippedForHold.slice(0, MAX_LISTED_HELD);
-    await container.items.upsert(finished);
-    return finished;
+    const at = this.#now().toISOString();
+    const run = newRun(kind, `${at}_${randomUUID().slice(0, 8)}`, at);
+    const { resource } = await (await this.#runs()).items.create(run);
+    return { run: resource as PurgeRunRecord };
+  }
+
+  /** The planner enqueued `count` more items and found `held` kept by holds (not enqueued). */
+  async addPlanned(run: PurgeRunRecord, count: number, held: HeldItem[] = []): Promise<void> {
+    if (count === 0 && held.length === 0) return;
+    for (const item of held) await this.#listHeld(run, item);
+    await this.#patch(run, [
+      { op: 'incr', path: '/planned', value: count },
+      { op: 'incr', path: '/held', value: held.length },
+      { op: 'incr', path: '/heldAtPlanning', value: held.length },
+      { op: 'incr', path: '/skippedForHoldCount', value: held.length },
+      { op: 'set', path: '/lastProgressAt', value: this.#now().toISOString() },
+    ]);
+  }
+
+  /** The planning is over (or failed): the run ends now if every item already settled. */
+  async finishPlanning(run: PurgeRunRecord, failure?: string): Promise<PurgeRunRecord | undefined> {
+    const at = this.#now().toISOString();
+    const updated = await this.#patch(run, [
+      { op: 'set', path: '/planning', value: failure === undefined ? 'done' : 'failed' },
+      { op: 'set', path: '/plannedAt', value: at },
+      { op: 'set', path: '/lastProgressAt', value: at },
+      ...(failure === undefined ? [] : ([{ op: 'set', path: '/failure', value: failure.slice(0, 300) }, { op: 'incr', path: '/errors', value: 1 }] as PatchOperation[])),
+    ]);
+    return updated && this.#endIfComplete(updated);
+  }
+
+  /**
+   * Counts one work item's outcome into its run, once whatever how often it is delivered; `itemKey`
+   * names the item (hashed into the marker's id). False when it was counted before. A delivery that
+   * finds its marker still moves `settled` on (an instance may have died between the marker and the
+   * increment), so `settled` never stays short; the exact counts come from the markers when the run
+   * ends (see #endIfComplete).
+   */
+  async settle(kind: PurgeKind, runId: string, itemKey: string, outcome: ItemOutcome): Promise<boolean> {
+    const markers = await this.deps.control.container('purgeRunItems');
+    let first = true;
+    try {
+      await markers.items.create({ id: `${runId}|${itemKey}`, kind, runId, result: outcome.result, deleted: outcome.deleted ?? {}, ...(outcome.held ? { held: outcome.held } : {}), at: this.#now().toISOString() });
+    } catch (error) {
+      if ((error as { code?: number }).code !== 409) throw error;
+      first = false;
+    }
+    const run = { id: runId, kind };
+    if (first && outcome.held) await this.#listHeld(run, outcome.held);
+    const counts: PatchOperation[] = first
+      ? [
+          { op: 'incr', path: `/${outcome.result}`, value: 1 },
+          ...Object.entries(outcome.deleted ?? {})
+            .filter(([, n]) => n > 0)
+            .slice(0, 5)
+            .map(([k, n]): PatchOperation => ({ op: 'incr', path: `/deleted/${k}`, value: n })),
+          ...(outcome.result === 'failed' ? [{ op: 'incr', path: '/errors', value: 1 } as PatchOperation] : []),
+          ...(outcome.held ? [{ op: 'incr', path: '/skippedForHoldCount', value: 1 } as PatchOperation] : []),
+        ]
+      : [];
+    const operations: PatchOperation[] = [{ op: 'incr', path: '/settled', value: 1 }, ...counts, { op: 'set', path: '/lastProgressAt', value: this.#now().toISOString() }];
+    // A repeated delivery only nudges a run still draining (an ended run keeps its exact counts).
+    const updated = await this.#patch(run, operations, first ? undefined : "FROM c WHERE c.status = 'running'");
+    if (updated) await this.#endIfComplete(updated);
+    return first;
+  }
+
+  /**
+   * A stalled run, counted from its markers and ended: complete (an instance died between a marker
+   * and its increment), or failed with what is missing.
+   */
+  async reconcile(run: PurgeRunRecord): Promise<PurgeRunRecord | undefined> {
+    const counted = await this.#counted(run);
+    if (isComplete(counted)) return this.#end(counted);
+    const missing = counted.planning === 'running' ? 'its planning never finished' : `${counted.planned - counted.settled} of ${counted.planned} work items never settled`;
+    return this.#end({ ...counted, planning: 'failed', failure: `Stalled: ${missing}.` });
+  }
+
+  /** Once the planning is over and `settled` has reached `planned`, the markers say whether every item really settled; then the run ends with their counts. */
+  async #endIfComplete(run: PurgeRunRecord): Promise<PurgeRunRecord> {
+    if (run.status !== 'running' || !isComplete(run)) return run;
+    const counted = await this.#counted(run);
+    return isComplete(counted) ? this.#end(counted) : run;
+  }
+
+  /** The run with its counters as its markers have them (each work item once). */
+  async #counted(run: PurgeRunRecord): Promise<PurgeRunRecord> {
+    const markers = await this.deps.control.container('purgeRunItems');
+    const { resources } = await markers.items
+      .query<{ result: ItemOutcome['result']; deleted: Record<string, number> }>({ query: 'SELECT c.result, c.deleted FROM c WHERE c.runId = @run', parameters: [{ name: '@run', value: run.id }] })
+      .fetchAll();
+    const counts = { done: 0, held: 0, failed: 0 };
+    const deleted: Record<string, number> = Object.fromEntries(Object.keys(run.deleted).map((k) => [k, 0]));
+    for (const marker of resources) {
+      counts[marker.result] += 1;
+      for (const [k, n] of Object.entries(marker.deleted)) deleted[k] = (deleted[k] ?? 0) + n;
+    }
+    const held = run.heldAtPlanning + counts.held;
+    return { ...run, ...counts, held, skippedForHoldCount: held, settled: resources.length, deleted, errors: counts.failed + (run.planning === 'failed' ? 1 : 0) };
   }
 
   async recent(kind: PurgeKind, limit: number): Promise<PurgeRunRecord[]> {
-    const container = await this.deps.control.container('purgeRuns');
-    const { resources } = await container.items
-      .query<PurgeRunRecord>({ query: 'SELECT TOP @n * FROM c WHERE c.kind = @kind ORDER BY c.startedAt DESC', parameters: [{ name: '@n', value: limit }, { name: '@kind', value: kind }] }, { partitionKey: kind })
+    const { resources } = await (await this.#runs()).items
+      .query<PurgeRunRecord & Record<string, unknown>>(
+        { query: 'SELECT TOP @n * FROM c WHERE c.kind = @kind ORDER BY c.startedAt DESC', parameters: [{ name: '@n', value: limit }, { name: '@kind', value: kind }] },
+        { partitionKey: kind },
+      )
       .fetchAll();
-    return resources.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('_'))) as unknown as PurgeRunRecord);
+    return resources.map(publicRun);
+  }
+
+  async get(kind: PurgeKind, id: string): Promise<PurgeRunRecord | undefined> {
+    const { resource } = await (await this.#runs()).item(id, kind).read<PurgeRunRecord & Record<string, unknown>>();
+    return resource ? publicRun(resource) : undefined;
   }
 
   /** Whether each purge ran when due, from its last run and its schedule. */
   async status(env: Record<string, string | undefined> = process.env): Promise<PurgeStatus[]> {
-    const now = this.deps.clock.now();
     const statuses: PurgeStatus[] = [];
-    for (const kind of PURGE_KINDS) {
-      const schedule = purgeSchedule(kind, env);
-      const [last] = await this.recent(kind, 1);
-      if (!last) {
-        statuses.push({ kind, schedule, attention: false, why: 'no run recorded yet' });
-        continue;
-      }
-      const due = await nextDue(schedule, new Date(last.startedAt));
-      const interrupted = last.status === 'running' && now.getTime() - Date.parse(last.startedAt) > this.deps.graceMs;
-      const missed = due !== undefined && now.getTime() > due.getTime() + this.deps.graceMs;
-      const status: PurgeStatus = {
-        kind,
-        schedule,
-        lastRun: { id: last.id, status: interrupted ? 'interrupted' : last.status, startedAt: last.startedAt, ...(last.finishedAt ? { finishedAt: last.finishedAt } : {}) },
-        ...(due ? { nextDueAt: due.toISOString() } : {}),
-        attention: interrupted || missed || last.status === 'failed',
-      };
-      if (last.status === 'failed') status.why = 'the last run failed';
-      else if (interrupted) status.why = 'the last run started and never finished';
-      else if (missed) status.why = `a run was due at ${due!.toISOString()} and none started`;
-      statuses.push(status);
-    }
+    for (const kind of PURGE_KINDS) statuses.push(await purgeRunStatus(kind, (await this.recent(kind, 1))[0], this.#now(), env));
     return statuses;
+  }
+
+  /** Ends a run, once: its exact counts are written, then its status, with a patch that holds only while it is still running. */
+  async #end(run: PurgeRunRecord): Promise<PurgeRunRecord> {
+    const at = this.#now();
+    const end = ending(run);
+    await this.#patch(run, [
+      ...(['done', 'held', 'failed', 'settled', 'errors', 'skippedForHoldCount'] as const).map((field): PatchOperation => ({ op: 'set', path: `/${field}`, value: run[field] })),
+      { op: 'set', path: '/deleted', value: run.deleted },
+    ]);
+    try {
+      const { resource } = await (await this.#runs()).item(run.id, run.kind).patch<PurgeRunRecord>({
+        condition: "FROM c WHERE c.status = 'running'",
+        operations: [
+          { op: 'set', path: '/status', value: end.status },
+          { op: 'set', path: '/planning', value: run.planning },
+          { op: 'set', path: '/finishedAt', value: at.toISOString() },
+          { op: 'set', path: '/durationMs', value: Math.max(0, at.getTime() - Date.parse(run.startedAt)) },
+          ...(end.failure ? [{ op: 'set', path: '/failure', value: end.failure } as PatchOperation] : []),
+        ],
+      });
+      return resource ?? run;
+    } catch (error) {
+      // Another instance ended it first.
+      if ((error as { code?: number }).code === 412) return run;
+      throw error;
+    }
+  }
+
+  /** Lists a held item while the list is short (the count is kept separately). */
+  async #listHeld(run: Pick<PurgeRunRecord, 'id' | 'kind'>, item: HeldItem): Promise<void> {
+    try {
+      await (await this.#runs()).item(run.id, run.kind).patch({
+        condition: `FROM c WHERE ARRAY_LENGTH(c.skippedForHold) < ${MAX_LISTED_HELD}`,
+        operations: [{ op: 'add', path: '/skippedForHold/-', value: item }],
+      });
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      if (code !== 412 && code !== 404) throw error;
+    }
+  }
+
+  /** Patches the run; undefined when it is gone (a run record is never deleted, but a test may) or does not meet `condition`. */
+  async #patch(run: Pick<PurgeRunRecord, 'id' | 'kind'>, operations: PatchOperation[], condition?: string): Promise<PurgeRunRecord | undefined> {
+    try {
+      const { resource } = await (await this.#runs()).item(run.id, run.kind).patch<PurgeRunRecord>(condition ? { condition, operations } : operations);
+      return resource;
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      if (code === 404 || code === 412) return undefined;
+      throw error;
+    }
+  }
+
+  #runs(): Promise<Container> {
+    return this.deps.control.container('purgeRuns');
+  }
+
+  #now(): Date {
+    return this.deps.clock.now();
   }
 }

@@ -1,4 +1,5 @@
 import type { Container, CosmosClient, Database } from '@azure/cosmos';
+import { createdOrExisting } from './cosmos-items.js';
 import { CONTROL_CONTAINERS, type ControlContainerName } from './store-catalogue.js';
 
 export type { ControlContainerName } from './store-catalogue.js';
@@ -21,15 +22,14 @@ export class ControlStore {
     let container = this.#containers.get(name);
     if (!container) {
       this.#database ??= this.cosmos().then(async (c) =>
-        this.provision ? (await c.databases.createIfNotExists({ id: this.databaseId })).database : c.database(this.databaseId),
+        this.provision ? createdOrExisting(async () => (await c.databases.createIfNotExists({ id: this.databaseId })).database, () => c.database(this.databaseId)) : c.database(this.databaseId),
       );
       container = this.#database.then(async (db) => {
         if (!this.provision) return db.container(name);
-        const { container: c } = await db.containers.createIfNotExists({
-          id: name,
-          partitionKey: { paths: [CONTROL_CONTAINERS[name].partitionKey] },
-        });
-        return c;
+        const spec: { partitionKey: string; defaultTtl?: number } = CONTROL_CONTAINERS[name];
+        const create = () => db.containers.createIfNotExists({ id: name, partitionKey: { paths: [spec.partitionKey] }, ...(spec.defaultTtl ? { defaultTtl: spec.defaultTtl } : {}) });
+        // Another instance may create it at the same moment.
+        return createdOrExisting(async () => (await create()).container, () => db.container(name));
       });
       this.#containers.set(name, container);
       container.catch(() => {

@@ -19,3 +19,16 @@ export async function deleteIfExists(container: Container, id: string, partition
     throw error;
   }
 }
+
+/**
+ * `createIfNotExists` of a database or container, where another instance creating the same one at
+ * the same moment (it reads 404, then its create answers 409) counts as it existing.
+ */
+export async function createdOrExisting<T>(create: () => Promise<T>, existing: () => T): Promise<T> {
+  try {
+    return await create();
+  } catch (error) {
+    if ((error as { code?: number }).code === 409) return existing();
+    throw error;
+  }
+}

@@ -2,6 +2,7 @@ import type { Container, CosmosClient, Database } from '@azure/cosmos';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { Geography } from '../geography/geographies.js';
 import { GEO_BLOB_CONTAINERS, GEO_CONTAINERS, geoBlobContainerName, geoContainerDeclaration, type GeoBlobContainerName, type GeoContainerName } from './store-catalogue.js';
+import { createdOrExisting } from './cosmos-items.js';
 
 /**
  * The stores of one geography: its Cosmos database and its blob containers. The only way domain
@@ -45,8 +46,7 @@ export class GeoStore {
   database(): Promise<Database> {
     this.#database ??= this.deps.cosmos().then(async (client) => {
       if (!this.deps.provision) return client.database(this.deps.databaseId);
-      const { database } = await client.databases.createIfNotExists({ id: this.deps.databaseId });
-      return database;
+      return createdOrExisting(async () => (await client.databases.createIfNotExists({ id: this.deps.databaseId })).database, () => client.database(this.deps.databaseId));
     });
     return retryOnFailure(this.#database, () => (this.#database = undefined));
   }
@@ -70,14 +70,15 @@ export class GeoStore {
       container = this.database().then(async (db) => {
         if (!this.deps.provision) return db.container(name);
         const declaration = geoContainerDeclaration(name);
-        const { container: c } = await db.containers.createIfNotExists({
-          id: name,
-          partitionKey: { paths: [declaration.partitionKey] },
-          ...(declaration.compositeIndexes.length > 0
-            ? { indexingPolicy: { compositeIndexes: declaration.compositeIndexes.map((paths) => paths.map((path) => ({ path, order: 'ascending' as const }))) } }
-            : {}),
-        });
-        return c;
+        const create = () =>
+          db.containers.createIfNotExists({
+            id: name,
+            partitionKey: { paths: [declaration.partitionKey] },
+            ...(declaration.compositeIndexes.length > 0
+              ? { indexingPolicy: { compositeIndexes: declaration.compositeIndexes.map((paths) => paths.map((path) => ({ path, order: 'ascending' as const }))) } }
+              : {}),
+          });
+        return createdOrExisting(async () => (await create()).container, () => db.container(name));
       });
       this.#containers.set(name, container);
     }

@@ -95,7 +95,12 @@ export const CONTROL_CONTAINERS = {
   signingKeys: { partitionKey: '/id' },
   /** Summaries of purge runs: counts, durations, errors, what was skipped for legal holds (no personal data). */
   purgeRuns: { partitionKey: '/kind' },
-} as const satisfies Record<string, { partitionKey: string }>;
+  /**
+   * One marker per settled work item of a purge run (run id and a hash of the item), so an item the
+   * queue delivers twice is counted once; Cosmos deletes them after 7 days (TTL).
+   */
+  purgeRunItems: { partitionKey: '/id', defaultTtl: 7 * 86_400 },
+} as const satisfies Record<string, { partitionKey: string; defaultTtl?: number }>;
 export type ControlContainerName = keyof typeof CONTROL_CONTAINERS;
 
 /** A Cosmos container as the infrastructure must declare it. */
@@ -104,6 +109,8 @@ export interface ContainerDeclaration {
   partitionKey: string;
   /** Each an ascending composite index over these paths. */
   compositeIndexes: string[][];
+  /** Seconds after which Cosmos deletes an item (time to live); absent: never. */
+  defaultTtl?: number;
 }
 
 export interface CatalogueDatabase {
@@ -136,7 +143,12 @@ export function storeCatalogue(settings: Settings): StoreCatalogue {
     control: {
       cosmosEndpoint: settings.defaults.cosmosEndpoint,
       database: settings.controlDatabase,
-      containers: Object.entries(CONTROL_CONTAINERS).map(([id, spec]) => ({ id, partitionKey: spec.partitionKey, compositeIndexes: [] })),
+      containers: Object.entries(CONTROL_CONTAINERS).map(([id, spec]) => ({
+        id,
+        partitionKey: spec.partitionKey,
+        compositeIndexes: [],
+        ...('defaultTtl' in spec ? { defaultTtl: spec.defaultTtl } : {}),
+      })),
     },
     geographies: settings.enabledGeographies.map((key) => {
       const name = geoStoreName(settings, key);

@@ -52,6 +52,16 @@ const cases: { breakage: string; overrides: () => Record<string, string>; expect
     expect: /container 'chatThreads' lacks the composite index \(\/kind, \/resourceId, \/lastActivityAt\)/,
   },
   {
+    breakage: 'the purge run markers kept forever',
+    overrides: () => edit('data/cosmos-account.bicep', "{ defaultTtl: container.defaultTtl }", '{}'),
+    expect: /control: container 'purgeRunItems' has time to live undefined; the app declares 604800/,
+  },
+  {
+    breakage: 'a work queue missing',
+    overrides: () => edit('main.bicep', 'queues: catalogue.hostQueues', "queues: filter(catalogue.hostQueues, q => q != 'work-chat-retention-poison')"),
+    expect: /work queue 'work-chat-retention-poison' is not declared on st/,
+  },
+  {
     breakage: 'another partition key',
     overrides: () => edit('data/cosmos-account.bicep', 'container.partitionKey\n', "'/id'\n"),
     expect: /container 'chatThreads' has partition key \/id; the app uses \/threadId/,

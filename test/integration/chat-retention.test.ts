@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
 import { geographyByKey } from '../../shared/geography/geographies.js';
+import { WORK_QUEUES } from '../../shared/queues/work-queues.js';
 import { services } from '../../shared/services.js';
 import { chatClientFor, userRef, type ChatUser } from '../support/chat-users.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
@@ -27,10 +28,8 @@ afterAll(async () => stack?.stop());
 type Event = { id: string; type: string; subject: string; data: Record<string, any> };
 const threadEvents = (threadId: string) =>
   stack.topic!.received().map((r) => r.event as unknown as Event).filter((e) => e.data.threadId === threadId);
-const runRetention = async () => {
-  const response = await fetch(`${stack.httpUrl}/admin/functions/chatRetentionPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  expect(response.status).toBe(202);
-};
+/** Runs the planner now and waits until its work items are done (the run record is then complete). */
+const runRetention = () => stack.runFunction('chatRetentionPurge');
 const europe = () => services().stores.forGeography(geographyByKey('europe'));
 
 /**
@@ -174,29 +173,69 @@ describe('legal holds, preview and runs', () => {
     expect(holds.body.value).toHaveLength(2);
   });
 
-  it('a run stopped at its budget leaves the rest for the next run, which sends no duplicate event ids', async () => {
+  it('a run plans every due thread, and a work item delivered again repeats nothing: no new event id, counted once', async () => {
     // Time only moves forward in this file (run records are ordered by their start).
     const start = clock.now().getTime() + DAY;
     clock.set(new Date(start));
-    const resource = await stack.createResource('ret-budget', 'Europe');
+    const resource = await stack.createResource('ret-redeliver', 'Europe');
     const [alice, bob] = await Promise.all([newUser(resource), newUser(resource)]);
     const threads: string[] = [];
     for (let i = 0; i < 5; i += 1) threads.push(await threadOf(alice, bob, `t${i}`));
     clock.set(new Date(start + 31 * DAY));
-    const registered = await services().resources.get('ret-budget');
-    const first = await services().retention.threads.run(europe(), registered, { maxItems: 2, deadline: Date.now() + 60_000 });
-    // The deadline is real time (a run's budget of wall-clock time), not the moved clock.
-    // Each thread goes with its 5 items (the thread, 2 participants, 2 system messages).
-    expect(first).toEqual({ examined: 2, deleted: { chatThreads: 2, chatItems: 10 }, skippedForHold: [], errors: 0, stoppedAtBudget: true });
-    const second = await services().retention.threads.run(europe(), registered, { maxItems: 10, deadline: Date.now() + 60_000 });
-    expect(second).toEqual({ examined: 3, deleted: { chatThreads: 3, chatItems: 15 }, skippedForHold: [], errors: 0, stoppedAtBudget: false });
-    const third = await services().retention.threads.run(europe(), registered, { maxItems: 10, deadline: Date.now() + 60_000 });
-    expect(third).toEqual({ examined: 0, deleted: {}, skippedForHold: [], errors: 0, stoppedAtBudget: false });
+    const preview = await stack.management('GET', '/api/management/resources/ret-redeliver/retention/preview');
+    expect(preview.body.chatThreads).toMatchObject({ count: 5, idle: 5, retentionPolicy: 0, listedAll: true });
+    const [first] = preview.body.chatThreads.due as { threadId: string; lastActivityAt: string }[];
 
-    const deletions = threads.flatMap((t) => threadEvents(t).filter((e) => e.type.startsWith('Microsoft.Communication.ChatThread') && e.type.endsWith('Deleted')));
+    await runRetention();
+    for (const threadId of threads) expect(await threadExists(threadId)).toBe(false);
+    const [run] = (await stack.management('GET', '/api/management/purgeRuns')).body.runs.chatRetention;
+    // 5 threads, 1 operation log item for each active resource of the file, 1 item per geography for finished privacy requests.
+    expect(run).toMatchObject({ status: 'succeeded', planning: 'done', deleted: { chatThreads: 5, chatItems: 25 }, failed: 0, errors: 0 });
+    expect(run.settled).toBe(run.planned);
+    expect(run.done).toBe(run.planned);
+    const deletionsOf = () => threads.flatMap((t) => threadEvents(t).filter((e) => e.type.startsWith('Microsoft.Communication.ChatThread') && e.type.endsWith('Deleted')));
+    expect(deletionsOf()).toHaveLength(5 * 3);
+
+    // The queue delivers the first thread's item once more (as after an instance died before deleting its message).
+    const item = { v: 1, kind: 'chatThread', runId: run.id, geography: 'europe', resourceId: resource.id, threadId: first!.threadId, reason: 'idle', expiry: first!.lastActivityAt };
+    await services().workQueues.send(WORK_QUEUES.chatRetention, item);
+    await stack.idle();
+    const deletions = deletionsOf();
     expect(deletions).toHaveLength(5 * 3);
     expect(new Set(deletions.map((e) => e.id)).size).toBe(deletions.length);
-    for (const threadId of threads) expect(await threadExists(threadId)).toBe(false);
+    const again = (await stack.management('GET', '/api/management/purgeRuns')).body.runs.chatRetention[0];
+    expect(again).toEqual(run);
+    const audit = await (await europe().container('auditRecords')).items
+      .query({ query: 'SELECT VALUE c.subjectId FROM c WHERE c.resourceId = @r AND c.action = "chatThread.purged"', parameters: [{ name: '@r', value: resource.id }] })
+      .fetchAll();
+    expect(audit.resources.sort()).toEqual([...threads].sort());
+  });
+
+  it('a run still draining keeps the next planner from planning again; one stalled for 15 minutes is ended, counted from its markers', async () => {
+    // Time only moves forward in this file (run records are ordered by their start).
+    const start = clock.now().getTime() + DAY;
+    clock.set(new Date(start));
+    // A run whose planner died half-way: it started, planned nothing yet, and never ends by itself.
+    const begun = await services().retention.runs.begin('chatRetention');
+    if (!('run' in begun)) throw new Error('expected a new run');
+    const stuck = begun.run;
+    const runIds = async () => ((await stack.management('GET', '/api/management/purgeRuns')).body.runs.chatRetention as { id: string }[]).map((r) => r.id);
+    const before = await runIds();
+
+    clock.set(new Date(start + 10 * 60_000));
+    await runRetention();
+    // Still within 15 minutes of its last progress: taken as draining, nothing planned, no new run.
+    expect(await runIds()).toEqual(before);
+    const draining = (await stack.management('GET', '/api/management/purgeRuns')).body.status.find((s: { kind: string }) => s.kind === 'chatRetention');
+    expect(draining).toMatchObject({ attention: false, lastRun: { id: stuck.id, status: 'running' } });
+
+    clock.set(new Date(start + 16 * 60_000));
+    const stalled = (await stack.management('GET', '/api/management/purgeRuns')).body.status.find((s: { kind: string }) => s.kind === 'chatRetention');
+    expect(stalled).toMatchObject({ attention: true, lastRun: { id: stuck.id, status: 'stalled' }, why: `the last run has made no progress since ${new Date(start).toISOString()}` });
+    await runRetention();
+    const [latest, ended] = (await stack.management('GET', '/api/management/purgeRuns')).body.runs.chatRetention;
+    expect(ended).toMatchObject({ id: stuck.id, status: 'failed', planning: 'failed', failure: 'Stalled: its planning never finished.', finishedAt: new Date(start + 16 * 60_000).toISOString() });
+    expect(latest).toMatchObject({ status: 'succeeded', startedAt: new Date(start + 16 * 60_000).toISOString() });
   });
 
   it('the run records show when a purge did not run when it was due', async () => {

@@ -69,6 +69,7 @@ describe('event pipeline', () => {
       clock.advance(10 * 60_000);
       const run = await fetch(`${stack.httpUrl}/admin/functions/outboxRepublish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       expect(run.status).toBe(202);
+      await stack.idle();
 
       const ids = receivedIds();
       for (const id of expected) expect(ids.filter((x) => x === id)).toHaveLength(1);
@@ -93,6 +94,7 @@ describe('event pipeline', () => {
       clock.advance(10 * 60_000);
       const again = await fetch(`${stack.httpUrl}/admin/functions/outboxRepublish`, { method: 'POST' });
       expect(again.status).toBe(202);
+      await stack.idle();
       expect(stack.topic!.received().length).toBe(before);
     } finally {
       clock.set(start);

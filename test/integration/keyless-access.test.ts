@@ -137,6 +137,26 @@ describe('keyless access', () => {
   });
 });
 
+describe('the work queues: the Functions host\'s storage, reached with the identity by the app and by the dev host', () => {
+  it('a purge is planned and worked off over AzureWebJobsStorage__queueServiceUri; every queue request carried the app credential\'s token', async () => {
+    await stack.runFunction('chatRetentionPurge');
+    const [run] = (await stack.management('GET', '/api/management/purgeRuns')).body.runs.chatRetention;
+    // The resource's operation log item and one finished-requests item per geography, enqueued by the planner and taken by the trigger.
+    expect(run).toMatchObject({ status: 'succeeded', planning: 'done', failed: 0 });
+    expect(run.planned).toBeGreaterThan(1);
+    expect(run.done).toBe(run.planned);
+    const requests = stores.queue.requests;
+    const minted = stores.appCredential.tokenIds('https://storage.azure.com');
+    expect(requests.filter((r) => r.authorization !== 'bearer' || !minted.has(r.token?.tokenId ?? ''))).toEqual([]);
+    const on = (method: string, path: RegExp) => requests.filter((r) => r.method === method && path.test(r.path)).length;
+    // Put Message (the planner), Get Messages and Delete Message (the queue trigger).
+    expect(on('POST', /\/work-chat-retention\/messages$/)).toBe(run.planned);
+    expect(on('GET', /\/work-chat-retention\/messages$/)).toBeGreaterThan(0);
+    expect(on('DELETE', /\/work-chat-retention\/messages\/[^/]+$/)).toBe(run.planned);
+    expect(stack.stores.queueConnectionString).toBe('');
+  });
+});
+
 describe('what each store saw: tokens of the app credential, never a key', () => {
   const minted = (audience: string) => stores.appCredential.tokenIds(audience);
 

@@ -310,6 +310,7 @@ describe('retention of what requests and operations leave', () => {
       const run = async () => {
         const response = await fetch(`${stack.httpUrl}/admin/functions/chatRetentionPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
         expect(response.status).toBe(202);
+        await stack.idle();
       };
       await run();
       expect(await exportBlobs()).toEqual([]);

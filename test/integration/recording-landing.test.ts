@@ -123,6 +123,7 @@ describe('landing container ingestion', () => {
       clock.set(new Date(Date.parse(expiresAt!) + 1000));
       const purge = await fetch(`${stack.httpUrl}/admin/functions/recordingPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       expect(purge.status).toBe(202);
+      await stack.idle();
       for (const file of [wrongPlace, badMetadata, unknownResource]) expect(await file.blob.exists()).toBe(false);
     } finally {
       clock.set(start);

@@ -6,7 +6,7 @@ import { services } from '../../shared/services.js';
 import { aliceId, atLocation, audio, RecordingFixture } from '../support/recordings.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
-/** Recording expiry: 404 from the expiry on, the purge timer (bounded, resumable), shorter periods, resource deletion. */
+/** Recording expiry: 404 from the expiry on, the purge (planned by the timer, one work item per recording, resumable), shorter periods, resource deletion. */
 
 let stack: TestStack;
 const clock = new ManualClock('2026-11-21T10:00:00Z');
@@ -129,8 +129,8 @@ describe('resource deletion', () => {
 });
 
 describe('purge runs', () => {
-  it('are bounded by their item budget, and the next run takes the rest', async () => {
-    const resource = await stack.createResource('rec-bounded', 'Europe');
+  it('plan every expired recording as one work item each, and the run record counts what they did', async () => {
+    const resource = await stack.createResource('rec-planned', 'Europe');
     const views = [];
     for (let i = 0; i < 3; i += 1) views.push((await uploaded(resource, audio(10))).view);
     const start = clock.now();
@@ -140,11 +140,10 @@ describe('purge runs', () => {
       for (let i = 0; i < 3; i += 1) views.push((await uploaded(resource, audio(10))).view);
       clock.set(new Date(Date.parse(views[5]!.expiresAt as string) + 1000));
 
-      const { purger } = services().recordings;
-      const first = await purger.run(europe(), { maxItems: 2, maxDurationMs: 60_000 });
-      expect(first).toEqual({ examined: 2, deleted: { recordings: 2 }, skippedForHold: [], errors: 0, stoppedAtBudget: true });
-      const second = await purger.run(europe(), { maxItems: 2, maxDurationMs: 60_000 });
-      expect(second).toEqual({ examined: 1, deleted: { recordings: 1 }, skippedForHold: [], errors: 0, stoppedAtBudget: false });
+      expect((await purge()).status).toBe(202);
+      const [run] = (await stack.management('GET', '/api/management/purgeRuns')).body.runs.recordingPurge;
+      expect(run).toMatchObject({ status: 'succeeded', planning: 'done', planned: 3, done: 3, held: 0, failed: 0, settled: 3, deleted: { recordings: 3 }, errors: 0 });
+      for (const view of views) expect(await blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`).exists()).toBe(false);
       const deletions = views.slice(3).flatMap((v) => eventsOf(v.id as string).filter((e) => e.type === 'AcsResidency.RecordingDeleted'));
       expect(deletions).toHaveLength(3);
     } finally {
@@ -165,8 +164,12 @@ describe('purge runs', () => {
       const blob = blobs().getContainerClient('acs-europe-recordings').getBlobClient(`${resource.id}/${view.id}`);
       expect(await blob.exists()).toBe(true);
 
-      const rerun = await svc.recordings.purger.run(europe(), { maxItems: 100, maxDurationMs: 60_000 });
-      expect(rerun).toEqual({ examined: 1, deleted: { recordings: 1 }, skippedForHold: [], errors: 0, stoppedAtBudget: false });
+      const runsNow = async () => (await stack.management('GET', '/api/management/purgeRuns')).body.runs.recordingPurge as { id: string }[];
+      const before = new Set((await runsNow()).map((r) => r.id));
+      expect((await purge()).status).toBe(202);
+      // This file moves the clock back after each test (runs of several tests start at the same time): the run is the new one.
+      const rerun = (await runsNow()).find((r) => !before.has(r.id));
+      expect(rerun).toMatchObject({ status: 'succeeded', planned: 1, done: 1, deleted: { recordings: 1 }, errors: 0 });
       expect(await blob.exists()).toBe(false);
       const deletions = eventsOf(view.id as string).filter((e) => e.type === 'AcsResidency.RecordingDeleted');
       expect(deletions).toHaveLength(1);

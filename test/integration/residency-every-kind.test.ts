@@ -525,6 +525,7 @@ const expectedPlacement = (c: Created): Record<string, string[]> => ({
 async function runOutboxRepublish(): Promise<void> {
   const run = await fetch(`${stack.httpUrl}/admin/functions/outboxRepublish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   expect(run.status).toBe(202);
+  await stack.idle();
 }
 
 const eventsFrom = (topic: LocalEventGridTopic | undefined, c: Created) =>

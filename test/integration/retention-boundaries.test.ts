@@ -20,7 +20,8 @@ import { startTestStack, toTestResponse, type ResourceView, type TestResponse, t
  * - failed operations: one log record each for an authenticated caller, none without a resource;
  * - a privacy request that fails 10 runs in a row is `failed`, and not after 9.
  *
- * The purge timers and the privacy worker run only when a test asks (`POST /admin/functions/{name}`).
+ * The purge planners and the privacy planner run only when a test asks (`POST /admin/functions/{name}`,
+ * then the work items they enqueued are worked off).
  * Each test that moves time does it on a ManualClock of its own, switched in for the test and the
  * system clock switched back in `finally`; the other tests run on the system clock.
  */
@@ -69,8 +70,7 @@ const geoContainer = (geography: string, name: string): Container => cosmos().da
 const blobAccount = () => BlobServiceClient.fromConnectionString(stack.stores.storageConnectionString);
 
 async function runTimer(name: 'chatRetentionPurge' | 'privacyWorker'): Promise<void> {
-  const response = await fetch(`${stack.httpUrl}/admin/functions/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  expect(response.status).toBe(202);
+  await stack.runFunction(name);
 }
 
 /** A resource-key request, signed at the stack's (possibly moved) clock. */

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
 import { geographyByKey } from '../../shared/geography/geographies.js';
-import { addTotals, emptyTotals, PurgeRuns, type PurgeRunRecord } from '../../shared/retention/purge-runs.js';
+import { PURGE_STALL_MS, type PurgeRunRecord } from '../../shared/retention/purge-run-record.js';
+import { purgeRunStatus } from '../../shared/retention/purge-run-status.js';
 import { nextDue, purgeSchedule } from '../../shared/retention/purge-schedules.js';
 import { services } from '../../shared/services.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /**
- * The exact rules of legal holds, the purge schedules and the purge run records (what each run
- * record holds, when a purge needs attention and why, to the millisecond), and what the plan of a
- * chat retention run picks: each proved on the real stack by what is stored.
+ * The exact rules of legal holds, the purge schedules, the purge run status (when a purge needs
+ * attention and why, to the millisecond), and what the plan of a chat retention run picks: each
+ * proved on the real stack by what is stored.
  */
 
 let stack: TestStack;
@@ -145,112 +146,48 @@ describe('purge schedules', () => {
   });
 });
 
-describe('purge run records', () => {
-  it('add up totals exactly', () => {
-    const into = { examined: 2, deleted: { chatThreads: 1 }, skippedForHold: [], errors: 1, stoppedAtBudget: true };
-    const held = { resourceId: 'r', subjectType: 'chatThread' as const, subjectId: 's', holdIds: ['h'] };
-    expect(addTotals(into, { examined: 3, deleted: { chatThreads: 2, chatItems: 5 }, skippedForHold: [held], errors: 2, stoppedAtBudget: false })).toEqual({
-      examined: 5,
-      deleted: { chatThreads: 3, chatItems: 5 },
-      skippedForHold: [held],
-      errors: 3,
-      stoppedAtBudget: true,
-    });
-    expect(addTotals(emptyTotals(), { ...emptyTotals(), stoppedAtBudget: true }).stoppedAtBudget).toBe(true);
-  });
+describe('purge run status', () => {
+  const MISSED_GRACE_MS = 5 * 60_000;
+  const base = { kind: 'recordingPurge' as const, examined: 0, deleted: {}, skippedForHold: [], errors: 0, stoppedAtBudget: false };
+  const env = { RECORDING_PURGE_SCHEDULE: '0 0 * * * *' };
+  const at = (iso: string, plusMs = 0) => new Date(Date.parse(iso) + plusMs);
+  const status = (last: Record<string, unknown> | undefined, now: Date, schedule = env) => purgeRunStatus('recordingPurge', last as unknown as PurgeRunRecord | undefined, now, schedule);
 
-  const runsAt = (at: ManualClock, graceMs = 60_000) => new PurgeRuns({ control: services().control, clock: at, graceMs });
-  const recordOf = async (runs: PurgeRuns, id: string) => (await runs.recent('recordingPurge', 50)).find((r) => r.id === id)!;
+  it('needs attention exactly when a run stalls, a due run is later than the grace, or the last one failed, and says why', async () => {
+    expect(await status(undefined, at('2027-02-01T00:00:00.000Z'))).toEqual({ kind: 'recordingPurge', schedule: '0 0 * * * *', attention: false, why: 'no run recorded yet' });
 
-  it('record what a run did: its own id, its duration, the held items listed up to 200 and counted in full, a failure in 300 characters', async () => {
-    const at = new ManualClock(new Date('2027-01-01T00:00:00.000Z'));
-    const runs = runsAt(at);
-    const held = Array.from({ length: 250 }, (_, i) => ({ resourceId: 'r', subjectType: 'recording' as const, subjectId: `rec-${i}`, holdIds: ['h'] }));
-    const started = Date.now();
-    const run = await runs.record('recordingPurge', async () => {
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      at.advance(5000);
-      return { examined: 251, deleted: { recordings: 1 }, skippedForHold: held, errors: 0, stoppedAtBudget: false };
-    });
-    const wall = Date.now() - started;
-    expect(run.id).toMatch(/^2027-01-01T00:00:00\.000Z_[0-9a-f]{8}$/);
-    expect(run.durationMs).toBeGreaterThanOrEqual(30);
-    expect(run.durationMs).toBeLessThanOrEqual(wall);
-    const stored = await recordOf(runs, run.id);
-    expect(stored).toEqual({
-      id: run.id,
-      kind: 'recordingPurge',
-      status: 'succeeded',
-      startedAt: '2027-01-01T00:00:00.000Z',
-      finishedAt: '2027-01-01T00:00:05.000Z',
-      durationMs: run.durationMs,
-      examined: 251,
-      deleted: { recordings: 1 },
-      skippedForHold: held.slice(0, 200),
-      skippedForHoldCount: 250,
-      errors: 0,
-      stoppedAtBudget: false,
-    });
-    expect(Object.keys(stored).filter((k) => k.startsWith('_'))).toEqual([]);
-
-    at.advance(1000);
-    const failed = await runs.record('recordingPurge', async () => {
-      throw new Error('x'.repeat(400));
-    });
-    const odd = await runs.record('recordingPurge', async () => {
-      throw 'plain';
-    });
-    expect(failed.id).not.toBe(odd.id);
-    const failedStored = await recordOf(runs, failed.id);
-    expect(failedStored).toMatchObject({ status: 'failed', failure: 'x'.repeat(300), examined: 0, deleted: {}, skippedForHoldCount: 0, errors: 0 });
-    expect((await recordOf(runs, odd.id)).failure).toBe('plain');
-  });
-
-  it('need attention exactly when a due run is later than the grace, a run outlived the grace, or the last one failed, and say why', async () => {
-    const graceMs = 60_000;
-    const at = new ManualClock(new Date('2027-02-01T00:30:00.000Z'));
-    const runs = runsAt(at, graceMs);
-    const env = { RETENTION_PURGE_SCHEDULE: '0 0 * * * *', RECORDING_PURGE_SCHEDULE: '0 0 * * * *' };
-    const status = async () => (await runs.status(env)).find((s) => s.kind === 'recordingPurge')!;
-    const put = async (record: Partial<PurgeRunRecord>) => (await services().control.container('purgeRuns')).items.upsert({ kind: 'recordingPurge', ...emptyTotals(), ...record });
-
-    // A running record: interrupted only once it is older than the grace.
-    await put({ id: 'r1', status: 'running', startedAt: '2027-02-01T00:30:00.000Z' });
-    at.set(new Date(Date.parse('2027-02-01T00:30:00.000Z') + graceMs));
-    expect(await status()).toEqual({
+    // A running run: stalled only once it made no progress for longer than PURGE_STALL_MS, however long ago it started.
+    const running = { ...base, id: 'r1', status: 'running', startedAt: '2027-02-01T00:30:00.000Z', lastProgressAt: '2027-02-01T03:00:00.000Z' };
+    expect(await status(running, at('2027-02-01T03:00:00.000Z', PURGE_STALL_MS))).toEqual({
       kind: 'recordingPurge',
       schedule: '0 0 * * * *',
       lastRun: { id: 'r1', status: 'running', startedAt: '2027-02-01T00:30:00.000Z' },
       nextDueAt: '2027-02-01T01:00:00.000Z',
       attention: false,
     });
-    at.advance(1);
-    expect(await status()).toEqual({
+    expect(await status(running, at('2027-02-01T03:00:00.000Z', PURGE_STALL_MS + 1))).toEqual({
       kind: 'recordingPurge',
       schedule: '0 0 * * * *',
-      lastRun: { id: 'r1', status: 'interrupted', startedAt: '2027-02-01T00:30:00.000Z' },
+      lastRun: { id: 'r1', status: 'stalled', startedAt: '2027-02-01T00:30:00.000Z' },
       nextDueAt: '2027-02-01T01:00:00.000Z',
       attention: true,
-      why: 'the last run started and never finished',
+      why: 'the last run has made no progress since 2027-02-01T03:00:00.000Z',
     });
 
     // A finished run: missed once the next due time plus the grace has passed, not at it.
-    await put({ id: 'r2', status: 'succeeded', startedAt: '2027-02-01T00:45:00.000Z', finishedAt: '2027-02-01T00:46:00.000Z' });
-    at.set(new Date(Date.parse('2027-02-01T01:00:00.000Z') + graceMs));
-    expect(await status()).toEqual({
+    const finished = { ...base, id: 'r2', status: 'succeeded', startedAt: '2027-02-01T00:45:00.000Z', finishedAt: '2027-02-01T00:46:00.000Z' };
+    expect(await status(finished, at('2027-02-01T01:00:00.000Z', MISSED_GRACE_MS))).toEqual({
       kind: 'recordingPurge',
       schedule: '0 0 * * * *',
       lastRun: { id: 'r2', status: 'succeeded', startedAt: '2027-02-01T00:45:00.000Z', finishedAt: '2027-02-01T00:46:00.000Z' },
       nextDueAt: '2027-02-01T01:00:00.000Z',
       attention: false,
     });
-    at.advance(1);
-    expect(await status()).toMatchObject({ attention: true, why: 'a run was due at 2027-02-01T01:00:00.000Z and none started' });
+    expect(await status(finished, at('2027-02-01T01:00:00.000Z', MISSED_GRACE_MS + 1))).toMatchObject({ attention: true, why: 'a run was due at 2027-02-01T01:00:00.000Z and none started' });
 
     // A failed run needs attention at once, and that is the reason given.
-    await put({ id: 'r3', status: 'failed', startedAt: '2027-02-01T01:02:00.000Z', finishedAt: '2027-02-01T01:02:01.000Z', failure: 'boom' });
-    at.set(new Date('2027-02-01T01:02:02.000Z'));
-    expect(await status()).toEqual({
+    const failed = { ...base, id: 'r3', status: 'failed', startedAt: '2027-02-01T01:02:00.000Z', finishedAt: '2027-02-01T01:02:01.000Z', failure: 'boom' };
+    expect(await status(failed, at('2027-02-01T01:02:02.000Z'))).toEqual({
       kind: 'recordingPurge',
       schedule: '0 0 * * * *',
       lastRun: { id: 'r3', status: 'failed', startedAt: '2027-02-01T01:02:00.000Z', finishedAt: '2027-02-01T01:02:01.000Z' },
@@ -260,9 +197,8 @@ describe('purge run records', () => {
     });
 
     // A schedule that never falls due: no next time, and never missed.
-    at.set(new Date('2028-01-01T00:00:00.000Z'));
-    await put({ id: 'r4', status: 'succeeded', startedAt: '2027-12-31T00:00:00.000Z', finishedAt: '2027-12-31T00:00:01.000Z' });
-    expect((await runs.status({ RECORDING_PURGE_SCHEDULE: '0 0 0 31 2 *' })).find((s) => s.kind === 'recordingPurge')).toEqual({
+    const old = { ...base, id: 'r4', status: 'succeeded', startedAt: '2027-12-31T00:00:00.000Z', finishedAt: '2027-12-31T00:00:01.000Z' };
+    expect(await status(old, at('2028-06-01T00:00:00.000Z'), { RECORDING_PURGE_SCHEDULE: '0 0 0 31 2 *' })).toEqual({
       kind: 'recordingPurge',
       schedule: '0 0 0 31 2 *',
       lastRun: { id: 'r4', status: 'succeeded', startedAt: '2027-12-31T00:00:00.000Z', finishedAt: '2027-12-31T00:00:01.000Z' },

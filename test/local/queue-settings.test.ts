@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConnectionString } from '../../local/queue-client.js';
 import { parseTimeSpan, queueSettings } from '../../local/queue-settings.js';
-import { storageConnectionString, validQueueName } from '../../local/queue-binding.js';
+import { queueConnection, validQueueName } from '../../local/queue-binding.js';
 
 describe('queue trigger settings (host.json extensions.queues)', () => {
   it('has the host defaults', () => {
@@ -50,11 +50,21 @@ describe('queue connections and names', () => {
 
   it('resolves a binding connection as the host does: the setting, AzureWebJobs<name>, AzureWebJobsStorage by default', () => {
     const env = { AzureWebJobsStorage: 'default', Other: 'other', AzureWebJobsPrefixed: 'prefixed' };
-    expect(storageConnectionString(undefined, env)).toBe('default');
-    expect(storageConnectionString('', env)).toBe('default');
-    expect(storageConnectionString('Other', env)).toBe('other');
-    expect(storageConnectionString('Prefixed', env)).toBe('prefixed');
-    expect(() => storageConnectionString('Missing', env)).toThrow(/'Missing'/);
+    expect(queueConnection(undefined, env)).toEqual({ connectionString: 'default' });
+    expect(queueConnection('', env)).toEqual({ connectionString: 'default' });
+    expect(queueConnection('Other', env)).toEqual({ connectionString: 'other' });
+    expect(queueConnection('Prefixed', env)).toEqual({ connectionString: 'prefixed' });
+    expect(() => queueConnection('Missing', env)).toThrow(/'Missing'.*Missing__queueServiceUri/);
+  });
+
+  it('resolves an identity-based connection: __queueServiceUri, or __accountName for the public cloud, with __clientId', () => {
+    expect(queueConnection(undefined, { AzureWebJobsStorage__queueServiceUri: 'https://st.queue.core.windows.net', AzureWebJobsStorage__clientId: 'c1' })).toEqual({
+      queueServiceUri: 'https://st.queue.core.windows.net',
+      clientId: 'c1',
+    });
+    expect(queueConnection('Jobs', { Jobs__accountName: 'stjobs' })).toEqual({ queueServiceUri: 'https://stjobs.queue.core.windows.net' });
+    // A connection string wins, as in the host.
+    expect(queueConnection(undefined, { AzureWebJobsStorage: 'cs', AzureWebJobsStorage__queueServiceUri: 'https://x' })).toEqual({ connectionString: 'cs' });
   });
 
   it('accepts the queue names Azure Storage accepts', () => {

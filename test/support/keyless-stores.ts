@@ -6,6 +6,7 @@ import { rootCertificates } from 'node:tls';
 import { CosmosClient } from '@azure/cosmos';
 import { BlobServiceClient, type StoragePipelineOptions } from '@azure/storage-blob';
 import { startEmbeddedBlob, type EmbeddedBlob } from '../../local/emulators/azurite-blob.js';
+import { startEmbeddedQueue, type EmbeddedQueue } from '../../local/emulators/azurite-queue.js';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../local/emulators/cosmos-emulator.js';
 import { LocalEventGridTopic } from '../../local/eventgrid-topic/topic-server.js';
 import { loadOrCreateCertificate, type TlsMaterial } from '../../local/tls-certificate.js';
@@ -22,6 +23,8 @@ export interface KeylessStores {
   tls: TlsMaterial;
   cosmos: EmbeddedCosmos;
   blob: EmbeddedBlob;
+  /** The Functions host's storage (work queues), reached with the identity: AzureWebJobsStorage__queueServiceUri. */
+  queue: EmbeddedQueue;
   topic: LocalEventGridTopic;
   appCredential: EmulatorCredential;
   /** App settings: endpoints and account URL, no key, no connection string. */
@@ -32,7 +35,7 @@ export interface KeylessStores {
 
 export async function startKeylessStores(): Promise<KeylessStores> {
   const tls = await loadOrCreateCertificate(join(tmpdir(), `acs-residency-keyless-certs-${process.pid}`));
-  const [cosmos, blob] = await Promise.all([startEmbeddedCosmos(0, { tls }), startEmbeddedBlob(0, { tls })]);
+  const [cosmos, blob, queue] = await Promise.all([startEmbeddedCosmos(0, { tls }), startEmbeddedBlob(0, { tls }), startEmbeddedQueue(0, { tls })]);
   // The topic has a key (the emulator requires one) that nobody is given: the app must use its token.
   const topic = new LocalEventGridTopic({ key: randomBytes(32).toString('base64'), tls });
   await topic.start();
@@ -52,9 +55,10 @@ export async function startKeylessStores(): Promise<KeylessStores> {
     tls,
     cosmos,
     blob,
+    queue,
     topic,
     appCredential: new EmulatorCredential(),
-    settings: { COSMOS_ENDPOINT: cosmos.endpoint, STORAGE_ACCOUNT_URL: blob.accountUrl, EVENTGRID_TOPIC_ENDPOINT: topic.endpoint },
+    settings: { COSMOS_ENDPOINT: cosmos.endpoint, STORAGE_ACCOUNT_URL: blob.accountUrl, EVENTGRID_TOPIC_ENDPOINT: topic.endpoint, AzureWebJobsStorage__queueServiceUri: queue.accountUrl },
     inspector,
     stop: async () => {
       inspector.cosmos.dispose();
@@ -62,6 +66,7 @@ export async function startKeylessStores(): Promise<KeylessStores> {
       topic.dispose();
       await cosmos.stop();
       await blob.stop();
+      await queue.stop();
     },
   };
 }

@@ -37,10 +37,9 @@ export class PrivacyClient {
     return this.call('GET', `/privacy/requests/${id}`);
   }
 
-  /** Runs the worker timer now (as its schedule would). */
+  /** Runs the planner timer now (as its schedule would) and waits until the work items it enqueued are done. */
   async runWorker(): Promise<void> {
-    const response = await fetch(`${this.stack().httpUrl}/admin/functions/privacyWorker`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    if (response.status !== 202) throw new Error(`worker: ${response.status}`);
+    await this.stack().runFunction('privacyWorker');
   }
 
   /**

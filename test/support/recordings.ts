@@ -103,9 +103,11 @@ export class RecordingFixture {
     return BlobServiceClient.fromConnectionString(this.stack().stores.storageConnectionString);
   }
 
-  /** Runs the purge timer now, through the host's admin endpoint. */
-  purge(): Promise<Response> {
-    return fetch(`${this.stack().httpUrl}/admin/functions/recordingPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  /** Runs the purge timer now, through the host's admin endpoint, and waits until its work items are done. */
+  async purge(): Promise<Response> {
+    const response = await fetch(`${this.stack().httpUrl}/admin/functions/recordingPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    await this.stack().idle();
+    return response;
   }
 
   async uploaded(resource: ResourceView, content = audio(300_000), metadata?: unknown): Promise<{ view: Record<string, any>; content: Buffer }> {

@@ -12,6 +12,11 @@ export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..'
 
 export interface TestStack extends LocalStack {
   logs: string[];
+  /**
+   * Runs a non-HTTP function now (`POST /admin/functions/{name}`), then waits until the work items it
+   * enqueued have been worked off (the queues are empty), on whichever instance.
+   */
+  runFunction(name: string): Promise<void>;
   management(method: string, path: string, body?: unknown, key?: string): Promise<TestResponse>;
   createResource(name: string, geography: string, extra?: Record<string, unknown>): Promise<ResourceView>;
   /** A request signed with a resource key, as the ACS SDKs sign. */
@@ -70,6 +75,8 @@ export async function startTestStack(
     trustedCertificates?: string;
     /** host.json's `extensions.queues` for this stack (the repository's host.json's when absent). */
     queues?: Record<string, unknown>;
+    /** How long a queue message stays invisible while its function runs (the host's 600 s by default). */
+    processingVisibilitySeconds?: number;
   } = {},
 ): Promise<TestStack> {
   const logs: string[] = [];
@@ -92,6 +99,7 @@ export async function startTestStack(
     clock: options.clock,
     credential: options.credential,
     trustedCertificates: options.trustedCertificates,
+    ...(options.processingVisibilitySeconds ? { processingVisibilitySeconds: options.processingVisibilitySeconds } : {}),
     log: (line) => {
       logs.push(line);
       if (process.env.TEST_STACK_LOGS) console.log(line);
@@ -110,6 +118,11 @@ export async function startTestStack(
   return {
     ...stack,
     logs,
+    runFunction: async (name) => {
+      const response = await fetch(`${stack.httpUrl}/admin/functions/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      if (response.status !== 202) throw new Error(`run ${name}: ${response.status}`);
+      await stack.idle();
+    },
     management,
     createResource: async (name, geography, extra = {}) => {
       const response = await management('PUT', `/api/management/resources/${name}`, { geography, ...extra });

@@ -1,3 +1,4 @@
+import { ALL_WORK_QUEUES } from '../../../shared/queues/work-queues.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InfraCatalogue } from '../../../local/infra-catalogue.js';
@@ -23,6 +24,8 @@ export const ALLOWED_API_VERSIONS: Record<string, string> = {
   'Microsoft.Storage/storageAccounts/blobServices': '2025-01-01',
   'Microsoft.Storage/storageAccounts/blobServices/containers': '2025-01-01',
   'Microsoft.Storage/storageAccounts/managementPolicies': '2025-01-01',
+  'Microsoft.Storage/storageAccounts/queueServices': '2025-01-01',
+  'Microsoft.Storage/storageAccounts/queueServices/queues': '2025-01-01',
   'Microsoft.DocumentDB/databaseAccounts': '2025-04-15',
   'Microsoft.DocumentDB/databaseAccounts/sqlDatabases': '2025-04-15',
   'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers': '2025-04-15',
@@ -323,6 +326,7 @@ function accessProblems(up: AzdUp, geoGroups: Map<string, InfraCatalogue['geogra
   }
   const host = byType(up, 'Microsoft.Storage/storageAccounts').find((a) => groupOf(a) === sharedGroup);
   if (host && !has(host.id, ROLES.storageBlobDataOwner)) problems.push('the app identity is not Storage Blob Data Owner of the host storage');
+  if (host && !has(host.id, ROLES.storageQueueDataContributor)) problems.push('the app identity is not Storage Queue Data Contributor of the host storage (its work queues)');
   const control = byType(up, 'Microsoft.DocumentDB/databaseAccounts').find((a) => groupOf(a) === sharedGroup);
   if (control && !hasCosmos(control)) problems.push('the app identity is not Cosmos DB Data Contributor of the control account');
   const insights = byType(up, 'Microsoft.Insights/components')[0];
@@ -441,7 +445,14 @@ export function storeProblems(up: AzdUp): string[] {
       for (const composite of container.compositeIndexes) {
         if (!indexes.includes(composite.map((path) => `${path}:ascending`).join(','))) problems.push(`${declared.owner}: container '${container.id}' lacks the composite index (${composite.join(', ')})`);
       }
+      if (container.defaultTtl !== undefined && resource.defaultTtl !== container.defaultTtl) problems.push(`${declared.owner}: container '${container.id}' has time to live ${String(resource.defaultTtl)}; the app declares ${container.defaultTtl}`);
     }
+  }
+  // The work queues live in the Functions host's storage (AzureWebJobsStorage__queueServiceUri): the app never creates them in Azure.
+  const hostQueues = byType(up, 'Microsoft.Storage/storageAccounts').find((a) => up.appSettings.AzureWebJobsStorage__queueServiceUri === `https://${a.name}.queue.core.windows.net/`);
+  if (!hostQueues) problems.push(`no storage account at AzureWebJobsStorage__queueServiceUri (${String(up.appSettings.AzureWebJobsStorage__queueServiceUri)})`);
+  for (const queue of ALL_WORK_QUEUES) {
+    if (hostQueues && !up.resources.some((r) => r.type === 'Microsoft.Storage/storageAccounts/queueServices/queues' && r.name === `${hostQueues.name}/default/${queue}`)) problems.push(`work queue '${queue}' is not declared on ${hostQueues.name}`);
   }
   for (const geography of catalogue.geographies) {
     const url = settings.geographies[geography.geographyKey]?.storageAccountUrl ?? '';
