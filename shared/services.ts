@@ -40,6 +40,7 @@ import { NumberPool } from './phone-numbers/number-pool.js';
 import { PhoneNumberService } from './phone-numbers/phone-number-service.js';
 import { createSmsService, type SmsService } from './sms/sms-service.js';
 import { SmsRecords } from './sms/sms-records.js';
+import { createWhatsAppService, type WhatsAppService } from './whatsapp/whatsapp-service.js';
 
 /**
  * The composition root: builds the app's dependencies from its settings, once, on first use. Domain
@@ -69,6 +70,8 @@ export interface Services {
   phoneNumbers: PhoneNumberService;
   /** SMS: sending over the carrier links, receipts and inbound messages (shared/sms). */
   sms: SmsService;
+  /** Advanced Messaging for WhatsApp: channels, the Messages API, WhatsApp's webhook (shared/whatsapp). */
+  whatsApp: WhatsAppService;
   /** Writes a data-plane operation's log record in its resource's geography. */
   recordOperation(outcome: OperationOutcome): Promise<void>;
   /** Whether the declared stores exist (checked at app start when STORE_PROVISIONING=verify). */
@@ -179,6 +182,17 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     await phoneNumbers.releases.releaseAll(geo, resource);
   });
   const sms = createSmsService({ settings, stores, outboxFor, clock, logger, oplogs, phoneNumbers, records: smsRecords, resourceById: (id) => registry.getById(id) });
+  const whatsApp = createWhatsAppService({
+    settings,
+    stores,
+    outboxFor,
+    oplogs,
+    clock,
+    logger,
+    // A channel names the app settings that hold its secrets; they are read when used.
+    readSetting: (name) => (overrides.env ?? process.env)[name],
+    resolveResource: (name) => resources.resolveActive(name),
+  });
   const chatContext = new ChatContext({ stores, outboxFor, clock });
   const privacy = new PrivacyService({
     stores,
@@ -255,10 +269,12 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     privacy,
     phoneNumbers,
     sms,
+    whatsApp,
     recordOperation,
     readiness,
     dispose: () => {
       void sms.dispose();
+      whatsApp.dispose();
       cosmos.dispose();
     },
   };

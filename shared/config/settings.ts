@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { GEOGRAPHIES } from '../geography/geographies.js';
 import { parseEnabledGeographies, parseStrictResidency, residencyProblems } from './strict-residency.js';
 import { parseSmsCarriers, smsTuningSchema, type SmsCarriers } from './sms-settings.js';
+import { parseWhatsAppSettings, type WhatsAppSettings } from './whatsapp-settings.js';
 
 /**
  * App settings, parsed once at start-up from the environment (Azure app settings, or the Values of
@@ -132,6 +133,8 @@ export const settingsSchema = z.object({
   smsCarriers: z.custom<SmsCarriers>(),
   /** The SMPP links' timing (SMPP_ENQUIRE_LINK_SECONDS, SMPP_RECONNECT_MAX_SECONDS, SMPP_RESPONSE_TIMEOUT_MS, SMPP_WINDOW). */
   sms: smsTuningSchema,
+  /** Advanced Messaging for WhatsApp: the Graph API's base URL (per geography), timeouts, webhook dedupe (shared/config/whatsapp-settings.ts). */
+  whatsApp: z.custom<WhatsAppSettings>(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -156,6 +159,7 @@ export function parseSettings(env: Env): Settings {
   const enabled = parseEnabledGeographies(get('ENABLED_GEOGRAPHIES'));
   const strict = parseStrictResidency(get('STRICT_RESIDENCY'), runsInAzure(env));
   const sms = parseSmsCarriers(env);
+  const whatsApp = parseWhatsAppSettings(env);
   const endpointsFrom = (suffix: string) =>
     Object.fromEntries(Object.entries(STORE_SETTING_NAMES).map(([field, name]) => [field, get(`${name}${suffix}`)])) as Record<keyof StoreEndpoints, string | undefined>;
   const geographies: Record<string, Partial<StoreEndpoints>> = {};
@@ -213,9 +217,10 @@ export function parseSettings(env: Env): Settings {
       responseTimeoutMs: get('SMPP_RESPONSE_TIMEOUT_MS'),
       window: get('SMPP_WINDOW'),
     },
+    whatsApp: whatsApp.settings,
   };
   const parsed = settingsSchema.safeParse(raw);
-  const problems = [...enabled.problems, ...strict.problems, ...sms.problems];
+  const problems = [...enabled.problems, ...strict.problems, ...sms.problems, ...whatsApp.problems];
   if (!parsed.success) {
     problems.push(
       ...parsed.error.issues.map((issue) => {

@@ -53,6 +53,10 @@ const NAMES: Record<string, string> = {
   'availablePhoneNumberSearch POST': 'SearchAvailablePhoneNumbers',
   'availablePhoneNumberSearchResult GET': 'GetPhoneNumberSearchResult',
   'availablePhoneNumberPurchase POST': 'PurchasePhoneNumbers',
+  // Advanced Messaging (WhatsApp); what the webhook brings is logged as MessageReceived and MessageDeliveryStatusUpdated.
+  'messagesNotificationsSend POST': 'SendMessage',
+  'messagesStream GET': 'DownloadMedia',
+  'messagesTemplates GET': 'ListTemplates',
 };
 
 export function operationName(functionName: string, method: string): string {
