@@ -14,6 +14,8 @@ import { startEmbeddedCosmos, type EmbeddedCosmos } from './emulators/cosmos-emu
 import { regionDisplayName, type EmbeddedCosmosEndpoint } from './emulators/cosmos-locations.js';
 import { LocalEventGridTopic, type WebhookSubscription } from './eventgrid-topic/topic-server.js';
 import { startEmbeddedSmsc, type EmbeddedSmsc } from './smsc/embedded-smsc.js';
+import { startEmbeddedWhatsApp } from './whatsapp-cloud/embedded-whatsapp.js';
+import type { WhatsAppCloudSimulator } from './whatsapp-cloud/simulator.js';
 import { FunctionHost } from './function-host.js';
 import { installFunctionsCore } from './functions-core-shim.js';
 import { queueSettings } from './queue-settings.js';
@@ -33,7 +35,7 @@ export interface LocalStackOptions {
   certDir: string;
   routePrefix: string;
   /** The queue port defaults to 0 (a free port). */
-  ports: { http: number; https: number; cosmos: number; blob: number; queue?: number; eventGrid: number; smsc?: number; smscHttp?: number };
+  ports: { http: number; https: number; cosmos: number; blob: number; queue?: number; eventGrid: number; smsc?: number; smscHttp?: number; whatsApp?: number };
   /** host.json's `extensions.queues` (the queue triggers' settings). */
   queues?: Record<string, unknown>;
   clock?: Clock;
@@ -51,6 +53,8 @@ export interface LocalStack {
   topic?: LocalEventGridTopic;
   /** The embedded SMSC (only when no geography names an SMPP carrier of its own: SMPP_HOST__<GEO>). */
   smsc?: EmbeddedSmsc;
+  /** The embedded WhatsApp Cloud API simulator (only when WHATSAPP_API_BASE_URL is not set). */
+  whatsApp?: WhatsAppCloudSimulator;
   /** BlobCreated events of the landing containers (only with the embedded Azurite). */
   blobEvents?: BlobCreatedFeed;
   /** Requests the embedded Cosmos server has served (only when it is used). */
@@ -140,6 +144,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
 
     const tls = await loadOrCreateCertificate(options.certDir);
+    // The WhatsApp Business Cloud API of every WhatsApp geography: the embedded simulator, unless one is configured.
+    let whatsApp: WhatsAppCloudSimulator | undefined;
+    if (blank(env.WHATSAPP_API_BASE_URL)) {
+      whatsApp = await startEmbeddedWhatsApp(env, { port: options.ports.whatsApp ?? 0, ca: tls.cert, log });
+      const started = whatsApp;
+      stoppers.push(() => started.stop());
+    }
     const shim = installFunctionsCore();
     shim.logSink = (level, category, message) => {
       if (category === 'system' && level !== 'warning' && level !== 'error') return;
@@ -198,6 +209,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       host,
       topic,
       ...(smsc ? { smsc } : {}),
+      ...(whatsApp ? { whatsApp } : {}),
       blobEvents,
       ...(cosmos ? { cosmosRequests: cosmos.requests } : {}),
       cosmosEndpoints,
