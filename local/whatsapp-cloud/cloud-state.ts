@@ -28,6 +28,14 @@ export interface StoredMedia {
   content: Buffer | { seed: number };
 }
 
+/** A download of a media that stops after `afterBytes` until released (tests: proof that a download streams). */
+export interface MediaHold {
+  afterBytes: number;
+  /** Resolves when the download has produced `afterBytes`. */
+  reached: Promise<void>;
+  release(): void;
+}
+
 export interface WebhookSubscription {
   phoneNumberId: string;
   businessAccountId: string;
@@ -88,6 +96,7 @@ export function sampleTemplates(): Template[] {
 export class CloudState {
   readonly sent: SentMessage[] = [];
   readonly media = new Map<string, StoredMedia>();
+  readonly mediaHolds = new Map<string, MediaHold & { released: Promise<void>; arrive(): void }>();
   readonly webhooks = new Map<string, WebhookSubscription>();
   readonly deliveries: WebhookDelivery[] = [];
   readonly templates = new Map<string, Template[]>();
@@ -103,6 +112,17 @@ export class CloudState {
       this.templates.set(businessAccountId, templates);
     }
     return templates;
+  }
+
+  /** Makes the next download of a media stop after `afterBytes` until `release()`. */
+  holdMedia(mediaId: string, afterBytes: number): MediaHold {
+    let release!: () => void;
+    let arrive!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const reached = new Promise<void>((resolve) => (arrive = resolve));
+    const hold = { afterBytes, reached, release, released, arrive };
+    this.mediaHolds.set(mediaId, hold);
+    return hold;
   }
 
   /** The business account a phone number belongs to, known from its webhook subscription. */

@@ -131,6 +131,30 @@ async function download(res: ServerResponse, url: URL, ctx: GraphContext): Promi
   res.writeHead(200, { 'content-type': media.mimeType, 'content-length': String(media.size), 'content-disposition': 'attachment' });
   const source = Buffer.isBuffer(media.content) ? media.content : generatedMedia(media.content.seed, media.size);
   if (Buffer.isBuffer(source)) res.end(source);
-  else await pipeline(source, res).catch(() => res.destroy());
+  else {
+    const hold = ctx.state.mediaHolds.get(id);
+    ctx.state.mediaHolds.delete(id);
+    await pipeline(hold ? held(source, hold) : source, res).catch(() => res.destroy());
+  }
   return true;
+}
+
+/** The media's chunks, stopping once `afterBytes` have gone until the hold is released. */
+async function* held(source: AsyncIterable<Buffer>, hold: { afterBytes: number; released: Promise<void>; arrive(): void }): AsyncGenerator<Buffer> {
+  let sent = 0;
+  for await (const chunk of source) {
+    if (sent < hold.afterBytes && sent + chunk.length > hold.afterBytes) {
+      yield chunk.subarray(0, hold.afterBytes - sent);
+      hold.arrive();
+      await hold.released;
+      yield chunk.subarray(hold.afterBytes - sent);
+    } else {
+      yield chunk;
+      if (sent + chunk.length === hold.afterBytes) {
+        hold.arrive();
+        await hold.released;
+      }
+    }
+    sent += chunk.length;
+  }
 }
