@@ -1,14 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import MessageClient, { paginate } from '@azure-rest/communication-messages';
+import { paginate } from '@azure-rest/communication-messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedMediaSha256 } from '../../local/whatsapp-cloud/generated-media.js';
 import { acsMessageId } from '../../shared/whatsapp/advanced-message-events.js';
-import { trustDevCertificate } from '../support/sdk-options.js';
 import { eventsOf, eventually } from '../support/sms.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
-import { inject, messagesClient, registerChannel, simulatorOf, simulatorPut, type TestChannel } from '../support/whatsapp.js';
+import { createMessagesClient, inject, messagesClient, messagesOptions, registerChannel, simulatorOf, simulatorPut, type TestChannel } from '../support/whatsapp.js';
 
 /**
  * The official Advanced Messaging client, @azure-rest/communication-messages 2.0 (Messages API
@@ -332,7 +331,7 @@ describe('errors', () => {
   });
 
   it('a wrong key: 401', async () => {
-    const wrong = MessageClient(resource.connectionString.replace(/accesskey=.*/, `accesskey=${Buffer.alloc(32, 1).toString('base64')}`), { ...trustDevCertificate(stack), retryOptions: { maxRetries: 0 } });
+    const wrong = createMessagesClient(resource.connectionString.replace(/accesskey=.*/, `accesskey=${Buffer.alloc(32, 1).toString('base64')}`), messagesOptions(stack));
     const result = await wrong.path('/messages/notifications:send').post({ contentType: 'application/json', body: { channelRegistrationId: channel.id, to: [USER], kind: 'text', content: 'x' } });
     expect(result.status).toBe('401');
     expect(result.headers['x-ms-error-code']).toBe('Unauthorized');
@@ -357,7 +356,7 @@ describe('errors', () => {
     await simulatorPut(stack, '/api/refused-numbers', { numbers: ['14255550141'], code: 131030 });
     const result = await send({ to: ['+14255550142', '+14255550141'], kind: 'text', content: 'x' });
     expect(result.status).toBe('202');
-    const [ok, refused] = (result.body as { receipts: { messageId: string; to: string }[] }).receipts as [{ messageId: string }, { messageId: string }];
+    const [ok, refused] = (result.body as { receipts: { messageId: string; to: string }[] }).receipts as unknown as [{ messageId: string }, { messageId: string }];
     expect(ok.messageId).toBe(acsMessageId(channel.id, sent().at(-1)!.id));
     const failed = await eventually(() => eventsOf(stack, resource.id, STATUS).find((e) => e.data.messageId === refused.messageId));
     expect(failed.subject).toBe(`advancedMessage/${refused.messageId}/status/Failed`);

@@ -1,5 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import MessageClient from '@azure-rest/communication-messages';
+import * as messagesPackage from '@azure-rest/communication-messages';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { webhookSignature } from '../../shared/whatsapp/webhook-signature.js';
+import { cosmosOf } from './sms.js';
 import { LOCAL_ACCESS_TOKEN_SETTING, LOCAL_APP_SECRET_SETTING } from '../../local/whatsapp-cloud/embedded-whatsapp.js';
 import type { WhatsAppCloudSimulator } from '../../local/whatsapp-cloud/simulator.js';
 import { trustDevCertificate } from './sdk-options.js';
@@ -74,4 +77,68 @@ export async function simulatorPut(stack: TestStack, path: string, body: unknown
 }
 
 /** The official Advanced Messaging client (@azure-rest/communication-messages 2.0), over HTTPS, as an application builds it. */
-export const messagesClient = (stack: TestStack, resource: ResourceView) => MessageClient(resource.connectionString, { ...trustDevCertificate(stack), retryOptions: { maxRetries: 0 } });
+type CreateClient = (typeof messagesPackage)['default'] extends infer D ? (D extends (...args: never[]) => unknown ? D : D extends { default: infer F } ? F : never) : never;
+
+/**
+ * The package's default export, `createClient`. It is a CommonJS module (`exports.default`): Node's
+ * ESM import gives module.exports (so `.default` is the function), vitest's interop the function.
+ */
+export const createMessagesClient: CreateClient = ((pkg: unknown) => {
+  const candidate = (pkg as { default?: unknown }).default;
+  return (typeof candidate === 'function' ? candidate : (candidate as { default: unknown }).default) as CreateClient;
+})(messagesPackage);
+
+/** Client options against the test stack: its certificate trusted, no retries (so a test sees every answer). */
+export const messagesOptions = (stack: TestStack) => ({ ...trustDevCertificate(stack), retryOptions: { maxRetries: 0 } }) as never;
+
+export const messagesClient = (stack: TestStack, resource: ResourceView) => createMessagesClient(resource.connectionString, messagesOptions(stack));
+
+/** Every Cosmos item of every database (as `{database}/{container}` and the item), for before/after comparisons and content scans. */
+export async function allItems(stack: TestStack): Promise<{ where: string; item: Record<string, any> }[]> {
+  const cosmos = cosmosOf(stack);
+  const found: { where: string; item: Record<string, any> }[] = [];
+  for (const { id: database } of (await cosmos.databases.readAll().fetchAll()).resources) {
+    for (const { id: container } of (await cosmos.database(database).containers.readAll().fetchAll()).resources) {
+      const { resources } = await cosmos.database(database).container(container).items.readAll<Record<string, any>>().fetchAll();
+      for (const item of resources) found.push({ where: `${database}/${container}`, item });
+    }
+  }
+  return found;
+}
+
+/** Every blob of every container: where, name, metadata and content. */
+export async function allBlobs(stack: TestStack): Promise<{ where: string; name: string; content: Buffer; metadata: Record<string, string> }[]> {
+  const blobs = BlobServiceClient.fromConnectionString(stack.stores.storageConnectionString);
+  const found: { where: string; name: string; content: Buffer; metadata: Record<string, string> }[] = [];
+  for await (const container of blobs.listContainers()) {
+    const client = blobs.getContainerClient(container.name);
+    for await (const blob of client.listBlobsFlat({ includeMetadata: true, includeUncommitedBlobs: true })) {
+      const content = await client.getBlobClient(blob.name).downloadToBuffer().catch(() => Buffer.alloc(0));
+      found.push({ where: container.name, name: blob.name, content, metadata: blob.metadata ?? {} });
+    }
+  }
+  return found;
+}
+
+/** A webhook notification signed as WhatsApp signs it (with the simulator's app secret unless another is given). */
+export async function postWebhook(stack: TestStack, channel: TestChannel, body: string, options: { secret?: string; signature?: string | null; url?: string } = {}): Promise<Response> {
+  const secret = options.secret ?? stack.env[LOCAL_APP_SECRET_SETTING]!;
+  const signature = options.signature === undefined ? webhookSignature(body, secret) : options.signature;
+  return fetch((options.url ?? channel.webhookUrl).replace(stack.httpsUrl, stack.httpUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(signature !== null ? { 'x-hub-signature-256': signature } : {}) },
+    body,
+  });
+}
+
+/** A notification of the channel's phone number carrying `value` (messages or statuses). */
+export const notification = (channel: TestChannel, value: Record<string, unknown>, overrides: { businessAccountId?: string; phoneNumberId?: string } = {}) =>
+  JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: overrides.businessAccountId ?? channel.businessAccountId,
+        changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550001111', phone_number_id: overrides.phoneNumberId ?? channel.phoneNumberId }, ...value } }],
+      },
+    ],
+  });
