@@ -25,7 +25,7 @@ export const templatesQuerySchema = z.object({
     .min(1, `maxpagesize must be a whole number from 1 to ${TEMPLATES_MAX_PAGE_SIZE}`)
     .max(TEMPLATES_MAX_PAGE_SIZE, `maxpagesize must be a whole number from 1 to ${TEMPLATES_MAX_PAGE_SIZE}`)
     .default(TEMPLATES_MAX_PAGE_SIZE),
-  skipToken: z.string().regex(/^[A-Za-z0-9_=-]{1,512}$/, 'skipToken must be the value a nextLink carries').optional(),
+  skipToken: z.string().regex(/^[A-Za-z0-9_=+/-]{1,1024}$/, 'skipToken must be the value a nextLink carries').optional(),
 });
 
 export interface TemplatePage {
