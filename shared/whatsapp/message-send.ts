@@ -49,6 +49,7 @@ export interface SendAnswer {
 }
 
 type RecipientResult = { wamid: string } | { failure: UpstreamFailure };
+type Failure = { index: number; failure: UpstreamFailure };
 
 export class MessageSender {
   constructor(
@@ -77,23 +78,21 @@ export class MessageSender {
       const claim = await claimRepeatability(this.deps.records, geo, resource.id, repeatability, bodyHash(this.deps.hashKey, resource.id, request.rawBody), this.deps.clock.now());
       if (claim.kind === 'replay') return replay(claim.outcome, request.content.to);
     }
-    let outcome: SendOutcome;
-    let answer: SendAnswer | undefined;
+    let sent: { receipts: SendAnswer['receipts']; failures: Failure[] };
     try {
-      const results = await this.#sendAll(channel, geo, token, request.content.to, message);
-      answer = await this.#answer(resource, geo, channel, request.content.to, results);
-      outcome = { status: 202, messageIds: answer.receipts.map((r) => r.messageId) };
+      sent = this.#receipts(resource, geo, channel, request.content.to, await this.#sendAll(channel, geo, token, request.content.to, message));
     } catch (error) {
       if (!(error instanceof ServiceError)) {
         if (repeatability) await settleRepeatability(this.deps.records, geo, resource.id, repeatability, { status: 500 }).catch(() => undefined);
         throw error;
       }
-      outcome = { status: error.status, error: storedError(error) };
-      if (repeatability) await settleRepeatability(this.deps.records, geo, resource.id, repeatability, outcome);
+      if (repeatability) await settleRepeatability(this.deps.records, geo, resource.id, repeatability, { status: error.status, error: storedError(error) });
       throw repeatability ? withHeader(error, 'repeatability-result', 'accepted') : error;
     }
-    if (repeatability) await settleRepeatability(this.deps.records, geo, resource.id, repeatability, outcome);
-    return { ...answer, ...(repeatability ? { repeatabilityResult: 'accepted' as const } : {}) };
+    // The outcome is recorded before anything else can fail: a retry with the same id must not send again.
+    if (repeatability) await settleRepeatability(this.deps.records, geo, resource.id, repeatability, { status: 202, messageIds: sent.receipts.map((r) => r.messageId) });
+    if (sent.failures.length > 0) await this.#reportFailures(resource, geo, channel, request.content.to, sent);
+    return { receipts: sent.receipts, ...(repeatability ? { repeatabilityResult: 'accepted' as const } : {}) };
   }
 
   async #sendAll(channel: ChannelRecord, geo: GeoStore, token: string, to: string[], message: Record<string, unknown>): Promise<RecipientResult[]> {
@@ -118,38 +117,40 @@ export class MessageSender {
     return results;
   }
 
-  async #answer(resource: Resource, geo: GeoStore, channel: ChannelRecord, to: string[], results: RecipientResult[]): Promise<SendAnswer> {
+  /** The receipts (WhatsApp's ids as ACS message ids, a new id for a refused recipient), or the error when every recipient was refused. */
+  #receipts(resource: Resource, geo: GeoStore, channel: ChannelRecord, to: string[], results: RecipientResult[]): { receipts: SendAnswer['receipts']; failures: Failure[] } {
     const failures = results.flatMap((result, index) => ('failure' in result ? [{ index, failure: result.failure }] : []));
     for (const { failure } of failures) {
       this.deps.logger.warn('whatsapp.send_refused', { resourceId: resource.id, geography: geo.geography.key, status: failure.status, ...(failure.channelCode ? { code: failure.channelCode } : {}) });
     }
     if (failures.length === results.length) throw allFailed(failures);
-    const receipts = results.map((result, index) => ({ messageId: 'wamid' in result ? acsMessageId(channel.id, result.wamid) : randomUUID(), to: to[index]! }));
-    if (failures.length > 0) {
-      const now = this.deps.clock.now().toISOString();
-      const events = failures.map(({ index, failure }) =>
-        deliveryStatusEvent(
-          {
-            messageId: receipts[index]!.messageId,
-            status: 'failed',
-            channelType: 'whatsapp',
-            from: channel.id,
-            to: whatsAppUserId(to[index]!)!,
-            receivedTimestamp: now,
-            error: { channelCode: failure.channelCode ?? String(failure.status), channelMessage: failure.message },
-          },
-          `send-failed:${receipts[index]!.messageId}`,
-        ),
-      );
-      const subjects = failures.map(({ index }) => phoneRawId(`+${whatsAppUserId(to[index]!)!}`));
-      await this.deps.outboxFor(geo).commit({ resourceId: resource.id, eventSource: eventSource(resource.id), payloadMode: resource.eventPayloads, ops: [], events, subjects });
-    }
-    return { receipts };
+    return { receipts: results.map((result, index) => ({ messageId: 'wamid' in result ? acsMessageId(channel.id, result.wamid) : randomUUID(), to: to[index]! })), failures };
+  }
+
+  /** A refused recipient's receipt is followed by its `failed` status event, as ACS reports an undelivered message. */
+  async #reportFailures(resource: Resource, geo: GeoStore, channel: ChannelRecord, to: string[], sent: { receipts: SendAnswer['receipts']; failures: Failure[] }): Promise<void> {
+    const now = this.deps.clock.now().toISOString();
+    const events = sent.failures.map(({ index, failure }) =>
+      deliveryStatusEvent(
+        {
+          messageId: sent.receipts[index]!.messageId,
+          status: 'failed',
+          channelType: 'whatsapp',
+          from: channel.id,
+          to: whatsAppUserId(to[index]!)!,
+          receivedTimestamp: now,
+          error: { channelCode: failure.channelCode ?? String(failure.status), channelMessage: failure.message },
+        },
+        `send-failed:${sent.receipts[index]!.messageId}`,
+      ),
+    );
+    const subjects = sent.failures.map(({ index }) => phoneRawId(`+${whatsAppUserId(to[index]!)!}`));
+    await this.deps.outboxFor(geo).commit({ resourceId: resource.id, eventSource: eventSource(resource.id), payloadMode: resource.eventPayloads, ops: [], events, subjects });
   }
 }
 
 /** Every recipient failed: one ACS error, the first retryable failure's if any (a retry may then succeed), else the first's. */
-function allFailed(failures: { index: number; failure: UpstreamFailure }[]): ServiceError {
+function allFailed(failures: Failure[]): ServiceError {
   const lead = failures.find((f) => isTransient(f.failure)) ?? failures[0]!;
   const details = failures.map(({ index, failure }) => ({ code: failure.channelCode ?? failure.code, message: failure.message, target: `to.${index}` }));
   const message = failures.length === 1 ? lead.failure.message : `No message was sent: WhatsApp refused all ${failures.length} recipients (${lead.failure.message})`;

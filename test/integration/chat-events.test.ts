@@ -141,6 +141,8 @@ describe('chat events', () => {
         erasureReceipts: 0,
         phoneNumberRecords: 0,
         smsRecords: 0,
+        messageChannels: 0,
+        messageRecords: 0,
       },
       blobs: {},
     });

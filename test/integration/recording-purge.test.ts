@@ -117,6 +117,8 @@ describe('resource deletion', () => {
         erasureReceipts: 0,
         phoneNumberRecords: 0,
         smsRecords: 0,
+        messageChannels: 0,
+        messageRecords: 0,
       },
       blobs: { 'acs-europe-recordings': 1 },
     });

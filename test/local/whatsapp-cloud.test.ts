@@ -56,11 +56,11 @@ describe('the Graph API', () => {
   });
 
   it('accepts a message: its wamid, the contact, and keeps what it received', async () => {
-    const response = await graph('POST', '/101/messages', { messaging_product: 'whatsapp', recipient_type: 'individual', to: '+14255550123', type: 'text', text: { body: 'hi' } });
+    const response = await graph('POST', '/100/messages', { messaging_product: 'whatsapp', recipient_type: 'individual', to: '+14255550123', type: 'text', text: { body: 'hi' } });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { messages: { id: string }[] };
     expect(body).toEqual({ messaging_product: 'whatsapp', contacts: [{ input: '+14255550123', wa_id: '14255550123' }], messages: [{ id: expect.stringMatching(/^wamid\./) }] });
-    expect(simulator.state.sent.at(-1)).toMatchObject({ id: body.messages[0]!.id, phoneNumberId: '101', to: '14255550123', type: 'text' });
+    expect(simulator.state.sent.at(-1)).toMatchObject({ id: body.messages[0]!.id, phoneNumberId: '100', to: '14255550123', type: 'text' });
   });
 
   it.each([
@@ -68,14 +68,14 @@ describe('the Graph API', () => {
     [{ messaging_product: 'whatsapp', to: 'bob', type: 'text', text: { body: 'x' } }, '(#100) Invalid parameter: to'],
     [{ messaging_product: 'whatsapp', to: '14255550123', type: 'image' }, '(#100) Param image is required for type image.'],
   ])('refuses an invalid message: 400, code 100', async (body, message) => {
-    const response = await graph('POST', '/101/messages', body);
+    const response = await graph('POST', '/100/messages', body);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { message, code: 100 } });
   });
 
   it('refuses the refused numbers with their code', async () => {
     expect((await dev('PUT', '/api/refused-numbers', { numbers: ['+14255550777'], code: 131030 })).status).toBe(204);
-    const response = await graph('POST', '/101/messages', { messaging_product: 'whatsapp', to: '14255550777', type: 'text', text: { body: 'x' } });
+    const response = await graph('POST', '/100/messages', { messaging_product: 'whatsapp', to: '14255550777', type: 'text', text: { body: 'x' } });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { code: 131030, message: '(#131030) Recipient phone number not in allowed list' } });
     await dev('PUT', '/api/refused-numbers', { numbers: [] });
@@ -98,9 +98,9 @@ describe('the Graph API', () => {
 
   it('serves media to the token, for its phone number only', async () => {
     const media = Buffer.from('media bytes');
-    simulator.state.media.set('303', { id: '303', phoneNumberId: '101', mimeType: 'image/png', size: media.length, sha256: createHash('sha256').update(media).digest('hex'), content: media });
+    simulator.state.media.set('303', { id: '303', phoneNumberId: '100', mimeType: 'image/png', size: media.length, sha256: createHash('sha256').update(media).digest('hex'), content: media });
     expect((await graph('GET', '/303?phone_number_id=999')).status).toBe(400);
-    const info = (await (await graph('GET', '/303?phone_number_id=101')).json()) as { url: string; mime_type: string; file_size: number };
+    const info = (await (await graph('GET', '/303?phone_number_id=100')).json()) as { url: string; mime_type: string; file_size: number };
     expect(info).toMatchObject({ mime_type: 'image/png', file_size: media.length, id: '303' });
     expect((await fetch(info.url)).status).toBe(401);
     const download = await fetch(info.url, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -151,8 +151,10 @@ describe('webhooks', () => {
     posts.length = 0;
     await graph('POST', '/101/messages', { messaging_product: 'whatsapp', to: '447700900002', type: 'text', text: { body: 'x' } });
     await graph('POST', '/101/messages', { messaging_product: 'whatsapp', to: '447700900999', type: 'text', text: { body: 'x' } });
-    await eventually(() => (posts.length === 4 ? true : undefined), 5_000);
-    const statuses = posts.map((p) => (JSON.parse(p.body) as { entry: { changes: { value: { statuses: { status: string; recipient_id: string; errors?: { code: number }[] }[] } }[] }[] }).entry[0]!.changes[0]!.value.statuses[0]!);
+    type Status = { status: string; recipient_id: string; errors?: { code: number }[] };
+    const statusesOf = () => posts.flatMap((p) => (JSON.parse(p.body) as { entry: { changes: { value: { statuses?: Status[] } }[] }[] }).entry[0]!.changes[0]!.value.statuses ?? []);
+    await eventually(() => (statusesOf().length === 4 ? true : undefined), 10_000);
+    const statuses = statusesOf();
     expect(statuses.filter((s) => s.recipient_id === '447700900002').map((s) => s.status)).toEqual(['sent', 'delivered', 'read']);
     expect(statuses.filter((s) => s.recipient_id === '447700900999').map((s) => [s.status, s.errors?.[0]?.code])).toEqual([['failed', 131026]]);
   });
