@@ -31,15 +31,7 @@ function acsHeaders(handler: HttpHandler): HttpHandler {
   };
 }
 
-function messagesRoute(name: string, route: string, handler: HttpHandler): void {
-  const wrapped = acsHeaders(handler);
-  app.http(name, { route, methods: [...ALL_METHODS], handler: wrapped });
-  registerQueryRoute(route, name, wrapped);
-}
-
-messagesRoute(
-  'messagesNotificationsSend',
-  'messages/notifications:send',
+const send = acsHeaders(
   hmacResourceRoute(
     {
       POST: async ({ request, resource, body, operation }) => {
@@ -53,10 +45,10 @@ messagesRoute(
     { requireApiVersion: true },
   ),
 );
+app.http('messagesNotificationsSend', { route: 'messages/notifications:send', methods: [...ALL_METHODS], handler: send });
+registerQueryRoute('messages/notifications:send', 'messagesNotificationsSend', send);
 
-messagesRoute(
-  'messagesStream',
-  'messages/streams/{id}',
+const stream = acsHeaders(
   hmacResourceRoute(
     {
       // Any Accept is served (the SDK sends application/json): the answer is the media, with its own type.
@@ -72,10 +64,10 @@ messagesRoute(
     { requireApiVersion: true },
   ),
 );
+app.http('messagesStream', { route: 'messages/streams/{id}', methods: [...ALL_METHODS], handler: stream });
+registerQueryRoute('messages/streams/{id}', 'messagesStream', stream);
 
-messagesRoute(
-  'messagesTemplates',
-  'messages/channels/{channelId}/templates',
+const templates = acsHeaders(
   hmacResourceRoute(
     {
       GET: async ({ request, resource }) => {
@@ -87,3 +79,5 @@ messagesRoute(
     { requireApiVersion: true },
   ),
 );
+app.http('messagesTemplates', { route: 'messages/channels/{channelId}/templates', methods: [...ALL_METHODS], handler: templates });
+registerQueryRoute('messages/channels/{channelId}/templates', 'messagesTemplates', templates);
