@@ -16,6 +16,8 @@ import { startEmbeddedCosmos, type EmbeddedCosmos } from './emulators/cosmos-emu
 import { regionDisplayName, type EmbeddedCosmosEndpoint } from './emulators/cosmos-locations.js';
 import { LocalEventGridTopic, type WebhookSubscription } from './eventgrid-topic/topic-server.js';
 import { startEmbeddedSmsc, type EmbeddedSmsc } from './smsc/embedded-smsc.js';
+import { startEmbeddedWhatsApp } from './whatsapp-cloud/embedded-whatsapp.js';
+import type { WhatsAppCloudSimulator } from './whatsapp-cloud/simulator.js';
 import { FunctionHost } from './function-host.js';
 import { startHostInstance, type HostInstance } from './host-instances.js';
 import { lazyTokenCredential } from './lazy-credential.js';
@@ -38,7 +40,7 @@ export interface LocalStackOptions {
   certDir: string;
   routePrefix: string;
   /** The queue and SMTP relay ports default to 0 (a free port). */
-  ports: { http: number; https: number; cosmos: number; blob: number; queue?: number; eventGrid: number; smsc?: number; smscHttp?: number; smtp?: number; smtpHttp?: number };
+  ports: { http: number; https: number; cosmos: number; blob: number; queue?: number; eventGrid: number; smsc?: number; smscHttp?: number; smtp?: number; smtpHttp?: number; whatsApp?: number };
   /** host.json's `extensions.queues` (the queue triggers' settings). */
   queues?: Record<string, unknown>;
   clock?: Clock;
@@ -62,6 +64,8 @@ export interface LocalStack {
   smsc?: EmbeddedSmsc;
   /** The embedded SMTP relay (started when SMTP_HOST is empty): every geography without a relay of its own sends through it. */
   smtpRelay?: EmbeddedSmtpRelay;
+  /** The embedded WhatsApp Cloud API simulator (only when WHATSAPP_API_BASE_URL is not set). */
+  whatsApp?: WhatsAppCloudSimulator;
   /** BlobCreated events of the landing containers (only with the embedded Azurite). */
   blobEvents?: BlobCreatedFeed;
   /** Requests the embedded Cosmos server has served (only when it is used). */
@@ -174,6 +178,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stoppers.push(() => started.stop());
       Object.assign(env, smtpRelay.settings());
     }
+    // The WhatsApp Business Cloud API of every WhatsApp geography: the embedded simulator, unless one is configured.
+    let whatsApp: WhatsAppCloudSimulator | undefined;
+    if (blank(env.WHATSAPP_API_BASE_URL)) {
+      whatsApp = await startEmbeddedWhatsApp(env, { port: options.ports.whatsApp ?? 0, ca: tls.cert, log });
+      const started = whatsApp;
+      stoppers.push(() => started.stop());
+    }
     const shim = installFunctionsCore();
     shim.logSink = (level, category, message) => {
       if (category === 'system' && level !== 'warning' && level !== 'error') return;
@@ -280,6 +291,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       topic,
       ...(smsc ? { smsc } : {}),
       smtpRelay,
+      ...(whatsApp ? { whatsApp } : {}),
       blobEvents,
       ...(cosmos ? { cosmosRequests: cosmos.requests } : {}),
       cosmosEndpoints,

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { loadLocalSettings, settingsEnvironment } from './local-settings.js';
 import { readQueueExtension } from './queue-settings.js';
 import { readRoutePrefix, startLocalStack } from './stack.js';
+import { registerDemoChannel } from './whatsapp-cloud/demo-channel.js';
 
 /**
  * `npm start`: the development host on the embedded stores, like `func start` but offline.
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
       smscHttp: port('LOCAL_SMSC_HTTP_PORT', 7076),
       smtp: port('LOCAL_SMTP_PORT', 2525),
       smtpHttp: port('LOCAL_SMTP_HTTP_PORT', 7077),
+      whatsApp: port('LOCAL_WHATSAPP_PORT', 7078),
     },
     queues: await readQueueExtension(join(root, 'host.json')),
     log,
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
   Blob      ${stack.stores.storageConnectionString.match(/BlobEndpoint=([^;]+)/)?.[1] ?? '(configured account)'}
   Queue     ${stack.stores.queueConnectionString.match(/QueueEndpoint=([^;]+)/)?.[1] ?? '(configured account)'}   (AzureWebJobsStorage: queue triggers)
   EventGrid ${stack.env.EVENTGRID_TOPIC_ENDPOINT}${stack.topic ? '   (local topic; GET it to see what it received)' : ''}
+  WhatsApp  ${stack.whatsApp ? `${stack.whatsApp.graphUrl}   (embedded Cloud API simulator; ${stack.whatsApp.url}/api/messages shows what it received)` : stack.env.WHATSAPP_API_BASE_URL}
   SMSC      ${stack.smsc ? `smpp://127.0.0.1:${stack.smsc.server.port}   (embedded, every geography's carrier; ${stack.smsc.url}/api/messages shows what it received)` : '(the SMPP_HOST__<GEO> carriers)'}
   SMTP      ${stack.smtpRelay ? `localhost:${stack.smtpRelay.smtpPort} (embedded relay, STARTTLS + AUTH; what it received: ${stack.smtpRelay.httpUrl}/api/messages)` : `${stack.env.SMTP_HOST ?? ''} (configured relay)`}
   Management: curl -H "Authorization: Bearer $MANAGEMENT_KEY" ${stack.httpUrl}/api/management/resources
@@ -72,6 +75,10 @@ async function main(): Promise<void> {
   const demo = (await response.json()) as { connectionString?: string; geography?: string; error?: { message: string } };
   if (response.ok) {
     console.log(`  Demo resource '${demoName}' in ${demo.geography}:\n  ${demo.connectionString}\n`);
+    if (stack.whatsApp && response.status === 201) {
+      const lines = await registerDemoChannel({ httpUrl: stack.httpUrl, managementKey: stack.managementKey, resourceName: demoName, simulator: stack.whatsApp }).catch((error: unknown) => [`  No demo WhatsApp channel: ${String(error)}`]);
+      console.log(`${lines.join('\n')}\n`);
+    }
   } else {
     log(`could not create the demo resource: ${demo.error?.message ?? response.status}`);
   }

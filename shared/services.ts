@@ -44,6 +44,7 @@ import { PhoneNumberService } from './phone-numbers/phone-number-service.js';
 import { createSmsService, type SmsService } from './sms/sms-service.js';
 import { SmsRecords } from './sms/sms-records.js';
 import { EmailService, type EmailServiceDeps } from './email/email-service.js';
+import { createWhatsAppService, type WhatsAppService } from './whatsapp/whatsapp-service.js';
 
 /**
  * The composition root: builds the app's dependencies from its settings, once, on first use. Domain
@@ -78,6 +79,8 @@ export interface Services {
   email: EmailService;
   /** Sends work items to the work queues (shared/queues). */
   workQueues: WorkQueueSender;
+  /** Advanced Messaging for WhatsApp: channels, the Messages API, WhatsApp's webhook (shared/whatsapp). */
+  whatsApp: WhatsAppService;
   /** Writes a data-plane operation's log record in its resource's geography. */
   recordOperation(outcome: OperationOutcome): Promise<void>;
   /** Whether the declared stores exist (checked at app start when STORE_PROVISIONING=verify). */
@@ -192,6 +195,17 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     await phoneNumbers.releases.releaseAll(geo, resource);
   });
   const sms = createSmsService({ settings, stores, outboxFor, clock, logger, oplogs, phoneNumbers, records: smsRecords, resourceById: (id) => registry.getById(id) });
+  const whatsApp = createWhatsAppService({
+    settings,
+    stores,
+    outboxFor,
+    oplogs,
+    clock,
+    logger,
+    // A channel names the app settings that hold its secrets; they are read when used.
+    readSetting: (name) => (overrides.env ?? process.env)[name],
+    resolveResource: (name) => resources.resolveActive(name),
+  });
   const chatContext = new ChatContext({ stores, outboxFor, clock });
   const privacy = new PrivacyService({
     stores,
@@ -284,11 +298,13 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     sms,
     email,
     workQueues,
+    whatsApp,
     recordOperation,
     readiness,
     dispose: () => {
       void sms.dispose();
       email.dispose();
+      whatsApp.dispose();
       cosmos.dispose();
     },
   };

@@ -67,6 +67,8 @@ var baseSettings = [
   { name: 'EVENTGRID_SCHEMA', value: 'CloudEvents' }
   { name: 'MANAGEMENT_KEY', value: managementKey }
   { name: 'TELEMETRY_HASH_KEY', value: telemetryHashKey }
+  // The root path is the app's: REST-level ACS clients (Advanced Messaging) send `/?resource=...` (shared/http/query-routes.ts).
+  { name: 'AzureWebJobsDisableHomepage', value: 'true' }
 ]
 
 resource site 'Microsoft.Web/sites@2024-11-01' = {

@@ -3,6 +3,7 @@ import { GEOGRAPHIES } from '../geography/geographies.js';
 import { parseEmailSettings, type EmailSettings } from '../email/email-settings.js';
 import { parseEnabledGeographies, parseStrictResidency, residencyProblems } from './strict-residency.js';
 import { parseSmsCarriers, smsTuningSchema, type SmsCarriers } from './sms-settings.js';
+import { parseWhatsAppSettings, type WhatsAppSettings } from './whatsapp-settings.js';
 
 /**
  * App settings, parsed once at start-up from the environment (Azure app settings, or the Values of
@@ -143,6 +144,8 @@ export const settingsSchema = z.object({
   sms: smsTuningSchema,
   /** E-mail: each geography's SMTP relay, periods and retries (shared/email/email-settings.ts); parsed beside this schema. */
   email: z.custom<EmailSettings>(),
+  /** Advanced Messaging for WhatsApp: the Graph API's base URL (per geography), timeouts, webhook dedupe (shared/config/whatsapp-settings.ts). */
+  whatsApp: z.custom<WhatsAppSettings>(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -168,6 +171,7 @@ export function parseSettings(env: Env): Settings {
   const strict = parseStrictResidency(get('STRICT_RESIDENCY'), runsInAzure(env));
   const sms = parseSmsCarriers(env);
   const email = parseEmailSettings(env, { enabledGeographies: enabled.keys, strictResidency: strict.value });
+  const whatsApp = parseWhatsAppSettings(env);
   const endpointsFrom = (suffix: string) =>
     Object.fromEntries(Object.entries(STORE_SETTING_NAMES).map(([field, name]) => [field, get(`${name}${suffix}`)])) as Record<keyof StoreEndpoints, string | undefined>;
   const geographies: Record<string, Partial<StoreEndpoints>> = {};
@@ -229,9 +233,10 @@ export function parseSettings(env: Env): Settings {
       window: get('SMPP_WINDOW'),
     },
     email: email.settings,
+    whatsApp: whatsApp.settings,
   };
   const parsed = settingsSchema.safeParse(raw);
-  const problems = [...enabled.problems, ...strict.problems, ...sms.problems, ...email.problems];
+  const problems = [...enabled.problems, ...strict.problems, ...sms.problems, ...email.problems, ...whatsApp.problems];
   if (!parsed.success) {
     problems.push(
       ...parsed.error.issues.map((issue) => {

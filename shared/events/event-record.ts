@@ -52,6 +52,12 @@ const CONTENT_KEYS = new Set([
   'label',
   // An SMS delivery report's `tag`: the sender's own words.
   'tag',
+  // Advanced Messaging (WhatsApp): a media's caption and file name, a reaction's emoji, a button's or list reply's text.
+  'caption',
+  'fileName',
+  'emoji',
+  'button',
+  'interactive',
 ]);
 
 export function redactForMinimal(value: unknown): unknown {

@@ -55,6 +55,10 @@ const NAMES: Record<string, string> = {
   'availablePhoneNumberPurchase POST': 'PurchasePhoneNumbers',
   'emailSend POST': 'SendMail',
   'emailOperation GET': 'GetSendResult',
+  // Advanced Messaging (WhatsApp); what the webhook brings is logged as MessageReceived and MessageDeliveryStatusUpdated.
+  'messagesNotificationsSend POST': 'SendMessage',
+  'messagesStream GET': 'DownloadMedia',
+  'messagesTemplates GET': 'ListTemplates',
 };
 
 export function operationName(functionName: string, method: string): string {

@@ -72,6 +72,14 @@ export const GEO_CONTAINERS = {
   emailOperations: { partitionKey: '/resourceId', partitionedByResource: true },
   /** Hard-bounced addresses, per resource, until EMAIL_SUPPRESSION_DAYS have passed (shared/email/email-suppressions.ts). */
   emailSuppressions: { partitionKey: '/resourceId', partitionedByResource: true },
+  /**
+   * Advanced Messaging channels (WhatsApp): the channel's ids at WhatsApp and the NAMES of the app
+   * settings holding its access token and app secret, never the secrets (shared/whatsapp/channel.ts).
+   * Empty outside the five WhatsApp geographies.
+   */
+  messageChannels: { partitionKey: '/resourceId', partitionedByResource: true },
+  /** Webhook dedupe marks and send repeatability claims; no message content, no phone numbers (shared/whatsapp/message-records.ts). */
+  messageRecords: { partitionKey: '/resourceId', partitionedByResource: true },
 } as const satisfies Record<string, GeoContainerSpec>;
 
 export type GeoContainerName = keyof typeof GEO_CONTAINERS;

@@ -144,6 +144,8 @@ describe('chat events', () => {
         emailDomains: 0,
         emailOperations: 0,
         emailSuppressions: 0,
+        messageChannels: 0,
+        messageRecords: 0,
       },
       blobs: {},
     });

@@ -89,7 +89,7 @@ describe('management API: resources', () => {
     expect(deleted.body.removed.cosmos).toHaveProperty('outbox');
     // A resource that only ever had its ResourceCreated entry: that entry goes, nothing else was there.
     expect(deleted.body.removed).toEqual({
-      cosmos: { outbox: 1, identities: 0, chatThreads: 0, chatMemberships: 0, recordings: 0, auditRecords: 0, legalHolds: 0, operationLogs: 0, privacyRequests: 0, erasureReceipts: 0, phoneNumberRecords: 0, smsRecords: 0, emailDomains: 0, emailOperations: 0, emailSuppressions: 0 },
+      cosmos: { outbox: 1, identities: 0, chatThreads: 0, chatMemberships: 0, recordings: 0, auditRecords: 0, legalHolds: 0, operationLogs: 0, privacyRequests: 0, erasureReceipts: 0, phoneNumberRecords: 0, smsRecords: 0, emailDomains: 0, emailOperations: 0, emailSuppressions: 0, messageChannels: 0, messageRecords: 0 },
       blobs: {},
     });
     expect(deleted.body.eventsAwaitingPublication).toBe(0);

@@ -120,6 +120,8 @@ describe('resource deletion', () => {
         emailDomains: 0,
         emailOperations: 0,
         emailSuppressions: 0,
+        messageChannels: 0,
+        messageRecords: 0,
       },
       blobs: { 'acs-europe-recordings': 1 },
     });

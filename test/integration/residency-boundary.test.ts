@@ -134,8 +134,8 @@ describe('strict residency', () => {
       expect([...missing].sort()).toEqual(
         [
           `Cosmos DB ${host(stack.stores.cosmosEndpoint)} (control): database 'acs-control' is missing, with all its containers (resources, signingKeys, purgeRuns, purgeRunItems)`,
-          `Cosmos DB ${host(europe.cosmos.endpoint)} (Europe): database 'acs-europe' is missing, with all its containers (outbox, identities, chatThreads, chatMemberships, recordings, auditRecords, legalHolds, operationLogs, privacyRequests, erasureReceipts, phoneNumbers, phoneNumberRecords, smsRecords, emailDomains, emailOperations, emailSuppressions)`,
-          `Cosmos DB ${host(japan.cosmos.endpoint)} (Japan): database 'acs-japan' is missing, with all its containers (outbox, identities, chatThreads, chatMemberships, recordings, auditRecords, legalHolds, operationLogs, privacyRequests, erasureReceipts, phoneNumbers, phoneNumberRecords, smsRecords, emailDomains, emailOperations, emailSuppressions)`,
+          `Cosmos DB ${host(europe.cosmos.endpoint)} (Europe): database 'acs-europe' is missing, with all its containers (outbox, identities, chatThreads, chatMemberships, recordings, auditRecords, legalHolds, operationLogs, privacyRequests, erasureReceipts, phoneNumbers, phoneNumberRecords, smsRecords, emailDomains, emailOperations, emailSuppressions, messageChannels, messageRecords)`,
+          `Cosmos DB ${host(japan.cosmos.endpoint)} (Japan): database 'acs-japan' is missing, with all its containers (outbox, identities, chatThreads, chatMemberships, recordings, auditRecords, legalHolds, operationLogs, privacyRequests, erasureReceipts, phoneNumbers, phoneNumberRecords, smsRecords, emailDomains, emailOperations, emailSuppressions, messageChannels, messageRecords)`,
           ...['exports', 'recordings', 'recording-landing', 'email-content'].map((c) => `Blob storage ${blobHost(europe.blob)} (Europe): container 'acs-europe-${c}' is missing`),
           ...['exports', 'recordings', 'recording-landing', 'email-content'].map((c) => `Blob storage ${blobHost(japan.blob)} (Japan): container 'acs-japan-${c}' is missing`),
         ].sort(),

@@ -14,6 +14,7 @@ import { ManualClock } from '../../shared/clock.js';
 import { PrivacyClient } from '../support/privacy.js';
 import { atLocation, audio, sampleMetadata, uploadRecording } from '../support/recordings.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+import { inject, registerChannel } from '../support/whatsapp.js';
 
 /**
  * Residency for every kind of data, and resource deletion, checked from the outside: Japan has its
@@ -55,6 +56,8 @@ let europe: Created;
 let japan: Created;
 let doomed: Created;
 let survivor: Created;
+/** The Advanced Messaging (WhatsApp) resource, in the United Kingdom (Japan and Europe resources above; Japan offers no WhatsApp). */
+let whatsApp: { resource: ResourceView; channelId: string; japanRefusal: { status: number; body: Record<string, any> } };
 /** Everything stored once populate() is done (the residency checks only read, so it is also the state before the deletion). */
 let stored: Scan;
 
@@ -86,6 +89,7 @@ beforeAll(async () => {
     populate('every-kind-jp-survivor', 'Japan'),
   ]);
   await privacyRequestsDone();
+  whatsApp = await populateWhatsApp();
   stored = await scan();
 });
 afterAll(async () => {
@@ -536,7 +540,7 @@ const eventsFrom = (topic: LocalEventGridTopic | undefined, c: Created) =>
 describe('residency of every kind of data', () => {
   it('has two Cosmos accounts and two storage accounts, each geography in its own', () => {
     const databases = new Set(stored.items.map((i) => i.where.split('/')[0]));
-    expect([...databases].sort()).toEqual(['default:acs-control', 'default:acs-europe', 'japan:acs-japan']);
+    expect([...databases].sort()).toEqual(['default:acs-control', 'default:acs-europe', 'default:acs-uk', 'japan:acs-japan']);
     const containers = new Set(stored.blobs.map((b) => b.where));
     expect([...containers].sort()).toEqual([
       'default:acs-europe-email-content',
@@ -644,7 +648,8 @@ describe('deleting a resource', () => {
     // (Its number is not erased: it goes back to the pool, below.)
     const pool = 'japan:acs-japan/phoneNumbers';
     expect(response.body.removed).toEqual({
-      cosmos: had('japan:acs-japan/', itemsOf(before(), doomed).map((i) => i.where).filter((w) => w.startsWith('japan:acs-japan/') && w !== pool)),
+      // (Japan offers no WhatsApp: its Advanced Messaging containers are reported empty.)
+      cosmos: { ...had('japan:acs-japan/', itemsOf(before(), doomed).map((i) => i.where).filter((w) => w.startsWith('japan:acs-japan/') && w !== pool)), messageChannels: 0, messageRecords: 0 },
       blobs: had('japan:', blobsOf(before(), doomed).map((b) => b.where)),
     });
     const after = await scan();
@@ -723,5 +728,87 @@ describe('deleting a resource while one of its changes was left half-done', () =
     const after = await scan();
     const left = after.items.filter((i) => i.item.resourceId === resource.id && kindOf(i.item) !== 'outboxEntry' && kindOf(i.item) !== 'registryDocument');
     expect(left.map((i) => `${i.where} ${i.item.id as string}`)).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Advanced Messaging (WhatsApp): a United Kingdom resource's channel, dedupe marks, repeatability
+// claim, events and logs; Japan refuses a channel.
+
+async function populateWhatsApp(): Promise<typeof whatsApp> {
+  const resource = await stack.createResource('every-kind-uk', 'United Kingdom');
+  const channel = await registerChannel(stack, resource);
+  const sent = await stack.signed({
+    method: 'POST',
+    endpoint: resource.endpoint,
+    path: '/messages/notifications:send?api-version=2024-08-30',
+    key: resource.primaryKey,
+    body: JSON.stringify({ channelRegistrationId: channel.id, to: [PHONE], kind: 'text', content: 'hello over WhatsApp' }),
+    date: clock.now(),
+    headers: { 'repeatability-request-id': randomUUID(), 'repeatability-first-sent': clock.now().toUTCString() },
+  });
+  expect(sent.status, sent.text).toBe(202);
+  await inject(stack, channel, { from: PHONE.slice(1), text: 'hello back' });
+  const japanRefusal = await stack.management('PUT', `/api/management/resources/${japan.resource.name}/channels/${randomUUID()}`, {
+    phoneNumberId: '1',
+    businessAccountId: '2',
+    accessTokenSetting: 'WHATSAPP_LOCAL_ACCESS_TOKEN',
+    appSecretSetting: 'WHATSAPP_LOCAL_APP_SECRET',
+    webhookVerifyToken: 'verify-token-1',
+  });
+  const types = () => stack.topic!.received().map((r) => r.event as { source?: string; type: string }).filter((e) => e.source === `/resources/${resource.id}`).map((e) => e.type);
+  for (let wait = 0; wait < 400 && types().length < 5; wait += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+  for (let wait = 0; wait < 400; wait += 1) {
+    const { resources } = await accounts()[0]!.cosmos.database('acs-uk').container('outbox').items.readAll<{ status: string }>().fetchAll();
+    if (resources.every((e) => e.status === 'published')) break;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return { resource, channelId: channel.id, japanRefusal: { status: japanRefusal.status, body: japanRefusal.body } };
+}
+
+describe('Advanced Messaging data', () => {
+  const mine = (s: Scan) => s.items.filter((i) => i.item.resourceId === whatsApp.resource.id || i.text.includes(whatsApp.resource.id));
+  const where = (s: Scan, test: (item: Record<string, any>) => boolean) => mine(s).filter((i) => test(i.item)).map((i) => i.where);
+
+  it("a United Kingdom resource's channel, dedupe marks and repeatability claim: exactly as many as were made, in the UK's database only", () => {
+    expect(where(stored, (i) => i.kind === 'whatsAppChannel')).toEqual(['default:acs-uk/messageChannels']);
+    // The inbound message and the three statuses of the send.
+    expect(where(stored, (i) => i.kind === 'whatsAppWebhookSeen')).toEqual(Array<string>(4).fill('default:acs-uk/messageRecords'));
+    expect(where(stored, (i) => i.kind === 'messagesRepeatability')).toEqual(['default:acs-uk/messageRecords']);
+    // Resource created, the message received, three statuses.
+    expect(where(stored, (i) => Array.isArray(i.events) && typeof i.status === 'string')).toEqual(Array<string>(5).fill('default:acs-uk/outbox'));
+    const logs = mine(stored).filter((i) => i.item.kind === 'operationLog');
+    expect(logs.every((l) => l.where === 'default:acs-uk/operationLogs')).toBe(true);
+    expect(logs.map((l) => l.item.operation as string).sort()).toEqual(['MessageDeliveryStatusUpdated', 'MessageDeliveryStatusUpdated', 'MessageDeliveryStatusUpdated', 'MessageReceived', 'SendMessage']);
+    expect(mine(stored).filter((i) => !i.where.startsWith('default:acs-uk/')).map((i) => i.where)).toEqual(['default:acs-control/resources']);
+    expect(stored.blobs.filter((b) => b.text.includes(whatsApp.resource.id))).toEqual([]);
+  });
+
+  it('its events went to the topic, in the ACS shapes', () => {
+    const types = eventsFrom(stack.topic, { resource: whatsApp.resource } as Created).map((e) => e.type);
+    expect(types.sort()).toEqual([
+      'AcsResidency.ResourceCreated',
+      'Microsoft.Communication.AdvancedMessageDeliveryStatusUpdated',
+      'Microsoft.Communication.AdvancedMessageDeliveryStatusUpdated',
+      'Microsoft.Communication.AdvancedMessageDeliveryStatusUpdated',
+      'Microsoft.Communication.AdvancedMessageReceived',
+    ]);
+    expect(eventsFrom(japanTopic, { resource: whatsApp.resource } as Created)).toEqual([]);
+  });
+
+  it('Japan refuses a channel, and stores none', () => {
+    expect(whatsApp.japanRefusal.status).toBe(400);
+    expect(whatsApp.japanRefusal.body.error.message).toContain('It is offered only in Asia Pacific, Australia, Europe, United Kingdom and United States');
+    expect(stored.items.filter((i) => i.where.endsWith('/messageChannels') && i.item.resourceId !== whatsApp.resource.id)).toEqual([]);
+  });
+
+  it('deleting the resource removes its channel and records, and reports them', async () => {
+    const before = await scan();
+    const had = (container: string) => mine(before).filter((i) => i.where === `default:acs-uk/${container}`).length;
+    const response = await stack.management('DELETE', `/api/management/resources/${whatsApp.resource.name}`);
+    expect(response.status, response.text).toBe(200);
+    expect(response.body.removed.cosmos).toMatchObject({ messageChannels: 1, messageRecords: 5, operationLogs: had('operationLogs'), outbox: had('outbox') });
+    const after = await scan();
+    expect(mine(after).filter((i) => ['whatsAppChannel', 'whatsAppWebhookSeen', 'messagesRepeatability', 'operationLog'].includes(i.item.kind as string))).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { createChatUser, type ChatUser } from '../support/chat-users.js';
 import { configureSender, finished, sendRaw, simpleMessage } from '../support/email.js';
 import { audio, uploadRecording } from '../support/recordings.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+import { registerChannel } from '../support/whatsapp.js';
 
 /**
  * A bounded, seeded fuzz of every route: malformed ids in the path, malformed bodies, query values
@@ -38,6 +39,7 @@ beforeAll(async () => {
   ids.emailOperation = (await sendRaw(stack, resource, simpleMessage(sender, ['fuzz@fabrikam.example']))).body.id as string;
   // Delivered before the first snapshot: nothing changes on its own while the fuzz runs.
   await finished(stack, resource, ids.emailOperation);
+  ids.channel = (await registerChannel(stack, resource)).id;
 });
 afterAll(async () => stack?.stop());
 
@@ -53,7 +55,7 @@ function random(seed: number): () => number {
   };
 }
 
-type Auth = 'hmac' | 'user' | 'management';
+type Auth = 'hmac' | 'user' | 'management' | 'none';
 interface Route {
   auth: Auth;
   path: string;
@@ -105,6 +107,13 @@ const ROUTES: Route[] = [
   { auth: 'hmac', path: '/availablePhoneNumbers/countries/{country}/offerings', writes: {}, reads: ['GET'], query: ['phoneNumberType', 'assignmentType'], acs: true },
   { auth: 'hmac', path: '/availablePhoneNumbers/:purchase', writes: { POST: { json: true, wrong: ['{}', '{"searchId": 5}'] } }, reads: [], acs: true },
   { auth: 'management', path: '/api/management/numberPools/{geography}/numbers', writes: { POST: { json: true, wrong: ['{"numbers": []}', '{"numbers": [{"phoneNumber": "123"}]}'] } }, reads: ['GET'], query: ['status'] },
+  { auth: 'hmac', path: '/messages/notifications:send', writes: { POST: { json: true, wrong: ['{"channelRegistrationId": "0f0eb78e-a576-1dfc-b414-0f0756de3338", "to": [], "kind": "text", "content": "x"}', '{"channelRegistrationId": "x", "to": ["14255550123"], "kind": "reaction"}', '{"channelRegistrationId": "0f0eb78e-a576-1dfc-b414-0f0756de3338", "to": ["bob"], "kind": "image", "mediaUri": "file:///etc/passwd"}'] } }, reads: [], acs: true },
+  { auth: 'hmac', path: '/messages/streams/{media}', writes: {}, reads: ['GET'], acs: true },
+  { auth: 'hmac', path: '/messages/channels/{channel}/templates', writes: {}, reads: ['GET'], query: ['maxpagesize', 'skipToken'], acs: true },
+  { auth: 'management', path: '/api/management/resources/{name}/channels', writes: {}, reads: ['GET'] },
+  { auth: 'management', path: '/api/management/resources/{name}/channels/{channel}', writes: { PUT: { json: true, wrong: ['{"phoneNumberId": "1", "businessAccountId": "2", "accessTokenSetting": "EAAtoken", "appSecretSetting": "WHATSAPP_X", "webhookVerifyToken": "12345678"}', '{"kind": "sms"}'] }, DELETE: { json: false } }, reads: ['GET'] },
+  // WhatsApp's webhook: anonymous, authenticated by its signature (none here: every POST is refused).
+  { auth: 'none', path: '/api/whatsapp/webhooks/{name}/{channel}', writes: { POST: { json: true, wrong: ['{"object": "whatsapp_business_account", "entry": []}'] } }, reads: ['GET'], query: ['hub.mode', 'hub.verify_token', 'hub.challenge'] },
 ];
 
 /** Ids no route may take: separators, control characters, over-long values. Encoded as a client would send them. */
@@ -175,6 +184,8 @@ const defaultIds = (): Record<string, string> => ({
   operation: 'release_00000000-0000-0000-0000-000000000000',
   country: 'US',
   geography: 'Europe',
+  media: '1234567890',
+  channel: ids.channel!,
 });
 
 function fill(path: string, values: Record<string, string>): string {
