@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ServiceError } from '../errors/service-error.js';
+import { parseWorkItem } from '../queues/work-items.js';
 import { GEOGRAPHIES } from '../geography/geographies.js';
 import { isResourceId } from '../resources/resource.js';
 
@@ -26,17 +26,4 @@ export type EmailWorkItem = z.infer<typeof emailWorkItemSchema>;
 export const emailWorkItem = (geography: string, resourceId: string, operationId: string): EmailWorkItem => ({ v: 1, kind: 'emailOperation', geography, resourceId, operationId });
 
 /** Parses a queue message (JSON already parsed by the host, or text); a malformed one names its fields, never its values. */
-export function parseEmailWorkItem(message: unknown): EmailWorkItem {
-  let value = message;
-  if (typeof message === 'string') {
-    try {
-      value = JSON.parse(message);
-    } catch {
-      throw new ServiceError('ValidationError', 'The work item is not JSON.');
-    }
-  }
-  const parsed = emailWorkItemSchema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || '(item)'))].slice(0, 5);
-  throw new ServiceError('ValidationError', `The work item is malformed: ${fields.join(', ')}.`);
-}
+export const parseEmailWorkItem = (message: unknown): EmailWorkItem => parseWorkItem(emailWorkItemSchema, message);
