@@ -31,6 +31,7 @@ export class WhatsAppCloudSimulator {
   #server: http.Server | undefined;
   #port: number;
   readonly #timers = new Set<NodeJS.Timeout>();
+  #stopped = false;
 
   constructor(private readonly options: SimulatorOptions) {
     this.#port = options.port ?? 0;
@@ -63,6 +64,7 @@ export class WhatsAppCloudSimulator {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.sender.stop();
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
@@ -91,19 +93,25 @@ export class WhatsAppCloudSimulator {
     const failing = this.state.failingNumbers.has(message.to);
     const statuses = failing ? ['failed'] : ['sent', 'delivered', 'read'];
     const delay = this.options.statusDelayMs ?? 100;
-    statuses.forEach((status, index) => {
+    // One status after the other, each `delay` after the previous one's first post was answered, so
+    // they reach the app in order (a loaded machine could otherwise reorder concurrent posts).
+    const next = (index: number): void => {
+      const status = statuses[index];
+      if (status === undefined || this.#stopped) return;
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
         const subscription = this.state.webhooks.get(message.phoneNumberId);
         message.statuses.push(status);
-        if (!subscription) return;
+        if (!subscription) return next(index + 1);
         const item: Record<string, unknown> = { id: message.id, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: message.to };
         if (status === 'failed') item.errors = [{ code: 131026, title: 'Message undeliverable', message: 'Message undeliverable', error_data: { details: 'Message Undeliverable.' } }];
         if (status === 'sent') item.conversation = { id: 'simulated-conversation', origin: { type: 'service' } };
-        this.sender.send(subscription, { statuses: [item] }, [`status:${message.id}:${status}`]);
-      }, delay * (index + 1));
+        const delivery = this.sender.send(subscription, { statuses: [item] }, [`status:${message.id}:${status}`]);
+        void this.sender.firstPost(delivery).then(() => next(index + 1));
+      }, delay);
       this.#timers.add(timer);
-    });
+    };
+    next(0);
   }
 }
 

@@ -38,9 +38,16 @@ export class WebhookSender {
     const payload = { object: 'whatsapp_business_account', entry: [{ id: subscription.businessAccountId, changes: [{ value: { messaging_product: 'whatsapp', metadata: { display_phone_number: subscription.displayPhoneNumber, phone_number_id: subscription.phoneNumberId }, ...value }, field: 'messages' }] }] };
     const delivery: WebhookDelivery = { id: randomUUID(), phoneNumberId: subscription.phoneNumberId, url: subscription.url, body: JSON.stringify(payload), about, attempts: 0, lastStatus: 0, state: 'pending', createdAt: new Date().toISOString() };
     this.state.deliveries.push(delivery);
-    void this.#attempt(delivery, 0);
+    this.#firstPosts.set(delivery, this.#attempt(delivery, 0));
     return delivery;
   }
+
+  /** Settles once the delivery's first post has been answered (whatever the answer; retries go on). */
+  firstPost(delivery: WebhookDelivery): Promise<void> {
+    return this.#firstPosts.get(delivery) ?? Promise.resolve();
+  }
+
+  readonly #firstPosts = new WeakMap<WebhookDelivery, Promise<void>>();
 
   /** Posts a delivered notification once more, unchanged (WhatsApp's duplicate delivery). */
   async redeliver(delivery: WebhookDelivery): Promise<number> {
