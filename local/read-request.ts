@@ -29,6 +29,20 @@ export async function readRequestBody(req: IncomingMessage, maxBytes = MAX_BUFFE
   return Buffer.concat(chunks);
 }
 
+/**
+ * The JSON body of an emulator's own HTTP API request (the SMSC's, the SMTP relay's, the WhatsApp
+ * simulator's): undefined when it is empty, not JSON, larger than `maxBytes` or cut short, so the
+ * caller's schema answers 400.
+ */
+export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_BUFFERED_BODY_BYTES): Promise<unknown> {
+  try {
+    const body = await readRequestBody(req, maxBytes);
+    return body.length === 0 ? undefined : JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 /** A request the host refuses before routing it: 400 with this message, in the ACS error shape. */
 export type RequestTarget = { ok: true; url: URL; path: string } | { ok: false; message: string };
 

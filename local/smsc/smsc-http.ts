@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
 import type { LocalSmsc } from './smsc.js';
+import { readJsonBody } from '../read-request.js';
 
 /**
  * The embedded SMSC's HTTP API (loopback only), to see what the carrier received and to act as a
@@ -78,20 +79,20 @@ export class SmscHttpApi {
       case 'GET /api/inbound':
         return send(res, 200, { value: this.smsc.injected });
       case 'POST /api/inbound': {
-        const body = inboundSchema.safeParse(await readJson(req));
+        const body = inboundSchema.safeParse(await readJsonBody(req, 64 * 1024));
         if (!body.success) return invalid(res, body.error);
         return send(res, 202, this.smsc.inject(body.data));
       }
       case 'GET /api/failing-numbers':
         return send(res, 200, { numbers: [...this.smsc.failingNumbers] });
       case 'PUT /api/failing-numbers': {
-        const body = failingSchema.safeParse(await readJson(req));
+        const body = failingSchema.safeParse(await readJsonBody(req, 64 * 1024));
         if (!body.success) return invalid(res, body.error);
         this.smsc.failingNumbers = new Set(body.data.numbers);
         return send(res, 204);
       }
       case 'POST /api/link': {
-        const body = linkSchema.safeParse(await readJson(req));
+        const body = linkSchema.safeParse(await readJsonBody(req, 64 * 1024));
         if (!body.success) return invalid(res, body.error);
         await this.smsc.setAvailable(body.data.available);
         return send(res, 204);
@@ -116,17 +117,3 @@ function invalid(res: ServerResponse, error: z.ZodError): void {
   send(res, 400, { error: { code: 'BadRequest', message: error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') } });
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 64 * 1024) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}

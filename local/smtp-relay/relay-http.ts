@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { viewOf } from './received-mail.js';
 import type { FailureRule, SmtpRelayServer } from './relay-server.js';
+import { readJsonBody } from '../read-request.js';
 
 /**
  * The embedded relay's HTTP API (loopback only), like the local Event Grid topic's:
@@ -40,12 +41,6 @@ function send(res: ServerResponse, status: number, body?: unknown, contentType =
   }
   const text = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
   res.writeHead(status, { 'content-type': contentType, 'content-length': text.length }).end(text);
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
 }
 
 function parseRule(value: unknown): FailureRule | string {
@@ -91,7 +86,7 @@ async function handle(relay: SmtpRelayServer, req: IncomingMessage, res: ServerR
       return send(res, 204);
     }
     if (id && method === 'PUT') {
-      const rule = parseRule(await readJson(req).catch(() => ({})));
+      const rule = parseRule((await readJsonBody(req)) ?? {});
       if (typeof rule === 'string') return send(res, 400, { error: { code: 'BadRequest', message: rule } });
       relay.failures.set(id.toLowerCase(), rule);
       return send(res, 204);

@@ -4,6 +4,7 @@ import { CloudState, type SentMessage } from './cloud-state.js';
 import { handleDev } from './dev-api.js';
 import { handleGraph, sendJson } from './graph-api.js';
 import { WebhookSender } from './webhook-sender.js';
+import { readJsonBody } from '../read-request.js';
 
 /**
  * An embedded WhatsApp Business Cloud API for `npm start` and the tests: the Graph API the app
@@ -80,7 +81,7 @@ export class WhatsAppCloudSimulator {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     let read: Promise<unknown> | undefined;
-    const body = () => (read ??= readJson(req));
+    const body = () => (read ??= readJsonBody(req, 16 * 1024 * 1024));
     const graph = { state: this.state, accessToken: this.options.accessToken, origin: () => this.url, onAccepted: (m: SentMessage) => this.#report(m) };
     if (await handleGraph(req, res, url, body, graph)) return;
     if (await handleDev(req.method ?? 'GET', url.pathname.replace(/\/+$/, ''), body, res, { state: this.state, sender: this.sender })) return;
@@ -115,18 +116,3 @@ export class WhatsAppCloudSimulator {
   }
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 16 * 1024 * 1024) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return undefined;
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}

@@ -10,7 +10,7 @@ import type { StoreDirectory } from '../stores/store-directory.js';
 import type { Logger } from '../telemetry/logger.js';
 import { deleteContent, readContent } from './email-content-store.js';
 import { deliveryReportEvent, recipientRefs } from './email-events.js';
-import { EMAIL_DROPPED, EMAIL_REFUSED, isTerminal, type EmailOperationRecord, type RecipientRecord, type RecipientState } from './email-operation.js';
+import { EMAIL_DROPPED, EMAIL_REFUSED, finishedOperation, isTerminal, type EmailOperationRecord, type RecipientRecord, type RecipientState } from './email-operation.js';
 import { EmailOperationStore } from './email-operation-store.js';
 import type { EmailSettings } from './email-settings.js';
 import { suppressedAmong, suppressionOp } from './email-suppressions.js';
@@ -153,23 +153,15 @@ export class EmailDelivery {
     const delivered = (summary.Delivered ?? 0) > 0;
     const dropped = (summary.Failed ?? 0) > 0;
     const refusedOnly = recipients.filter((r) => r.state === 'Failed').every((r) => r.code !== undefined && r.code >= 500);
-    const finished = await store.replace({
-      ...op,
-      status: !delivered && dropped ? 'Failed' : 'Succeeded',
-      error: !delivered && dropped ? (refusedOnly ? EMAIL_REFUSED : EMAIL_DROPPED) : null,
-      completedAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + this.deps.settings.operationRetentionHours * 3_600_000).toISOString(),
-      nextAttemptAt: null,
-      lease: null,
-      sender: null,
-      senderAddress: null,
-      internetMessageId: null,
-      contentBlob: null,
-      recipients: null,
-      subjectKeys: null,
-      summary,
-    });
+    const finished = await store.replace(
+      finishedOperation(op, {
+        status: !delivered && dropped ? 'Failed' : 'Succeeded',
+        error: !delivered && dropped ? (refusedOnly ? EMAIL_REFUSED : EMAIL_DROPPED) : null,
+        now,
+        retentionHours: this.deps.settings.operationRetentionHours,
+        summary,
+      }),
+    );
     return finished ? 'finished' : 'leaseLost';
   }
 

@@ -1,5 +1,6 @@
 import type { Container } from '@azure/cosmos';
 import { deleteIfExists, emptyIfMissing } from '../stores/cosmos-items.js';
+import { deleteExpired } from '../stores/expired-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import type { EmailOperationRecord } from './email-operation.js';
 
@@ -66,24 +67,6 @@ export class EmailOperationStore {
 
   /** Deletes up to `max` of a resource's finished operations past their expiry; whether more are due. */
   async purgeExpired(resourceId: string, now: Date, max: number): Promise<{ deleted: number; more: boolean }> {
-    const container = await this.geo.existingContainer('emailOperations');
-    const { resources } = await emptyIfMissing(() =>
-      container.items
-        .query<{ id: string }>(
-          {
-            query: "SELECT TOP @n c.id FROM c WHERE c.resourceId = @rid AND c.kind = 'emailOperation' AND c.expiresAt <= @now",
-            parameters: [
-              { name: '@n', value: max + 1 },
-              { name: '@rid', value: resourceId },
-              { name: '@now', value: now.toISOString() },
-            ],
-          },
-          { partitionKey: resourceId },
-        )
-        .fetchAll(),
-    );
-    let deleted = 0;
-    for (const { id } of resources.slice(0, max)) if (await deleteIfExists(container, id, resourceId)) deleted += 1;
-    return { deleted, more: resources.length > max };
+    return deleteExpired(await this.geo.existingContainer('emailOperations'), now, max, { resourceId, kind: 'emailOperation' });
   }
 }

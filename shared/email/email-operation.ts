@@ -65,6 +65,35 @@ export interface EmailOperationRecord {
 
 export const isTerminal = (status: EmailSendStatus) => TERMINAL_STATUSES.includes(status);
 
+/**
+ * An operation as it is kept once finished (delivered, dropped or canceled): its status, error and
+ * expiry, and nothing of the message: sender, recipients, message id, content and subject keys are
+ * dropped, the one place that says so.
+ */
+export function finishedOperation(
+  op: EmailOperationRecord,
+  outcome: { status: EmailSendStatus; error: EmailOperationRecord['error']; now: Date; retentionHours: number; summary?: EmailOperationRecord['summary'] },
+): EmailOperationRecord {
+  const at = outcome.now.toISOString();
+  return {
+    ...op,
+    status: outcome.status,
+    error: outcome.error,
+    completedAt: at,
+    updatedAt: at,
+    expiresAt: new Date(outcome.now.getTime() + outcome.retentionHours * 3_600_000).toISOString(),
+    nextAttemptAt: null,
+    lease: null,
+    sender: null,
+    senderAddress: null,
+    internetMessageId: null,
+    contentBlob: null,
+    recipients: null,
+    subjectKeys: null,
+    ...(outcome.summary ? { summary: outcome.summary } : {}),
+  };
+}
+
 /** What `GET /emails/operations/{id}` and the send answer: ACS's EmailSendResult. */
 export function operationView(record: Pick<EmailOperationRecord, 'id' | 'status' | 'error'>): { id: string; status: EmailSendStatus; error?: { code: string; message: string } } {
   return { id: record.id, status: record.status, ...(record.error ? { error: { code: record.error.code, message: record.error.message } } : {}) };

@@ -8,7 +8,7 @@ import type { StoreDirectory } from '../stores/store-directory.js';
 import type { Logger } from '../telemetry/logger.js';
 import { deleteContent } from './email-content-store.js';
 import { EmailDelivery, type EmailDeliveryDeps } from './email-delivery.js';
-import { EMAIL_CANCELED, isTerminal } from './email-operation.js';
+import { EMAIL_CANCELED, finishedOperation, isTerminal } from './email-operation.js';
 import { EmailOperationStore } from './email-operation-store.js';
 import { EmailDomains } from './email-domains.js';
 import { dueEmailWork } from './email-scheduler.js';
@@ -86,22 +86,7 @@ export class EmailService {
       if (!op || isTerminal(op.status)) return;
       if (op.contentBlob) await deleteContent(geo, op.contentBlob);
       const now = this.deps.clock.now();
-      const canceled = await store.replace({
-        ...op,
-        status: 'Canceled',
-        error: EMAIL_CANCELED,
-        completedAt: now.toISOString(),
-        updatedAt: now.toISOString(),
-        expiresAt: new Date(now.getTime() + this.deps.settings.operationRetentionHours * 3_600_000).toISOString(),
-        nextAttemptAt: null,
-        lease: null,
-        sender: null,
-        senderAddress: null,
-        internetMessageId: null,
-        contentBlob: null,
-        recipients: null,
-        subjectKeys: null,
-      });
+      const canceled = await store.replace(finishedOperation(op, { status: 'Canceled', error: EMAIL_CANCELED, now, retentionHours: this.deps.settings.operationRetentionHours }));
       if (canceled) return;
     }
     throw new Error(`Operation ${operationId} kept changing while it was being canceled`);

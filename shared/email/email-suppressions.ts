@@ -1,6 +1,7 @@
 import { stableId } from '../events/event-record.js';
 import type { StoreOp } from '../events/outbox.js';
-import { deleteIfExists, emptyIfMissing } from '../stores/cosmos-items.js';
+import { deleteIfExists } from '../stores/cosmos-items.js';
+import { deleteExpired } from '../stores/expired-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
 
 /**
@@ -67,23 +68,5 @@ export async function deleteSuppression(geo: GeoStore, resourceId: string, addre
 
 /** Deletes up to `max` of a resource's entries past their expiry; whether more are due. */
 export async function purgeExpiredSuppressions(geo: GeoStore, resourceId: string, now: Date, max: number): Promise<{ deleted: number; more: boolean }> {
-  const container = await geo.existingContainer('emailSuppressions');
-  const { resources } = await emptyIfMissing(() =>
-    container.items
-      .query<{ id: string }>(
-        {
-          query: "SELECT TOP @n c.id FROM c WHERE c.resourceId = @rid AND c.kind = 'emailSuppression' AND c.expiresAt <= @now",
-          parameters: [
-            { name: '@n', value: max + 1 },
-            { name: '@rid', value: resourceId },
-            { name: '@now', value: now.toISOString() },
-          ],
-        },
-        { partitionKey: resourceId },
-      )
-      .fetchAll(),
-  );
-  let deleted = 0;
-  for (const { id } of resources.slice(0, max)) if (await deleteIfExists(container, id, resourceId)) deleted += 1;
-  return { deleted, more: resources.length > max };
+  return deleteExpired(await geo.existingContainer('emailSuppressions'), now, max, { resourceId, kind: 'emailSuppression' });
 }

@@ -1,7 +1,7 @@
 import { phoneRawId } from '../oplog/subject-ids.js';
-import { deleteIfExists } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import { REPEATABILITY_HOURS, repeatabilityId, type RecipientOutcome, type RepeatabilityRecord, type SmsRecords } from './sms-records.js';
+import { settleRepeatabilityClaim } from '../stores/repeatability-claim.js';
 
 /**
  * Repeatable sends, per recipient (the SMS SDK sends a `repeatabilityRequestId` and
@@ -76,14 +76,5 @@ export async function claimRepeatability(
 export async function settleRepeatability(records: SmsRecords, geo: GeoStore, resourceId: string, requestId: string, outcome: RecipientOutcome): Promise<void> {
   const container = await records.container(geo);
   const id = repeatabilityId(resourceId, requestId);
-  if (outcome.httpStatusCode === 429 || outcome.httpStatusCode >= 500) {
-    await deleteIfExists(container, id, resourceId);
-    return;
-  }
-  await container
-    .item(id, resourceId)
-    .patch([{ op: 'set', path: '/outcome', value: outcome }])
-    .catch((error: unknown) => {
-      if ((error as { code?: number }).code !== 404) throw error;
-    });
+  await settleRepeatabilityClaim(container, id, resourceId, outcome.httpStatusCode, outcome);
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
 import type { StoreOp } from '../events/outbox.js';
-import { deleteIfExists, emptyIfMissing } from '../stores/cosmos-items.js';
+import { deleteExpired } from '../stores/expired-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
 
 /**
@@ -89,23 +89,6 @@ export class MessageRecords {
 
   /** Removes expired records of a geography, at most `maxItems`; returns how many went. */
   async removeExpired(geo: GeoStore, clock: Clock, maxItems: number): Promise<number> {
-    const container = await geo.existingContainer('messageRecords');
-    const { resources } = await emptyIfMissing(() =>
-      container.items
-        .query<{ id: string; resourceId: string }>({
-          query: 'SELECT TOP @n c.id, c.resourceId FROM c WHERE IS_DEFINED(c.expiresAt) AND c.expiresAt <= @now',
-          parameters: [
-            { name: '@n', value: maxItems },
-            { name: '@now', value: clock.now().toISOString() },
-          ],
-        })
-        .fetchAll(),
-    );
-    let removed = 0;
-    for (let i = 0; i < resources.length; i += 16) {
-      const results = await Promise.all(resources.slice(i, i + 16).map((r) => deleteIfExists(container, r.id, r.resourceId)));
-      removed += results.filter(Boolean).length;
-    }
-    return removed;
+    return (await deleteExpired(await geo.existingContainer('messageRecords'), clock.now(), maxItems)).deleted;
   }
 }

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { ServiceError } from '../errors/service-error.js';
 import type { GeoStore } from '../stores/geo-store.js';
-import { deleteIfExists } from '../stores/cosmos-items.js';
 import { REPEATABILITY_HOURS, repeatabilityRecordId, type MessageRecords, type RepeatabilityRecord, type SendOutcome } from './message-records.js';
+import { settleRepeatabilityClaim } from '../stores/repeatability-claim.js';
 
 /**
  * Repeatable sends (OASIS Repeatable Requests, as Azure's data-plane APIs take them): a send with
@@ -96,14 +96,5 @@ export async function claimRepeatability(records: MessageRecords, geo: GeoStore,
 export async function settleRepeatability(records: MessageRecords, geo: GeoStore, resourceId: string, repeatability: Repeatability, outcome: SendOutcome): Promise<void> {
   const container = await records.container(geo);
   const id = repeatabilityRecordId(resourceId, repeatability.requestId);
-  if (outcome.status === 429 || outcome.status >= 500) {
-    await deleteIfExists(container, id, resourceId);
-    return;
-  }
-  await container
-    .item(id, resourceId)
-    .patch([{ op: 'set', path: '/outcome', value: outcome }])
-    .catch((error: unknown) => {
-      if ((error as { code?: number }).code !== 404) throw error;
-    });
+  await settleRepeatabilityClaim(container, id, resourceId, outcome.status, outcome);
 }

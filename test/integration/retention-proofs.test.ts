@@ -226,14 +226,14 @@ describe('the chat retention plan', () => {
     await put(106, now - 40 * DAY); // idle, held
     await put(107, now - DAY); // active, held
     const hold = async (n: number) => (await stack.management('POST', holdsPath(name), { target: { kind: 'thread', threadId: threadId(n) }, reason: 'r' })).body.id as string;
-    const [h106, h107] = [await hold(106), await hold(107)];
+    const h106 = await hold(106);
+    await hold(107); // an active thread under hold: not due, so not listed as kept
 
     const plan = await services().retention.threads.plan(geo, registered, 10);
     expect(plan.due.map((d) => d.reason)).toEqual(['retentionPolicy', 'retentionPolicy', 'idle']);
     expect(plan.due.map((d) => d.threadId).slice(0, 2).sort()).toEqual([threadId(103), threadId(105)]);
     expect(plan.due[2]!.threadId).toBe(threadId(101));
     expect(plan.held).toEqual([{ resourceId: owner.id, subjectType: 'chatThread', subjectId: threadId(106), holdIds: [h106] }]);
-    expect(h107).toBeTypeOf('string');
     // The limit is exact, and a full limit of policy expiries leaves the idle ones for later.
     expect((await services().retention.threads.plan(geo, registered, 2)).due.map((d) => d.reason)).toEqual(['retentionPolicy', 'retentionPolicy']);
     expect((await services().retention.threads.plan(geo, registered, 1)).due).toHaveLength(1);
