@@ -36,6 +36,12 @@ export class ChatThreadService {
     }
     const requested = [{ communicationIdentifier: caller.identityId }, ...(input.participants ?? [])];
     const { valid, invalid } = await this.participants.resolve(resource, requested, new Set());
+    // The caller's own identity no longer resolves: its deletion began while this request was under
+    // way. A thread without its creator as a member could not be found by that deletion (it walks the
+    // identity's memberships), so nothing is written and the caller gets the 401 of a revoked token.
+    if (invalid.some((p) => p.target === caller.identityId)) {
+      throw new ServiceError('Unauthorized', 'The access token is not valid.', { headers: { 'www-authenticate': 'Bearer' } });
+    }
     // The creator is listed first; their own entry in the request, if any, wins.
     const creatorEntry = input.participants?.find((p) => p.communicationIdentifier === caller.identityId);
     const members = valid.map((p) => (p.communicationIdentifier === caller.identityId && creatorEntry ? creatorEntry : p));

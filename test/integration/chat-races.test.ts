@@ -1,6 +1,7 @@
 import { CosmosClient } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { all, chatRequest, createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
+import { services } from '../../shared/services.js';
 import { PrivacyClient } from '../support/privacy.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
@@ -120,6 +121,22 @@ describe('an identity used while it is being deleted', () => {
         expect(finished.status).toBe('succeeded');
       }, ['outbox']);
     }
+  });
+});
+
+describe('a thread created by an identity whose deletion began during the request', () => {
+  it('is refused with 401 and writes nothing: a thread without its creator as member could not be found by the deletion', async () => {
+    const [alice, dave] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource)]);
+    const live = await services().resources.get('chat-races');
+    // Dave's request passed its token check; then his deletion began (it waits for this request).
+    await services().identities.beginDeletion(live!, dave.id);
+    const create = services().chat.threads.create({ resource: live!, identityId: dave.id, scopes: ['chat'] }, { topic: 'Too late', participants: [{ communicationIdentifier: alice.id }] });
+    await expect(create).rejects.toMatchObject({ code: 'Unauthorized', message: 'The access token is not valid.' });
+    expect(await query('chatThreads', 'SELECT c.id FROM c WHERE c.topic = @t', [{ name: '@t', value: 'Too late' }])).toEqual([]);
+    expect(await query('chatMemberships', 'SELECT c.id FROM c WHERE c.identityId = @a', [{ name: '@a', value: alice.id }])).toEqual([]);
+    // Alice, still usable, creates a thread with the deleted Dave: he is reported invalid and not added.
+    const made = await services().chat.threads.create({ resource: live!, identityId: alice.id, scopes: ['chat'] }, { topic: 'Without Dave', participants: [{ communicationIdentifier: dave.id }] });
+    expect(made.invalidParticipants).toEqual([{ code: 'NotFound', message: `Identity '${dave.id}' does not exist in this resource.`, target: dave.id }]);
   });
 });
 
