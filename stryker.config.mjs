@@ -8,10 +8,10 @@ import process from 'node:process';
 // Incremental: a rerun tests only mutants whose code or tests changed (reports/mutation/*.incremental.json).
 const MODULES = {
   auth: { mutate: ['shared/auth/**/*.ts'], tests: ['test/unit/auth-boundaries.test.ts', 'test/unit/hmac-auth.test.ts', 'test/integration/hmac-auth.test.ts', 'test/integration/management-api.test.ts'] },
-  residency: { mutate: ['shared/residency/**/*.ts'], tests: ['test/integration/residency-audit.test.ts', 'test/integration/residency-accounts.test.ts', 'test/integration/residency-every-kind.test.ts'] },
+  residency: { mutate: ['shared/residency/**/*.ts'], tests: ['test/integration/residency-audit.test.ts', 'test/integration/residency-accounts.test.ts', 'test/integration/residency-every-kind.test.ts', 'test/local/cosmos-locations.test.ts'] },
   retention: {
     mutate: ['shared/retention/**/*.ts'],
-    tests: ['test/integration/chat-retention.test.ts', 'test/integration/recording-purge.test.ts', 'test/integration/retention-boundaries.test.ts', 'test/integration/retention-proofs.test.ts'],
+    tests: ['test/integration/chat-retention.test.ts', 'test/integration/recording-purge.test.ts', 'test/integration/retention-boundaries.test.ts', 'test/integration/retention-proofs.test.ts', 'test/unit/run-scoped-cache.test.ts'],
   },
   privacy: {
     mutate: ['shared/privacy/**/*.ts'],

@@ -4,6 +4,7 @@ import { geographyByKey } from '../../shared/geography/geographies.js';
 import { PURGE_STALL_MS, type PurgeRunRecord } from '../../shared/retention/purge-run-record.js';
 import { purgeRunStatus } from '../../shared/retention/purge-run-status.js';
 import { nextDue, purgeSchedule } from '../../shared/retention/purge-schedules.js';
+import { retentionPreview } from '../../shared/retention/retention-preview.js';
 import { services } from '../../shared/services.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
@@ -238,6 +239,21 @@ describe('the chat retention plan', () => {
     expect((await services().retention.threads.plan(geo, registered, 2)).due.map((d) => d.reason)).toEqual(['retentionPolicy', 'retentionPolicy']);
     expect((await services().retention.threads.plan(geo, registered, 1)).due).toHaveLength(1);
     expect((await services().retention.threads.plan(geo, registered, 3)).due).toHaveLength(3);
+
+    // The preview counts what the plan takes, by reason, and lists at most its limit (here 2 of 3).
+    const kept = { count: 1, items: [{ resourceId: owner.id, subjectType: 'chatThread', subjectId: threadId(106), holdIds: [h106] }] };
+    const limited = (await retentionPreview(services(), registered, 2)) as { chatThreads: Record<string, unknown>; keptForLegalHold: unknown };
+    expect({ ...limited.chatThreads, due: (limited.chatThreads.due as { threadId: string }[]).map((d) => d.threadId).sort() }).toEqual({
+      count: 3,
+      idle: 1,
+      retentionPolicy: 2,
+      due: [threadId(103), threadId(105)],
+      listedAll: false,
+    });
+    expect(limited.keptForLegalHold).toEqual(kept);
+    const whole = (await retentionPreview(services(), registered, 3)) as { chatThreads: Record<string, unknown> };
+    expect((whole.chatThreads.due as { threadId: string }[]).map((d) => d.threadId).sort()).toEqual([threadId(101), threadId(103), threadId(105)]);
+    expect(whole.chatThreads.listedAll).toBe(true);
 
     // With idle deletion off, only the policy expiries are due, and a held idle thread is not listed as kept.
     expect((await stack.management('PUT', `/api/management/resources/${name}`, { geography: 'Europe', retention: { idleThreadDays: 0 } })).status).toBe(200);
