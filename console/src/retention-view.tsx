@@ -55,15 +55,20 @@ export function RetentionView({ resources }: { resources: ResourceState }) {
   );
 }
 
+/** The preview in one sentence: what is due, why, and what holds keep. */
+export function previewSummary({ chatThreads: threads, keptForLegalHold: kept, retention }: Preview): string {
+  const due =
+    threads.count === 0
+      ? 'No chat thread is due.'
+      : `${threads.count} chat ${threads.count === 1 ? 'thread is' : 'threads are'} due (${threads.idle} idle for ${retention.idleThreadDays} days or more, ${threads.retentionPolicy} past their own retention policy).`;
+  return `${due} ${kept.count} ${kept.count === 1 ? 'due thread is' : 'due threads are'} kept for a legal hold.`;
+}
+
 function PreviewPanel({ preview }: { preview: Preview }) {
   const { chatThreads: threads, keptForLegalHold: kept } = preview;
   return (
     <>
-      <p data-testid="preview-summary">
-        {threads.count === 0 ? 'No chat thread is due.' : `${threads.count} chat ${threads.count === 1 ? 'thread is' : 'threads are'} due`}
-        {threads.count > 0 && ` (${threads.idle} idle for ${preview.retention.idleThreadDays} days or more, ${threads.retentionPolicy} past their own retention policy)`}. {kept.count}{' '}
-        {kept.count === 1 ? 'due thread is' : 'due threads are'} kept for a legal hold.
-      </p>
+      <p data-testid="preview-summary">{previewSummary(preview)}</p>
       {threads.count > 0 && (
         <table>
           <caption>Due threads{threads.listedAll ? '' : ` (the first ${threads.due.length})`}</caption>
