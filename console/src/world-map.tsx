@@ -58,7 +58,7 @@ export function WorldMap({ geographies, selected, onSelect }: { geographies: Geo
             key={g.key}
             class={`marker${g.enabled ? ' enabled' : ''}${selected === g.key ? ' selected' : ''}`}
             role="button"
-            tabIndex={0}
+            tabindex={0}
             aria-label={geographyLabel(g)}
             aria-pressed={selected === g.key}
             data-geography={g.key}
