@@ -3,7 +3,10 @@ import { encodeClientPrincipal, parseClientPrincipal } from '../../shared/auth/c
 import { authenticateManagementCaller } from '../../shared/auth/management-caller.js';
 import { ServiceError } from '../../shared/errors/service-error.js';
 import { geographySummaries } from '../../shared/geography/geography-summary.js';
-import { safeRelativePath } from '../../shared/http/static-files.js';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { safeRelativePath, StaticFiles } from '../../shared/http/static-files.js';
 import { missedDueTimes } from '../../shared/retention/missed-runs.js';
 import { parseSettings } from '../../shared/config/settings.js';
 
@@ -138,6 +141,32 @@ describe('console file paths', () => {
     expect(safeRelativePath('/index.html')).toBe('index.html');
     for (const bad of ['/../package.json', '/assets/../../x', '/%2e%2e/x', '/assets%2f..%2fx', '/a\\b', '/.env', '/assets//x', '/assets/', '/%00', '/%E0%A4%A']) {
       expect(safeRelativePath(bad), bad).toBeUndefined();
+    }
+  });
+});
+
+describe('the static file server', () => {
+  it('serves what is inside its folder, with type and caching, and nothing beside it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'static-files-'));
+    try {
+      await mkdir(join(dir, 'www', 'assets'), { recursive: true });
+      await writeFile(join(dir, 'secret.txt'), 'outside');
+      await writeFile(join(dir, 'www', 'index.html'), '<p>hi</p>');
+      await writeFile(join(dir, 'www', 'assets', 'app-1a2b.js'), 'x()');
+      await writeFile(join(dir, 'www', 'notes.md'), 'no type');
+      const files = new StaticFiles(async () => join(dir, 'www'));
+      const headers = { get: () => null };
+      const index = await files.serve('GET', '', headers);
+      expect([index.status, index.headers['content-type'], index.headers['cache-control'], index.body?.toString()]).toEqual([200, 'text/html; charset=utf-8', 'no-cache', '<p>hi</p>']);
+      const asset = await files.serve('GET', '/assets/app-1a2b.js', headers);
+      expect([asset.status, asset.headers['content-type'], asset.headers['cache-control']]).toEqual([200, 'text/javascript; charset=utf-8', 'public, max-age=31536000, immutable']);
+      for (const path of ['/../secret.txt', '/..%2fsecret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt', '/notes.md', '/assets']) {
+        expect([path, (await files.serve('GET', path, headers)).status]).toEqual([path, 404]);
+      }
+      expect((await files.serve('DELETE', '/index.html', headers)).status).toBe(405);
+      expect((await new StaticFiles(async () => undefined).serve('GET', '', headers)).status).toBe(404);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
