@@ -121,6 +121,8 @@ describe('privacy console', () => {
       `Japan\tyes\t1\t? notVerified: ${japanAudit.cosmosItems} items, ${japanAudit.blobs} blobs, 0 misplaced`,
     );
     await shot('map');
+    // The map alone, small enough for the README (docs/console-map.png is a copy of one run's).
+    await page.locator('section.map-section').screenshot({ path: join(SHOTS, 'map-section.png') });
   });
 
   it('places a legal hold on a due thread and sees the preview keep it', async () => {

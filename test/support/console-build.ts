@@ -11,7 +11,7 @@ import { repoRoot } from './test-stack.js';
 export async function buildConsole(): Promise<string> {
   const outDir = await mkdtemp(join(tmpdir(), 'acs-residency-console-'));
   const { build } = await import('vite');
-  await build({ configFile: join(repoRoot, 'console', 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  await build({ configFile: join(repoRoot, 'console', 'vite.config.ts'), mode: 'production', logLevel: 'error', build: { outDir, emptyOutDir: true } });
   return outDir;
 }
 
