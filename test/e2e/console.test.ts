@@ -59,13 +59,15 @@ afterAll(async () => {
 const managementKey = () => stack.env.MANAGEMENT_KEY!;
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 const text = async (selector: string) => (await page.locator(selector).innerText()).trim();
+/** What the page shows settles after the API answers: polled for up to 20 s. */
+const poll = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 20_000, interval: 100 });
 
 describe('privacy console', () => {
   it('signs in with the management key, refusing a wrong one next to the field, and keeps it in sessionStorage only', async () => {
     await page.goto(`${stack.httpUrl}/console/`);
     await page.getByLabel('Management key').fill('not-the-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => text('#management-key-error')).toBe('The management key is not valid.');
+    await poll(() => text('#management-key-error')).toBe('The management key is not valid.');
     expect(await page.getByLabel('Management key').getAttribute('aria-invalid')).toBe('true');
     await shot('sign-in');
     await page.getByLabel('Management key').fill(managementKey());
@@ -80,7 +82,7 @@ describe('privacy console', () => {
     await page.getByLabel('Name', { exact: true }).fill('bad_name!');
     await page.getByLabel('Geography').selectOption('Japan');
     await page.getByRole('button', { name: 'Create resource' }).click();
-    await expect.poll(() => text('#new-name-error')).toBe("Invalid resource name 'bad_name!': must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen.");
+    await poll(() => text('#new-name-error')).toBe("Invalid resource name 'bad_name!': must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen.");
     expect(await page.evaluate('document.activeElement.id')).toBe('new-name');
     expect((await stack.management('GET', '/api/management/resources')).body.value.map((r: { name: string }) => r.name)).toEqual(['seeded']);
 
@@ -89,7 +91,7 @@ describe('privacy console', () => {
     await page.getByText('Created console-jp in Japan.').waitFor();
     const stored = await stack.management('GET', '/api/management/resources/console-jp');
     expect([stored.status, stored.body.geography, stored.body.eventPayloads]).toEqual([200, 'Japan', 'full']);
-    await expect.poll(() => page.getByTestId('resource-table').locator('tbody tr', { hasText: 'console-jp' }).innerText()).toMatch(/^console-jp\tJapan\t.+\tfull\tidle threads 30 days, recordings 48 h, logs 30 days\t/);
+    await poll(() => page.getByTestId('resource-table').locator('tbody tr', { hasText: 'console-jp' }).innerText()).toMatch(/^console-jp\tJapan\t.+\tfull\tidle threads 30 days, recordings 48 h, logs 30 days\t/);
     await page.getByRole('button', { name: 'Settings and keys of console-jp' }).click();
     expect(await page.getByText(stored.body.primaryKey).count()).toBe(0);
     await page.getByRole('button', { name: 'Show keys' }).click();
@@ -130,16 +132,16 @@ describe('privacy console', () => {
     await page.getByRole('link', { name: 'Retention' }).click();
     await page.getByLabel('Resource', { exact: true }).selectOption('seeded');
     const summary = page.getByTestId('preview-summary');
-    await expect.poll(() => summary.innerText()).toBe('1 chat thread is due (1 idle for 30 days or more, 0 past their own retention policy). 0 due threads are kept for a legal hold.');
+    await poll(() => summary.innerText()).toBe('1 chat thread is due (1 idle for 30 days or more, 0 past their own retention policy). 0 due threads are kept for a legal hold.');
     await page.getByLabel('Thread id').fill('nope');
     await page.getByLabel('Reason', { exact: true }).fill('Case 42');
     await page.getByRole('button', { name: 'Place the hold' }).click();
-    await expect.poll(() => text('#hold-target-error')).toBe('Invalid request body: target.threadId: threadId must be a chat thread id (19:...@thread.v2)');
+    await poll(() => text('#hold-target-error')).toBe('Invalid request body: target.threadId: threadId must be a chat thread id (19:...@thread.v2)');
     expect(await page.getByLabel('Reason', { exact: true }).inputValue()).toBe('Case 42');
 
     await page.getByLabel('Thread id').fill(threadId);
     await page.getByRole('button', { name: 'Place the hold' }).click();
-    await expect.poll(() => summary.innerText()).toBe('No chat thread is due. 1 due thread is kept for a legal hold.');
+    await poll(() => summary.innerText()).toBe('No chat thread is due. 1 due thread is kept for a legal hold.');
     const holds = (await stack.management('GET', `/api/management/resources/seeded/legalHolds`)).body.value;
     expect(holds.map((h: { target: unknown; reason: string; releasedAt: unknown }) => [h.target, h.reason, h.releasedAt])).toEqual([[{ kind: 'thread', threadId }, 'Case 42', null]]);
     expect(await page.getByTestId('kept').locator('tbody tr').allInnerTexts()).toEqual([`thread ${threadId}\t${holds[0].id}`]);
@@ -154,7 +156,7 @@ describe('privacy console', () => {
     const run = (await stack.management('GET', '/api/management/purgeRuns')).body.runs.chatRetention[0];
     const deleted = Object.values(run.deleted as Record<string, number>).reduce((a, b) => a + b, 0);
     expect([run.status, run.held]).toEqual(['succeeded', 1]);
-    await expect.poll(() => chart.locator('tbody tr').first().innerText()).toMatch(new RegExp(`\\tsucceeded\\t${run.planned}\\t${deleted}\\t1\\t0$`));
+    await poll(() => chart.locator('tbody tr').first().innerText()).toMatch(new RegExp(`\\tsucceeded\\t${run.planned}\\t${deleted}\\t1\\t0$`));
     await shot('retention');
   });
 
@@ -216,7 +218,7 @@ describe('privacy console', () => {
     await page.getByLabel('Identity ids').fill('');
     await page.getByLabel('Phone numbers (E.164)').fill('not-a-number');
     await page.getByRole('button', { name: 'Submit inventory request' }).click();
-    await expect.poll(() => text('#dsr-phones-error')).toBe('Invalid request body: subjects.phoneNumbers.0: phoneNumbers must be E.164 numbers such as +14255550123');
+    await poll(() => text('#dsr-phones-error')).toBe('Invalid request body: subjects.phoneNumbers.0: phoneNumbers must be E.164 numbers such as +14255550123');
     expect(await page.getByLabel('Phone numbers (E.164)').getAttribute('aria-invalid')).toBe('true');
     expect(await page.evaluate('document.activeElement.id')).toBe('dsr-phones');
     expect((await stack.management('GET', '/api/management/resources/seeded/privacy/requests')).body.value).toHaveLength(1);
@@ -241,7 +243,7 @@ describe('privacy console', () => {
     await page.unrouteAll();
     await page.getByRole('button', { name: 'Submit inventory request' }).click();
     await page.getByTestId('request-status').filter({ hasText: 'Status:' }).waitFor();
-    await expect.poll(async () => (await stack.management('GET', '/api/management/resources/seeded/privacy/requests')).body.value.map((r: { action: string }) => r.action)).toEqual(['inventory', 'delete']);
+    await poll(async () => (await stack.management('GET', '/api/management/resources/seeded/privacy/requests')).body.value.map((r: { action: string }) => r.action)).toEqual(['inventory', 'delete']);
   });
 
   it('transfers less than the stated target on first load (HTML, JS and CSS, gzipped)', async () => {
