@@ -82,12 +82,17 @@ var baseSettings = [
 
 // Who may use the management API through App Service Authentication (shared/auth/management-caller.ts):
 // only set with authentication on, since the X-MS-CLIENT-PRINCIPAL header is trustworthy only behind it.
-var principalSettings = empty(consoleAuthClientId)
+var principalIdSettings = empty(managementPrincipals)
   ? []
-  : concat(
-      empty(managementPrincipals) ? [] : [{ name: 'MANAGEMENT_PRINCIPALS', value: managementPrincipals }],
-      empty(managementAppRoles) ? [] : [{ name: 'MANAGEMENT_APP_ROLES', value: managementAppRoles }]
-    )
+  : [
+      { name: 'MANAGEMENT_PRINCIPALS', value: managementPrincipals }
+    ]
+var principalRoleSettings = empty(managementAppRoles)
+  ? []
+  : [
+      { name: 'MANAGEMENT_APP_ROLES', value: managementAppRoles }
+    ]
+var principalSettings = empty(consoleAuthClientId) ? [] : concat(principalIdSettings, principalRoleSettings)
 
 resource site 'Microsoft.Web/sites@2024-11-01' = {
   name: name

@@ -62,7 +62,7 @@ const text = async (selector: string) => (await page.locator(selector).innerText
 /** What the page shows settles after the API answers: polled for up to 20 s. */
 const poll = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 20_000, interval: 100 });
 
-describe('privacy console', () => {
+describe('privacy console', { timeout: 120_000 }, () => {
   it('signs in with the management key, refusing a wrong one next to the field, and keeps it in sessionStorage only', async () => {
     await page.goto(`${stack.httpUrl}/console/`);
     await page.getByLabel('Management key').fill('not-the-key');

@@ -105,7 +105,7 @@ describe('signing in to the management API', () => {
   });
 });
 
-describe('data subject requests with the management key', () => {
+describe('data subject requests with the management key', { timeout: 120_000 }, () => {
   const base = () => `/api/management/resources/${eu.name}/privacy`;
   const until = async (id: string) => {
     for (let i = 0; i < 60; i += 1) {
