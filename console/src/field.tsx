@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { ApiError, describe } from './api';
+import { fieldOf } from './words';
 
 /**
  * A labelled form field with its hint and the API's message for it (the error's `target`), tied
@@ -83,12 +84,8 @@ export function Notice({ children }: { children: ComponentChildren }) {
  * (network, an unnamed field) is the form's error.
  */
 export function fieldErrors(error: unknown, targets: Record<string, string>): { fields: Record<string, string>; form?: string } {
-  if (error instanceof ApiError && error.target) {
-    const match = Object.keys(targets)
-      .sort((a, b) => b.length - a.length)
-      .find((prefix) => error.target === prefix || error.target!.startsWith(`${prefix}.`));
-    if (match) return { fields: { [targets[match]!]: error.message } };
-  }
+  const field = error instanceof ApiError ? fieldOf(error.target, targets) : undefined;
+  if (field) return { fields: { [field]: (error as ApiError).message } };
   return { fields: {}, form: describe(error) };
 }
 

@@ -3,7 +3,8 @@ import type { ResourceState } from './app';
 import { api, describe } from './api';
 import { FormError, formatTime } from './field';
 import type { AuditReport, Geographies, Geography, Verdict } from './types';
-import { AUDIT_WORDS, geographyVerdict, resourcesWord, WorldMap } from './world-map';
+import { WorldMap } from './world-map';
+import { AUDIT_WORDS, geographyVerdict, resourcesWord } from './words';
 
 const VERDICT_TEXT: Record<Verdict, string> = {
   ok: 'Every item sits in its resource’s geography, and every account is verified in its geography’s regions.',

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, describe } from './api';
 import { FormError, formatTime } from './field';
 import type { PurgeKind, PurgeRun, PurgeRuns, PurgeStatus } from './types';
+import { attentionText } from './words';
 
 const NAMES: Record<PurgeKind, string> = { chatRetention: 'Chat retention purge', recordingPurge: 'Recording purge' };
 const W = 600;
@@ -41,18 +42,6 @@ export function PurgeHistory() {
   );
 }
 
-/** Attention flags in words: why a purge needs someone to look, or that it is fine. */
-export function attentionText(status: PurgeStatus | undefined, missed: number): string {
-  if (!status) return 'No status.';
-  if (status.attention) {
-    const why = status.why === 'the last run failed' ? 'the last run failed: what it could not delete is still due and the next run tries again' : status.why;
-    return `Needs attention: ${why}.`;
-  }
-  const next = status.nextDueAt ? ` Next run due ${formatTime(status.nextDueAt)}.` : '';
-  const gaps = missed > 0 ? ` ${missed} earlier ${missed === 1 ? 'run was' : 'runs were'} missed (marked ▲ on the chart).` : '';
-  return status.lastRun ? `Running as scheduled (${status.schedule}).${next}${gaps}` : `No run recorded yet (schedule ${status.schedule}).`;
-}
-
 function PurgeChart({ kind, runs, missed, status }: { kind: PurgeKind; runs: PurgeRun[]; missed: string[]; status: PurgeStatus | undefined }) {
   const ordered = [...runs].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   const times = [...ordered.map((r) => Date.parse(r.startedAt)), ...missed.map((m) => Date.parse(m))];
@@ -71,7 +60,7 @@ function PurgeChart({ kind, runs, missed, status }: { kind: PurgeKind; runs: Pur
       <h3>{NAMES[kind]}</h3>
       <p class={status?.attention ? 'attention' : ''} data-testid={`attention-${kind}`}>
         {status?.attention ? '⚠ ' : ''}
-        {attentionText(status, missed.length)}
+        {attentionText(status, missed.length, formatTime)}
       </p>
       {ordered.length === 0 && missed.length === 0 ? (
         <p>No runs yet.</p>

@@ -5,6 +5,7 @@ import { Field, fieldErrors, focusFirstInvalid, FormError, formatTime, Notice } 
 import { PurgeHistory } from './purge-history';
 import { ResourcePicker } from './resource-picker';
 import type { Hold, Preview } from './types';
+import { previewSummary } from './words';
 
 /** Retention of one resource: what the next run deletes and what holds keep; the holds; the purge runs. */
 export function RetentionView({ resources }: { resources: ResourceState }) {
@@ -53,15 +54,6 @@ export function RetentionView({ resources }: { resources: ResourceState }) {
       <PurgeHistory />
     </>
   );
-}
-
-/** The preview in one sentence: what is due, why, and what holds keep. */
-export function previewSummary({ chatThreads: threads, keptForLegalHold: kept, retention }: Preview): string {
-  const due =
-    threads.count === 0
-      ? 'No chat thread is due.'
-      : `${threads.count} chat ${threads.count === 1 ? 'thread is' : 'threads are'} due (${threads.idle} idle for ${retention.idleThreadDays} days or more, ${threads.retentionPolicy} past their own retention policy).`;
-  return `${due} ${kept.count} ${kept.count === 1 ? 'due thread is' : 'due threads are'} kept for a legal hold.`;
 }
 
 function PreviewPanel({ preview }: { preview: Preview }) {

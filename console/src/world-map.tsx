@@ -1,28 +1,6 @@
-import type { Geography, Verdict } from './types';
+import type { Geography } from './types';
+import { AUDIT_WORDS, geographyLabel, geographyVerdict } from './words';
 import { LAND_PATH, MAP_HEIGHT, MAP_WIDTH, PLACES, project } from './world-shapes';
-
-/** In words and a symbol, never by colour alone. */
-export const AUDIT_WORDS: Record<Verdict, { symbol: string; words: string }> = {
-  ok: { symbol: '✓', words: 'audit ok' },
-  problemsFound: { symbol: '✗', words: 'audit found problems' },
-  notVerified: { symbol: '?', words: 'audit could not verify everything' },
-};
-
-/** A geography's audit verdict from its own part of the last audit. */
-export function geographyVerdict(g: Geography): Verdict | undefined {
-  if (!g.audit) return undefined;
-  const statuses = Object.values(g.audit.accounts).map((a) => a.status);
-  if (g.audit.misplacedCount > 0 || statuses.some((s) => s === 'wrongLocation' || s === 'shared')) return 'problemsFound';
-  return !g.audit.scanError && statuses.every((s) => s === 'ok') ? 'ok' : 'notVerified';
-}
-
-export const resourcesWord = (n: number) => `${n} ${n === 1 ? 'resource' : 'resources'}`;
-
-/** The accessible name of a geography's marker: name, enabled, resources, audit. */
-export function geographyLabel(g: Geography): string {
-  const verdict = geographyVerdict(g);
-  return [g.name, g.enabled ? 'enabled' : 'not enabled', resourcesWord(g.resourceCount), verdict ? AUDIT_WORDS[verdict].words : g.enabled ? 'not audited yet' : ''].filter(Boolean).join(', ');
-}
 
 const CHAR = 3.5;
 
