@@ -257,7 +257,9 @@ interface RawAnswer {
 /** A GET with node:http (fetch would decompress and hide content-encoding). */
 function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const request = http.request(`${stack.httpUrl}${path}`, { method, headers }, (response) => {
+    // The path as given (a URL would fold `%2e%2e` segments before sending).
+    const { hostname, port } = new URL(stack.httpUrl);
+    const request = http.request({ hostname, port, path, method, headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
