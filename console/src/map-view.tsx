@@ -12,6 +12,8 @@ const VERDICT_TEXT: Record<Verdict, string> = {
   notVerified: 'Nothing out of place was found, but not everything could be proven: some account locations could not be read (see each geography).',
 };
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 const ACCOUNT_WORDS = { ok: 'in its regions', wrongLocation: 'outside its regions', shared: 'shared with another geography', notVerified: 'not verified' } as const;
 
 /** Where data lives: the map, each geography's resources and last audit, and running the audit. */
@@ -119,7 +121,7 @@ function GeographyDetails({ geography: g, resources }: { geography: Geography; r
       {g.audit ? (
         <>
           <p>
-            Last audit: {g.audit.cosmosItems} items and {g.audit.blobs} blobs checked, {g.audit.misplacedCount} misplaced.
+            Last audit: {plural(g.audit.cosmosItems, 'item')} and {plural(g.audit.blobs, 'blob')} checked, {g.audit.misplacedCount} misplaced.
             {g.audit.scanError && ` The stores could not be read: ${g.audit.scanError}.`}
           </p>
           <ul>
