@@ -23,6 +23,7 @@ export const ISOLATED_TEST_FILES = [
   'test/integration/email-privacy.test.ts',
   'test/integration/two-hosts.test.ts',
   'test/integration/two-hosts-failures.test.ts',
+  'test/integration/console-api.test.ts',
 ];
 
 const common = {

@@ -6,6 +6,7 @@ import { parseWith } from '../shared/http/validation.js';
 import { parseResourceName } from '../shared/resources/resource.js';
 import { placeHoldBodySchema, releaseHoldBodySchema } from '../shared/retention/legal-holds.js';
 import { retentionPreview } from '../shared/retention/retention-preview.js';
+import { missedRuns } from '../shared/retention/missed-runs.js';
 import { PURGE_KINDS } from '../shared/retention/purge-schedules.js';
 import { services } from '../shared/services.js';
 
@@ -49,9 +50,12 @@ app.http('managementPurgeRuns', {
   methods: [...ALL_METHODS],
   handler: managementRoute({
     GET: async () => {
-      const { runs } = services().retention;
-      const recent = Object.fromEntries(await Promise.all(PURGE_KINDS.map(async (kind) => [kind, await runs.recent(kind, 20)] as const)));
-      return json(200, { status: await runs.status(), runs: recent });
+      const { retention, clock } = services();
+      const { runs } = retention;
+      const lists = await Promise.all(PURGE_KINDS.map(async (kind) => [kind, await runs.recent(kind, 20)] as const));
+      const now = clock.now();
+      const missed = Object.fromEntries(await Promise.all(lists.map(async ([kind, list]) => [kind, await missedRuns(kind, list, now)] as const)));
+      return json(200, { status: await runs.status(), runs: Object.fromEntries(lists), missed });
     },
   }),
 });

@@ -27,14 +27,14 @@ app.http('privacyRequests', {
       const repeatabilityId = request.headers.get('repeatability-request-id') ?? undefined;
       const { request: record, created } = await services().privacy.submit(resource, input, repeatabilityId);
       const location = privacyLocation(request, resource, `/privacy/requests/${record.id}`);
-      return json(created ? 202 : 200, requestView(request, resource, record), { 'operation-location': location, 'retry-after': '5' });
+      return json(created ? 202 : 200, requestView((path) => privacyLocation(request, resource, path), record), { 'operation-location': location, 'retry-after': '5' });
     },
     GET: async ({ request, resource }) => {
       const query = privacyListQuery(request);
       const page = await services().privacy.list(resource, query);
       const last = page.requests.at(-1);
       return json(200, {
-        value: page.requests.map((r) => requestView(request, resource, r)),
+        value: page.requests.map((r) => requestView((path) => privacyLocation(request, resource, path), r)),
         ...(page.more && last ? { nextLink: nextLink(request.url, { skipToken: last.createdAt }) } : {}),
       });
     },
@@ -48,7 +48,7 @@ app.http('privacyRequest', {
     GET: async ({ request, resource }) => {
       const record = await services().privacy.get(resource, request.params.requestId ?? '');
       const running = record.status === 'notStarted' || record.status === 'running';
-      return json(200, requestView(request, resource, record), running ? { 'retry-after': '5' } : {});
+      return json(200, requestView((path) => privacyLocation(request, resource, path), record), running ? { 'retry-after': '5' } : {});
     },
   }),
 });

@@ -53,6 +53,15 @@ param developerPrincipalType string = 'User'
 @description('Grant developerPrincipalId the same data-plane roles as the app (for `npm start` against the deployed stores). Off by default: a person reading personal data needs a reason.')
 param developerDataAccess bool = false
 
+@description('Client id of a Microsoft Entra app registration for App Service Authentication in front of the privacy console and the management API (see README, Privacy console); empty: none.')
+param consoleAuthClientId string = ''
+
+@description('Entra object ids (comma-separated) allowed to use the management API once signed in (MANAGEMENT_PRINCIPALS); only with consoleAuthClientId.')
+param managementPrincipals string = ''
+
+@description('App role values (comma-separated) whose holders may use the management API once signed in (MANAGEMENT_APP_ROLES); only with consoleAuthClientId.')
+param managementAppRoles string = ''
+
 @secure()
 @description('Bearer key of the management API (MANAGEMENT_KEY). azd generates it once and keeps it in the environment\'s configuration.')
 @metadata({ azd: { type: 'generate', config: { length: 48, noSpecial: true } } })
@@ -302,6 +311,9 @@ module functionApp 'app/function-app.bicep' = {
     geographySettings: [for (key, i) in geographyKeys: geographies[i].outputs.appSettings]
     managementKey: managementKey
     telemetryHashKey: telemetryHashKey
+    consoleAuthClientId: consoleAuthClientId
+    managementPrincipals: managementPrincipals
+    managementAppRoles: managementAppRoles
   }
   dependsOn: [
     hostBlobEndpoint

@@ -63,6 +63,7 @@ async function main(): Promise<void> {
   SMTP      ${stack.smtpRelay ? `localhost:${stack.smtpRelay.smtpPort} (embedded relay, STARTTLS + AUTH; what it received: ${stack.smtpRelay.httpUrl}/api/messages)` : `${stack.env.SMTP_HOST ?? ''} (configured relay)`}
   Management: curl -H "Authorization: Bearer $MANAGEMENT_KEY" ${stack.httpUrl}/api/management/resources
               (MANAGEMENT_KEY is in local.settings.json)
+  Console   ${stack.httpUrl}/console/   (privacy console: sign in with MANAGEMENT_KEY)
 `);
 
   const demoName = env.DEMO_RESOURCE_NAME || 'demo';

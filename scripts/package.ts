@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
@@ -14,6 +14,8 @@ import { zipFolder } from './zip-folder.js';
  *                                Grid and Entra SDKs, jose, busboy, croner): loaded on first use
  *   dist/package/package.json    `"type": "module"`, `"main": "app.js"`, no dependencies
  *   dist/package/host.json       the app's host.json
+ *   dist/package/console/        the built privacy console (dist/console, from `npm run build`),
+ *                                served by functions/console.ts at /console
  *   dist/package.zip             the folder as a zip-deploy archive
  *   dist/package-sourcemaps/     source maps of the bundle, kept out of the package
  *
@@ -32,6 +34,8 @@ export interface PackageOptions {
   zipPath?: string;
   /** Where the source maps go (none if absent); never inside `outDir`. */
   sourcemapDir?: string;
+  /** The built privacy console (Vite's output), copied to `console/` in the package; none if absent. */
+  consoleDir?: string;
 }
 
 export interface PackageResult {
@@ -124,6 +128,10 @@ export async function buildPackage(options: PackageOptions): Promise<PackageResu
   };
   await writeFile(join(outDir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
   await copyFile(join(root, 'host.json'), join(outDir, 'host.json'));
+  if (options.consoleDir) {
+    if (!(await stat(join(options.consoleDir, 'index.html')).catch(() => undefined))) throw new Error(`The console is not built in ${options.consoleDir} (npm run build builds it).`);
+    await cp(options.consoleDir, join(outDir, 'console'), { recursive: true });
+  }
 
   let entryBytes = 0;
   let chunkBytes = 0;
@@ -189,6 +197,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     outDir: join(dist, 'package'),
     zipPath: join(dist, 'package.zip'),
     sourcemapDir: join(dist, 'package-sourcemaps'),
+    consoleDir: join(dist, 'console'),
   });
   console.log(
     [

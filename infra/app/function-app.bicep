@@ -33,6 +33,15 @@ param managementKey string
 @secure()
 param telemetryHashKey string
 
+@description('Client id of the Entra app registration App Service Authentication signs people in with (the privacy console); empty: authentication off.')
+param consoleAuthClientId string = ''
+
+@description('MANAGEMENT_PRINCIPALS: Entra object ids allowed to use the management API once signed in.')
+param managementPrincipals string = ''
+
+@description('MANAGEMENT_APP_ROLES: app role values whose holders may use the management API once signed in.')
+param managementAppRoles string = ''
+
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName
   location: location
@@ -71,6 +80,20 @@ var baseSettings = [
   { name: 'AzureWebJobsDisableHomepage', value: 'true' }
 ]
 
+// Who may use the management API through App Service Authentication (shared/auth/management-caller.ts):
+// only set with authentication on, since the X-MS-CLIENT-PRINCIPAL header is trustworthy only behind it.
+var principalIdSettings = empty(managementPrincipals)
+  ? []
+  : [
+      { name: 'MANAGEMENT_PRINCIPALS', value: managementPrincipals }
+    ]
+var principalRoleSettings = empty(managementAppRoles)
+  ? []
+  : [
+      { name: 'MANAGEMENT_APP_ROLES', value: managementAppRoles }
+    ]
+var principalSettings = empty(consoleAuthClientId) ? [] : concat(principalIdSettings, principalRoleSettings)
+
 resource site 'Microsoft.Web/sites@2024-11-01' = {
   name: name
   location: location
@@ -89,7 +112,7 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
-      appSettings: concat(baseSettings, flatten(geographySettings))
+      appSettings: concat(baseSettings, principalSettings, flatten(geographySettings))
     }
     functionAppConfig: {
       deployment: {
@@ -128,6 +151,48 @@ resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@20
   name: 'ftp'
   properties: {
     allow: false
+  }
+}
+
+// App Service Authentication (Microsoft Entra ID) in front of the app, for the privacy console: it
+// signs people in (/.auth/login/aad) and hands the app the signed-in principal (X-MS-CLIENT-PRINCIPAL),
+// stripping any copy a client sends. Anonymous requests still reach the app: the data plane is called
+// with HMAC signatures and the service's own user tokens, and the app decides who may use the
+// management API. No client secret: sign-in uses the ID token (enable ID tokens on the registration).
+resource authSettings 'Microsoft.Web/sites/config@2024-11-01' = if (!empty(consoleAuthClientId)) {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: consoleAuthClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            consoleAuthClientId
+            'api://${consoleAuthClientId}'
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
   }
 }
 

@@ -75,8 +75,19 @@ export const STORE_SETTING_NAMES: Record<keyof StoreEndpoints, string> = {
   eventGridTopicResourceId: 'EVENTGRID_TOPIC_RESOURCE_ID',
 };
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const settingsSchema = z.object({
   managementKey: secret('MANAGEMENT_KEY', 32),
+  /**
+   * Who may use the management API through App Service Authentication (Easy Auth, Microsoft Entra
+   * ID) instead of the key: Entra object ids (MANAGEMENT_PRINCIPALS) and app roles
+   * (MANAGEMENT_APP_ROLES). Both empty: the X-MS-CLIENT-PRINCIPAL header is ignored (shared/auth/management-caller.ts).
+   */
+  managementPrincipals: z.object({
+    objectIds: commaList('MANAGEMENT_PRINCIPALS', z.string().trim().regex(GUID, 'MANAGEMENT_PRINCIPALS must list Microsoft Entra object ids (GUIDs)').transform((v) => v.toLowerCase())).default([]),
+    appRoles: commaList('MANAGEMENT_APP_ROLES', z.string().regex(/^[^\s,]{1,120}$/, 'MANAGEMENT_APP_ROLES must list app role values without spaces')).default([]),
+  }),
   telemetryHashKey: secret('TELEMETRY_HASH_KEY', 32),
   publicBaseUrl: z.url({ error: 'PUBLIC_BASE_URL must be a URL' }).optional(),
   controlDatabase: z.string().min(1).default('acs-control'),
@@ -183,6 +194,7 @@ export function parseSettings(env: Env): Settings {
   }
   const raw = {
     managementKey: get('MANAGEMENT_KEY'),
+    managementPrincipals: { objectIds: get('MANAGEMENT_PRINCIPALS'), appRoles: get('MANAGEMENT_APP_ROLES') },
     telemetryHashKey: get('TELEMETRY_HASH_KEY'),
     // In Azure, WEBSITE_HOSTNAME is the app's default host name.
     publicBaseUrl: get('PUBLIC_BASE_URL') ?? (get('WEBSITE_HOSTNAME') ? `https://${get('WEBSITE_HOSTNAME')}` : undefined),

@@ -1,14 +1,26 @@
-import type { HttpHandler } from '@azure/functions';
-import { requireManagementKey } from '../auth/management-auth.js';
+import type { HttpHandler, HttpResponseInit } from '@azure/functions';
+import { authenticateManagementCaller, type ManagementCaller } from '../auth/management-caller.js';
 import { services } from '../services.js';
 import { parseJsonBody, readBody } from './request-body.js';
-import { routeHandler, wrapEach, type Method, type MethodHandler, type RequestScope } from './route-handler.js';
+import { routeHandler, wrapEach, type Method, type RequestScope } from './route-handler.js';
 
-/** A management API route: every method requires `Authorization: Bearer <MANAGEMENT_KEY>`. */
-export function managementRoute(handlers: Partial<Record<Method, MethodHandler>>): HttpHandler {
+export interface ManagementScope extends RequestScope {
+  /** The key's holder, or the principal App Service Authentication signed in (shared/auth/management-caller.ts). */
+  caller: ManagementCaller;
+}
+
+export type ManagementMethodHandler = (scope: ManagementScope) => Promise<HttpResponseInit>;
+
+/**
+ * A management API route: every method requires `Authorization: Bearer <MANAGEMENT_KEY>`, or, where
+ * MANAGEMENT_PRINCIPALS / MANAGEMENT_APP_ROLES are set, an allowed principal signed in by App Service
+ * Authentication.
+ */
+export function managementRoute(handlers: Partial<Record<Method, ManagementMethodHandler>>): HttpHandler {
   const guarded = wrapEach(handlers, (handler) => async (scope) => {
-    requireManagementKey(scope.request, services().settings.managementKey);
-    return handler(scope);
+    const { settings } = services();
+    const caller = authenticateManagementCaller(scope.request, { managementKey: settings.managementKey, principals: settings.managementPrincipals });
+    return handler({ ...scope, caller });
   });
   return routeHandler(guarded, services);
 }

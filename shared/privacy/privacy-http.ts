@@ -15,8 +15,16 @@ export function privacyLocation(request: HttpRequest, resource: Pick<Resource, '
   return url.toString();
 }
 
+/** The management API's URL of a path under a resource (`/privacy/requests/{id}` -> `.../api/management/resources/{name}/privacy/requests/{id}`). */
+export function managementPrivacyLocation(request: HttpRequest, resource: Pick<Resource, 'name'>, path: string): string {
+  return new URL(`/api/management/resources/${encodeURIComponent(resource.name.toLowerCase())}${path}`, publicBaseUrl(request.url)).toString();
+}
+
+/** Where a path of the privacy API is for this caller: the data plane's (privacyLocation) or the management API's. */
+export type PrivacyLocator = (path: string) => string;
+
 /** The wire view of a request: status, progress, counts and where its result is. */
-export function requestView(request: HttpRequest, resource: Resource, record: PrivacyRequestRecord): Record<string, unknown> {
+export function requestView(locate: PrivacyLocator, record: PrivacyRequestRecord): Record<string, unknown> {
   const phases = PHASES[record.action];
   const counts = Object.fromEntries(
     Object.entries(record.counts).map(([kind, c]) => [kind, record.action === 'delete' ? c : { found: c.found, held: c.held }]),
@@ -25,9 +33,9 @@ export function requestView(request: HttpRequest, resource: Resource, record: Pr
     record.status !== 'succeeded' || !record.result
       ? undefined
       : record.result.receiptId
-        ? { receiptId: record.result.receiptId, receiptLocation: privacyLocation(request, resource, `/privacy/receipts/${record.result.receiptId}`) }
+        ? { receiptId: record.result.receiptId, receiptLocation: locate(`/privacy/receipts/${record.result.receiptId}`) }
         : record.result.blobName
-          ? { location: privacyLocation(request, resource, `/privacy/requests/${record.id}/result`), bytes: record.result.bytes, expiresDateTime: record.expiresAt }
+          ? { location: locate(`/privacy/requests/${record.id}/result`), bytes: record.result.bytes, expiresDateTime: record.expiresAt }
           : { erasedBy: record.result.erasedBy };
   return {
     id: record.id,

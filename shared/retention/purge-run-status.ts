@@ -1,5 +1,6 @@
 import { PURGE_STALL_MS, type PurgeRunRecord } from './purge-run-record.js';
 import { nextDue, purgeSchedule, type PurgeKind } from './purge-schedules.js';
+import { MISSED_GRACE_MS } from './missed-runs.js';
 
 /** Whether a purge ran when it was due, as the management API answers it. */
 export interface PurgeStatus {
@@ -13,8 +14,6 @@ export interface PurgeStatus {
   why?: string;
 }
 
-/** A run due by the schedule counts as missed this long after it was due. */
-const MISSED_GRACE_MS = 5 * 60_000;
 
 /**
  * A run still draining its work items (progress within PURGE_STALL_MS) is no reason for attention,

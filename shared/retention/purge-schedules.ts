@@ -19,3 +19,18 @@ export async function nextDue(schedule: string, after: Date): Promise<Date | und
   const { Cron } = await import('croner');
   return new Cron(schedule, { paused: true, timezone: 'UTC' }).nextRun(after) ?? undefined;
 }
+
+/** The times the schedule falls due after `after` and up to `until` (at most `max` of them, oldest first). */
+export async function dueTimesBetween(schedule: string, after: Date, until: Date, max: number): Promise<Date[]> {
+  const { Cron } = await import('croner');
+  const cron = new Cron(schedule, { paused: true, timezone: 'UTC' });
+  const times: Date[] = [];
+  let from = after;
+  while (times.length < max) {
+    const next = cron.nextRun(from);
+    if (!next || next.getTime() > until.getTime()) break;
+    times.push(next);
+    from = next;
+  }
+  return times;
+}

@@ -108,6 +108,8 @@ export const CONTROL_CONTAINERS = {
    * queue delivers twice is counted once; Cosmos deletes them after 7 days (TTL).
    */
   purgeRunItems: { partitionKey: '/id', defaultTtl: 7 * 86_400 },
+  /** The last residency audit's verdict, counts and account statuses, without item ids (shared/residency/audit-summary.ts). */
+  residencyAudits: { partitionKey: '/id' },
 } as const satisfies Record<string, { partitionKey: string; defaultTtl?: number }>;
 export type ControlContainerName = keyof typeof CONTROL_CONTAINERS;
 

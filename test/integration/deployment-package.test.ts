@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { buildPackage, PACKAGE_MAIN, type PackageResult } from '../../scripts/package.js';
 import { createChatUser, userRef } from '../support/chat-users.js';
+import { buildConsole } from '../support/console-build.js';
 import { uploadRecording } from '../support/recordings.js';
 import { repoRoot, startTestStack, type TestStack } from '../support/test-stack.js';
 
@@ -19,15 +20,18 @@ import { repoRoot, startTestStack, type TestStack } from '../support/test-stack.
 let dir: string;
 let result: PackageResult;
 let stack: TestStack;
+let consoleDir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'acs-residency-package-'));
-  result = await buildPackage({ root: repoRoot, outDir: join(dir, 'package'), zipPath: join(dir, 'package.zip'), sourcemapDir: join(dir, 'sourcemaps') });
+  consoleDir = await buildConsole();
+  result = await buildPackage({ root: repoRoot, outDir: join(dir, 'package'), zipPath: join(dir, 'package.zip'), sourcemapDir: join(dir, 'sourcemaps'), consoleDir });
   stack = await startTestStack({ functionsDir: result.outDir });
 });
 afterAll(async () => {
   await stack?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
+  if (consoleDir) await rm(consoleDir, { recursive: true, force: true });
 });
 
 async function filesUnder(folder: string): Promise<string[]> {
@@ -55,9 +59,10 @@ async function unzip(path: string): Promise<Map<string, Buffer>> {
 }
 
 describe('deployment package', () => {
-  it('holds app.js, its chunks, host.json and a package.json whose main is app.js, with no dependencies; no source maps', async () => {
+  it('holds app.js, its chunks, host.json, a package.json whose main is app.js, with no dependencies, and the console; no source maps', async () => {
     const files = await filesUnder(result.outDir);
-    expect(files.filter((f) => !f.startsWith('chunks/'))).toEqual([PACKAGE_MAIN, 'host.json', 'package.json']);
+    expect(files.filter((f) => !f.startsWith('chunks/') && !f.startsWith('console/'))).toEqual([PACKAGE_MAIN, 'host.json', 'package.json']);
+    expect(files.filter((f) => f.startsWith('console/'))).toEqual((await filesUnder(consoleDir)).map((f) => `console/${f}`));
     expect(files.filter((f) => f.startsWith('chunks/')).every((f) => f.endsWith('.js'))).toBe(true);
     const packageJson = JSON.parse(await readFile(join(result.outDir, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(packageJson).toMatchObject({ type: 'module', main: PACKAGE_MAIN });
@@ -107,6 +112,11 @@ describe('deployment package', () => {
 
     const upload = await uploadRecording(stack, resource, {});
     expect(upload.status, upload.text).toBe(201);
+  });
+
+  it('serves the privacy console from the package', async () => {
+    const page = await fetch(`${stack.httpUrl}/console/`);
+    expect([page.status, page.headers.get('content-type'), await page.text()]).toEqual([200, 'text/html; charset=utf-8', await readFile(join(result.outDir, 'console', 'index.html'), 'utf8')]);
   });
 
   it('has chunks that all load, also those no request above needed (@azure/identity, croner)', async () => {

@@ -133,7 +133,7 @@ describe('strict residency', () => {
       const blobHost = (account: EmbeddedBlob) => new URL(BlobServiceClient.fromConnectionString(account.connectionString).url).host;
       expect([...missing].sort()).toEqual(
         [
-          `Cosmos DB ${host(stack.stores.cosmosEndpoint)} (control): database 'acs-control' is missing, with all its containers (resources, signingKeys, purgeRuns, purgeRunItems)`,
+          `Cosmos DB ${host(stack.stores.cosmosEndpoint)} (control): database 'acs-control' is missing, with all its containers (resources, signingKeys, purgeRuns, purgeRunItems, residencyAudits)`,
           `Cosmos DB ${host(europe.cosmos.endpoint)} (Europe): database 'acs-europe' is missing, with all its containers (outbox, identities, chatThreads, chatMemberships, recordings, auditRecords, legalHolds, operationLogs, privacyRequests, erasureReceipts, phoneNumbers, phoneNumberRecords, smsRecords, emailDomains, emailOperations, emailSuppressions, messageChannels, messageRecords)`,
           `Cosmos DB ${host(japan.cosmos.endpoint)} (Japan): database 'acs-japan' is missing, with all its containers (outbox, identities, chatThreads, chatMemberships, recordings, auditRecords, legalHolds, operationLogs, privacyRequests, erasureReceipts, phoneNumbers, phoneNumberRecords, smsRecords, emailDomains, emailOperations, emailSuppressions, messageChannels, messageRecords)`,
           ...['exports', 'recordings', 'recording-landing', 'email-content'].map((c) => `Blob storage ${blobHost(europe.blob)} (Europe): container 'acs-europe-${c}' is missing`),

@@ -114,6 +114,15 @@ const ROUTES: Route[] = [
   { auth: 'management', path: '/api/management/resources/{name}/channels/{channel}', writes: { PUT: { json: true, wrong: ['{"phoneNumberId": "1", "businessAccountId": "2", "accessTokenSetting": "EAAtoken", "appSecretSetting": "WHATSAPP_X", "webhookVerifyToken": "12345678"}', '{"kind": "sms"}'] }, DELETE: { json: false } }, reads: ['GET'] },
   // WhatsApp's webhook: anonymous, authenticated by its signature (none here: every POST is refused).
   { auth: 'none', path: '/api/whatsapp/webhooks/{name}/{channel}', writes: { POST: { json: true, wrong: ['{"object": "whatsapp_business_account", "entry": []}'] } }, reads: ['GET'], query: ['hub.mode', 'hub.verify_token', 'hub.challenge'] },
+  // The management API the privacy console works through.
+  { auth: 'management', path: '/api/management/session', writes: {}, reads: ['GET'] },
+  { auth: 'management', path: '/api/management/geographies', writes: {}, reads: ['GET'] },
+  { auth: 'management', path: '/api/management/purgeRuns', writes: {}, reads: ['GET'] },
+  { auth: 'management', path: '/api/management/resources/{name}/privacy/requests', writes: { POST: { json: true, wrong: ['{"action": "explode", "subjects": {"identityIds": []}}', '{"action": "delete", "subjects": {}}', '{"action": "export", "subjects": {"identityIds": ["8:acs:a/b_c"]}}'] } }, reads: ['GET'], query: ['maxPageSize', 'skipToken'] },
+  { auth: 'management', path: '/api/management/resources/{name}/privacy/requests/{request}', writes: {}, reads: ['GET'] },
+  { auth: 'management', path: '/api/management/resources/{name}/privacy/requests/{request}/result', writes: {}, reads: ['GET'] },
+  { auth: 'management', path: '/api/management/resources/{name}/privacy/receipts', writes: {}, reads: ['GET'], query: ['maxPageSize', 'skipToken', 'subject'] },
+  { auth: 'management', path: '/api/management/resources/{name}/privacy/receipts/{receipt}', writes: {}, reads: ['GET'] },
 ];
 
 /** Ids no route may take: separators, control characters, over-long values. Encoded as a client would send them. */

@@ -755,7 +755,12 @@ function call(env: Env, node: Node): Value {
     case 'deployer':
       return { objectId: fakeGuid('deployer'), tenantId: TENANT_ID };
     case 'environment':
-      return { name: 'AzureCloud', suffixes: { storage: 'core.windows.net', sqlServerHostname: '.database.windows.net' }, resourceManager: 'https://management.azure.com/' };
+      return {
+        name: 'AzureCloud',
+        suffixes: { storage: 'core.windows.net', sqlServerHostname: '.database.windows.net' },
+        resourceManager: 'https://management.azure.com/',
+        authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
+      };
     case 'resourceGroup': {
       if (args.length === 0) {
         if (env.scope.kind !== 'resourceGroup') return fail(env, node, 'resourceGroup() outside a resource group deployment');

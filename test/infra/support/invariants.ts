@@ -36,6 +36,7 @@ export const ALLOWED_API_VERSIONS: Record<string, string> = {
   'Microsoft.Web/serverfarms': '2024-11-01',
   'Microsoft.Web/sites': '2024-11-01',
   'Microsoft.Web/sites/basicPublishingCredentialsPolicies': '2024-11-01',
+  'Microsoft.Web/sites/config': '2024-11-01',
   'Microsoft.Authorization/roleAssignments': '2022-04-01',
   'Microsoft.Authorization/policyAssignments': '2025-03-01',
   'Microsoft.Network/virtualNetworks': '2024-05-01',
