@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { ResourceState } from './app';
 import { api, describe } from './api';
 import { FormError, formatTime } from './field';
 import type { AuditReport, Geographies, Geography, Verdict } from './types';
+import { useLoaded } from './use-loaded';
 import { WorldMap } from './world-map';
 import { AUDIT_WORDS, geographyVerdict, resourcesWord } from './words';
 
@@ -18,24 +19,11 @@ const ACCOUNT_WORDS = { ok: 'in its regions', wrongLocation: 'outside its region
 
 /** Where data lives: the map, each geography's resources and last audit, and running the audit. */
 export function MapView({ resources }: { resources: ResourceState }) {
-  const [data, setData] = useState<Geographies>();
-  const [error, setError] = useState<string>();
+  const { data, error, reload: load } = useLoaded<Geographies>('/api/management/geographies', [resources.resources]);
   const [selected, setSelected] = useState<string>();
   const [audit, setAudit] = useState<AuditReport>();
   const [auditing, setAuditing] = useState(false);
   const [auditError, setAuditError] = useState<string>();
-
-  const load = () =>
-    api<Geographies>('GET', '/api/management/geographies')
-      .then(({ body }) => {
-        setData(body);
-        setError(undefined);
-      })
-      .catch((failure: unknown) => setError(describe(failure)));
-
-  useEffect(() => {
-    void load();
-  }, [resources.resources]);
 
   const runAudit = async () => {
     setAuditing(true);

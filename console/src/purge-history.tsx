@@ -1,7 +1,6 @@
-import { useEffect, useState } from 'preact/hooks';
-import { api, describe } from './api';
 import { FormError, formatTime } from './field';
 import type { PurgeKind, PurgeRun, PurgeRuns, PurgeStatus } from './types';
+import { useLoaded } from './use-loaded';
 import { attentionText } from './words';
 
 const NAMES: Record<PurgeKind, string> = { chatRetention: 'Chat retention purge', recordingPurge: 'Recording purge' };
@@ -13,18 +12,7 @@ const deletedTotal = (run: PurgeRun) => Object.values(run.deleted).reduce((a, b)
 
 /** The purge runs of the whole service (the purges are per deployment, not per resource), as charts. */
 export function PurgeHistory() {
-  const [data, setData] = useState<PurgeRuns>();
-  const [error, setError] = useState<string>();
-  const load = () =>
-    api<PurgeRuns>('GET', '/api/management/purgeRuns')
-      .then(({ body }) => {
-        setData(body);
-        setError(undefined);
-      })
-      .catch((failure: unknown) => setError(describe(failure)));
-  useEffect(() => {
-    void load();
-  }, []);
+  const { data, error, reload: load } = useLoaded<PurgeRuns>('/api/management/purgeRuns', []);
 
   return (
     <section aria-labelledby="runs-heading">
