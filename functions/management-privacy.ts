@@ -1,12 +1,8 @@
 import { app, type HttpRequest } from '@azure/functions';
 import { managementJsonBody, managementRoute } from '../shared/http/management-route.js';
-import { nextLink } from '../shared/http/paging.js';
-import { json } from '../shared/http/responses.js';
 import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { parseWith } from '../shared/http/validation.js';
-import { receiptView } from '../shared/privacy/erasure-receipt.js';
-import { managementPrivacyLocation, privacyListQuery, requestView } from '../shared/privacy/privacy-http.js';
-import { privacyRequestBodySchema } from '../shared/privacy/privacy-subjects.js';
+import { receiptAnswer, receiptListAnswer, requestAnswer, requestListAnswer, resultAnswer, submitAnswer } from '../shared/privacy/privacy-answers.js';
+import { managementPrivacyLocation } from '../shared/privacy/privacy-http.js';
 import { parseResourceName, type Resource } from '../shared/resources/resource.js';
 import { services } from '../shared/services.js';
 
@@ -18,78 +14,48 @@ import { services } from '../shared/services.js';
  */
 const resourceOf = (request: HttpRequest) => services().resources.get(parseResourceName(request.params.name));
 const locator = (request: HttpRequest, resource: Resource) => (path: string) => managementPrivacyLocation(request, resource, path);
+const base = 'api/management/resources/{name}/privacy';
 
 app.http('managementPrivacyRequests', {
-  route: 'api/management/resources/{name}/privacy/requests',
+  route: `${base}/requests`,
   methods: [...ALL_METHODS],
   handler: managementRoute({
     POST: async (scope) => {
       const resource = await resourceOf(scope.request);
-      const input = parseWith(privacyRequestBodySchema, await managementJsonBody(scope));
-      const repeatabilityId = scope.request.headers.get('repeatability-request-id') ?? undefined;
-      const { request: record, created } = await services().privacy.submit(resource, input, repeatabilityId);
-      const locate = locator(scope.request, resource);
-      return json(created ? 202 : 200, requestView(locate, record), { 'operation-location': locate(`/privacy/requests/${record.id}`), 'retry-after': '5' });
+      return submitAnswer(services().privacy, scope.request, resource, await managementJsonBody(scope), locator(scope.request, resource));
     },
     GET: async ({ request }) => {
       const resource = await resourceOf(request);
-      const page = await services().privacy.list(resource, privacyListQuery(request));
-      const last = page.requests.at(-1);
-      return json(200, {
-        value: page.requests.map((r) => requestView(locator(request, resource), r)),
-        ...(page.more && last ? { nextLink: nextLink(request.url, { skipToken: last.createdAt }) } : {}),
-      });
+      return requestListAnswer(services().privacy, request, resource, locator(request, resource));
     },
   }),
 });
 
 app.http('managementPrivacyRequest', {
-  route: 'api/management/resources/{name}/privacy/requests/{requestId}',
+  route: `${base}/requests/{requestId}`,
   methods: [...ALL_METHODS],
   handler: managementRoute({
     GET: async ({ request }) => {
       const resource = await resourceOf(request);
-      const record = await services().privacy.get(resource, request.params.requestId ?? '');
-      const running = record.status === 'notStarted' || record.status === 'running';
-      return json(200, requestView(locator(request, resource), record), running ? { 'retry-after': '5' } : {});
+      return requestAnswer(services().privacy, request, resource, locator(request, resource));
     },
   }),
 });
 
 app.http('managementPrivacyRequestResult', {
-  route: 'api/management/resources/{name}/privacy/requests/{requestId}/result',
+  route: `${base}/requests/{requestId}/result`,
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    GET: async ({ request }) => {
-      const result = await services().privacy.result(await resourceOf(request), request.params.requestId ?? '');
-      return {
-        status: 200,
-        headers: { 'content-type': 'application/json', 'content-length': String(result.length), 'content-disposition': `attachment; filename="${result.name}"` },
-        body: result.body,
-      };
-    },
-  }),
+  handler: managementRoute({ GET: async ({ request }) => resultAnswer(services().privacy, request, await resourceOf(request)) }),
 });
 
 app.http('managementErasureReceipts', {
-  route: 'api/management/resources/{name}/privacy/receipts',
+  route: `${base}/receipts`,
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    GET: async ({ request }) => {
-      const page = await services().privacy.receipts(await resourceOf(request), privacyListQuery(request));
-      const last = page.receipts.at(-1);
-      return json(200, {
-        value: page.receipts.map(receiptView),
-        ...(page.more && last ? { nextLink: nextLink(request.url, { skipToken: last.completedAt }) } : {}),
-      });
-    },
-  }),
+  handler: managementRoute({ GET: async ({ request }) => receiptListAnswer(services().privacy, request, await resourceOf(request)) }),
 });
 
 app.http('managementErasureReceipt', {
-  route: 'api/management/resources/{name}/privacy/receipts/{receiptId}',
+  route: `${base}/receipts/{receiptId}`,
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    GET: async ({ request }) => json(200, receiptView(await services().privacy.receipt(await resourceOf(request), request.params.receiptId ?? ''))),
-  }),
+  handler: managementRoute({ GET: async ({ request }) => receiptAnswer(services().privacy, request, await resourceOf(request)) }),
 });
