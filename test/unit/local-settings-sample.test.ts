@@ -12,7 +12,7 @@ it('the sample settings give every local server a port of its own', () => {
     .filter(([name]) => /^LOCAL_.*_PORT$/.test(name))
     .map(([name, value]) => [name, Number(value)] as const);
   ports.push(['Host.LocalHttpPort', Number(sample.Host?.LocalHttpPort ?? 7071)]);
-  expect(ports.length).toBeGreaterThanOrEqual(9);
+  expect(ports.length).toBe(10);
   for (const [name, port] of ports) expect(Number.isInteger(port) && port > 0, name).toBe(true);
   const byPort = new Map<number, string[]>();
   for (const [name, port] of ports) byPort.set(port, [...(byPort.get(port) ?? []), name]);
