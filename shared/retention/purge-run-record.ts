@@ -100,7 +100,8 @@ export const isComplete = (run: PurgeRunRecord) => run.planning !== 'running' &&
 
 /** How a complete run ends: failed if its planning failed or a work item went to the poison queue. */
 export function ending(run: PurgeRunRecord): Pick<PurgeRunRecord, 'status' | 'failure'> {
-  if (run.planning === 'failed') return { status: 'failed', failure: run.failure ?? 'The planning stopped half-way.' };
+  // A failed planning always carries its failure (finishPlanning and reconcile set both together).
+  if (run.planning === 'failed') return { status: 'failed', failure: run.failure };
   if (run.failed > 0) return { status: 'failed', failure: `${run.failed} work item(s) failed on every attempt and went to the poison queue; what they were for is planned again by the next run.` };
   return { status: 'succeeded' };
 }

@@ -208,6 +208,43 @@ describe('purge run status', () => {
   });
 });
 
+describe('purge run accounting', () => {
+  const runs = () => services().retention.runs;
+  const begin = async () => {
+    const begun = await runs().begin('recordingPurge');
+    expect(Object.keys(begun)).toEqual(['run']);
+    return (begun as { run: PurgeRunRecord }).run;
+  };
+
+  it('a run ends only once its planning is over and its last item has settled, with exact counts and only the kinds it deleted', async () => {
+    const run = await begin();
+    await runs().addPlanned(run, 2);
+    expect(await runs().finishPlanning(run)).toMatchObject({ status: 'running', planning: 'done', planned: 2, settled: 0 });
+    expect(await runs().settle('recordingPurge', run.id, 'item-a', { result: 'done', deleted: { recordings: 1 } })).toBe(true);
+    expect(await runs().get('recordingPurge', run.id)).toMatchObject({ status: 'running', planned: 2, settled: 1, done: 1 });
+    expect(await runs().settle('recordingPurge', run.id, 'item-b', { result: 'done', deleted: { recordings: 2, landingFiles: 0 } })).toBe(true);
+    const ended = await runs().get('recordingPurge', run.id);
+    expect(ended).toMatchObject({ status: 'succeeded', planning: 'done', planned: 2, settled: 2, done: 2, held: 0, failed: 0, errors: 0 });
+    // The kinds it deleted none of are left out (landingFiles here), not shown as 0.
+    expect(ended!.deleted).toEqual({ recordings: 3 });
+    expect(ended!.failure).toBeUndefined();
+    expect(ended!.finishedAt).toBe(clock.now().toISOString());
+  });
+
+  it('a run with an item that failed on every attempt ends failed, saying how many went to the poison queue', async () => {
+    const run = await begin();
+    await runs().addPlanned(run, 3);
+    await runs().finishPlanning(run);
+    await runs().settle('recordingPurge', run.id, 'item-a', { result: 'done', deleted: { recordings: 1 } });
+    await runs().settle('recordingPurge', run.id, 'item-b', { result: 'failed' });
+    expect(await runs().get('recordingPurge', run.id)).toMatchObject({ status: 'running', settled: 2 });
+    await runs().settle('recordingPurge', run.id, 'item-c', { result: 'failed' });
+    const ended = await runs().get('recordingPurge', run.id);
+    expect(ended).toMatchObject({ status: 'failed', planned: 3, settled: 3, done: 1, failed: 2, errors: 2, deleted: { recordings: 1 } });
+    expect(ended!.failure).toBe('2 work item(s) failed on every attempt and went to the poison queue; what they were for is planned again by the next run.');
+  });
+});
+
 describe('the chat retention plan', () => {
   it('takes policy expiries first, then idle threads, each thread once, at most the limit; lists only the held threads that are due', async () => {
     const name = 'plan-rules';
