@@ -1,5 +1,8 @@
 import { app } from '@azure/functions';
-import { services } from '../shared/services.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/chat-deletion-sweep.ts). */
+const handlers = () => import('./handlers/chat-deletion-sweep.js');
 
 /**
  * Every 5 minutes: finishes chat thread deletions that were interrupted half-way (the thread is
@@ -7,15 +10,5 @@ import { services } from '../shared/services.js';
  */
 app.timer('chatDeletionSweep', {
   schedule: '0 */5 * * * *',
-  handler: async (_timer, context) => {
-    const svc = services();
-    for (const geo of svc.stores.all()) {
-      try {
-        const result = await svc.chat.purger.finishInterrupted(geo, { graceMs: 5 * 60_000, max: 50 });
-        if (result.threads > 0) svc.logger.info('chat.deletions_finished', { correlationId: context.invocationId, geography: geo.geography.key, count: result.threads });
-      } catch (error) {
-        svc.logger.error('chat.deletion_sweep_failed', { geography: geo.geography.key, detail: error instanceof Error ? error.message : String(error) });
-      }
-    }
-  },
+  handler: lazyHandler(handlers, 'chatDeletionSweep'),
 });

@@ -1,52 +1,18 @@
 import { app } from '@azure/functions';
-import { chatBody, messageIdParam, pageResponse, pageSize, startTime, syncState, threadIdParam } from '../shared/chat/chat-http.js';
-import { sendMessageSchema, updateMessageSchema } from '../shared/chat/chat-requests.js';
-import { ServiceError } from '../shared/errors/service-error.js';
-import { json, noContent } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { userRoute } from '../shared/http/user-request.js';
-import { services } from '../shared/services.js';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
 
-/** ACS Chat API 2025-03-15: messages (for @azure/communication-chat 1.6 ChatThreadClient). */
-
-function sequenceCursor(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new ServiceError('ValidationError', "'syncState' is not a cursor this service issued.", { target: 'syncState' });
-  return Number(value);
-}
+/** The handlers, loaded on the first invocation (functions/handlers/chat-messages.ts). */
+const handlers = () => import('./handlers/chat-messages.js');
 
 app.http('chatMessages', {
   route: 'chat/threads/{chatThreadId}/messages',
   methods: [...ALL_METHODS],
-  handler: userRoute({
-    POST: async (scope) => {
-      const result = await services().chat.messages.send(scope.caller, threadIdParam(scope.request), chatBody(scope, sendMessageSchema));
-      return json(201, result);
-    },
-    GET: async ({ caller, request }) => {
-      const page = await services().chat.messages.list(caller, threadIdParam(request), {
-        maxPageSize: pageSize(request),
-        startTime: startTime(request),
-        cursor: sequenceCursor(syncState(request)),
-      });
-      return pageResponse(request, page);
-    },
-  }),
+  handler: lazyHandler(handlers, 'chatMessages'),
 });
 
 app.http('chatMessage', {
   route: 'chat/threads/{chatThreadId}/messages/{chatMessageId}',
   methods: [...ALL_METHODS],
-  handler: userRoute({
-    GET: async ({ caller, request }) => json(200, await services().chat.messages.get(caller, threadIdParam(request), messageIdParam(request))),
-    PATCH: async (scope) => {
-      const input = chatBody(scope, updateMessageSchema);
-      await services().chat.messages.update(scope.caller, threadIdParam(scope.request), messageIdParam(scope.request), input);
-      return noContent();
-    },
-    DELETE: async ({ caller, request }) => {
-      await services().chat.messages.delete(caller, threadIdParam(request), messageIdParam(request));
-      return noContent();
-    },
-  }),
+  handler: lazyHandler(handlers, 'chatMessage'),
 });

@@ -1,11 +1,10 @@
 import { app } from '@azure/functions';
-import { chatRetentionItemSchema } from '../shared/queues/work-items.js';
-import { poisonHandler, workHandler } from '../shared/queues/work-handler.js';
-import { poisonQueueOf, WORK_QUEUES } from '../shared/queues/work-queues.js';
-import { planChatRetention } from '../shared/retention/purge-planners.js';
+import { WORK_QUEUES, poisonQueueOf } from '../shared/queues/work-queues.js';
 import { purgeSchedule } from '../shared/retention/purge-schedules.js';
-import { recordPoisonedItem, workChatRetentionItem } from '../shared/retention/purge-workers.js';
-import { services } from '../shared/services.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/chat-retention-purge.ts). */
+const handlers = () => import('./handlers/chat-retention-purge.js');
 
 /**
  * The planner: finds the chat threads that were idle for their resource's period or are past their
@@ -15,21 +14,19 @@ import { services } from '../shared/services.js';
  */
 app.timer('chatRetentionPurge', {
   schedule: purgeSchedule('chatRetention'),
-  handler: async () => {
-    await planChatRetention(services());
-  },
+  handler: lazyHandler(handlers, 'chatRetentionPurge'),
 });
 
 /** The workers, on every instance: one item each, counted into its run once. */
 app.storageQueue('chatRetentionWork', {
   queueName: WORK_QUEUES.chatRetention,
   connection: 'AzureWebJobsStorage',
-  handler: workHandler('retention', chatRetentionItemSchema, () => services().logger, (item) => workChatRetentionItem(services(), item)),
+  handler: lazyHandler(handlers, 'chatRetentionWork'),
 });
 
 /** Items that failed on every attempt: counted as failed in their run. */
 app.storageQueue('chatRetentionPoison', {
   queueName: poisonQueueOf(WORK_QUEUES.chatRetention),
   connection: 'AzureWebJobsStorage',
-  handler: poisonHandler('retention', chatRetentionItemSchema, () => services().logger, (item) => recordPoisonedItem(services(), 'chatRetention', item)),
+  handler: lazyHandler(handlers, 'chatRetentionPoison'),
 });

@@ -1,42 +1,19 @@
 import { app } from '@azure/functions';
-import { chatBody, pageResponse, pageSize, startTime, syncState, threadIdParam } from '../shared/chat/chat-http.js';
-import { createThreadSchema, updateThreadSchema } from '../shared/chat/chat-requests.js';
-import { json, noContent } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { userRoute } from '../shared/http/user-request.js';
-import { services } from '../shared/services.js';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/chat-threads.ts). */
+const handlers = () => import('./handlers/chat-threads.js');
 
 /** ACS Chat API 2025-03-15: threads (for @azure/communication-chat 1.6 ChatClient). */
-
 app.http('chatThreads', {
   route: 'chat/threads',
   methods: [...ALL_METHODS],
-  handler: userRoute({
-    POST: async (scope) => {
-      const input = chatBody(scope, createThreadSchema);
-      const repeatabilityId = scope.request.headers.get('repeatability-request-id') ?? undefined;
-      return json(201, await services().chat.threads.create(scope.caller, input, repeatabilityId));
-    },
-    GET: async ({ caller, request }) => {
-      const cursor = syncState(request);
-      const page = await services().chat.threads.list(caller, { maxPageSize: pageSize(request), startTime: startTime(request), cursor });
-      return pageResponse(request, page);
-    },
-  }),
+  handler: lazyHandler(handlers, 'chatThreads'),
 });
 
 app.http('chatThread', {
   route: 'chat/threads/{chatThreadId}',
   methods: [...ALL_METHODS],
-  handler: userRoute({
-    GET: async ({ caller, request }) => json(200, await services().chat.threads.get(caller, threadIdParam(request))),
-    PATCH: async (scope) => {
-      await services().chat.threads.update(scope.caller, threadIdParam(scope.request), chatBody(scope, updateThreadSchema));
-      return noContent();
-    },
-    DELETE: async ({ caller, request }) => {
-      await services().chat.threads.delete(caller, threadIdParam(request));
-      return noContent();
-    },
-  }),
+  handler: lazyHandler(handlers, 'chatThread'),
 });

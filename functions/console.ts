@@ -1,38 +1,11 @@
 import { app } from '@azure/functions';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ServiceError } from '../shared/errors/service-error.js';
-import { errorResponse } from '../shared/http/responses.js';
-import { firstBuiltFolder, StaticFiles } from '../shared/http/static-files.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
 
-/**
- * The privacy console (console/, built by `npm run build` with Vite): a single-page app served at
- * /console that works through the management API like any other client. Static files only: no
- * settings, stores or SDKs are touched to serve it. The folder is CONSOLE_DIR when set, else the
- * built console beside this code: `console/` next to the deployment package's app.js, `dist/console`
- * from dist/functions/ (npm start) or from the sources (tests).
- */
-const here = dirname(fileURLToPath(import.meta.url));
-let found: string | undefined;
-const files = new StaticFiles(async () => {
-  if (process.env.CONSOLE_DIR) return firstBuiltFolder([process.env.CONSOLE_DIR]);
-  found ??= await firstBuiltFolder([join(here, 'console'), join(here, '..', 'console'), join(here, '..', 'dist', 'console')]);
-  return found;
-});
+/** The handlers, loaded on the first invocation (functions/handlers/console.ts). */
+const handlers = () => import('./handlers/console.js');
 
 app.http('console', {
   route: 'console/{*path}',
   methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-  handler: async (request, context) => {
-    const path = new URL(request.url).pathname.replace(/^\/console/i, '');
-    const answer = await files.serve(request.method, path, request.headers);
-    if (answer.status === 405) {
-      return errorResponse(new ServiceError('MethodNotAllowed', `The console answers GET and HEAD, not ${request.method}.`, { headers: answer.headers }), context.invocationId);
-    }
-    if (answer.status === 404) {
-      const built = path === '' || path === '/' ? ' The console is not built: run npm run build.' : '';
-      return errorResponse(new ServiceError('NotFound', `No console file is served at ${new URL(request.url).pathname}.${built}`), context.invocationId);
-    }
-    return { status: answer.status, headers: answer.headers, ...(answer.body ? { body: answer.body } : {}) };
-  },
+  handler: lazyHandler(handlers, 'console'),
 });

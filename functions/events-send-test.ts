@@ -1,31 +1,13 @@
 import { app } from '@azure/functions';
-import * as z from 'zod';
-import { parseJsonBody } from '../shared/http/request-body.js';
-import { hmacResourceRoute } from '../shared/http/resource-request.js';
-import { json } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { parseWith } from '../shared/http/validation.js';
-import { sendTestEvents } from '../shared/events/test-events.js';
-import { services } from '../shared/services.js';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
 
-const bodySchema = z.strictObject({
-  count: z.number().int().min(1).max(100).default(1),
-  label: z.string().max(100).optional(),
-});
+/** The handlers, loaded on the first invocation (functions/handlers/events-send-test.ts). */
+const handlers = () => import('./handlers/events-send-test.js');
 
 /** `POST {endpoint}events/:sendTest`: sends test events through the outbox, like Event Grid's "send test event". */
 app.http('eventsSendTest', {
   route: 'events/:sendTest',
   methods: [...ALL_METHODS],
-  handler: hmacResourceRoute({
-    POST: async ({ request, resource, body }) => {
-      const input = parseWith(bodySchema, parseJsonBody(request, body) ?? {});
-      const svc = services();
-      const events = await sendTestEvents(
-        { outbox: svc.outboxFor(svc.stores.forResource(resource)) },
-        { resource, count: input.count, label: input.label },
-      );
-      return json(202, { events: events.map((e) => ({ id: e.id, type: e.type })) });
-    },
-  }),
+  handler: lazyHandler(handlers, 'eventsSendTest'),
 });

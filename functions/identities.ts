@@ -1,58 +1,30 @@
 import { app } from '@azure/functions';
-import { parseJsonBody } from '../shared/http/request-body.js';
-import { hmacResourceRoute, type ResourceScope } from '../shared/http/resource-request.js';
-import { json, noContent } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { parseCreateIdentityBody, parseIssueTokenBody } from '../shared/identity/token-scopes.js';
-import { services } from '../shared/services.js';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
 
-/** ACS Identity API 2023-10-01, for @azure/communication-identity 1.3. */
-const body = (scope: ResourceScope) => parseJsonBody(scope.request, scope.body) ?? {};
-const acsRoute = (handlers: Parameters<typeof hmacResourceRoute>[0]) => hmacResourceRoute(handlers, { requireApiVersion: true });
+/** The handlers, loaded on the first invocation (functions/handlers/identities.ts). */
+const handlers = () => import('./handlers/identities.js');
 
 app.http('identityCreate', {
   route: 'identities',
   methods: [...ALL_METHODS],
-  handler: acsRoute({
-    POST: async (scope) => {
-      const input = parseCreateIdentityBody(body(scope));
-      const result = await services().identities.create(scope.resource, { scopes: input.createTokenWithScopes, expiresInMinutes: input.expiresInMinutes });
-      scope.operation.subjects.add(result.identity.id);
-      return json(201, result);
-    },
-  }),
+  handler: lazyHandler(handlers, 'identityCreate'),
 });
 
 app.http('identityDelete', {
   route: 'identities/{id}',
   methods: [...ALL_METHODS],
-  handler: acsRoute({
-    DELETE: async ({ resource, request }) => {
-      await services().identities.delete(resource, request.params.id ?? '');
-      return noContent();
-    },
-  }),
+  handler: lazyHandler(handlers, 'identityDelete'),
 });
 
 app.http('identityIssueAccessToken', {
   route: 'identities/{id}/:issueAccessToken',
   methods: [...ALL_METHODS],
-  handler: acsRoute({
-    POST: async (scope) => {
-      const input = parseIssueTokenBody(body(scope));
-      const token = await services().identities.issueToken(scope.resource, scope.request.params.id ?? '', input.scopes, input.expiresInMinutes);
-      return json(200, token);
-    },
-  }),
+  handler: lazyHandler(handlers, 'identityIssueAccessToken'),
 });
 
 app.http('identityRevokeAccessTokens', {
   route: 'identities/{id}/:revokeAccessTokens',
   methods: [...ALL_METHODS],
-  handler: acsRoute({
-    POST: async ({ resource, request }) => {
-      await services().identities.revokeTokens(resource, request.params.id ?? '');
-      return noContent();
-    },
-  }),
+  handler: lazyHandler(handlers, 'identityRevokeAccessTokens'),
 });

@@ -1,69 +1,32 @@
 import { app } from '@azure/functions';
-import { parseDomainName, parseUsername, putDomainBodySchema, putSenderBodySchema } from '../shared/email/email-domain-records.js';
-import { managementJsonBody, managementRoute } from '../shared/http/management-route.js';
-import { json, noContent } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { parseWith } from '../shared/http/validation.js';
-import { parseResourceName } from '../shared/resources/resource.js';
-import { services } from '../shared/services.js';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
 
-/**
- * Management API for a resource's e-mail domains and their sender usernames (MailFrom addresses),
- * the equivalent of ACS's email domain resources linked to the communication resource. Stored in the
- * resource's geography until deleted. See README, E-mail.
- */
-const resourceOf = (name: string | undefined) => services().resources.get(parseResourceName(name));
 const base = 'api/management/resources/{name}/emailDomains';
+
+/** The handlers, loaded on the first invocation (functions/handlers/management-email-domains.ts). */
+const handlers = () => import('./handlers/management-email-domains.js');
 
 app.http('managementEmailDomains', {
   route: base,
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    GET: async ({ request }) => json(200, { value: await services().email.domains.listDomains(await resourceOf(request.params.name)) }),
-  }),
+  handler: lazyHandler(handlers, 'managementEmailDomains'),
 });
 
 app.http('managementEmailDomain', {
   route: `${base}/{domain}`,
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    GET: async ({ request }) => json(200, await services().email.domains.getDomain(await resourceOf(request.params.name), parseDomainName(request.params.domain))),
-    PUT: async (scope) => {
-      const domain = parseDomainName(scope.request.params.domain);
-      const body = parseWith(putDomainBodySchema, await managementJsonBody(scope));
-      const { created, view } = await services().email.domains.putDomain(await resourceOf(scope.request.params.name), domain, body);
-      return json(created ? 201 : 200, view);
-    },
-    DELETE: async ({ request }) => {
-      await services().email.domains.deleteDomain(await resourceOf(request.params.name), parseDomainName(request.params.domain));
-      return noContent();
-    },
-  }),
+  handler: lazyHandler(handlers, 'managementEmailDomain'),
 });
 
 app.http('managementEmailSenders', {
   route: `${base}/{domain}/senderUsernames`,
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    GET: async ({ request }) => json(200, { value: await services().email.domains.listSenders(await resourceOf(request.params.name), parseDomainName(request.params.domain)) }),
-  }),
+  handler: lazyHandler(handlers, 'managementEmailSenders'),
 });
 
 app.http('managementEmailSender', {
   route: `${base}/{domain}/senderUsernames/{username}`,
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    GET: async ({ request }) =>
-      json(200, await services().email.domains.getSender(await resourceOf(request.params.name), parseDomainName(request.params.domain), parseUsername(request.params.username))),
-    PUT: async (scope) => {
-      const { params } = scope.request;
-      const body = parseWith(putSenderBodySchema, await managementJsonBody(scope));
-      const { created, view } = await services().email.domains.putSender(await resourceOf(params.name), parseDomainName(params.domain), parseUsername(params.username), body);
-      return json(created ? 201 : 200, view);
-    },
-    DELETE: async ({ request }) => {
-      await services().email.domains.deleteSender(await resourceOf(request.params.name), parseDomainName(request.params.domain), parseUsername(request.params.username));
-      return noContent();
-    },
-  }),
+  handler: lazyHandler(handlers, 'managementEmailSender'),
 });

@@ -1,20 +1,13 @@
 import { app } from '@azure/functions';
-import { geographySummaries } from '../shared/geography/geography-summary.js';
-import { managementRoute } from '../shared/http/management-route.js';
-import { json } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { AuditSummaries } from '../shared/residency/audit-summary.js';
-import { services } from '../shared/services.js';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/management-geographies.ts). */
+const handlers = () => import('./handlers/management-geographies.js');
 
 /** The 16 geographies: enabled or not, resources held, the last residency audit's result in each. */
 app.http('managementGeographies', {
   route: 'api/management/geographies',
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    GET: async () => {
-      const svc = services();
-      const [resources, lastAudit] = await Promise.all([svc.resources.list(), new AuditSummaries(svc.control).last()]);
-      return json(200, geographySummaries({ enabledKeys: svc.settings.enabledGeographies, resources, lastAudit }));
-    },
-  }),
+  handler: lazyHandler(handlers, 'managementGeographies'),
 });

@@ -1,61 +1,38 @@
-import { app, type HttpRequest } from '@azure/functions';
-import { managementJsonBody, managementRoute } from '../shared/http/management-route.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { receiptAnswer, receiptListAnswer, requestAnswer, requestListAnswer, resultAnswer, submitAnswer } from '../shared/privacy/privacy-answers.js';
-import { managementPrivacyLocation } from '../shared/privacy/privacy-http.js';
-import { parseResourceName, type Resource } from '../shared/resources/resource.js';
-import { services } from '../shared/services.js';
+import { app } from '@azure/functions';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
 
-/**
- * Data subject requests through the management API: the same requests, results and receipts as the
- * data plane's privacy API (functions/privacy-requests.ts, HMAC with the resource key), for an
- * operator who holds the management key (or is a signed-in principal) rather than every resource's
- * key: the privacy console works through these. Locations point back to these routes.
- */
-const resourceOf = (request: HttpRequest) => services().resources.get(parseResourceName(request.params.name));
-const locator = (request: HttpRequest, resource: Resource) => (path: string) => managementPrivacyLocation(request, resource, path);
 const base = 'api/management/resources/{name}/privacy';
+
+/** The handlers, loaded on the first invocation (functions/handlers/management-privacy.ts). */
+const handlers = () => import('./handlers/management-privacy.js');
 
 app.http('managementPrivacyRequests', {
   route: `${base}/requests`,
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    POST: async (scope) => {
-      const resource = await resourceOf(scope.request);
-      return submitAnswer(services().privacy, scope.request, resource, await managementJsonBody(scope), locator(scope.request, resource));
-    },
-    GET: async ({ request }) => {
-      const resource = await resourceOf(request);
-      return requestListAnswer(services().privacy, request, resource, locator(request, resource));
-    },
-  }),
+  handler: lazyHandler(handlers, 'managementPrivacyRequests'),
 });
 
 app.http('managementPrivacyRequest', {
   route: `${base}/requests/{requestId}`,
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    GET: async ({ request }) => {
-      const resource = await resourceOf(request);
-      return requestAnswer(services().privacy, request, resource, locator(request, resource));
-    },
-  }),
+  handler: lazyHandler(handlers, 'managementPrivacyRequest'),
 });
 
 app.http('managementPrivacyRequestResult', {
   route: `${base}/requests/{requestId}/result`,
   methods: [...ALL_METHODS],
-  handler: managementRoute({ GET: async ({ request }) => resultAnswer(services().privacy, request, await resourceOf(request)) }),
+  handler: lazyHandler(handlers, 'managementPrivacyRequestResult'),
 });
 
 app.http('managementErasureReceipts', {
   route: `${base}/receipts`,
   methods: [...ALL_METHODS],
-  handler: managementRoute({ GET: async ({ request }) => receiptListAnswer(services().privacy, request, await resourceOf(request)) }),
+  handler: lazyHandler(handlers, 'managementErasureReceipts'),
 });
 
 app.http('managementErasureReceipt', {
   route: `${base}/receipts/{receiptId}`,
   methods: [...ALL_METHODS],
-  handler: managementRoute({ GET: async ({ request }) => receiptAnswer(services().privacy, request, await resourceOf(request)) }),
+  handler: lazyHandler(handlers, 'managementErasureReceipt'),
 });

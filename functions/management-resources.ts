@@ -1,59 +1,24 @@
 import { app } from '@azure/functions';
-import { managementJsonBody, managementRoute } from '../shared/http/management-route.js';
-import { publicBaseUrl } from '../shared/http/public-base-url.js';
-import { json } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { parseWith } from '../shared/http/validation.js';
-import {
-  parseResourceName,
-  putResourceBodySchema,
-  regenerateKeyBodySchema,
-  resourceView,
-} from '../shared/resources/resource.js';
-import { services } from '../shared/services.js';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/management-resources.ts). */
+const handlers = () => import('./handlers/management-resources.js');
 
 app.http('managementResourceList', {
   route: 'api/management/resources',
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    GET: async ({ request }) => {
-      const base = publicBaseUrl(request.url);
-      const resources = await services().resources.list();
-      return json(200, { value: resources.map((r) => resourceView(r, base, false)) });
-    },
-  }),
+  handler: lazyHandler(handlers, 'managementResourceList'),
 });
 
 app.http('managementResource', {
   route: 'api/management/resources/{name}',
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    GET: async ({ request }) => {
-      const resource = await services().resources.get(parseResourceName(request.params.name));
-      return json(200, resourceView(resource, publicBaseUrl(request.url), true));
-    },
-    PUT: async (scope) => {
-      const name = parseResourceName(scope.request.params.name);
-      const body = parseWith(putResourceBodySchema, await managementJsonBody(scope));
-      const { created, resource } = await services().resources.put(name, body);
-      return json(created ? 201 : 200, resourceView(resource, publicBaseUrl(scope.request.url), true));
-    },
-    DELETE: async ({ request }) => {
-      const report = await services().resources.delete(parseResourceName(request.params.name));
-      return json(200, report);
-    },
-  }),
+  handler: lazyHandler(handlers, 'managementResource'),
 });
 
 app.http('managementResourceRegenerateKey', {
   route: 'api/management/resources/{name}/regenerateKey',
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    POST: async (scope) => {
-      const name = parseResourceName(scope.request.params.name);
-      const body = parseWith(regenerateKeyBodySchema, await managementJsonBody(scope));
-      const resource = await services().resources.regenerateKey(name, body.key);
-      return json(200, resourceView(resource, publicBaseUrl(scope.request.url), true));
-    },
-  }),
+  handler: lazyHandler(handlers, 'managementResourceRegenerateKey'),
 });

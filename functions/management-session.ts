@@ -1,9 +1,9 @@
 import { app } from '@azure/functions';
-import { principalsConfigured } from '../shared/auth/management-caller.js';
-import { managementRoute } from '../shared/http/management-route.js';
-import { json } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { services } from '../shared/services.js';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/management-session.ts). */
+const handlers = () => import('./handlers/management-session.js');
 
 /**
  * Who the management API takes the caller for: the console signs in with it (the key typed in, or,
@@ -12,12 +12,5 @@ import { services } from '../shared/services.js';
 app.http('managementSession', {
   route: 'api/management/session',
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    GET: async ({ caller }) =>
-      json(200, {
-        authenticatedBy: caller.method,
-        ...(caller.method === 'principal' ? { principal: { objectId: caller.objectId, ...(caller.name ? { name: caller.name } : {}), roles: caller.roles } } : {}),
-        principalSignIn: principalsConfigured(services().settings.managementPrincipals),
-      }),
-  }),
+  handler: lazyHandler(handlers, 'managementSession'),
 });

@@ -1,14 +1,13 @@
 import { app } from '@azure/functions';
-import { managementRoute } from '../shared/http/management-route.js';
-import { json } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { services } from '../shared/services.js';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/management-token-keys.ts). */
+const handlers = () => import('./handlers/management-token-keys.js');
 
 /** Rotates the access-token signing key now; tokens signed with the old one stay valid until they expire. */
 app.http('managementTokenKeysRotate', {
   route: 'api/management/tokenKeys/rotate',
   methods: [...ALL_METHODS],
-  handler: managementRoute({
-    POST: async () => json(200, { kid: await services().identities.rotateSigningKey() }),
-  }),
+  handler: lazyHandler(handlers, 'managementTokenKeysRotate'),
 });

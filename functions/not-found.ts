@@ -1,8 +1,9 @@
 import { app } from '@azure/functions';
-import { isServiceError, ServiceError } from '../shared/errors/service-error.js';
-import { serveQueryRoute } from '../shared/http/query-routes.js';
-import { errorResponse } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/not-found.ts). */
+const handlers = () => import('./handlers/not-found.js');
 
 /**
  * Lowest-precedence route: a REST-level client's request that carries its path in the endpoint's
@@ -12,14 +13,5 @@ import { ALL_METHODS } from '../shared/http/route-handler.js';
 app.http('notFound', {
   route: '{*path}',
   methods: [...ALL_METHODS],
-  handler: async (request, context) => {
-    try {
-      const routed = await serveQueryRoute(request, context);
-      if (routed) return routed;
-    } catch (error) {
-      if (isServiceError(error)) return errorResponse(error, context.invocationId);
-      throw error;
-    }
-    return errorResponse(new ServiceError('NotFound', `No operation is served at ${new URL(request.url).pathname}.`), context.invocationId);
-  },
+  handler: lazyHandler(handlers, 'notFound'),
 });

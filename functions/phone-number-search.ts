@@ -1,149 +1,72 @@
-import { app, type HttpRequest } from '@azure/functions';
-import * as z from 'zod';
-import { parseJsonBody } from '../shared/http/request-body.js';
-import { hmacResourceRoute, type ResourceScope } from '../shared/http/resource-request.js';
-import { json } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { parseWith } from '../shared/http/validation.js';
-import { areaCodes, countries, localities, offerings, preferredLanguage } from '../shared/phone-numbers/number-catalogue.js';
-import { countryCodeParam, purchaseBodySchema, searchBodySchema, searchResultView } from '../shared/phone-numbers/number-search.js';
-import { locationFor, notSupported, operationAccepted } from '../shared/phone-numbers/phone-number-http.js';
-import { ASSIGNMENT_TYPES, PHONE_NUMBER_TYPES } from '../shared/phone-numbers/pool-number.js';
-import { services } from '../shared/services.js';
+import { app } from '@azure/functions';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
 
-/**
- * ACS Phone Numbers API 2025-06-01, resource key: what the resource's geography's pool offers
- * (countries, localities, offerings, area codes), search (a reservation) and purchase (long-running
- * operations). Browsing and reservations of the 2025 API answer 501 (not supported).
- */
-const acsRoute = (handlers: Parameters<typeof hmacResourceRoute>[0]) => hmacResourceRoute(handlers, { requireApiVersion: true });
-const body = (scope: ResourceScope) => parseJsonBody(scope.request, scope.body) ?? {};
-const country = (request: HttpRequest) => parseWith(z.object({ countryCode: countryCodeParam }), { countryCode: request.params.countryCode ?? '' }, 'route').countryCode;
-
-const listQuery = z.object({
-  phoneNumberType: z.enum(PHONE_NUMBER_TYPES, { error: `phoneNumberType must be one of ${PHONE_NUMBER_TYPES.join(', ')}` }).optional(),
-  assignmentType: z.enum(ASSIGNMENT_TYPES, { error: `assignmentType must be one of ${ASSIGNMENT_TYPES.join(', ')}` }).optional(),
-  administrativeDivision: z.string().max(10).optional(),
-  locality: z.string().max(100).optional(),
-});
-const query = (request: HttpRequest) =>
-  parseWith(
-    listQuery,
-    Object.fromEntries(['phoneNumberType', 'assignmentType', 'administrativeDivision', 'locality'].map((name) => [name, request.query.get(name) ?? undefined])),
-    'query',
-  );
+/** The handlers, loaded on the first invocation (functions/handlers/phone-number-search.ts). */
+const handlers = () => import('./handlers/phone-number-search.js');
 
 app.http('availablePhoneNumberCountries', {
   route: 'availablePhoneNumbers/countries',
   methods: [...ALL_METHODS],
-  handler: acsRoute({
-    GET: async ({ request, resource }) => json(200, { countries: countries(await services().phoneNumbers.free(resource), preferredLanguage(request.headers.get('accept-language'))) }),
-  }),
+  handler: lazyHandler(handlers, 'availablePhoneNumberCountries'),
 });
 
 app.http('availablePhoneNumberLocalities', {
   route: 'availablePhoneNumbers/countries/{countryCode}/localities',
   methods: [...ALL_METHODS],
-  handler: acsRoute({
-    GET: async ({ request, resource }) => {
-      const q = query(request);
-      const filter = { countryCode: country(request), ...(q.administrativeDivision ? { administrativeDivision: q.administrativeDivision } : {}), ...(q.phoneNumberType ? { phoneNumberType: q.phoneNumberType } : {}) };
-      return json(200, { phoneNumberLocalities: localities(await services().phoneNumbers.free(resource), filter) });
-    },
-  }),
+  handler: lazyHandler(handlers, 'availablePhoneNumberLocalities'),
 });
 
 app.http('availablePhoneNumberOfferings', {
   route: 'availablePhoneNumbers/countries/{countryCode}/offerings',
   methods: [...ALL_METHODS],
-  handler: acsRoute({
-    GET: async ({ request, resource }) => {
-      const q = query(request);
-      const filter = { countryCode: country(request), ...(q.phoneNumberType ? { phoneNumberType: q.phoneNumberType } : {}), ...(q.assignmentType ? { assignmentType: q.assignmentType } : {}) };
-      return json(200, { phoneNumberOfferings: offerings(await services().phoneNumbers.free(resource), filter) });
-    },
-  }),
+  handler: lazyHandler(handlers, 'availablePhoneNumberOfferings'),
 });
 
 app.http('availablePhoneNumberAreaCodes', {
   route: 'availablePhoneNumbers/countries/{countryCode}/areaCodes',
   methods: [...ALL_METHODS],
-  handler: acsRoute({
-    GET: async ({ request, resource }) => {
-      const q = query(request);
-      const countryCode = country(request);
-      const phoneNumberType = parseWith(z.object({ phoneNumberType: listQuery.shape.phoneNumberType.unwrap() }), { phoneNumberType: q.phoneNumberType }, 'query').phoneNumberType;
-      const filter = { countryCode, phoneNumberType, ...(q.assignmentType ? { assignmentType: q.assignmentType } : {}), ...(q.locality ? { locality: q.locality } : {}), ...(q.administrativeDivision ? { administrativeDivision: q.administrativeDivision } : {}) };
-      return json(200, { areaCodes: areaCodes(await services().phoneNumbers.free(resource), filter) });
-    },
-  }),
+  handler: lazyHandler(handlers, 'availablePhoneNumberAreaCodes'),
 });
 
 app.http('availablePhoneNumberSearch', {
   route: 'availablePhoneNumbers/countries/{countryCode}/:search',
   methods: [...ALL_METHODS],
-  handler: acsRoute({
-    POST: async (scope) => {
-      const countryCode = country(scope.request);
-      const input = parseWith(searchBodySchema, body(scope));
-      const { operation, search } = await services().phoneNumbers.search(scope.resource, countryCode, input);
-      const searchId = operation.input.searchId!;
-      for (const n of search?.phoneNumbers ?? []) scope.operation.subjects.add(`4:${n}`);
-      return operationAccepted(scope.request, operation, {
-        idHeader: 'search-id',
-        id: searchId,
-        location: locationFor(scope.request, `/availablePhoneNumbers/searchResults/${searchId}`),
-        ...(search ? { body: searchResultView(search) } : {}),
-      });
-    },
-  }),
+  handler: lazyHandler(handlers, 'availablePhoneNumberSearch'),
 });
 
 app.http('availablePhoneNumberSearchResult', {
   route: 'availablePhoneNumbers/searchResults/{searchId}',
   methods: [...ALL_METHODS],
-  handler: acsRoute({
-    GET: async ({ request, resource }) => json(200, searchResultView(await services().phoneNumbers.searchResult(resource, request.params.searchId ?? ''))),
-  }),
+  handler: lazyHandler(handlers, 'availablePhoneNumberSearchResult'),
 });
 
 app.http('availablePhoneNumberPurchase', {
   route: 'availablePhoneNumbers/:purchase',
   methods: [...ALL_METHODS],
-  handler: acsRoute({
-    POST: async (scope) => {
-      const input = parseWith(purchaseBodySchema, body(scope));
-      const operation = await services().phoneNumbers.purchase(scope.resource, input.searchId);
-      for (const subject of operation.subjects) scope.operation.subjects.add(subject);
-      return operationAccepted(scope.request, operation, { idHeader: 'purchase-id', id: input.searchId });
-    },
-  }),
+  handler: lazyHandler(handlers, 'availablePhoneNumberPurchase'),
 });
 
 app.http('availablePhoneNumberBrowse', {
   route: 'availablePhoneNumbers/countries/{countryCode}/:browse',
   methods: [...ALL_METHODS],
-  handler: acsRoute({ POST: async () => notSupported('Browsing available phone numbers') }),
+  handler: lazyHandler(handlers, 'availablePhoneNumberBrowse'),
 });
 
 app.http('phoneNumberReservations', {
   route: 'availablePhoneNumbers/reservations',
   methods: [...ALL_METHODS],
-  handler: acsRoute({ GET: async () => notSupported('Phone number reservations') }),
+  handler: lazyHandler(handlers, 'phoneNumberReservations'),
 });
 
 app.http('phoneNumberReservation', {
   route: 'availablePhoneNumbers/reservations/{reservationId}',
   methods: [...ALL_METHODS],
-  handler: acsRoute({
-    GET: async () => notSupported('Phone number reservations'),
-    PATCH: async () => notSupported('Phone number reservations'),
-    DELETE: async () => notSupported('Phone number reservations'),
-  }),
+  handler: lazyHandler(handlers, 'phoneNumberReservation'),
 });
 
 app.http('phoneNumberReservationPurchase', {
   route: 'availablePhoneNumbers/reservations/{reservationId}/:purchase',
   methods: [...ALL_METHODS],
-  handler: acsRoute({ POST: async () => notSupported('Purchasing a phone number reservation') }),
+  handler: lazyHandler(handlers, 'phoneNumberReservationPurchase'),
 });

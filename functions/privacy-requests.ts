@@ -1,50 +1,36 @@
-import { app, type HttpRequest } from '@azure/functions';
-import { parseJsonBody } from '../shared/http/request-body.js';
-import { hmacResourceRoute } from '../shared/http/resource-request.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { receiptAnswer, receiptListAnswer, requestAnswer, requestListAnswer, resultAnswer, submitAnswer } from '../shared/privacy/privacy-answers.js';
-import { privacyLocation } from '../shared/privacy/privacy-http.js';
-import type { Resource } from '../shared/resources/resource.js';
-import { services } from '../shared/services.js';
+import { app } from '@azure/functions';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
 
-/**
- * Data subject requests (our own API, HMAC with the resource key): submit an inventory, export or
- * delete for one person's identities, phone numbers and e-mail addresses; poll it; download its
- * result; list erasure receipts. See README, Data subject requests. The operation log records these
- * operations without their subjects (the request itself is the record of whom it concerned).
- */
-const privacyRoute = (handlers: Parameters<typeof hmacResourceRoute>[0]) => hmacResourceRoute(handlers, { logSubjects: false });
-const locator = (request: HttpRequest, resource: Resource) => (path: string) => privacyLocation(request, resource, path);
+/** The handlers, loaded on the first invocation (functions/handlers/privacy-requests.ts). */
+const handlers = () => import('./handlers/privacy-requests.js');
 
 app.http('privacyRequests', {
   route: 'privacy/requests',
   methods: [...ALL_METHODS],
-  handler: privacyRoute({
-    POST: ({ request, resource, body }) => submitAnswer(services().privacy, request, resource, parseJsonBody(request, body), locator(request, resource)),
-    GET: ({ request, resource }) => requestListAnswer(services().privacy, request, resource, locator(request, resource)),
-  }),
+  handler: lazyHandler(handlers, 'privacyRequests'),
 });
 
 app.http('privacyRequest', {
   route: 'privacy/requests/{requestId}',
   methods: [...ALL_METHODS],
-  handler: privacyRoute({ GET: ({ request, resource }) => requestAnswer(services().privacy, request, resource, locator(request, resource)) }),
+  handler: lazyHandler(handlers, 'privacyRequest'),
 });
 
 app.http('privacyRequestResult', {
   route: 'privacy/requests/{requestId}/result',
   methods: [...ALL_METHODS],
-  handler: privacyRoute({ GET: ({ request, resource }) => resultAnswer(services().privacy, request, resource) }),
+  handler: lazyHandler(handlers, 'privacyRequestResult'),
 });
 
 app.http('erasureReceipts', {
   route: 'privacy/receipts',
   methods: [...ALL_METHODS],
-  handler: privacyRoute({ GET: ({ request, resource }) => receiptListAnswer(services().privacy, request, resource) }),
+  handler: lazyHandler(handlers, 'erasureReceipts'),
 });
 
 app.http('erasureReceipt', {
   route: 'privacy/receipts/{receiptId}',
   methods: [...ALL_METHODS],
-  handler: privacyRoute({ GET: ({ request, resource }) => receiptAnswer(services().privacy, request, resource) }),
+  handler: lazyHandler(handlers, 'erasureReceipt'),
 });

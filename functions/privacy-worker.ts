@@ -1,9 +1,10 @@
 import { app } from '@azure/functions';
-import { planPrivacyRequests, privacyWorkerSchedule, recordPoisonedPrivacyItem, workPrivacyItem } from '../shared/privacy/privacy-worker.js';
-import { privacyItemSchema } from '../shared/queues/work-items.js';
-import { poisonHandler, workHandler } from '../shared/queues/work-handler.js';
-import { poisonQueueOf, WORK_QUEUES } from '../shared/queues/work-queues.js';
-import { services } from '../shared/services.js';
+import { privacyWorkerSchedule } from '../shared/timer-schedules.js';
+import { WORK_QUEUES, poisonQueueOf } from '../shared/queues/work-queues.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/privacy-worker.ts). */
+const handlers = () => import('./handlers/privacy-worker.js');
 
 /**
  * The planner of data subject requests: picks up new requests and those whose lease ran out (a
@@ -12,20 +13,18 @@ import { services } from '../shared/services.js';
  */
 app.timer('privacyWorker', {
   schedule: privacyWorkerSchedule(),
-  handler: async () => {
-    await planPrivacyRequests(services());
-  },
+  handler: lazyHandler(handlers, 'privacyWorker'),
 });
 
 /** The workers, on every instance: a slice of a request from its checkpoint, then the next slice is enqueued. */
 app.storageQueue('privacyWork', {
   queueName: WORK_QUEUES.privacyRequests,
   connection: 'AzureWebJobsStorage',
-  handler: workHandler('privacy', privacyItemSchema, () => services().logger, (item) => workPrivacyItem(services(), item)),
+  handler: lazyHandler(handlers, 'privacyWork'),
 });
 
 app.storageQueue('privacyPoison', {
   queueName: poisonQueueOf(WORK_QUEUES.privacyRequests),
   connection: 'AzureWebJobsStorage',
-  handler: poisonHandler('privacy', privacyItemSchema, () => services().logger, (item) => recordPoisonedPrivacyItem(services(), item)),
+  handler: lazyHandler(handlers, 'privacyPoison'),
 });

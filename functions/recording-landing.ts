@@ -1,6 +1,8 @@
 import { app } from '@azure/functions';
-import { blobCreatedEventSchema } from '../shared/recordings/blob-created-event.js';
-import { services } from '../shared/services.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/recording-landing.ts). */
+const handlers = () => import('./handlers/recording-landing.js');
 
 /**
  * `Microsoft.Storage.BlobCreated` from each geography's storage account, filtered by the Event Grid
@@ -9,13 +11,5 @@ import { services } from '../shared/services.js';
  * event of a landing container is logged and acknowledged; a failure is thrown so Event Grid retries.
  */
 app.eventGrid('recordingLanding', {
-  handler: async (event, context) => {
-    const svc = services();
-    const parsed = blobCreatedEventSchema.safeParse(event);
-    if (!parsed.success) {
-      svc.logger.warn('recording.landing_event_invalid', { correlationId: context.invocationId, detail: parsed.error.issues[0]?.message });
-      return;
-    }
-    await svc.recordings.landing.handle(parsed.data);
-  },
+  handler: lazyHandler(handlers, 'recordingLanding'),
 });

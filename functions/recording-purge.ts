@@ -1,11 +1,10 @@
 import { app } from '@azure/functions';
-import { recordingPurgeItemSchema } from '../shared/queues/work-items.js';
-import { poisonHandler, workHandler } from '../shared/queues/work-handler.js';
-import { poisonQueueOf, WORK_QUEUES } from '../shared/queues/work-queues.js';
-import { planRecordingPurge } from '../shared/retention/purge-planners.js';
+import { WORK_QUEUES, poisonQueueOf } from '../shared/queues/work-queues.js';
 import { purgeSchedule } from '../shared/retention/purge-schedules.js';
-import { recordPoisonedItem, workRecordingPurgeItem } from '../shared/retention/purge-workers.js';
-import { services } from '../shared/services.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/recording-purge.ts). */
+const handlers = () => import('./handlers/recording-purge.js');
 
 /**
  * The planner: finds expired recordings in every geography (by their `expiresAt` index tag) and
@@ -14,21 +13,19 @@ import { services } from '../shared/services.js';
  */
 app.timer('recordingPurge', {
   schedule: purgeSchedule('recordingPurge'),
-  handler: async () => {
-    await planRecordingPurge(services());
-  },
+  handler: lazyHandler(handlers, 'recordingPurge'),
 });
 
 /** The workers, on every instance: one recording each (kept if it names a held identity), counted into its run once. */
 app.storageQueue('recordingPurgeWork', {
   queueName: WORK_QUEUES.recordingPurge,
   connection: 'AzureWebJobsStorage',
-  handler: workHandler('recording.purge', recordingPurgeItemSchema, () => services().logger, (item) => workRecordingPurgeItem(services(), item)),
+  handler: lazyHandler(handlers, 'recordingPurgeWork'),
 });
 
 /** Items that failed on every attempt: counted as failed in their run. */
 app.storageQueue('recordingPurgePoison', {
   queueName: poisonQueueOf(WORK_QUEUES.recordingPurge),
   connection: 'AzureWebJobsStorage',
-  handler: poisonHandler('recording.purge', recordingPurgeItemSchema, () => services().logger, (item) => recordPoisonedItem(services(), 'recordingPurge', item)),
+  handler: lazyHandler(handlers, 'recordingPurgePoison'),
 });

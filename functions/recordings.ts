@@ -1,74 +1,34 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { hmacResourceRoute } from '../shared/http/resource-request.js';
-import { json, noContent } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { recordingMetadataDocument } from '../shared/recordings/recording-record.js';
-import { baseUrlFor, listQuery, listResponse, recordingIdParam, viewOf } from '../shared/recordings/recording-http.js';
-import type { Resource } from '../shared/resources/resource.js';
-import { services } from '../shared/services.js';
+import { app } from '@azure/functions';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/recordings.ts). */
+const handlers = () => import('./handlers/recordings.js');
 
 /**
  * Call recordings (our own API, HMAC with the resource key like every ACS resource-key API):
  * upload, list, get, metadata, content (streamed, with Range) and delete. See README, Recordings.
  */
-
 app.http('recordings', {
   route: 'recordings',
   methods: [...ALL_METHODS],
-  handler: hmacResourceRoute({
-    GET: async ({ request, resource }) => listResponse(request, resource, await services().recordings.list(resource, listQuery(request))),
-    POST: {
-      streamed: async ({ request, resource, claimedContentHash, operation }) => {
-        const requestId = request.headers.get('repeatability-request-id');
-        const { record, created } = await services().recordings.ingestion.upload(resource, {
-          body: request.body as AsyncIterable<Uint8Array>,
-          contentType: request.headers.get('content-type'),
-          claimedContentHash,
-          baseUrl: baseUrlFor(request),
-          ...(requestId ? { repeatability: { requestId, firstSent: request.headers.get('repeatability-first-sent') ?? undefined } } : {}),
-        });
-        for (const id of record.participantIds) operation.subjects.add(id);
-        const view = viewOf(request, resource, record);
-        return json(created ? 201 : 200, view, { location: String(view.metadataLocation) });
-      },
-    },
-  }),
+  handler: lazyHandler(handlers, 'recordings'),
 });
 
 app.http('recording', {
   route: 'recordings/{recordingId}',
   methods: [...ALL_METHODS],
-  handler: hmacResourceRoute({
-    GET: async ({ request, resource }) => json(200, viewOf(request, resource, await services().recordings.get(resource, recordingIdParam(request)))),
-    DELETE: async ({ request, resource }) => {
-      await services().recordings.delete(resource, recordingIdParam(request));
-      return noContent();
-    },
-  }),
+  handler: lazyHandler(handlers, 'recording'),
 });
 
 app.http('recordingMetadata', {
   route: 'recordings/{recordingId}/metadata',
   methods: [...ALL_METHODS],
-  handler: hmacResourceRoute({
-    GET: async ({ request, resource }) => json(200, recordingMetadataDocument(await services().recordings.get(resource, recordingIdParam(request)))),
-  }),
+  handler: lazyHandler(handlers, 'recordingMetadata'),
 });
-
-async function download(request: HttpRequest, resource: Resource): Promise<HttpResponseInit> {
-  const result = await services().recordings.content(resource, recordingIdParam(request), {
-    method: request.method.toUpperCase(),
-    range: request.headers.get('range'),
-    ifRange: request.headers.get('if-range'),
-  });
-  return { status: result.status, headers: result.headers, body: result.body };
-}
 
 app.http('recordingContent', {
   route: 'recordings/{recordingId}/content',
   methods: [...ALL_METHODS],
-  handler: hmacResourceRoute({
-    GET: async ({ request, resource }) => download(request, resource),
-    HEAD: async ({ request, resource }) => download(request, resource),
-  }),
+  handler: lazyHandler(handlers, 'recordingContent'),
 });

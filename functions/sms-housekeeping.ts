@@ -1,5 +1,8 @@
 import { app } from '@azure/functions';
-import { services } from '../shared/services.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/sms-housekeeping.ts). */
+const handlers = () => import('./handlers/sms-housekeeping.js');
 
 /**
  * Every 5 minutes (SMS_HOUSEKEEPING_SCHEDULE, six-field NCRONTAB): removes expired SMS delivery
@@ -8,10 +11,5 @@ import { services } from '../shared/services.js';
  */
 app.timer('smsHousekeeping', {
   schedule: process.env.SMS_HOUSEKEEPING_SCHEDULE || '0 */5 * * * *',
-  handler: async (_timer, context) => {
-    const svc = services();
-    svc.sms.connectLinks();
-    const removed = await svc.sms.housekeeping(1000);
-    if (removed > 0) svc.logger.info('sms.housekeeping', { correlationId: context.invocationId, count: removed });
-  },
+  handler: lazyHandler(handlers, 'smsHousekeeping'),
 });

@@ -1,12 +1,9 @@
 import { app } from '@azure/functions';
-import { parseJsonBody } from '../shared/http/request-body.js';
-import { hmacResourceRoute } from '../shared/http/resource-request.js';
-import { json } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { parseWith } from '../shared/http/validation.js';
-import { phoneRawId } from '../shared/oplog/subject-ids.js';
-import { sendBodySchema } from '../shared/sms/sms-send.js';
-import { services } from '../shared/services.js';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/sms.ts). */
+const handlers = () => import('./handlers/sms.js');
 
 /**
  * ACS SMS API 2021-03-07 (`SmsClient.send` of @azure/communication-sms 1.1), resource key: one
@@ -16,15 +13,5 @@ import { services } from '../shared/services.js';
 app.http('sms', {
   route: 'sms',
   methods: [...ALL_METHODS],
-  handler: hmacResourceRoute(
-    {
-      POST: async ({ request, resource, body, operation }) => {
-        const input = parseWith(sendBodySchema, parseJsonBody(request, body) ?? {});
-        operation.subjects.add(phoneRawId(input.from));
-        for (const recipient of input.smsRecipients) if (/^\+\d{7,15}$/.test(recipient.to)) operation.subjects.add(phoneRawId(recipient.to));
-        return json(202, { value: await services().sms.send(resource, input) });
-      },
-    },
-    { requireApiVersion: true },
-  ),
+  handler: lazyHandler(handlers, 'sms'),
 });

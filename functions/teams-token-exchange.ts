@@ -1,9 +1,9 @@
 import { app } from '@azure/functions';
-import { parseJsonBody } from '../shared/http/request-body.js';
-import { hmacResourceRoute } from '../shared/http/resource-request.js';
-import { json } from '../shared/http/responses.js';
-import { ALL_METHODS } from '../shared/http/route-handler.js';
-import { services } from '../shared/services.js';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/teams-token-exchange.ts). */
+const handlers = () => import('./handlers/teams-token-exchange.js');
 
 /**
  * ACS Identity API 2023-10-01: exchanges a Microsoft Entra ID access token of a Teams user for an
@@ -12,14 +12,5 @@ import { services } from '../shared/services.js';
 app.http('teamsUserExchangeAccessToken', {
   route: 'teamsUser/:exchangeAccessToken',
   methods: [...ALL_METHODS],
-  handler: hmacResourceRoute(
-    {
-      POST: async (scope) => {
-        const { identityId, accessToken } = await services().teamsTokens.exchange(scope.resource, parseJsonBody(scope.request, scope.body));
-        scope.operation.subjects.add(identityId);
-        return json(200, accessToken);
-      },
-    },
-    { requireApiVersion: true },
-  ),
+  handler: lazyHandler(handlers, 'teamsUserExchangeAccessToken'),
 });

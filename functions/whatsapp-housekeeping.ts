@@ -1,5 +1,8 @@
 import { app } from '@azure/functions';
-import { services } from '../shared/services.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/whatsapp-housekeeping.ts). */
+const handlers = () => import('./handlers/whatsapp-housekeeping.js');
 
 /**
  * Every 10 minutes (WHATSAPP_HOUSEKEEPING_SCHEDULE, six-field NCRONTAB): removes expired webhook
@@ -7,9 +10,5 @@ import { services } from '../shared/services.js';
  */
 app.timer('whatsAppHousekeeping', {
   schedule: process.env.WHATSAPP_HOUSEKEEPING_SCHEDULE || '0 */10 * * * *',
-  handler: async (_timer, context) => {
-    const svc = services();
-    const removed = await svc.whatsApp.housekeeping(1000);
-    if (removed > 0) svc.logger.info('whatsapp.housekeeping', { correlationId: context.invocationId, count: removed });
-  },
+  handler: lazyHandler(handlers, 'whatsAppHousekeeping'),
 });

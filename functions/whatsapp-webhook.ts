@@ -1,8 +1,9 @@
 import { app } from '@azure/functions';
-import { readBody } from '../shared/http/request-body.js';
-import { json } from '../shared/http/responses.js';
-import { ALL_METHODS, routeHandler } from '../shared/http/route-handler.js';
-import { services } from '../shared/services.js';
+import { ALL_METHODS } from '../shared/http/methods.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+
+/** The handlers, loaded on the first invocation (functions/handlers/whatsapp-webhook.ts). */
+const handlers = () => import('./handlers/whatsapp-webhook.js');
 
 /**
  * WhatsApp's webhook for one channel (anonymous: WhatsApp authenticates with its signature). GET is
@@ -15,18 +16,5 @@ import { services } from '../shared/services.js';
 app.http('whatsAppWebhook', {
   route: 'api/whatsapp/webhooks/{resourceName}/{channelId}',
   methods: [...ALL_METHODS],
-  handler: routeHandler(
-    {
-      GET: async ({ request }) => {
-        const challenge = await services().whatsApp.handshake(request.params.resourceName ?? '', request.params.channelId ?? '', request.query);
-        return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }, body: challenge };
-      },
-      POST: async ({ request }) => {
-        const raw = await readBody(request, services().settings.maxRequestBodyBytes);
-        const outcome = await services().whatsApp.receive(request.params.resourceName ?? '', request.params.channelId ?? '', raw, request.headers.get('x-hub-signature-256'));
-        return json(200, outcome);
-      },
-    },
-    services,
-  ),
+  handler: lazyHandler(handlers, 'whatsAppWebhook'),
 });

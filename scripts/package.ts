@@ -44,6 +44,9 @@ export interface PackageResult {
   functionFiles: string[];
   /** Bytes of app.js, of every chunk together, and of the whole folder. */
   entryBytes: number;
+  /** What importing the app loads: app.js and the chunks it imports statically, transitively (bytes, chunk count). */
+  startBytes: number;
+  startChunks: number;
   chunkBytes: number;
   chunks: number;
   folderBytes: number;
@@ -144,10 +147,12 @@ export async function buildPackage(options: PackageOptions): Promise<PackageResu
       chunks += 1;
     }
   }
+  const atStart = staticClosure(result.metafile, Object.keys(result.metafile.outputs).find((o) => resolve(root, o) === join(outDir, PACKAGE_MAIN))!);
+  const startBytes = atStart.reduce((sum, output) => sum + result.metafile.outputs[output]!.bytes, 0);
   let folderBytes = 0;
   for (const file of await walk(outDir)) folderBytes += (await stat(file)).size;
   const zip = options.zipPath ? { path: options.zipPath, ...(await zipFolder(outDir, options.zipPath)) } : undefined;
-  return { outDir, functionFiles, entryBytes, chunkBytes, chunks, folderBytes, ...(zip ? { zip } : {}) };
+  return { outDir, functionFiles, entryBytes, startBytes, startChunks: atStart.length - 1, chunkBytes, chunks, folderBytes, ...(zip ? { zip } : {}) };
 }
 
 interface RootPackageJson {
@@ -176,6 +181,19 @@ function checkInputs(metafile: Metafile, root: string, rootPackage: RootPackageJ
   if (wrong.length > 0) throw new Error(`The deployment bundle must not contain: ${wrong.slice(0, 10).join(', ')}`);
 }
 
+/** An output and every output it imports statically, transitively: what loads when it is imported. */
+function staticClosure(metafile: Metafile, entry: string): string[] {
+  const seen = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const output = pending.pop()!;
+    if (seen.has(output)) continue;
+    seen.add(output);
+    for (const imported of metafile.outputs[output]!.imports) if (imported.kind === 'import-statement' && metafile.outputs[imported.path]) pending.push(imported.path);
+  }
+  return [...seen];
+}
+
 async function walk(folder: string): Promise<string[]> {
   const files: string[] = [];
   for (const entry of await readdir(folder, { withFileTypes: true })) {
@@ -202,7 +220,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log(
     [
       `dist/package: ${result.functionFiles.length} function files bundled in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-      `  ${PACKAGE_MAIN} ${kb(result.entryBytes)} (loaded at start), ${result.chunks} chunks ${kb(result.chunkBytes)} (loaded on first use), folder ${kb(result.folderBytes)}`,
+      `  ${PACKAGE_MAIN} ${kb(result.entryBytes)}; loaded at import: ${kb(result.startBytes)} (app.js and the ${result.startChunks} chunks it imports); ${result.chunks} chunks ${kb(result.chunkBytes)} in all, the rest loaded on first use; folder ${kb(result.folderBytes)}`,
       `  dist/package.zip ${kb(result.zip!.bytes)} (${result.zip!.files} files); source maps in dist/package-sourcemaps (not deployed)`,
     ].join('\n'),
   );

@@ -3,6 +3,7 @@ import { ChatService } from './chat/chat-service.js';
 import { ChatThrottle } from './chat/chat-throttle.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseSettings, type Settings } from './config/settings.js';
+import { configureSettingsEnv, settingsEnv } from './config/settings-env.js';
 import type { EventPublisher } from './events/event-publisher.js';
 import { EventGridPublisher } from './events/eventgrid-publisher.js';
 import { Outbox } from './events/outbox.js';
@@ -315,7 +316,7 @@ let pendingOverrides: ServiceOverrides = {};
 
 /** The app's services, built from the environment on first use. */
 export function services(): Services {
-  current ??= createServices(parseSettings(pendingOverrides.env ?? process.env), pendingOverrides);
+  current ??= createServices(parseSettings(settingsEnv()), pendingOverrides);
   return current;
 }
 
@@ -329,4 +330,5 @@ export function configureServices(overrides: ServiceOverrides): void {
   current?.dispose();
   current = undefined;
   pendingOverrides = overrides;
+  configureSettingsEnv(overrides.env);
 }

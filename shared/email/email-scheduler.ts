@@ -23,7 +23,3 @@ export async function dueEmailWork(deps: { stores: StoreDirectory; logger: Logge
   return items;
 }
 
-/** The scheduler's six-field NCRONTAB schedule: EMAIL_DELIVERY_SCHEDULE, every 30 seconds by default (read when the function file loads). */
-export function emailDeliverySchedule(env: Record<string, string | undefined> = process.env): string {
-  return env.EMAIL_DELIVERY_SCHEDULE || '*/30 * * * * *';
-}

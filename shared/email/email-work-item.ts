@@ -11,9 +11,8 @@ import { isResourceId } from '../resources/resource.js';
  * opaque ids only (geography key, resource id, operation id): no address, no content, so the queue
  * can live outside the resource's geography. Handling one twice does no harm: the worker takes the
  * operation with a lease and skips it when it is not due.
+ * The queue's name and binding are in email-delivery-output.ts.
  */
-export const EMAIL_DELIVERY_QUEUE = 'work-email-delivery';
-
 export const emailWorkItemSchema = z.strictObject({
   v: z.literal(1),
   kind: z.literal('emailOperation'),

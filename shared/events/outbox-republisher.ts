@@ -6,11 +6,6 @@ import { emptyIfMissing } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import { OUTBOX_IN_FLIGHT_GRACE_MS, type OutboxEntry } from './outbox.js';
 
-/** When the republish planner runs: OUTBOX_REPUBLISH_SCHEDULE (NCRONTAB), every 30 seconds by default. */
-export function outboxRepublishSchedule(env: Record<string, string | undefined> = process.env): string {
-  return env.OUTBOX_REPUBLISH_SCHEDULE || '*/30 * * * * *';
-}
-
 export interface RepublishPlan {
   planned: number;
   pruned: number;

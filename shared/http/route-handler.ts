@@ -5,11 +5,12 @@ import type { Logger } from '../telemetry/logger.js';
 import { requireSafeRouteParams } from './id-param.js';
 import { SettingsError } from '../config/settings.js';
 import { errorResponse, internalError } from './responses.js';
+import type { Method } from './methods.js';
+
+export { ALL_METHODS, type Method } from './methods.js';
 
 const NOT_CONFIGURED = new ServiceError('ServiceUnavailable', 'The service cannot serve: its settings are invalid (its start-up log names them).');
 
-export const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-export type Method = (typeof ALL_METHODS)[number];
 
 export interface RequestScope {
   request: HttpRequest;

@@ -5,11 +5,6 @@ import { WORK_QUEUES } from '../queues/work-queues.js';
 import type { Services } from '../services.js';
 import type { RunOutcome } from './request-runner.js';
 
-/** The privacy planner timer's schedule (six-field NCRONTAB): every 10 seconds unless PRIVACY_WORKER_SCHEDULE says otherwise. */
-export function privacyWorkerSchedule(env: Record<string, string | undefined> = process.env): string {
-  return env.PRIVACY_WORKER_SCHEDULE || '*/10 * * * * *';
-}
-
 type PrivacyWorkServices = Pick<Services, 'stores' | 'registry' | 'privacy' | 'settings' | 'logger' | 'workQueues' | 'clock'>;
 
 /** Requests of one geography planned per timer run (the rest wait for the next). */

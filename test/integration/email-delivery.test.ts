@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
 import { EMAIL_DELIVERY_REPORT } from '../../shared/email/email-events.js';
 import type { EmailOperationRecord } from '../../shared/email/email-operation.js';
-import { EMAIL_DELIVERY_QUEUE } from '../../shared/email/email-work-item.js';
+import { EMAIL_DELIVERY_QUEUE } from '../../shared/email/email-delivery-output.js';
 import { QueueServiceClient } from '../../local/queue-client.js';
 import { configureSender, EMAIL_TEST_ENV, EMAIL_TEST_QUEUES, finished, operationStatus, runFunction, sendRaw, simpleMessage, storedEmail, until } from '../support/email.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
