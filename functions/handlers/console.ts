@@ -9,18 +9,19 @@ import { firstBuiltFolder, StaticFiles } from '../../shared/http/static-files.js
  * The privacy console (console/, built by `npm run build` with Vite): a single-page app served at
  * /console that works through the management API like any other client. Static files only: no
  * settings, stores or SDKs are touched to serve it. The folder is CONSOLE_DIR when set, else the
- * built console beside this code: `console/` next to the deployment package's app.js, `dist/console`
- * from dist/functions/ (npm start) or from the sources (tests).
+ * built console found from this module: `console/` next to the deployment package's app.js (this
+ * module is in its chunks/), `dist/console` from dist/functions/handlers/ (npm start) or from the
+ * sources' functions/handlers/ (tests).
  */
 const here = dirname(fileURLToPath(import.meta.url));
 let found: string | undefined;
 const files = new StaticFiles(async () => {
   if (process.env.CONSOLE_DIR) return firstBuiltFolder([process.env.CONSOLE_DIR]);
-  found ??= await firstBuiltFolder([join(here, 'console'), join(here, '..', 'console'), join(here, '..', 'dist', 'console')]);
+  found ??= await firstBuiltFolder([join(here, '..', 'console'), join(here, '..', '..', 'console'), join(here, '..', '..', 'dist', 'console')]);
   return found;
 });
 
-export const console: HttpHandler = async (request, context) => {
+export const serveConsole: HttpHandler = async (request, context) => {
   const path = new URL(request.url).pathname.replace(/^\/console/i, '');
   const answer = await files.serve(request.method, path, request.headers);
   if (answer.status === 405) {
