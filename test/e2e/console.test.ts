@@ -83,7 +83,7 @@ describe('privacy console', { timeout: 120_000 }, () => {
     await page.getByLabel('Geography').selectOption('Japan');
     await page.getByRole('button', { name: 'Create resource' }).click();
     await poll(() => text('#new-name-error')).toBe("Invalid resource name 'bad_name!': must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen.");
-    expect(await page.evaluate('document.activeElement.id')).toBe('new-name');
+    await poll(() => page.evaluate('document.activeElement.id')).toBe('new-name');
     expect((await stack.management('GET', '/api/management/resources')).body.value.map((r: { name: string }) => r.name)).toEqual(['seeded']);
 
     await page.getByLabel('Name', { exact: true }).fill('console-jp');
@@ -169,10 +169,10 @@ describe('privacy console', { timeout: 120_000 }, () => {
     const dialog = page.getByRole('dialog', { name: 'Erase this person’s data in seeded?' });
     await dialog.waitFor();
     expect(await dialog.getByTestId('erase-subjects').innerText()).toBe(`identity ${alice.id}`);
-    expect(await page.evaluate('document.activeElement.textContent')).toBe('Cancel');
+    await poll(() => page.evaluate('document.activeElement.textContent')).toBe('Cancel');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
-    expect(await page.evaluate('document.activeElement.textContent')).toBe('Submit delete request');
+    await poll(() => page.evaluate('document.activeElement.textContent')).toBe('Submit delete request');
     expect((await stack.management('GET', '/api/management/resources/seeded/privacy/requests')).body.value).toEqual([]);
 
     await page.getByRole('button', { name: 'Submit delete request' }).click();
@@ -221,7 +221,7 @@ describe('privacy console', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'Submit inventory request' }).click();
     await poll(() => text('#dsr-phones-error')).toBe('Invalid request body: subjects.phoneNumbers.0: phoneNumbers must be E.164 numbers such as +14255550123');
     expect(await page.getByLabel('Phone numbers (E.164)').getAttribute('aria-invalid')).toBe('true');
-    expect(await page.evaluate('document.activeElement.id')).toBe('dsr-phones');
+    await poll(() => page.evaluate('document.activeElement.id')).toBe('dsr-phones');
     expect((await stack.management('GET', '/api/management/resources/seeded/privacy/requests')).body.value).toHaveLength(1);
   });
 
