@@ -16,7 +16,8 @@ export interface EmbeddedCosmos {
   requests(): number;
   /**
    * Another endpoint (loopback, `port` or a free one) onto the same in-memory account, reporting
-   * `location` in its database-account read, as a separate regional account would (cosmos-locations.ts).
+   * `location` in its database-account read, as a separate regional account would (cosmos-locations.ts);
+   * with '' it reports no location, as the Cosmos DB emulator does.
    */
   addEndpoint(location: string, port?: number): Promise<EmbeddedCosmosEndpoint>;
   /** How the requests so far were authorized, a key (`master`) or a Microsoft Entra token (`aad`), with counts. */

@@ -69,7 +69,8 @@ function reportEndpointLocations(): void {
     const data = read.call(this);
     const endpoint = endpointOfRequest.getStore();
     if (!endpoint) return data;
-    const locations = [{ name: endpoint.location, databaseAccountEndpoint: endpoint.endpoint }];
+    // An endpoint without a location reports none, as the Cosmos DB emulator does.
+    const locations = endpoint.location ? [{ name: endpoint.location, databaseAccountEndpoint: endpoint.endpoint }] : [];
     return { ...data, writableLocations: locations, readableLocations: locations };
   };
   Account.prototype.regional = true;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../local/emulators/cosmos-emulator.js';
 import { parseSettings } from '../../shared/config/settings.js';
 import { GEOGRAPHIES, geographyByKey } from '../../shared/geography/geographies.js';
-import { accountLocationCheck, ARM_SCOPE, type GeographyAccounts } from '../../shared/residency/account-locations.js';
+import { accountLocationCheck, type GeographyAccounts } from '../../shared/residency/account-locations.js';
 import type { ResidencyAuditReport } from '../../shared/residency/residency-audit.js';
 import { CosmosClients } from '../../shared/stores/cosmos-clients.js';
 import { storeTls } from '../../shared/stores/store-tls.js';
@@ -30,7 +30,8 @@ class RecordingCredential implements TokenCredential {
 const credentialWithToken = (token: string) => new RecordingCredential(() => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }));
 const credentialWithoutToken = () =>
   new RecordingCredential(() => {
-    throw new Error('ManagedIdentityCredential: no managed identity endpoint was found.\nDetails follow on further lines.');
+    // Only the first line is reported, trimmed.
+    throw new Error('ManagedIdentityCredential: no managed identity endpoint was found. \nDetails follow on further lines.');
   });
 
 const hostOf = (url: string) => new URL(url).host;
@@ -165,7 +166,7 @@ describe('a geography whose storage account and topic are read from ARM, on the 
       sharedWith: [],
       detail: "the Event Grid topic is in japaneast, within Japan's regions (japaneast, japanwest)",
     });
-    expect(credential.scopes).toEqual([[ARM_SCOPE]]);
+    expect(credential.scopes).toEqual([['https://management.azure.com/.default']]);
   });
 
   it('is problemsFound when ARM puts the storage account elsewhere, and notVerified when the identity may not read it', async () => {
@@ -201,11 +202,15 @@ describe('the account checks, against the embedded Cosmos server and the ARM sim
   let cosmos: EmbeddedCosmos;
   let arm: ArmSimulator;
   let env: Record<string, string>;
+  let noLocation: { endpoint: string };
+  let tokenOnly: { endpoint: string };
   const directories: CosmosClients[] = [];
 
   beforeAll(async () => {
     cosmos = await startEmbeddedCosmos(0);
     const [japan, europe, brazil] = [await cosmos.addEndpoint('Japan East'), await cosmos.addEndpoint('West Europe'), await cosmos.addEndpoint('Brazil South')];
+    noLocation = await cosmos.addEndpoint('');
+    tokenOnly = await cosmos.addEndpoint('Korea Central');
     arm = new ArmSimulator(TOKEN)
       .add(storageId('acs-japan', 'acsjapan'), { location: 'japaneast' })
       .add(topicId('acs-japan', 'acs-japan'), { location: 'japanwest', properties: { endpoint: topicUrl('acs-japan', 'japanwest') } })
@@ -213,7 +218,11 @@ describe('the account checks, against the embedded Cosmos server and the ARM sim
       .add(topicId('acs-europe', 'acs-europe'), { location: 'westeurope', properties: { endpoint: topicUrl('acs-europe', 'westeurope') } })
       .forbid(storageId('acs-france', 'acsfrance'), { location: 'francecentral' })
       .add(storageId('acs-shared', 'acsdefault'), { location: 'brazilsouth' })
-      .add(topicId('acs-brazil', 'acs-brazil-old'), { location: 'brazilsouth', properties: { endpoint: topicUrl('acs-brazil-old', 'brazilsouth') } });
+      .add(topicId('acs-brazil', 'acs-brazil-old'), { location: 'brazilsouth', properties: { endpoint: topicUrl('acs-brazil-old', 'brazilsouth') } })
+      // ARM answers without a location; a topic without an endpoint, or with one that is not a URL.
+      .add(storageId('acs-japan', 'acsjapannoloc'), { location: '' })
+      .add(topicId('acs-japan', 'acs-japan-noendpoint'), { location: 'japaneast' })
+      .add(topicId('acs-canada', 'acs-canada'), { location: 'canadacentral', properties: { endpoint: 'not a url' } });
     await arm.start();
     env = {
       MANAGEMENT_KEY: 'm'.repeat(32),
@@ -264,8 +273,8 @@ describe('the account checks, against the embedded Cosmos server and the ARM sim
   });
 
   /** Runs the checks as the audit does, with the app's credential being `credential`. */
-  const check = async (credential: TokenCredential) => {
-    const settings = parseSettings(env);
+  const check = async (credential: TokenCredential, settingsEnv: Record<string, string> = env) => {
+    const settings = parseSettings(settingsEnv);
     const source = () => Promise.resolve(credential);
     const tls = storeTls(undefined);
     const clients = new CosmosClients({ allowSelfSigned: false, credential: source, tls });
@@ -354,7 +363,7 @@ describe('the account checks, against the embedded Cosmos server and the ARM sim
     });
 
     // One token, for ARM; every read with it and the resource type's API version.
-    expect(credential.scopes).toEqual([[ARM_SCOPE]]);
+    expect(credential.scopes).toEqual([['https://management.azure.com/.default']]);
     expect(arm.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
     expect(arm.requests.map((r) => `${r.path}?api-version=${r.apiVersion}`).sort()).toEqual(
       [
@@ -396,5 +405,82 @@ describe('the account checks, against the embedded Cosmos server and the ARM sim
       detail: "ARM did not accept the app's token (401 InvalidAuthenticationToken)",
     });
     expect([...accounts].flatMap(([, a]) => [a.storage.status, a.topic.status]).filter((s) => s !== 'notVerified')).toEqual([]);
+  });
+
+  describe('says notVerified, with the reason, for each thing it cannot read', () => {
+    const edgeEnv = () => ({
+      MANAGEMENT_KEY: 'm'.repeat(32),
+      TELEMETRY_HASH_KEY: 't'.repeat(32),
+      ENABLED_GEOGRAPHIES: 'Japan,Korea,India,Canada',
+      STRICT_RESIDENCY: 'false',
+      // Trailing slashes on the ARM endpoint are dropped.
+      ARM_ENDPOINT: `${arm.url}//`,
+      COSMOS_ENDPOINT: cosmos.endpoint,
+      COSMOS_KEY: cosmos.key,
+      // A Cosmos account that reports no locations (as the Cosmos DB emulator does).
+      COSMOS_ENDPOINT__JAPAN: noLocation.endpoint,
+      COSMOS_KEY__JAPAN: cosmos.key,
+      // Korea's account is reached with a token (it has no key of its own), over plain HTTP.
+      COSMOS_ENDPOINT__KOREA: tokenOnly.endpoint,
+      STORAGE_ACCOUNT_URL: 'https://acsdefault.blob.core.windows.net',
+      STORAGE_ACCOUNT_URL__JAPAN: 'https://acsjapannoloc.blob.core.windows.net',
+      STORAGE_ACCOUNT_RESOURCE_ID__JAPAN: storageId('acs-japan', 'acsjapannoloc'),
+      EVENTGRID_TOPIC_ENDPOINT__JAPAN: topicUrl('acs-japan', 'japaneast'),
+      EVENTGRID_TOPIC_RESOURCE_ID__JAPAN: topicId('acs-japan', 'acs-japan-noendpoint'),
+      EVENTGRID_TOPIC_ENDPOINT__CANADA: topicUrl('acs-canada', 'canadacentral'),
+      EVENTGRID_TOPIC_RESOURCE_ID__CANADA: topicId('acs-canada', 'acs-canada'),
+      // Korea and India have no topic: neither is taken to share one with the other.
+    });
+
+    it('an account with no locations or that cannot be read, an ARM answer with none, no topic; a topic ARM gives no usable endpoint for is judged by its location', async () => {
+      const accounts = await check(credentialWithToken(TOKEN), edgeEnv());
+      expect(accounts.get('japan')!.cosmos).toEqual({
+        endpointHost: hostOf(noLocation.endpoint),
+        readableLocations: [],
+        writableLocations: [],
+        status: 'notVerified',
+        sharedWith: [],
+        detail: 'the Cosmos account reports no locations (the Cosmos DB emulator reports none)',
+      });
+      // The Cosmos client refuses to send a token over plain HTTP: the read fails, and says why.
+      expect(accounts.get('korea')!.cosmos).toEqual({
+        endpointHost: hostOf(tokenOnly.endpoint),
+        readableLocations: [],
+        writableLocations: [],
+        status: 'notVerified',
+        sharedWith: [],
+        detail: 'reading the Cosmos account failed: Bearer token authentication is not permitted for non-TLS protected (non-https) URLs.',
+      });
+      expect(accounts.get('japan')!.storage).toEqual({
+        account: 'acsjapannoloc.blob.core.windows.net',
+        resourceId: storageId('acs-japan', 'acsjapannoloc'),
+        status: 'notVerified',
+        sharedWith: [],
+        detail: "ARM's answer for STORAGE_ACCOUNT_RESOURCE_ID__JAPAN has no location",
+      });
+      expect(accounts.get('japan')!.topic).toEqual({
+        account: hostOf(topicUrl('acs-japan', 'japaneast')),
+        resourceId: topicId('acs-japan', 'acs-japan-noendpoint'),
+        location: 'japaneast',
+        status: 'ok',
+        sharedWith: [],
+        detail: `the Event Grid topic is in japaneast, within ${region('japan')}`,
+      });
+      expect(accounts.get('canada')!.topic).toMatchObject({ location: 'canadacentral', status: 'ok', sharedWith: [] });
+      for (const key of ['korea', 'india']) {
+        expect(accounts.get(key)!.topic).toEqual({ account: null, resourceId: null, status: 'notVerified', sharedWith: [], detail: 'no Event Grid topic is configured (events wait in the outbox)' });
+      }
+    });
+
+    it('ARM out of reach, or a credential that gives no token', async () => {
+      const unreachable = await check(credentialWithToken(TOKEN), { ...edgeEnv(), ARM_ENDPOINT: 'http://127.0.0.1:9' });
+      expect(unreachable.get('japan')!.storage.detail).toBe('ARM could not be reached (fetch failed)');
+      expect(unreachable.get('japan')!.storage.status).toBe('notVerified');
+      const none = await check({ getToken: async () => null }, edgeEnv());
+      expect([none.get('japan')!.storage.detail, none.get('canada')!.topic.detail]).toEqual([
+        "the app's identity has no token for ARM (the credential gave none)",
+        "the app's identity has no token for ARM (the credential gave none)",
+      ]);
+    });
   });
 });
