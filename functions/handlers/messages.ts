@@ -1,7 +1,6 @@
 import type { HttpHandler } from '@azure/functions';
 import { type HttpResponseInit } from '@azure/functions';
 import { nextLink } from '../../shared/http/paging.js';
-import { registerQueryRoute } from '../../shared/http/query-routes.js';
 import { parseJsonBody } from '../../shared/http/request-body.js';
 import { hmacResourceRoute } from '../../shared/http/resource-request.js';
 import { json } from '../../shared/http/responses.js';
@@ -47,7 +46,6 @@ const send = acsHeaders(
 );
 
 export const messagesNotificationsSend: HttpHandler = send;
-registerQueryRoute('messages/notifications:send', 'messagesNotificationsSend', send);
 
 const stream = acsHeaders(
   hmacResourceRoute(
@@ -67,7 +65,6 @@ const stream = acsHeaders(
 );
 
 export const messagesStream: HttpHandler = stream;
-registerQueryRoute('messages/streams/{id}', 'messagesStream', stream);
 
 const templates = acsHeaders(
   hmacResourceRoute(
@@ -83,4 +80,3 @@ const templates = acsHeaders(
 );
 
 export const messagesTemplates: HttpHandler = templates;
-registerQueryRoute('messages/channels/{channelId}/templates', 'messagesTemplates', templates);

@@ -100,7 +100,10 @@ describe('deployment package', () => {
     expect(ours.filter((m) => m.startsWith('shared/'))).toEqual([
       'shared/config/settings-env.ts',
       'shared/email/email-delivery-output.ts',
+      'shared/errors/service-error.ts',
+      'shared/http/id-param.ts',
       'shared/http/methods.ts',
+      'shared/http/query-routes.ts',
       'shared/lazy-handler.ts',
       'shared/queues/work-queues.ts',
       'shared/retention/purge-schedules.ts',
