@@ -17,9 +17,10 @@ export interface EmbeddedCosmos {
   /**
    * Another endpoint (loopback, `port` or a free one) onto the same in-memory account, reporting
    * `location` in its database-account read, as a separate regional account would (cosmos-locations.ts);
-   * with '' it reports no location, as the Cosmos DB emulator does.
+   * with '' it reports no location, as the Cosmos DB emulator does; `readOnlyLocations` are reported
+   * as readable too (a multi-region account).
    */
-  addEndpoint(location: string, port?: number): Promise<EmbeddedCosmosEndpoint>;
+  addEndpoint(location: string, port?: number, readOnlyLocations?: string[]): Promise<EmbeddedCosmosEndpoint>;
   /** How the requests so far were authorized, a key (`master`) or a Microsoft Entra token (`aad`), with counts. */
   authorizations(): CountedAuthorization[];
   stop(): Promise<void>;
@@ -66,8 +67,8 @@ export async function startEmbeddedCosmos(port: number, options: { tls?: { key: 
     key: COSMOS_EMULATOR_KEY,
     requests: () => requests,
     authorizations: () => authorizations.list(),
-    addEndpoint: async (location, regionalPort = 0) => {
-      const listener = await listenRegional(serve, location, regionalPort);
+    addEndpoint: async (location, regionalPort = 0, readOnlyLocations = []) => {
+      const listener = await listenRegional(serve, location, regionalPort, readOnlyLocations);
       regional.push(listener);
       return listener.endpoint;
     },

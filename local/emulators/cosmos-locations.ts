@@ -19,6 +19,8 @@ export interface EmbeddedCosmosEndpoint {
    * names regions ("Japan East"). Tests change it to plant a misplaced account.
    */
   location: string;
+  /** Further regions the account is readable in (a multi-region account): reported as readable only. */
+  readOnlyLocations: string[];
 }
 
 /** The regional endpoint a request came in on (none: the main endpoint, answered as cosmosdb-server answers). */
@@ -27,10 +29,10 @@ const endpointOfRequest = new AsyncLocalStorage<EmbeddedCosmosEndpoint>();
 type Serve = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Opens another listener (loopback, `port` or a free one) onto the server whose requests `serve` handles. */
-export async function listenRegional(serve: Serve, location: string, port: number): Promise<{ endpoint: EmbeddedCosmosEndpoint; close(): Promise<void> }> {
+export async function listenRegional(serve: Serve, location: string, port: number, readOnlyLocations: string[] = []): Promise<{ endpoint: EmbeddedCosmosEndpoint; close(): Promise<void> }> {
   reportEndpointLocations();
   // Its URL is known once it listens (before any request).
-  const endpoint: { endpoint: string; location: string } = { endpoint: '', location };
+  const endpoint: { endpoint: string; location: string; readOnlyLocations: string[] } = { endpoint: '', location, readOnlyLocations };
   const server = http.createServer({ keepAlive: true }, (req, res) => endpointOfRequest.run(endpoint, () => serve(req, res)));
   // Idle connections stay, as on the main listener (cosmos-emulator.ts).
   server.keepAliveTimeout = 0;
@@ -71,7 +73,8 @@ function reportEndpointLocations(): void {
     if (!endpoint) return data;
     // An endpoint without a location reports none, as the Cosmos DB emulator does.
     const locations = endpoint.location ? [{ name: endpoint.location, databaseAccountEndpoint: endpoint.endpoint }] : [];
-    return { ...data, writableLocations: locations, readableLocations: locations };
+    const readable = [...locations, ...endpoint.readOnlyLocations.map((name) => ({ name, databaseAccountEndpoint: endpoint.endpoint }))];
+    return { ...data, writableLocations: locations, readableLocations: readable };
   };
   Account.prototype.regional = true;
 }

@@ -204,6 +204,7 @@ describe('the account checks, against the embedded Cosmos server and the ARM sim
   let env: Record<string, string>;
   let noLocation: { endpoint: string };
   let tokenOnly: { endpoint: string };
+  let multiRegion: Record<'japan' | 'us' | 'india', { endpoint: string }>;
   const directories: CosmosClients[] = [];
 
   beforeAll(async () => {
@@ -211,6 +212,8 @@ describe('the account checks, against the embedded Cosmos server and the ARM sim
     const [japan, europe, brazil] = [await cosmos.addEndpoint('Japan East'), await cosmos.addEndpoint('West Europe'), await cosmos.addEndpoint('Brazil South')];
     noLocation = await cosmos.addEndpoint('');
     tokenOnly = await cosmos.addEndpoint('Korea Central');
+    // Multi-region accounts: written in the first region, readable in the others too.
+    multiRegion = { japan: await cosmos.addEndpoint('Japan East', 0, ['Japan West']), us: await cosmos.addEndpoint('East US', 0, ['West US']), india: await cosmos.addEndpoint('Central India', 0, ['South India']) };
     arm = new ArmSimulator(TOKEN)
       .add(storageId('acs-japan', 'acsjapan'), { location: 'japaneast' })
       .add(topicId('acs-japan', 'acs-japan'), { location: 'japanwest', properties: { endpoint: topicUrl('acs-japan', 'japanwest') } })
@@ -222,7 +225,8 @@ describe('the account checks, against the embedded Cosmos server and the ARM sim
       // ARM answers without a location; a topic without an endpoint, or with one that is not a URL.
       .add(storageId('acs-japan', 'acsjapannoloc'), { location: '' })
       .add(topicId('acs-japan', 'acs-japan-noendpoint'), { location: 'japaneast' })
-      .add(topicId('acs-canada', 'acs-canada'), { location: 'canadacentral', properties: { endpoint: 'not a url' } });
+      .add(topicId('acs-canada', 'acs-canada'), { location: 'canadacentral', properties: { endpoint: 'not a url' } })
+      .failing(storageId('acs-japan', 'acsjapanfailing'));
     await arm.start();
     env = {
       MANAGEMENT_KEY: 'm'.repeat(32),
@@ -470,6 +474,31 @@ describe('the account checks, against the embedded Cosmos server and the ARM sim
       for (const key of ['korea', 'india']) {
         expect(accounts.get(key)!.topic).toEqual({ account: null, resourceId: null, status: 'notVerified', sharedWith: [], detail: 'no Event Grid topic is configured (events wait in the outbox)' });
       }
+    });
+
+    it('names every region of a multi-region account, and an ARM failure by its status', async () => {
+      const accounts = await check(credentialWithToken(TOKEN), {
+        ...edgeEnv(),
+        COSMOS_ENDPOINT__JAPAN: multiRegion.japan.endpoint,
+        COSMOS_ENDPOINT__KOREA: multiRegion.us.endpoint,
+        COSMOS_KEY__KOREA: cosmos.key,
+        // India and Canada share one account, in India's regions.
+        COSMOS_ENDPOINT__INDIA: multiRegion.india.endpoint,
+        COSMOS_KEY__INDIA: cosmos.key,
+        COSMOS_ENDPOINT__CANADA: multiRegion.india.endpoint,
+        COSMOS_KEY__CANADA: cosmos.key,
+        STORAGE_ACCOUNT_URL__JAPAN: 'https://acsjapanfailing.blob.core.windows.net',
+        STORAGE_ACCOUNT_RESOURCE_ID__JAPAN: storageId('acs-japan', 'acsjapanfailing'),
+      });
+      const cosmosOf = (key: string) => accounts.get(key)!.cosmos;
+      expect([cosmosOf('japan').readableLocations, cosmosOf('japan').writableLocations]).toEqual([['japaneast', 'japanwest'], ['japaneast']]);
+      expect(Object.fromEntries(['japan', 'korea', 'india', 'canada'].map((key) => [key, [cosmosOf(key).status, cosmosOf(key).detail]]))).toEqual({
+        japan: ['ok', `the Cosmos account is in japaneast, japanwest, within ${region('japan')}`],
+        korea: ['wrongLocation', `the Cosmos account is in eastus, westus, outside ${region('korea')}`],
+        india: ['shared', `the Cosmos account is in centralindia, southindia, within ${region('india')}, but is also the account of Canada`],
+        canada: ['wrongLocation', `the Cosmos account is in centralindia, southindia, outside ${region('canada')}; it is also the account of India`],
+      });
+      expect(accounts.get('japan')!.storage).toMatchObject({ status: 'notVerified', detail: 'ARM answered 500 for STORAGE_ACCOUNT_RESOURCE_ID__JAPAN' });
     });
 
     it('ARM out of reach, or a credential that gives no token', async () => {

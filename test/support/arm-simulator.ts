@@ -23,6 +23,7 @@ export class ArmSimulator {
   readonly requests: ArmRequest[] = [];
   readonly #resources = new Map<string, ArmResource>();
   readonly #forbidden = new Set<string>();
+  readonly #failing = new Set<string>();
   #server?: Server;
   #url = '';
 
@@ -44,6 +45,12 @@ export class ArmSimulator {
     return this.add(resourceId, resource);
   }
 
+  /** A resource whose read fails inside ARM: a 500 whose body is not ARM's error shape. */
+  failing(resourceId: string): this {
+    this.#failing.add(resourceId.toLowerCase());
+    return this;
+  }
+
   async start(): Promise<void> {
     const server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://arm.local');
@@ -63,6 +70,7 @@ export class ArmSimulator {
       if (this.#forbidden.has(id)) {
         return error(403, 'AuthorizationFailed', `The client does not have authorization to perform action 'read' over scope '${url.pathname}' or the scope is invalid.`);
       }
+      if (this.#failing.has(id)) return void res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream failure');
       const resource = this.#resources.get(id);
       if (!resource) return error(404, 'ResourceNotFound', `The Resource '${url.pathname}' was not found.`);
       answer(200, { id: url.pathname, name: url.pathname.split('/').pop(), location: resource.location, properties: resource.properties ?? {} });
