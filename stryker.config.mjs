@@ -27,7 +27,8 @@ const name = process.env.MUTATION_MODULE;
 const module = name ? MODULES[name] : undefined;
 if (name && !module) throw new Error(`MUTATION_MODULE must be one of ${Object.keys(MODULES).join(', ')}`);
 // Read by vitest.mutation.config.ts in the test runner processes, which inherit the environment.
-if (module) process.env.MUTATION_TESTS = module.tests.join(',');
+// MUTATION_EXTRA_TESTS (comma-separated) adds test files, for a part that other tests cover too.
+if (module) process.env.MUTATION_TESTS = [...module.tests, ...(process.env.MUTATION_EXTRA_TESTS?.split(',').filter(Boolean) ?? [])].join(',');
 // MUTATION_FILES (comma-separated globs within the module) mutates part of a module, reported apart
 // (reports/mutation/<module>-<part>.json with MUTATION_PART), so a long module can run in pieces.
 const files = process.env.MUTATION_FILES?.split(',').filter(Boolean);
