@@ -7,7 +7,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { safeRelativePath, StaticFiles } from '../../shared/http/static-files.js';
-import { missedDueTimes } from '../../shared/retention/missed-runs.js';
+import { missedDueTimes, missedRuns } from '../../shared/retention/missed-runs.js';
+import type { PurgeRunRecord } from '../../shared/retention/purge-run-record.js';
+import { dueTimesBetween } from '../../shared/retention/purge-schedules.js';
 import { parseSettings } from '../../shared/config/settings.js';
 
 /**
@@ -190,6 +192,47 @@ describe('missed purge runs', () => {
     // A run still running (no finishedAt) covers every due time since its start.
     expect(missedDueTimes(times.slice(3, 5), [run('2026-03-01T03:30:00.000Z', undefined, 'running')], now, 50)).toEqual([]);
     expect(missedDueTimes(times.slice(0, 5), [], now, 2)).toEqual(['2026-03-01T04:00:00.000Z', '2026-03-01T05:00:00.000Z']);
+  });
+  it('at each boundary exactly: the grace before now, a minute early, a run that ended just as the time fell due', () => {
+    const now = new Date('2026-03-01T06:00:00.000Z');
+    // Due exactly the grace before now: not yet missed; a millisecond earlier: missed.
+    expect(missedDueTimes(due('2026-03-01T05:55:00.000Z'), [], now, 50)).toEqual([]);
+    expect(missedDueTimes(due('2026-03-01T05:54:59.999Z'), [], now, 50)).toEqual(['2026-03-01T05:54:59.999Z']);
+    // A short run that started up to a minute early and ended before the due time still counts for it.
+    expect(missedDueTimes(due('2026-03-01T02:00:00.000Z'), [run('2026-03-01T01:59:30.000Z', '2026-03-01T01:59:50.000Z')], now, 50)).toEqual([]);
+    expect(missedDueTimes(due('2026-03-01T02:00:00.000Z'), [run('2026-03-01T01:59:00.000Z', '2026-03-01T01:59:10.000Z')], now, 50)).toEqual([]);
+    // A run that started earlier than a minute before and ended exactly at the due time was not going at it.
+    expect(missedDueTimes(due('2026-03-01T02:00:00.000Z'), [run('2026-03-01T01:50:00.000Z', '2026-03-01T02:00:00.000Z')], now, 50)).toEqual(['2026-03-01T02:00:00.000Z']);
+  });
+
+  it('looks back from the oldest listed run, whatever their order, at most a week', async () => {
+    const env = { RETENTION_PURGE_SCHEDULE: '0 0 * * * *' };
+    const now = new Date('2026-03-01T05:30:00.000Z');
+    const runs = [run('2026-03-01T02:00:00.000Z', '2026-03-01T02:00:10.000Z'), run('2026-03-01T05:00:00.000Z', '2026-03-01T05:00:10.000Z')] as PurgeRunRecord[];
+    expect(await missedRuns('chatRetention', runs, now, env)).toEqual(['2026-03-01T03:00:00.000Z', '2026-03-01T04:00:00.000Z']);
+    expect(await missedRuns('chatRetention', [...runs].reverse(), now, env)).toEqual(['2026-03-01T03:00:00.000Z', '2026-03-01T04:00:00.000Z']);
+    expect(await missedRuns('chatRetention', [], now, env)).toEqual([]);
+    // A run listed from a month ago: only the last week's due times are examined (the latest 50 returned).
+    const old = [run('2026-02-01T00:00:00.000Z', '2026-02-01T00:00:10.000Z')] as PurgeRunRecord[];
+    expect(await missedRuns('chatRetention', old, now, env, 1000)).toHaveLength(7 * 24);
+  });
+});
+
+describe('due times between two instants', () => {
+  it('lists each due time after the start up to and including the end, at most max, in UTC whatever the process time zone', async () => {
+    const at = (iso: string) => new Date(iso);
+    const iso = (times: Date[]) => times.map((t) => t.toISOString());
+    expect(iso(await dueTimesBetween('0 0 * * * *', at('2026-03-01T00:00:00.000Z'), at('2026-03-01T03:00:00.000Z'), 10))).toEqual(['2026-03-01T01:00:00.000Z', '2026-03-01T02:00:00.000Z', '2026-03-01T03:00:00.000Z']);
+    expect(iso(await dueTimesBetween('0 0 * * * *', at('2026-03-01T00:00:00.000Z'), at('2026-03-01T03:00:00.000Z'), 2))).toEqual(['2026-03-01T01:00:00.000Z', '2026-03-01T02:00:00.000Z']);
+    expect(await dueTimesBetween('0 0 0 31 2 *', at('2026-03-01T00:00:00.000Z'), at('2030-03-01T00:00:00.000Z'), 10)).toEqual([]);
+    const tz = process.env.TZ;
+    process.env.TZ = 'Asia/Tokyo';
+    try {
+      expect(iso(await dueTimesBetween('0 0 3 * * *', at('2026-03-01T00:00:00.000Z'), at('2026-03-03T00:00:00.000Z'), 10))).toEqual(['2026-03-01T03:00:00.000Z', '2026-03-02T03:00:00.000Z']);
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
   });
 });
 
