@@ -4,6 +4,7 @@ import { geographyByKey } from '../../shared/geography/geographies.js';
 import { PURGE_STALL_MS, type PurgeRunRecord } from '../../shared/retention/purge-run-record.js';
 import { purgeRunStatus } from '../../shared/retention/purge-run-status.js';
 import { nextDue, purgeSchedule } from '../../shared/retention/purge-schedules.js';
+import { workChatRetentionItem, workRecordingPurgeItem } from '../../shared/retention/purge-workers.js';
 import { retentionPreview } from '../../shared/retention/retention-preview.js';
 import { services } from '../../shared/services.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
@@ -242,6 +243,35 @@ describe('purge run accounting', () => {
     const ended = await runs().get('recordingPurge', run.id);
     expect(ended).toMatchObject({ status: 'failed', planned: 3, settled: 3, done: 1, failed: 2, errors: 2, deleted: { recordings: 1 } });
     expect(ended!.failure).toBe('2 work item(s) failed on every attempt and went to the poison queue; what they were for is planned again by the next run.');
+  });
+});
+
+describe('purge work items', () => {
+  const runs = () => services().retention.runs;
+  const begun = async (kind: 'chatRetention' | 'recordingPurge') => {
+    const started = await runs().begin(kind);
+    expect(Object.keys(started)).toEqual(['run']);
+    const { run } = started as { run: PurgeRunRecord };
+    await runs().addPlanned(run, 1);
+    await runs().finishPlanning(run);
+    return run;
+  };
+
+  it('an item of a resource that no longer exists is done with nothing deleted, and counted into its run', async () => {
+    const run = await begun('chatRetention');
+    const gone = '00000000-0000-4000-8000-00000000dead';
+    const item = { v: 1, kind: 'chatThread', runId: run.id, geography: 'europe', resourceId: gone, threadId: threadId(7), reason: 'idle', expiry: clock.now().toISOString() } as const;
+    expect(await workChatRetentionItem(services(), item)).toEqual({ result: 'done' });
+    const ended = await runs().get('chatRetention', run.id);
+    expect(ended).toMatchObject({ status: 'succeeded', planned: 1, settled: 1, done: 1, held: 0, failed: 0 });
+    expect(ended!.deleted).toEqual({});
+  });
+
+  it("a geography's landing files item reports how many it deleted, 0 included", async () => {
+    const run = await begun('recordingPurge');
+    const item = { v: 1, kind: 'landingFiles', runId: run.id, geography: 'europe', at: clock.now().toISOString() } as const;
+    expect(await workRecordingPurgeItem(services(), item)).toEqual({ result: 'done', deleted: { landingFiles: 0 } });
+    expect(await runs().get('recordingPurge', run.id)).toMatchObject({ status: 'succeeded', settled: 1, done: 1 });
   });
 });
 
