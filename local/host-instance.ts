@@ -32,7 +32,7 @@ process.on('message', (message: ToInstance) => {
         process.exit(1);
       }
     } else if (message.type === 'stats') {
-      reply({ type: 'stats', completed: Object.fromEntries(stack?.host.queueTriggers.completed ?? []) });
+      reply({ type: 'stats', completed: Object.fromEntries(stack?.host.queueTriggers.completed ?? []), inFlight: Object.fromEntries(stack?.host.queueTriggers.inFlight ?? []) });
     } else if (message.type === 'stop') {
       await stack?.stop();
       process.exit(0);

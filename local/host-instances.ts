@@ -30,6 +30,8 @@ export interface HostInstance {
   httpsUrl: string;
   /** Successful queue function runs on this instance, by function name. */
   completed(): Promise<Record<string, number>>;
+  /** Messages this instance has taken and not yet finished, by function name. */
+  inFlight(): Promise<Record<string, number>>;
   /** Stops polling, lets the runs in progress finish, and exits. */
   stop(): Promise<void>;
   /** Ends the process at once (SIGKILL): its messages in progress come back after their visibility timeout. */
@@ -41,7 +43,7 @@ export type FromInstance =
   | { type: 'log'; line: string }
   | { type: 'started'; httpUrl: string; httpsUrl: string }
   | { type: 'failed'; message: string }
-  | { type: 'stats'; completed: Record<string, number> };
+  | { type: 'stats'; completed: Record<string, number>; inFlight: Record<string, number> };
 
 /** Starts an extra instance; resolves once it serves and polls. */
 export async function startHostInstance(config: InstanceConfig, log: (line: string) => void): Promise<HostInstance> {
@@ -69,21 +71,23 @@ export async function startHostInstance(config: InstanceConfig, log: (line: stri
   child.on('message', (message: FromInstance) => {
     if (message.type === 'log') log(prefix + message.line);
   });
+  const stats = () =>
+    new Promise<Extract<FromInstance, { type: 'stats' }>>((resolve, reject) => {
+      if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`${config.name} is not running`));
+      const onMessage = (message: FromInstance) => {
+        if (message.type !== 'stats') return;
+        child.off('message', onMessage);
+        resolve(message);
+      };
+      child.on('message', onMessage);
+      send(child, { type: 'stats' });
+    });
   return {
     name: config.name,
     pid: child.pid!,
     ...started,
-    completed: () =>
-      new Promise((resolve, reject) => {
-        if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`${config.name} is not running`));
-        const onMessage = (message: FromInstance) => {
-          if (message.type !== 'stats') return;
-          child.off('message', onMessage);
-          resolve(message.completed);
-        };
-        child.on('message', onMessage);
-        send(child, { type: 'stats' });
-      }),
+    completed: async () => (await stats()).completed,
+    inFlight: async () => (await stats()).inFlight,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) send(child, { type: 'stop' });
       await exited;

@@ -96,9 +96,11 @@ describe('work items that fail, instances that die', () => {
     const before = new Set((await runs('chatRetention')).map((r) => r.id as string));
     const secondBefore = (await second.completed()).chatRetentionWork ?? 0;
 
-    // The planner enqueues everything; once the second instance is at work, it dies (SIGKILL) with messages in hand.
+    // The planner enqueues everything; once the second instance is at work, it dies (SIGKILL) with messages in hand
+    // (asked just before: with two or more in hand, they cannot all finish in the moment before the kill).
     const planned = fetch(`${stack.httpUrl}/admin/functions/chatRetentionPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    while (((await second.completed()).chatRetentionWork ?? 0) - secondBefore < 10) await new Promise((resolve) => setTimeout(resolve, 20));
+    const atWork = async () => ((await second.completed()).chatRetentionWork ?? 0) - secondBefore >= 10 && ((await second.inFlight()).chatRetentionWork ?? 0) >= 2;
+    while (!(await atWork())) await new Promise((resolve) => setTimeout(resolve, 5));
     await second.kill();
     expect((await planned).status).toBe(202);
     await stack.idle(180_000);
