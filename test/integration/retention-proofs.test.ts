@@ -6,6 +6,7 @@ import { purgeRunStatus } from '../../shared/retention/purge-run-status.js';
 import { nextDue, purgeSchedule } from '../../shared/retention/purge-schedules.js';
 import { workChatRetentionItem, workRecordingPurgeItem } from '../../shared/retention/purge-workers.js';
 import { retentionPreview } from '../../shared/retention/retention-preview.js';
+import { operationLogRecord } from '../../shared/oplog/operation-log.js';
 import { services } from '../../shared/services.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
@@ -265,6 +266,23 @@ describe('purge work items', () => {
     const ended = await runs().get('chatRetention', run.id);
     expect(ended).toMatchObject({ status: 'succeeded', planned: 1, settled: 1, done: 1, held: 0, failed: 0 });
     expect(ended!.deleted).toEqual({});
+  });
+
+  it("a resource's operation logs item deletes page after page (500 a page) and reports the total", async () => {
+    const run = await begun('chatRetention');
+    const owner = await stack.createResource('oplog-pages', 'Europe');
+    const geo = services().stores.forGeography(geographyByKey('europe'));
+    const old = new Date(clock.now().getTime() - 400 * DAY).toISOString();
+    const records = Array.from({ length: 1001 }, (_, i) =>
+      operationLogRecord({ resourceId: owner.id, time: old, operation: 'CreateIdentity', method: 'POST', status: 201, durationMs: 1, correlationId: `c-${i}`, subjects: [] }),
+    );
+    for (let i = 0; i < records.length; i += 50) await Promise.all(records.slice(i, i + 50).map((r) => services().oplogs.write(geo, r)));
+    const item = { v: 1, kind: 'operationLogs', runId: run.id, geography: 'europe', resourceId: owner.id, before: clock.now().toISOString() } as const;
+    const outcome = await workChatRetentionItem(services(), item);
+    expect([outcome.result, outcome.deleted?.operationLogs]).toEqual(['done', 1001]);
+    const left = await (await geo.container('operationLogs')).items.query<number>({ query: 'SELECT VALUE COUNT(1) FROM c WHERE c.resourceId = @r', parameters: [{ name: '@r', value: owner.id }] }).fetchAll();
+    expect(left.resources).toEqual([0]);
+    expect((await runs().get('chatRetention', run.id))!.deleted.operationLogs).toBe(1001);
   });
 
   it("a geography's landing files item reports how many it deleted, 0 included", async () => {
