@@ -63,7 +63,9 @@ export async function uploadRecording(
   options: { metadata?: unknown; content?: Buffer; mediaType?: string; date?: Date; headers?: Record<string, string>; tamper?: boolean },
 ): Promise<TestResponse> {
   const { body, contentType } = await multipartBody({ metadata: options.metadata ?? sampleMetadata(resource.id), content: options.content ?? audio(1024), mediaType: options.mediaType });
-  const sendBody = options.tamper ? Buffer.concat([body.subarray(0, body.length - 60), Buffer.from('x'), body.subarray(body.length - 59)]) : undefined;
+  // One byte of the content flipped (replacing it with a fixed byte left it unchanged when the random content had that byte there).
+  const sendBody = options.tamper ? Buffer.from(body) : undefined;
+  if (sendBody) sendBody[sendBody.length - 60]! ^= 0xff;
   return stack.signed({
     method: 'POST',
     endpoint: resource.endpoint,
