@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { privacyWorkerSchedule } from '../shared/timer-schedules.js';
+import { timerSchedule } from '../shared/timer-schedules.js';
 import { WORK_QUEUES, poisonQueueOf } from '../shared/queues/work-queues.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 
@@ -12,7 +12,7 @@ const handlers = () => import('./handlers/privacy-worker.js');
  * PRIVACY_WORKER_SCHEDULE says otherwise.
  */
 app.timer('privacyWorker', {
-  schedule: privacyWorkerSchedule(),
+  schedule: timerSchedule('privacyWorker'),
   handler: lazyHandler(handlers, 'privacyWorker'),
 });
 

@@ -30,8 +30,8 @@ export interface HostInstance {
   httpsUrl: string;
   /** Successful queue function runs on this instance, by function name. */
   completed(): Promise<Record<string, number>>;
-  /** Messages this instance has taken and not yet finished, by function name. */
-  inFlight(): Promise<Record<string, number>>;
+  /** One snapshot of both: the runs completed and the messages taken and not yet finished, by function name. */
+  stats(): Promise<{ completed: Record<string, number>; inFlight: Record<string, number> }>;
   /** Stops polling, lets the runs in progress finish, and exits. */
   stop(): Promise<void>;
   /** Ends the process at once (SIGKILL): its messages in progress come back after their visibility timeout. */
@@ -87,7 +87,10 @@ export async function startHostInstance(config: InstanceConfig, log: (line: stri
     pid: child.pid!,
     ...started,
     completed: async () => (await stats()).completed,
-    inFlight: async () => (await stats()).inFlight,
+    stats: async () => {
+      const { completed, inFlight } = await stats();
+      return { completed, inFlight };
+    },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) send(child, { type: 'stop' });
       await exited;

@@ -30,7 +30,7 @@ function acsHeaders(handler: HttpHandler): HttpHandler {
   };
 }
 
-const send = acsHeaders(
+export const messagesNotificationsSend: HttpHandler = acsHeaders(
   hmacResourceRoute(
     {
       POST: async ({ request, resource, body, operation }) => {
@@ -45,9 +45,7 @@ const send = acsHeaders(
   ),
 );
 
-export const messagesNotificationsSend: HttpHandler = send;
-
-const stream = acsHeaders(
+export const messagesStream: HttpHandler = acsHeaders(
   hmacResourceRoute(
     {
       // Any Accept is served (the SDK sends application/json): the answer is the media, with its own type.
@@ -64,9 +62,7 @@ const stream = acsHeaders(
   ),
 );
 
-export const messagesStream: HttpHandler = stream;
-
-const templates = acsHeaders(
+export const messagesTemplates: HttpHandler = acsHeaders(
   hmacResourceRoute(
     {
       GET: async ({ request, resource }) => {
@@ -79,4 +75,3 @@ const templates = acsHeaders(
   ),
 );
 
-export const messagesTemplates: HttpHandler = templates;

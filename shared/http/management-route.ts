@@ -2,7 +2,8 @@ import type { HttpHandler, HttpResponseInit } from '@azure/functions';
 import { authenticateManagementCaller, type ManagementCaller } from '../auth/management-caller.js';
 import { services } from '../services.js';
 import { parseJsonBody, readBody } from './request-body.js';
-import { routeHandler, wrapEach, type Method, type RequestScope } from './route-handler.js';
+import type { Method } from './methods.js';
+import { routeHandler, wrapEach, type RequestScope } from './route-handler.js';
 
 export interface ManagementScope extends RequestScope {
   /** The key's holder, or the principal App Service Authentication signed in (shared/auth/management-caller.ts). */

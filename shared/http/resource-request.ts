@@ -5,7 +5,8 @@ import { noteRequestSubjects } from '../oplog/request-subjects.js';
 import type { Resource } from '../resources/resource.js';
 import { services } from '../services.js';
 import { readBody } from './request-body.js';
-import { routeHandler, wrapEach, type Method, type RequestScope } from './route-handler.js';
+import type { Method } from './methods.js';
+import { routeHandler, wrapEach, type RequestScope } from './route-handler.js';
 
 export interface ResourceScope extends RequestScope {
   resource: Resource;

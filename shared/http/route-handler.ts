@@ -7,8 +7,6 @@ import { SettingsError } from '../config/settings.js';
 import { errorResponse, internalError } from './responses.js';
 import type { Method } from './methods.js';
 
-export { ALL_METHODS, type Method } from './methods.js';
-
 const NOT_CONFIGURED = new ServiceError('ServiceUnavailable', 'The service cannot serve: its settings are invalid (its start-up log names them).');
 
 

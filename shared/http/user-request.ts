@@ -7,7 +7,8 @@ import { noteRequestSubjects } from '../oplog/request-subjects.js';
 import { services } from '../services.js';
 import { readBody } from './request-body.js';
 import { requireApiVersion, resourceNameOf } from './resource-request.js';
-import { routeHandler, wrapEach, type Method, type RequestScope } from './route-handler.js';
+import type { Method } from './methods.js';
+import { routeHandler, wrapEach, type RequestScope } from './route-handler.js';
 
 export interface UserScope extends RequestScope {
   caller: ChatCaller;

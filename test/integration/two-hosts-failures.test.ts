@@ -99,7 +99,10 @@ describe('work items that fail, instances that die', () => {
     // The planner enqueues everything; once the second instance is at work, it dies (SIGKILL) with messages in hand
     // (asked just before: with two or more in hand, they cannot all finish in the moment before the kill).
     const planned = fetch(`${stack.httpUrl}/admin/functions/chatRetentionPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    const atWork = async () => ((await second.completed()).chatRetentionWork ?? 0) - secondBefore >= 10 && ((await second.inFlight()).chatRetentionWork ?? 0) >= 2;
+    const atWork = async () => {
+      const { completed, inFlight } = await second.stats();
+      return (completed.chatRetentionWork ?? 0) - secondBefore >= 10 && (inFlight.chatRetentionWork ?? 0) >= 2;
+    };
     while (!(await atWork())) await new Promise((resolve) => setTimeout(resolve, 5));
     await second.kill();
     expect((await planned).status).toBe(202);
