@@ -4,10 +4,11 @@ import { geographyByKey } from '../../shared/geography/geographies.js';
 import { PURGE_STALL_MS, type PurgeRunRecord } from '../../shared/retention/purge-run-record.js';
 import { purgeRunStatus } from '../../shared/retention/purge-run-status.js';
 import { nextDue, purgeSchedule } from '../../shared/retention/purge-schedules.js';
-import { workChatRetentionItem, workRecordingPurgeItem } from '../../shared/retention/purge-workers.js';
+import { recordPoisonedItem, workChatRetentionItem, workRecordingPurgeItem } from '../../shared/retention/purge-workers.js';
 import { retentionPreview } from '../../shared/retention/retention-preview.js';
 import { operationLogRecord } from '../../shared/oplog/operation-log.js';
 import { services } from '../../shared/services.js';
+import { aliceId, audio, uploadRecording } from '../support/recordings.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -283,6 +284,108 @@ describe('purge work items', () => {
     const left = await (await geo.container('operationLogs')).items.query<number>({ query: 'SELECT VALUE COUNT(1) FROM c WHERE c.resourceId = @r', parameters: [{ name: '@r', value: owner.id }] }).fetchAll();
     expect(left.resources).toEqual([0]);
     expect((await runs().get('chatRetention', run.id))!.deleted.operationLogs).toBe(1001);
+  });
+
+  it('an item of a resource that exists but is no longer active (being deleted) is done with nothing deleted: its deletion takes the data', async () => {
+    const run = await begun('chatRetention');
+    const owner = await stack.createResource('leaving', 'Europe');
+    const threads = await services().stores.forGeography(geographyByKey('europe')).container('chatThreads');
+    const old = new Date(clock.now().getTime() - 400 * DAY).toISOString();
+    await threads.items.create({ id: threadId(501), threadId: threadId(501), resourceId: owner.id, kind: 'thread', topic: 't', createdOn: old, createdBy: 'x', sequence: 1, lastActivityAt: old });
+    const registered = (await services().registry.getByName('leaving'))!;
+    expect(await services().registry.replace({ ...registered.resource, state: 'deleting' }, registered.etag)).toBe(true);
+    // The item as the planner makes it (an idle thread's expiry is its last activity).
+    const item = { v: 1, kind: 'chatThread', runId: run.id, geography: 'europe', resourceId: owner.id, threadId: threadId(501), reason: 'idle', expiry: old } as const;
+    expect(await workChatRetentionItem(services(), item)).toEqual({ result: 'done' });
+    const left = async () => (await threads.items.query({ query: 'SELECT c.id FROM c WHERE c.resourceId = @r', parameters: [{ name: '@r', value: owner.id }] }).fetchAll()).resources;
+    expect(await left()).toEqual([{ id: threadId(501) }]);
+    const ended = await runs().get('chatRetention', run.id);
+    expect(ended).toMatchObject({ status: 'succeeded', settled: 1, done: 1, held: 0 });
+    expect(ended!.deleted).toEqual({});
+    // The same item of the resource while active deletes the thread.
+    const again = (await services().registry.getByName('leaving'))!;
+    expect(await services().registry.replace({ ...again.resource, state: 'active' }, again.etag)).toBe(true);
+    const rerun = await begun('chatRetention');
+    expect(await workChatRetentionItem(services(), { ...item, runId: rerun.id })).toMatchObject({ result: 'done', deleted: { chatThreads: 1 } });
+    expect(await left()).toEqual([]);
+  });
+
+  it('a recording naming a held identity is held: the outcome names the hold, the run counts it, and the recording stays', async () => {
+    const run = await begun('recordingPurge');
+    const uploaded = await uploadRecording(stack, other, { content: audio(2048), date: clock.now() });
+    expect(uploaded.status, uploaded.text).toBe(201);
+    const recordingId = (uploaded.body as { id: string }).id;
+    const placed = await stack.management('POST', holdsPath(other.name), { target: { kind: 'identity', identityId: aliceId(other.id) }, reason: 'litigation' });
+    expect(placed.status).toBe(201);
+    const item = { v: 1, kind: 'recording', runId: run.id, geography: 'europe', resourceId: other.id, recordingId } as const;
+    expect(await workRecordingPurgeItem(services(), item)).toEqual({
+      result: 'held',
+      held: { resourceId: other.id, subjectType: 'recording', subjectId: recordingId, holdIds: [placed.body.id] },
+    });
+    const ended = await runs().get('recordingPurge', run.id);
+    expect(ended).toMatchObject({ status: 'succeeded', settled: 1, done: 0, held: 1, failed: 0 });
+    expect(ended!.deleted).toEqual({});
+    const still = await stack.signed({ method: 'GET', endpoint: other.endpoint, path: `/recordings/${recordingId}`, key: other.primaryKey, date: clock.now() });
+    expect(still.status).toBe(200);
+  });
+
+  it('a poisoned item is counted failed once and logged with its geography, resource, kind and run (and that it had settled, when it had)', async () => {
+    const run = await begun('chatRetention');
+    const item = { v: 1, kind: 'operationLogs', runId: run.id, geography: 'europe', resourceId: other.id, before: clock.now().toISOString() } as const;
+    const lines: unknown[] = [];
+    const record = (level: string) => (event: string, fields?: object) => lines.push({ level, event, ...fields });
+    const logger = { log: (level: string, event: string, fields?: object) => record(level)(event, fields), debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+    const svc = { ...services(), logger };
+    await recordPoisonedItem(svc, 'chatRetention', item);
+    await recordPoisonedItem(svc, 'chatRetention', item);
+    const first = { level: 'error', event: 'purge.work_item_poisoned', geography: 'europe', resourceId: other.id, code: 'operationLogs', detail: `run ${run.id}: the work item failed on every attempt` };
+    expect(lines).toEqual([first, { ...first, detail: `${first.detail} (it had settled before)` }]);
+    expect(await runs().get('chatRetention', run.id)).toMatchObject({ status: 'failed', settled: 1, failed: 1, errors: 1 });
+    // A geography's item names no resource.
+    const geoRun = await begun('recordingPurge');
+    await recordPoisonedItem(svc, 'recordingPurge', { v: 1, kind: 'landingFiles', runId: geoRun.id, geography: 'europe', at: clock.now().toISOString() });
+    expect(lines[2]).toEqual({ level: 'error', event: 'purge.work_item_poisoned', geography: 'europe', code: 'landingFiles', detail: `run ${geoRun.id}: the work item failed on every attempt` });
+  });
+
+  it("a resource's operation logs item also deletes its expired e-mail data page after page, and totals each kind over the pages", async () => {
+    const run = await begun('chatRetention');
+    const owner = await stack.createResource('email-pages', 'Europe');
+    const geo = services().stores.forGeography(geographyByKey('europe'));
+    const past = new Date(clock.now().getTime() - 1).toISOString();
+    const later = new Date(clock.now().getTime() + DAY).toISOString();
+    const operations = await geo.container('emailOperations');
+    const suppressions = await geo.container('emailSuppressions');
+    const ops = Array.from({ length: 502 }, (_, i) => ({ id: `op-${i}`, resourceId: owner.id, kind: 'emailOperation', expiresAt: i === 501 ? later : past }));
+    for (let i = 0; i < ops.length; i += 50) await Promise.all(ops.slice(i, i + 50).map((o) => operations.items.create(o)));
+    for (const [i, expiresAt] of [past, past, later].entries()) await suppressions.items.create({ id: `sup-${i}`, resourceId: owner.id, kind: 'emailSuppression', expiresAt });
+    const item = { v: 1, kind: 'operationLogs', runId: run.id, geography: 'europe', resourceId: owner.id, before: clock.now().toISOString() } as const;
+    // 500 operations on the first page, the 501st and both suppressions on the second.
+    expect(await workChatRetentionItem(services(), item)).toEqual({ result: 'done', deleted: { operationLogs: 0, emailOperations: 501, emailSuppressions: 2 } });
+    const ids = async (c: typeof operations) => (await c.items.query<string>({ query: 'SELECT VALUE c.id FROM c WHERE c.resourceId = @r', parameters: [{ name: '@r', value: owner.id }] }).fetchAll()).resources;
+    expect(await ids(operations)).toEqual(['op-501']);
+    expect(await ids(suppressions)).toEqual(['sup-2']);
+    expect((await runs().get('chatRetention', run.id))!.deleted).toEqual({ emailOperations: 501, emailSuppressions: 2 });
+  });
+
+  it("a geography's privacy results item deletes the finished requests past their 7 days page after page, with their result bundles, and totals both", async () => {
+    const run = await begun('chatRetention');
+    const geo = services().stores.forGeography(geographyByKey('japan'));
+    const requests = await geo.container('privacyRequests');
+    const exports = await geo.blobContainer('exports');
+    const past = new Date(clock.now().getTime() - 1).toISOString();
+    const later = new Date(clock.now().getTime() + DAY).toISOString();
+    const owner = '00000000-0000-4000-8000-0000000000a7';
+    const records = Array.from({ length: 502 }, (_, i) => ({ id: `req-${i}`, resourceId: owner, kind: 'privacyRequest', expiresAt: i === 501 ? later : past, ...(i % 200 === 0 ? { result: { blobName: `${owner}/req-${i}.zip` } } : {}) }));
+    for (let i = 0; i < records.length; i += 50) await Promise.all(records.slice(i, i + 50).map((r) => requests.items.create(r)));
+    for (const i of [0, 200, 400]) await exports.getBlockBlobClient(`${owner}/req-${i}.zip`).upload('zip', 3);
+    const item = { v: 1, kind: 'privacyResults', runId: run.id, geography: 'japan' } as const;
+    // Requests 0, 200 and 400 had a result bundle (the unexpired 501st does not count).
+    expect(await workChatRetentionItem(services(), item)).toEqual({ result: 'done', deleted: { privacyRequests: 501, privacyResults: 3 } });
+    expect((await requests.items.query<string>('SELECT VALUE c.id FROM c').fetchAll()).resources).toEqual(['req-501']);
+    const blobs: string[] = [];
+    for await (const blob of exports.listBlobsFlat({ prefix: `${owner}/` })) blobs.push(blob.name);
+    expect(blobs).toEqual([]);
+    expect((await runs().get('chatRetention', run.id))!.deleted).toEqual({ privacyRequests: 501, privacyResults: 3 });
   });
 
   it("a geography's landing files item reports how many it deleted, 0 included", async () => {
