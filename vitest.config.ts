@@ -2,29 +2,11 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Test files that must run in a process of their own: they load other function files into the
- * development host (the deployment package, the dev host's fixtures) or give timers schedules of
- * their own (a timer reads its schedule when its function file is imported, once per process).
+ * development host (the deployment package, the dev host's fixtures). Timers' schedules are app
+ * settings the host resolves at each start (shared/timer-schedules.ts), so files that set their own
+ * share a process with the others.
  */
-export const ISOLATED_TEST_FILES = [
-  'test/integration/dev-host.test.ts',
-  'test/integration/dev-host-queues.test.ts',
-  'test/integration/deployment-package.test.ts',
-  'test/integration/chat-retention.test.ts',
-  'test/integration/event-pipeline.test.ts',
-  'test/integration/outbox-recovery.test.ts',
-  'test/integration/privacy-requests.test.ts',
-  'test/integration/privacy-restart.test.ts',
-  'test/integration/residency-every-kind.test.ts',
-  'test/integration/retention-boundaries.test.ts',
-  'test/integration/keyless-access.test.ts',
-  'test/integration/store-requests.test.ts',
-  'test/integration/email-delivery.test.ts',
-  'test/integration/email-restart.test.ts',
-  'test/integration/email-privacy.test.ts',
-  'test/integration/two-hosts.test.ts',
-  'test/integration/two-hosts-failures.test.ts',
-  'test/integration/console-api.test.ts',
-];
+export const ISOLATED_TEST_FILES = ['test/integration/dev-host.test.ts', 'test/integration/dev-host-queues.test.ts', 'test/integration/deployment-package.test.ts'];
 
 const common = {
   pool: 'forks' as const,

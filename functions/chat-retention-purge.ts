@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { WORK_QUEUES, poisonQueueOf } from '../shared/queues/work-queues.js';
-import { purgeSchedule } from '../shared/retention/purge-schedules.js';
+import { scheduleReference } from '../shared/timer-schedules.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 
 /** The handlers, loaded on the first invocation (functions/handlers/chat-retention-purge.ts). */
@@ -13,7 +13,7 @@ const handlers = () => import('./handlers/chat-retention-purge.js');
  * requests), recorded as one run. Hourly unless RETENTION_PURGE_SCHEDULE says otherwise.
  */
 app.timer('chatRetentionPurge', {
-  schedule: purgeSchedule('chatRetention'),
+  schedule: scheduleReference('chatRetention'),
   handler: lazyHandler(handlers, 'chatRetentionPurge'),
 });
 

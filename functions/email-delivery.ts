@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { timerSchedule } from '../shared/timer-schedules.js';
+import { scheduleReference } from '../shared/timer-schedules.js';
 import { EMAIL_DELIVERY_QUEUE, emailDeliveryQueue } from '../shared/email/email-delivery-output.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 
@@ -13,7 +13,7 @@ app.storageQueue('emailDelivery', {
 });
 
 app.timer('emailDeliveryScheduler', {
-  schedule: timerSchedule('emailDelivery'),
+  schedule: scheduleReference('emailDelivery'),
   extraOutputs: [emailDeliveryQueue],
   handler: lazyHandler(handlers, 'emailDeliveryScheduler'),
 });

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { timerSchedule } from '../shared/timer-schedules.js';
+import { scheduleReference } from '../shared/timer-schedules.js';
 import { WORK_QUEUES, poisonQueueOf } from '../shared/queues/work-queues.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 
@@ -8,7 +8,7 @@ const handlers = () => import('./handlers/outbox-republish.js');
 
 /** Every 30 seconds (OUTBOX_REPUBLISH_SCHEDULE): plans the outbox entries of all geographies left unfinished, one work item each, and prunes published ones. */
 app.timer('outboxRepublish', {
-  schedule: timerSchedule('outboxRepublish'),
+  schedule: scheduleReference('outboxRepublish'),
   handler: lazyHandler(handlers, 'outboxRepublish'),
 });
 

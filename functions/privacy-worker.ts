@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { timerSchedule } from '../shared/timer-schedules.js';
+import { scheduleReference } from '../shared/timer-schedules.js';
 import { WORK_QUEUES, poisonQueueOf } from '../shared/queues/work-queues.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 
@@ -12,7 +12,7 @@ const handlers = () => import('./handlers/privacy-worker.js');
  * PRIVACY_WORKER_SCHEDULE says otherwise.
  */
 app.timer('privacyWorker', {
-  schedule: timerSchedule('privacyWorker'),
+  schedule: scheduleReference('privacyWorker'),
   handler: lazyHandler(handlers, 'privacyWorker'),
 });
 

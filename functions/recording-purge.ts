@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { WORK_QUEUES, poisonQueueOf } from '../shared/queues/work-queues.js';
-import { purgeSchedule } from '../shared/retention/purge-schedules.js';
+import { scheduleReference } from '../shared/timer-schedules.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 
 /** The handlers, loaded on the first invocation (functions/handlers/recording-purge.ts). */
@@ -12,7 +12,7 @@ const handlers = () => import('./handlers/recording-purge.js');
  * (management API, purge runs). Every 15 minutes unless RECORDING_PURGE_SCHEDULE says otherwise.
  */
 app.timer('recordingPurge', {
-  schedule: purgeSchedule('recordingPurge'),
+  schedule: scheduleReference('recordingPurge'),
   handler: lazyHandler(handlers, 'recordingPurge'),
 });
 

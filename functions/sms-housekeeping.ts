@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { lazyHandler } from '../shared/lazy-handler.js';
-import { timerSchedule } from '../shared/timer-schedules.js';
+import { scheduleReference } from '../shared/timer-schedules.js';
 
 /** The handlers, loaded on the first invocation (functions/handlers/sms-housekeeping.ts). */
 const handlers = () => import('./handlers/sms-housekeeping.js');
@@ -11,6 +11,6 @@ const handlers = () => import('./handlers/sms-housekeeping.js');
  * (shared/sms/sms-housekeeping.ts), and binds any carrier link that is not bound.
  */
 app.timer('smsHousekeeping', {
-  schedule: timerSchedule('smsHousekeeping'),
+  schedule: scheduleReference('smsHousekeeping'),
   handler: lazyHandler(handlers, 'smsHousekeeping'),
 });

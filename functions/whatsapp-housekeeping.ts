@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { lazyHandler } from '../shared/lazy-handler.js';
-import { timerSchedule } from '../shared/timer-schedules.js';
+import { scheduleReference } from '../shared/timer-schedules.js';
 
 /** The handlers, loaded on the first invocation (functions/handlers/whatsapp-housekeeping.ts). */
 const handlers = () => import('./handlers/whatsapp-housekeeping.js');
@@ -10,6 +10,6 @@ const handlers = () => import('./handlers/whatsapp-housekeeping.js');
  * dedupe marks and send repeatability claims in the WhatsApp geographies (shared/whatsapp/message-records.ts).
  */
 app.timer('whatsAppHousekeeping', {
-  schedule: timerSchedule('whatsAppHousekeeping'),
+  schedule: scheduleReference('whatsAppHousekeeping'),
   handler: lazyHandler(handlers, 'whatsAppHousekeeping'),
 });

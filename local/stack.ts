@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { Clock } from '../shared/clock.js';
 import { parseEnabledGeographies } from '../shared/config/strict-residency.js';
 import { geographyByKey } from '../shared/geography/geographies.js';
+import { SCHEDULE_SETTING_DEFAULTS } from '../shared/timer-schedules.js';
 import { configureServices } from '../shared/services.js';
 import { startEmbeddedBlob, type EmbeddedBlob } from './emulators/azurite-blob.js';
 import { startEmbeddedQueue, type EmbeddedQueue } from './emulators/azurite-queue.js';
@@ -122,6 +123,8 @@ export async function loadFunctionFiles(dir: string): Promise<string[]> {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? ((line: string) => console.log(line));
   const env = { ...options.env };
+  // The timers' schedule settings, which the infrastructure sets in Azure: their defaults where unset or empty.
+  for (const [name, value] of Object.entries(SCHEDULE_SETTING_DEFAULTS)) if (blank(env[name])) env[name] = value;
   const stoppers: (() => Promise<void>)[] = [];
   try {
     let cosmos: EmbeddedCosmos | undefined;

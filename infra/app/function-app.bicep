@@ -76,6 +76,15 @@ var baseSettings = [
   { name: 'EVENTGRID_SCHEMA', value: 'CloudEvents' }
   { name: 'MANAGEMENT_KEY', value: managementKey }
   { name: 'TELEMETRY_HASH_KEY', value: telemetryHashKey }
+  // The timers' schedules (six-field NCRONTAB, UTC): each timer registers with a reference to its setting
+  // (%SETTING%, shared/timer-schedules.ts), which the host resolves at start; change one here, not in code.
+  { name: 'RETENTION_PURGE_SCHEDULE', value: '0 0 * * * *' }
+  { name: 'RECORDING_PURGE_SCHEDULE', value: '0 */15 * * * *' }
+  { name: 'PRIVACY_WORKER_SCHEDULE', value: '*/10 * * * * *' }
+  { name: 'OUTBOX_REPUBLISH_SCHEDULE', value: '*/30 * * * * *' }
+  { name: 'EMAIL_DELIVERY_SCHEDULE', value: '*/30 * * * * *' }
+  { name: 'SMS_HOUSEKEEPING_SCHEDULE', value: '0 */5 * * * *' }
+  { name: 'WHATSAPP_HOUSEKEEPING_SCHEDULE', value: '0 */10 * * * *' }
   // The root path is the app's: REST-level ACS clients (Advanced Messaging) send `/?resource=...` (shared/http/query-routes.ts).
   { name: 'AzureWebJobsDisableHomepage', value: 'true' }
 ]

@@ -1,17 +1,14 @@
+import { timerSchedule } from '../timer-schedules.js';
+
 /**
- * The purge timers' schedules (six-field NCRONTAB, UTC), each overridable by an app setting. The
- * timer functions register with them and the run-status API computes when each was due from them.
+ * The purge timers' schedules (six-field NCRONTAB, UTC), each an app setting (shared/timer-schedules.ts):
+ * the timers register with references to them, and the run-status API computes from them when each was due.
  */
 export const PURGE_KINDS = ['chatRetention', 'recordingPurge'] as const;
 export type PurgeKind = (typeof PURGE_KINDS)[number];
 
-const SCHEDULES: Record<PurgeKind, { setting: string; fallback: string }> = {
-  chatRetention: { setting: 'RETENTION_PURGE_SCHEDULE', fallback: '0 0 * * * *' },
-  recordingPurge: { setting: 'RECORDING_PURGE_SCHEDULE', fallback: '0 */15 * * * *' },
-};
-
 export function purgeSchedule(kind: PurgeKind, env: Record<string, string | undefined> = process.env): string {
-  return env[SCHEDULES[kind].setting] || SCHEDULES[kind].fallback;
+  return timerSchedule(kind, env);
 }
 
 /** The first time after `after` that the schedule falls due (undefined for a schedule that never does); croner is imported on first use. */

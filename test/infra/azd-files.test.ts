@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseInfra, REPO_ROOT, type BicepFile } from './support/bicep-parser.js';
 import { azdUp } from './support/azd-up.js';
+import { SCHEDULE_SETTING_DEFAULTS } from '../../shared/timer-schedules.js';
 
 /** azure.yaml and infra/main.parameters.json against their schemas, and what azd will do with them. */
 const schema = (name: string) => JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'schemas', name), 'utf8')) as object;
@@ -66,6 +67,13 @@ describe('infra/main.parameters.json', () => {
     const up = await azdUp(files, {});
     expect(Object.keys(up.generated).sort()).toEqual(['managementKey', 'telemetryHashKey']);
     for (const secret of Object.values(up.generated)) expect(secret.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it("sets every timer's schedule setting to its default, so the host resolves each timer's %SETTING% reference", async () => {
+    const up = await azdUp(files, {});
+    const schedules = Object.fromEntries(Object.entries(up.appSettings).filter(([name]) => name.endsWith('_SCHEDULE')));
+    expect(schedules).toEqual(SCHEDULE_SETTING_DEFAULTS);
+    expect(Object.keys(schedules)).toHaveLength(7);
   });
 
   it('defaults ENABLED_GEOGRAPHIES to Europe', () => {

@@ -106,7 +106,6 @@ describe('deployment package', () => {
       'shared/http/query-routes.ts',
       'shared/lazy-handler.ts',
       'shared/queues/work-queues.ts',
-      'shared/retention/purge-schedules.ts',
       'shared/timer-schedules.ts',
     ]);
     expect(ours.filter((m) => m.startsWith('functions/'))).toEqual(result.functionFiles.map((f) => `functions/${f}`).sort());
