@@ -168,6 +168,13 @@ describe('export', () => {
     expect(view.result.expiresDateTime).toBe(new Date(Date.parse(view.completedDateTime) + 7 * DAY).toISOString());
     const bundle = await privacy.result(view.id);
     expect(bundle.schema).toMatch(/privacy-export\/v1$/);
+    // Downloaded as a JSON attachment named after the action and the request, of its exact length.
+    const download = await privacy.call('GET', `/privacy/requests/${view.id}/result`);
+    expect([download.headers.get('content-type'), download.headers.get('content-disposition'), download.headers.get('content-length')]).toEqual([
+      'application/json',
+      `attachment; filename="export-${view.id}.json"`,
+      String(Buffer.byteLength(download.text)),
+    ]);
     const messages = bundle.data.chatMessages as { content: { message: string }; senderCommunicationIdentifier: { rawId: string } }[];
     expect(messages.map((m) => m.content.message).sort()).toEqual([...aliceTexts].sort());
     const text = JSON.stringify(bundle);
@@ -338,5 +345,22 @@ describe('retention of what requests and operations leave', () => {
     } finally {
       clock.set(start);
     }
+  });
+});
+
+describe('erasure receipts', () => {
+  it('pages receipts newest first: a full page links to the next, from after its last receipt, and the last page links to none', async () => {
+    // A second erasure (of a number nothing names), a second later, gives a second receipt.
+    clock.advance(1000);
+    expect((await privacy.run('delete', { phoneNumbers: ['+14255550100'] })).status).toBe('succeeded');
+    const all = (await privacy.call('GET', '/privacy/receipts')).body.value as { id: string }[];
+    expect(all).toHaveLength(2);
+    const first = await privacy.call('GET', '/privacy/receipts?maxPageSize=1');
+    expect(first.body.value.map((r: { id: string }) => r.id)).toEqual([all[0]!.id]);
+    const next = new URL(first.body.nextLink as string);
+    expect(next.searchParams.get('skipToken')).toBe(first.body.value[0].completedAt);
+    const second = await privacy.call('GET', `${next.pathname}${next.search}`);
+    expect(second.body.value.map((r: { id: string }) => r.id)).toEqual([all[1]!.id]);
+    expect(second.body).not.toHaveProperty('nextLink');
   });
 });
