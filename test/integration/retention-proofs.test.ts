@@ -4,6 +4,7 @@ import { geographyByKey } from '../../shared/geography/geographies.js';
 import { PURGE_STALL_MS, type PurgeRunRecord } from '../../shared/retention/purge-run-record.js';
 import { purgeRunStatus } from '../../shared/retention/purge-run-status.js';
 import { nextDue, purgeSchedule } from '../../shared/retention/purge-schedules.js';
+import { planChatRetention, planRecordingPurge } from '../../shared/retention/purge-planners.js';
 import { recordPoisonedItem, workChatRetentionItem, workRecordingPurgeItem } from '../../shared/retention/purge-workers.js';
 import { retentionPreview } from '../../shared/retention/retention-preview.js';
 import { operationLogRecord } from '../../shared/oplog/operation-log.js';
@@ -397,6 +398,33 @@ describe('purge work items', () => {
 });
 
 describe('the chat retention plan', () => {
+  it('plans in each geography each due thread, one operation logs item per active resource of that geography and one privacy results item, and logs the count', async () => {
+    const japan = await stack.createResource('plan-japan', 'Japan', { retention: { idleThreadDays: 30 } });
+    // One thread of it idle for 31 days: due.
+    const idle = new Date(clock.now().getTime() - 31 * DAY).toISOString();
+    await (await services().stores.forGeography(geographyByKey('japan')).container('chatThreads')).items.create({ id: threadId(601), threadId: threadId(601), resourceId: japan.id, kind: 'thread', topic: 't', createdOn: idle, createdBy: 'x', sequence: 1, lastActivityAt: idle });
+    await stack.createResource('plan-gone', 'Europe');
+    const gone = (await services().registry.getByName('plan-gone'))!;
+    expect(await services().registry.replace({ ...gone.resource, state: 'deleting' }, gone.etag)).toBe(true);
+    const expected: Record<string, number> = {};
+    const resources = await services().registry.list();
+    for (const geo of services().stores.all()) {
+      const active = resources.filter((r) => r.state === 'active' && r.geographyKey === geo.geography.key);
+      let due = 0;
+      for (const r of active) due += (await services().retention.threads.plan(geo, r, 100_000)).due.length;
+      expected[geo.geography.key] = due + active.length + 1;
+    }
+    expect(expected.japan).toBe(3);
+    const lines: { event: string; geography?: string; count?: number }[] = [];
+    const record = (event: string, fields?: object) => lines.push({ event, ...fields });
+    const logger = { log: (_level: string, event: string, fields?: object) => record(event, fields), debug: record, info: record, warn: record, error: record };
+    const run = await planChatRetention({ ...services(), logger });
+    const planned = Object.fromEntries(lines.filter((l) => l.event === 'chatRetention.planned').map((l) => [l.geography, l.count]));
+    expect(planned).toEqual(expected);
+    expect(run).toMatchObject({ planning: 'done', planned: Object.values(expected).reduce((a, b) => a + b, 0) });
+    await stack.idle();
+  });
+
   it('takes policy expiries first, then idle threads, each thread once, at most the limit; lists only the held threads that are due', async () => {
     const name = 'plan-rules';
     const owner = await stack.createResource(name, 'Europe', { retention: { idleThreadDays: 30 } });
@@ -448,5 +476,85 @@ describe('the chat retention plan', () => {
     const off = await services().retention.threads.plan(geo, await services().resources.get(name), 10);
     expect(off.due.map((d) => d.reason)).toEqual(['retentionPolicy', 'retentionPolicy']);
     expect(off.held).toEqual([]);
+  });
+});
+
+describe('a planner while the previous run drains', () => {
+  it('plans nothing, begins no run, and logs how many items the previous run still has and when it started', async () => {
+    // The runs above began at this clock time too: a millisecond later, this one is the latest.
+    const start = clock.now();
+    clock.advance(1);
+    try {
+      const runs = services().retention.runs;
+      const begun = await runs.begin('chatRetention');
+      expect(Object.keys(begun)).toEqual(['run']);
+      const { run } = begun as { run: PurgeRunRecord };
+      await runs.addPlanned(run, 3);
+      await runs.finishPlanning(run);
+      await runs.settle('chatRetention', run.id, 'item-a', { result: 'done' });
+      const lines: unknown[] = [];
+      const record = (level: string) => (event: string, fields?: object) => lines.push({ level, event, ...fields });
+      const logger = { log: (level: string, event: string, fields?: object) => record(level)(event, fields), debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+      expect(await planChatRetention({ ...services(), logger })).toBeUndefined();
+      expect(lines).toEqual([{ level: 'info', event: 'chatRetention.previous_run_draining', count: 2, detail: `run ${run.id} started ${run.startedAt}; nothing planned this time` }]);
+      expect(await runs.get('chatRetention', run.id)).toMatchObject({ status: 'running', planned: 3, settled: 1 });
+      // Drained, the next planner begins a run of its own.
+      await runs.settle('chatRetention', run.id, 'item-b', { result: 'done' });
+      await runs.settle('chatRetention', run.id, 'item-c', { result: 'done' });
+      const next = await runs.begin('chatRetention');
+      expect(Object.keys(next)).toEqual(['run']);
+      await runs.finishPlanning((next as { run: PurgeRunRecord }).run);
+    } finally {
+      clock.set(start);
+    }
+  });
+});
+
+describe('a planner whose geography fails', () => {
+  it('plans the other geographies, logs the failure, and ends planning failed, naming the geography and the error', async () => {
+    // The runs above began at this clock time or a millisecond later: two milliseconds later, this one is the latest.
+    const start = clock.now();
+    clock.advance(2);
+    try {
+      const unreachable = () => Promise.reject(new Error('store unreachable'));
+      const failing = new Set(['europe', 'japan']);
+      const geos = services().stores.all().map((geo) => (failing.has(geo.geography.key) ? Object.create(geo, { container: { value: unreachable }, existingContainer: { value: unreachable } }) : geo));
+      const stores = Object.create(services().stores, { all: { value: () => geos } });
+      const lines: unknown[] = [];
+      const record = (level: string) => (event: string, fields?: object) => lines.push({ level, event, ...fields });
+      const logger = { log: (level: string, event: string, fields?: object) => record(level)(event, fields), debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+      const run = await planChatRetention({ ...services(), stores, logger });
+      const failed = geos.map((g) => g.geography.key).filter((key) => failing.has(key));
+      expect(failed).toHaveLength(2);
+      expect(lines.filter((l) => (l as { level: string }).level === 'error')).toEqual(failed.map((geography) => ({ level: 'error', event: 'chatRetention.planning_failed', geography, detail: 'store unreachable' })));
+      // Every other geography is planned (its privacy results item at least).
+      const others = geos.map((g) => g.geography.key).filter((key) => !failing.has(key));
+      expect(lines.filter((l) => (l as { event: string }).event === 'chatRetention.planned').map((l) => (l as { geography: string }).geography)).toEqual(others);
+      expect(run).toMatchObject({ planning: 'failed', failure: `Planning failed in ${failed.map((g) => `${g}: store unreachable`).join('; ')}`, errors: 1 });
+      await stack.idle();
+    } finally {
+      clock.set(start);
+    }
+  });
+});
+
+describe('the recording purge plan', () => {
+  it('plans each expired recording (a held one too: its worker keeps it) and logs, per geography, the count it planned', async () => {
+    const start = clock.now();
+    try {
+      const uploaded = await uploadRecording(stack, other, { content: audio(1024), date: clock.now() });
+      expect(uploaded.status, uploaded.text).toBe(201);
+      clock.advance(400 * DAY);
+      const lines: { event: string; geography?: string; count?: number }[] = [];
+      const record = (event: string, fields?: object) => lines.push({ event, ...fields });
+      const logger = { log: (_level: string, event: string, fields?: object) => record(event, fields), debug: record, info: record, warn: record, error: record };
+      const run = await planRecordingPurge({ ...services(), logger });
+      // This recording and the one of the held identity (uploaded by a work item test above): both in Europe.
+      expect(lines.filter((l) => l.event === 'recordingPurge.planned')).toEqual([{ event: 'recordingPurge.planned', geography: 'europe', count: 2 }]);
+      expect(run).toMatchObject({ planning: 'done', planned: 2 });
+      await stack.idle();
+    } finally {
+      clock.set(start);
+    }
   });
 });
