@@ -72,12 +72,12 @@ export async function startHostInstance(config: InstanceConfig, log: (line: stri
     if (message.type === 'log') log(prefix + message.line);
   });
   const stats = () =>
-    new Promise<Extract<FromInstance, { type: 'stats' }>>((resolve, reject) => {
+    new Promise<{ completed: Record<string, number>; inFlight: Record<string, number> }>((resolve, reject) => {
       if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`${config.name} is not running`));
       const onMessage = (message: FromInstance) => {
         if (message.type !== 'stats') return;
         child.off('message', onMessage);
-        resolve(message);
+        resolve({ completed: message.completed, inFlight: message.inFlight });
       };
       child.on('message', onMessage);
       send(child, { type: 'stats' });
@@ -87,10 +87,7 @@ export async function startHostInstance(config: InstanceConfig, log: (line: stri
     pid: child.pid!,
     ...started,
     completed: async () => (await stats()).completed,
-    stats: async () => {
-      const { completed, inFlight } = await stats();
-      return { completed, inFlight };
-    },
+    stats,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) send(child, { type: 'stop' });
       await exited;

@@ -1,5 +1,6 @@
 import type { PurgeRunRecord } from './purge-run-record.js';
-import { dueTimesBetween, purgeSchedule, type PurgeKind } from './purge-schedules.js';
+import { timerSchedule } from '../timer-schedules.js';
+import { dueTimesBetween, type PurgeKind } from './purge-schedules.js';
 
 /** A run due by the schedule counts as missed this long after it was due (here and in purge-run-status.ts). */
 export const MISSED_GRACE_MS = 5 * 60_000;
@@ -35,6 +36,6 @@ export async function missedRuns(kind: PurgeKind, runs: PurgeRunRecord[], now: D
   if (runs.length === 0) return [];
   const oldest = runs.reduce((a, b) => (a.startedAt <= b.startedAt ? a : b));
   const from = new Date(Math.max(Date.parse(oldest.startedAt), now.getTime() - MISSED_LOOKBACK_MS));
-  const due = await dueTimesBetween(purgeSchedule(kind, env), from, now, MAX_DUE_TIMES);
+  const due = await dueTimesBetween(timerSchedule(kind, env), from, now, MAX_DUE_TIMES);
   return missedDueTimes(due, runs, now, limit);
 }

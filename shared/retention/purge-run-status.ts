@@ -1,5 +1,6 @@
 import { PURGE_STALL_MS, type PurgeRunRecord } from './purge-run-record.js';
-import { nextDue, purgeSchedule, type PurgeKind } from './purge-schedules.js';
+import { timerSchedule } from '../timer-schedules.js';
+import { nextDue, type PurgeKind } from './purge-schedules.js';
 import { MISSED_GRACE_MS } from './missed-runs.js';
 
 /** Whether a purge ran when it was due, as the management API answers it. */
@@ -21,7 +22,7 @@ export interface PurgeStatus {
  * for that long has stalled.
  */
 export async function purgeRunStatus(kind: PurgeKind, last: PurgeRunRecord | undefined, now: Date, env: Record<string, string | undefined>): Promise<PurgeStatus> {
-  const schedule = purgeSchedule(kind, env);
+  const schedule = timerSchedule(kind, env);
   if (!last) return { kind, schedule, attention: false, why: 'no run recorded yet' };
   const due = await nextDue(schedule, new Date(last.startedAt));
   const running = last.status === 'running';

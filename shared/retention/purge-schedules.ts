@@ -1,15 +1,9 @@
-import { timerSchedule } from '../timer-schedules.js';
-
 /**
- * The purge timers' schedules (six-field NCRONTAB, UTC), each an app setting (shared/timer-schedules.ts):
- * the timers register with references to them, and the run-status API computes from them when each was due.
+ * The purge timers and when their schedules (app settings: `timerSchedule` in shared/timer-schedules.ts)
+ * fall due, from which the run-status API and the console compute when each run was due.
  */
 export const PURGE_KINDS = ['chatRetention', 'recordingPurge'] as const;
 export type PurgeKind = (typeof PURGE_KINDS)[number];
-
-export function purgeSchedule(kind: PurgeKind, env: Record<string, string | undefined> = process.env): string {
-  return timerSchedule(kind, env);
-}
 
 /** The first time after `after` that the schedule falls due (undefined for a schedule that never does); croner is imported on first use. */
 export async function nextDue(schedule: string, after: Date): Promise<Date | undefined> {

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
+import { createLogger, type Logger } from '../../shared/telemetry/logger.js';
 import { geographyByKey } from '../../shared/geography/geographies.js';
 import { PURGE_STALL_MS, type PurgeRunRecord } from '../../shared/retention/purge-run-record.js';
 import { purgeRunStatus } from '../../shared/retention/purge-run-status.js';
-import { nextDue, purgeSchedule } from '../../shared/retention/purge-schedules.js';
+import { nextDue } from '../../shared/retention/purge-schedules.js';
+import { timerSchedule } from '../../shared/timer-schedules.js';
 import { planChatRetention, planRecordingPurge } from '../../shared/retention/purge-planners.js';
 import { recordPoisonedItem, workChatRetentionItem, workRecordingPurgeItem } from '../../shared/retention/purge-workers.js';
 import { retentionPreview } from '../../shared/retention/retention-preview.js';
@@ -33,6 +35,13 @@ afterAll(async () => stack?.stop());
 const holdsPath = (name = resource.name) => `/api/management/resources/${name}/legalHolds`;
 const listHolds = async (name = resource.name) => (await stack.management('GET', holdsPath(name))).body.value as Record<string, unknown>[];
 const threadId = (n: number) => `19:${String(n).padStart(32, 'a')}@thread.v2`;
+
+/** A logger of the app's own kind (createLogger) whose records, without their time, are kept for the test to read. */
+function capturedLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ pseudonymize: (s) => s, level: 'debug', sink: ({ time: _time, ...record }) => lines.push(record) });
+  return { logger, lines };
+}
 
 describe('legal holds', () => {
   it('refuses each malformed hold with the field and the message, and stores nothing', async () => {
@@ -131,11 +140,11 @@ describe('legal holds', () => {
 
 describe('purge schedules', () => {
   it('are the settings when set and not empty, the defaults otherwise', () => {
-    expect(purgeSchedule('chatRetention', {})).toBe('0 0 * * * *');
-    expect(purgeSchedule('recordingPurge', {})).toBe('0 */15 * * * *');
-    expect(purgeSchedule('chatRetention', { RETENTION_PURGE_SCHEDULE: '' })).toBe('0 0 * * * *');
-    expect(purgeSchedule('chatRetention', { RETENTION_PURGE_SCHEDULE: '0 5 * * * *', RECORDING_PURGE_SCHEDULE: '0 7 * * * *' })).toBe('0 5 * * * *');
-    expect(purgeSchedule('recordingPurge', { RETENTION_PURGE_SCHEDULE: '0 5 * * * *', RECORDING_PURGE_SCHEDULE: '0 7 * * * *' })).toBe('0 7 * * * *');
+    expect(timerSchedule('chatRetention', {})).toBe('0 0 * * * *');
+    expect(timerSchedule('recordingPurge', {})).toBe('0 */15 * * * *');
+    expect(timerSchedule('chatRetention', { RETENTION_PURGE_SCHEDULE: '' })).toBe('0 0 * * * *');
+    expect(timerSchedule('chatRetention', { RETENTION_PURGE_SCHEDULE: '0 5 * * * *', RECORDING_PURGE_SCHEDULE: '0 7 * * * *' })).toBe('0 5 * * * *');
+    expect(timerSchedule('recordingPurge', { RETENTION_PURGE_SCHEDULE: '0 5 * * * *', RECORDING_PURGE_SCHEDULE: '0 7 * * * *' })).toBe('0 7 * * * *');
   });
 
   it('fall due in UTC whatever the process time zone, and never for a date that does not exist', async () => {
@@ -333,9 +342,7 @@ describe('purge work items', () => {
   it('a poisoned item is counted failed once and logged with its geography, resource, kind and run (and that it had settled, when it had)', async () => {
     const run = await begun('chatRetention');
     const item = { v: 1, kind: 'operationLogs', runId: run.id, geography: 'europe', resourceId: other.id, before: clock.now().toISOString() } as const;
-    const lines: unknown[] = [];
-    const record = (level: string) => (event: string, fields?: object) => lines.push({ level, event, ...fields });
-    const logger = { log: (level: string, event: string, fields?: object) => record(level)(event, fields), debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+    const { logger, lines } = capturedLogger();
     const svc = { ...services(), logger };
     await recordPoisonedItem(svc, 'chatRetention', item);
     await recordPoisonedItem(svc, 'chatRetention', item);
@@ -415,9 +422,7 @@ describe('the chat retention plan', () => {
       expected[geo.geography.key] = due + active.length + 1;
     }
     expect(expected.japan).toBe(3);
-    const lines: { event: string; geography?: string; count?: number }[] = [];
-    const record = (event: string, fields?: object) => lines.push({ event, ...fields });
-    const logger = { log: (_level: string, event: string, fields?: object) => record(event, fields), debug: record, info: record, warn: record, error: record };
+    const { logger, lines } = capturedLogger();
     const run = await planChatRetention({ ...services(), logger });
     const planned = Object.fromEntries(lines.filter((l) => l.event === 'chatRetention.planned').map((l) => [l.geography, l.count]));
     expect(planned).toEqual(expected);
@@ -492,9 +497,7 @@ describe('a planner while the previous run drains', () => {
       await runs.addPlanned(run, 3);
       await runs.finishPlanning(run);
       await runs.settle('chatRetention', run.id, 'item-a', { result: 'done' });
-      const lines: unknown[] = [];
-      const record = (level: string) => (event: string, fields?: object) => lines.push({ level, event, ...fields });
-      const logger = { log: (level: string, event: string, fields?: object) => record(level)(event, fields), debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+      const { logger, lines } = capturedLogger();
       expect(await planChatRetention({ ...services(), logger })).toBeUndefined();
       expect(lines).toEqual([{ level: 'info', event: 'chatRetention.previous_run_draining', count: 2, detail: `run ${run.id} started ${run.startedAt}; nothing planned this time` }]);
       expect(await runs.get('chatRetention', run.id)).toMatchObject({ status: 'running', planned: 3, settled: 1 });
@@ -520,16 +523,14 @@ describe('a planner whose geography fails', () => {
       const failing = new Set(['europe', 'japan']);
       const geos = services().stores.all().map((geo) => (failing.has(geo.geography.key) ? Object.create(geo, { container: { value: unreachable }, existingContainer: { value: unreachable } }) : geo));
       const stores = Object.create(services().stores, { all: { value: () => geos } });
-      const lines: unknown[] = [];
-      const record = (level: string) => (event: string, fields?: object) => lines.push({ level, event, ...fields });
-      const logger = { log: (level: string, event: string, fields?: object) => record(level)(event, fields), debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+      const { logger, lines } = capturedLogger();
       const run = await planChatRetention({ ...services(), stores, logger });
       const failed = geos.map((g) => g.geography.key).filter((key) => failing.has(key));
       expect(failed).toHaveLength(2);
-      expect(lines.filter((l) => (l as { level: string }).level === 'error')).toEqual(failed.map((geography) => ({ level: 'error', event: 'chatRetention.planning_failed', geography, detail: 'store unreachable' })));
+      expect(lines.filter((l) => l.level === 'error')).toEqual(failed.map((geography) => ({ level: 'error', event: 'chatRetention.planning_failed', geography, detail: 'store unreachable' })));
       // Every other geography is planned (its privacy results item at least).
       const others = geos.map((g) => g.geography.key).filter((key) => !failing.has(key));
-      expect(lines.filter((l) => (l as { event: string }).event === 'chatRetention.planned').map((l) => (l as { geography: string }).geography)).toEqual(others);
+      expect(lines.filter((l) => l.event === 'chatRetention.planned').map((l) => l.geography)).toEqual(others);
       expect(run).toMatchObject({ planning: 'failed', failure: `Planning failed in ${failed.map((g) => `${g}: store unreachable`).join('; ')}`, errors: 1 });
       await stack.idle();
     } finally {
@@ -545,12 +546,10 @@ describe('the recording purge plan', () => {
       const uploaded = await uploadRecording(stack, other, { content: audio(1024), date: clock.now() });
       expect(uploaded.status, uploaded.text).toBe(201);
       clock.advance(400 * DAY);
-      const lines: { event: string; geography?: string; count?: number }[] = [];
-      const record = (event: string, fields?: object) => lines.push({ event, ...fields });
-      const logger = { log: (_level: string, event: string, fields?: object) => record(event, fields), debug: record, info: record, warn: record, error: record };
+      const { logger, lines } = capturedLogger();
       const run = await planRecordingPurge({ ...services(), logger });
       // This recording and the one of the held identity (uploaded by a work item test above): both in Europe.
-      expect(lines.filter((l) => l.event === 'recordingPurge.planned')).toEqual([{ event: 'recordingPurge.planned', geography: 'europe', count: 2 }]);
+      expect(lines.filter((l) => l.event === 'recordingPurge.planned')).toEqual([{ level: 'info', event: 'recordingPurge.planned', geography: 'europe', count: 2 }]);
       expect(run).toMatchObject({ planning: 'done', planned: 2 });
       await stack.idle();
     } finally {
