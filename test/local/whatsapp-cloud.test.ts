@@ -144,7 +144,10 @@ describe('webhooks', () => {
         },
       ],
     });
-    expect(simulator.state.deliveries.find((d) => d.id === injected.deliveries[0])).toMatchObject({ attempts: 2, lastStatus: 200, state: 'delivered' });
+    // The receiver records a post before it answers: the simulator reads the 200 a moment later.
+    const delivery = () => simulator.state.deliveries.find((d) => d.id === injected.deliveries[0]);
+    await eventually(() => (delivery()?.lastStatus === 200 ? true : undefined), 5_000);
+    expect(delivery()).toMatchObject({ attempts: 2, lastStatus: 200, state: 'delivered' });
   });
 
   it('reports sent, delivered and read for a message, failed for a failing number', async () => {
