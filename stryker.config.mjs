@@ -19,7 +19,7 @@ const MODULES = {
   },
   identity: {
     mutate: ['shared/identity/**/*.ts'],
-    tests: ['test/integration/access-tokens.test.ts', 'test/integration/token-and-scope-proofs.test.ts', 'test/compat/identity-sdk.test.ts', 'test/integration/identity-rate-limits.test.ts'],
+    tests: ['test/unit/token-scopes.test.ts', 'test/integration/token-key-ring.test.ts', 'test/integration/access-tokens.test.ts', 'test/integration/token-and-scope-proofs.test.ts', 'test/compat/identity-sdk.test.ts', 'test/integration/identity-rate-limits.test.ts'],
   },
 };
 
