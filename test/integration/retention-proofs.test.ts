@@ -540,18 +540,32 @@ describe('a planner whose geography fails', () => {
 });
 
 describe('the recording purge plan', () => {
-  it('plans each expired recording (a held one too: its worker keeps it) and logs, per geography, the count it planned', async () => {
+  it('plans each expired recording (a held one too: its worker keeps it) and one item for expired landing files, and logs, per geography, the count it planned', async () => {
     const start = clock.now();
     try {
       const uploaded = await uploadRecording(stack, other, { content: audio(1024), date: clock.now() });
       expect(uploaded.status, uploaded.text).toBe(201);
       clock.advance(400 * DAY);
+      // Two files left in Japan's landing container, one of them expired: one landing files item for Japan.
+      const japan = services().stores.forGeography(geographyByKey('japan'));
+      const landing = (await japan.blobService()).getContainerClient(japan.blobContainerName('recording-landing'));
+      await landing.createIfNotExists();
+      const expiry = (ms: number) => ({ tags: { expiresAt: new Date(clock.now().getTime() + ms).toISOString() } });
+      await landing.getBlockBlobClient('left-over/expired.wav').upload('x', 1, expiry(-1));
+      await landing.getBlockBlobClient('left-over/later.wav').upload('x', 1, expiry(60_000));
       const { logger, lines } = capturedLogger();
       const run = await planRecordingPurge({ ...services(), logger });
       // This recording and the one of the held identity (uploaded by a work item test above): both in Europe.
-      expect(lines.filter((l) => l.event === 'recordingPurge.planned')).toEqual([{ level: 'info', event: 'recordingPurge.planned', geography: 'europe', count: 2 }]);
-      expect(run).toMatchObject({ planning: 'done', planned: 2 });
+      expect(lines.filter((l) => l.event === 'recordingPurge.planned')).toEqual([
+        { level: 'info', event: 'recordingPurge.planned', geography: 'europe', count: 2 },
+        { level: 'info', event: 'recordingPurge.planned', geography: 'japan', count: 1 },
+      ]);
+      expect(run).toMatchObject({ planning: 'done', planned: 3 });
       await stack.idle();
+      const left: string[] = [];
+      for await (const blob of landing.listBlobsFlat()) left.push(blob.name);
+      expect(left).toEqual(['left-over/later.wav']);
+      await landing.deleteBlob('left-over/later.wav');
     } finally {
       clock.set(start);
     }
