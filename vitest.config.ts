@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SlowFirstSequencer } from './test/support/slow-first-sequencer.js';
 
 /**
  * Test files that must run in a process of their own: they load other function files into the
@@ -19,6 +20,8 @@ export default defineConfig({
     ...common,
     // Each integration file starts its own local stack on free ports; two cores run two at a time.
     maxWorkers: 2,
+    // The slowest files first, those that mostly wait beside those that compute (test/support/slow-first-sequencer.ts).
+    sequence: { sequencer: SlowFirstSequencer },
     projects: [
       // Most files share their worker process with the files before them (no re-import of the app,
       // the SDKs and the emulators per file): each starts and stops its own stack, which restores

@@ -1,0 +1,34 @@
+import { relative } from 'node:path';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The files that take longest, in the order they should start: each that mostly waits (polling
+ * queues, a build in a child process, a second host) next to one that keeps a core busy, so the two
+ * workers are never both waiting. Without it a fresh clone (no timing cache) runs files in path order:
+ * the two isolated files that mostly wait ran side by side first (about 27 s with the cores nearly
+ * idle) and the long CPU-bound files came late. Every other file follows in vitest's own order
+ * (longest first from its cache, else largest first).
+ */
+export const SLOW_TEST_FILES = [
+  'test/integration/chat-races.test.ts',
+  'test/integration/dev-host-queues.test.ts',
+  'test/integration/route-fuzz.test.ts',
+  'test/integration/deployment-package.test.ts',
+  'test/integration/retention-boundaries.test.ts',
+  'test/integration/two-hosts.test.ts',
+  'test/integration/two-hosts-failures.test.ts',
+  'test/integration/outbox-fanout.test.ts',
+  'test/e2e/console.test.ts',
+];
+
+export class SlowFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const root = this.ctx.config.root;
+    const rank = (spec: TestSpecification) => {
+      const index = SLOW_TEST_FILES.indexOf(relative(root, spec.moduleId).split('\\').join('/'));
+      return index === -1 ? SLOW_TEST_FILES.length : index;
+    };
+    // Array.prototype.sort is stable: the rest keep vitest's order.
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
