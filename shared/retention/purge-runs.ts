@@ -117,7 +117,9 @@ export class PurgeRuns {
     const counted = await this.#counted(run);
     if (isComplete(counted)) return this.#end(counted);
     const missing = counted.planning === 'running' ? 'its planning never finished' : `${counted.planned - counted.settled} of ${counted.planned} work items never settled`;
-    return this.#end({ ...counted, planning: 'failed', failure: `Stalled: ${missing}.` });
+    // The stall is the run's planning failure: one error, unless its planning had failed (and counted) already.
+    const errors = counted.errors + (counted.planning === 'failed' ? 0 : 1);
+    return this.#end({ ...counted, planning: 'failed', failure: `Stalled: ${missing}.`, errors });
   }
 
   /** Once the planning is over and `settled` has reached `planned`, the markers say whether every item really settled; then the run ends with their counts. */

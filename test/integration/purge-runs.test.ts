@@ -1,0 +1,275 @@
+import { CosmosClient } from '@azure/cosmos';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../local/emulators/cosmos-emulator.js';
+import { ManualClock } from '../../shared/clock.js';
+import { MAX_LISTED_HELD, PURGE_STALL_MS, type HeldItem, type PurgeRunRecord } from '../../shared/retention/purge-run-record.js';
+import { PurgeRuns } from '../../shared/retention/purge-runs.js';
+import { ControlStore } from '../../shared/stores/control-store.js';
+
+/**
+ * Purge run records against the embedded Cosmos server, without a stack: how a run begins (or
+ * waits for the previous one to drain, or ends a stalled one first), what the planner and each work
+ * item add, when and how a run ends (once, with the counts its item markers give), each checked on
+ * the stored record.
+ */
+let emulator: EmbeddedCosmos;
+let client: CosmosClient;
+beforeAll(async () => {
+  emulator = await startEmbeddedCosmos(0);
+  client = new CosmosClient({ endpoint: emulator.endpoint, key: emulator.key, connectionPolicy: { enableEndpointDiscovery: false } });
+});
+afterAll(async () => {
+  client?.dispose();
+  await emulator?.stop();
+});
+
+const START = '2026-05-01T03:00:00.000Z';
+let databases = 0;
+
+/** Purge runs over a database of their own, and the stored records as they are. */
+function freshRuns() {
+  const databaseId = `purge-runs-${(databases += 1)}`;
+  const clock = new ManualClock(START);
+  const control = new ControlStore(async () => client, databaseId);
+  const runs = new PurgeRuns({ control, clock });
+  const stored = async (run: Pick<PurgeRunRecord, 'id' | 'kind'>) => {
+    const { resource } = await client.database(databaseId).container('purgeRuns').item(run.id, run.kind).read<PurgeRunRecord & { _etag: string }>();
+    return resource!;
+  };
+  return { runs, clock, stored, control };
+}
+
+const held = (n: number): HeldItem => ({ resourceId: 'r1', subjectType: 'chatThread', subjectId: `19:t${n}@thread.v2`, holdIds: [`hold-${n}`] });
+
+async function begun(runs: PurgeRuns, kind: 'chatRetention' | 'recordingPurge' = 'chatRetention'): Promise<PurgeRunRecord> {
+  const begin = await runs.begin(kind);
+  if (!('run' in begin)) throw new Error('the previous run is draining');
+  return begin.run;
+}
+
+describe('beginning a run', () => {
+  it('starts a run with zero counts, every deleted kind of its purge at 0, and an id from its start', async () => {
+    const { runs, stored } = await freshRuns();
+    const run = await begun(runs, 'recordingPurge');
+    expect(run.id).toMatch(/^2026-05-01T03:00:00\.000Z_[0-9a-f]{8}$/);
+    expect(await stored(run)).toMatchObject({
+      id: run.id,
+      kind: 'recordingPurge',
+      status: 'running',
+      planning: 'running',
+      startedAt: START,
+      lastProgressAt: START,
+      planned: 0,
+      done: 0,
+      held: 0,
+      failed: 0,
+      settled: 0,
+      heldAtPlanning: 0,
+      errors: 0,
+      skippedForHold: [],
+      skippedForHoldCount: 0,
+      deleted: { recordings: 0, landingFiles: 0 },
+    });
+  });
+
+  it('waits while the previous run made progress less than PURGE_STALL_MS ago, to the millisecond; then ends it as stalled and begins', async () => {
+    const { runs, clock, stored } = await freshRuns();
+    const first = await begun(runs);
+    await runs.addPlanned(first, 2);
+    clock.advance(PURGE_STALL_MS - 1);
+    const waiting = await runs.begin('chatRetention');
+    expect(waiting).toEqual({ draining: expect.objectContaining({ id: first.id, planned: 2 }) });
+    expect(await runs.recent('chatRetention', 5)).toHaveLength(1);
+    clock.advance(1);
+    const second = await begun(runs);
+    expect(second.id).not.toBe(first.id);
+    expect(await stored(first)).toMatchObject({ status: 'failed', planning: 'failed', failure: 'Stalled: its planning never finished.', errors: 1, finishedAt: second.startedAt });
+    expect((await runs.recent('chatRetention', 5)).map((r) => r.id)).toEqual([second.id, first.id]);
+  });
+
+  it('begins at once after a run that ended, however recent', async () => {
+    const { runs } = await freshRuns();
+    const first = await begun(runs);
+    expect(await runs.finishPlanning(first)).toMatchObject({ status: 'succeeded' });
+    await expect(runs.begin('chatRetention')).resolves.toHaveProperty('run');
+    // Another kind's runs are apart.
+    await expect(runs.begin('recordingPurge')).resolves.toHaveProperty('run');
+  });
+});
+
+describe('what the planner adds', () => {
+  it('adds enqueued and held counts and lists what holds kept; a call with nothing writes nothing', async () => {
+    const { runs, clock, stored } = await freshRuns();
+    const run = await begun(runs);
+    const before = await stored(run);
+    clock.advance(1000);
+    await runs.addPlanned(run, 0, []);
+    expect((await stored(run))._etag).toBe(before._etag);
+    await runs.addPlanned(run, 3, [held(1), held(2)]);
+    clock.advance(1000);
+    await runs.addPlanned(run, 0, [held(3)]);
+    expect(await stored(run)).toMatchObject({
+      planned: 3,
+      held: 3,
+      heldAtPlanning: 3,
+      skippedForHoldCount: 3,
+      skippedForHold: [held(1), held(2), held(3)],
+      lastProgressAt: '2026-05-01T03:00:02.000Z',
+      settled: 0,
+    });
+  });
+
+  it(`lists at most ${MAX_LISTED_HELD} held items and counts them all`, async () => {
+    const { runs, stored } = await freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 0, Array.from({ length: MAX_LISTED_HELD + 1 }, (_, i) => held(i)));
+    const record = await stored(run);
+    expect(record.skippedForHold).toHaveLength(MAX_LISTED_HELD);
+    expect(record.skippedForHold.at(-1)).toEqual(held(MAX_LISTED_HELD - 1));
+    expect({ held: record.held, count: record.skippedForHoldCount }).toEqual({ held: MAX_LISTED_HELD + 1, count: MAX_LISTED_HELD + 1 });
+  });
+});
+
+describe('the end of the planning', () => {
+  it('ends a run with nothing planned at once, with its times', async () => {
+    const { runs, clock, stored } = await freshRuns();
+    const run = await begun(runs);
+    clock.advance(2500);
+    const ended = await runs.finishPlanning(run);
+    expect(ended).toMatchObject({ status: 'succeeded', planning: 'done', plannedAt: '2026-05-01T03:00:02.500Z', finishedAt: '2026-05-01T03:00:02.500Z', durationMs: 2500 });
+    expect(ended?.failure).toBeUndefined();
+    expect(await stored(run)).toMatchObject({ status: 'succeeded', lastProgressAt: '2026-05-01T03:00:02.500Z', errors: 0 });
+  });
+
+  it('keeps a run with unsettled items running', async () => {
+    const { runs, stored } = await freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 2);
+    expect(await runs.finishPlanning(run)).toMatchObject({ status: 'running', planning: 'done' });
+    expect((await stored(run)).finishedAt).toBeUndefined();
+  });
+
+  it('a failed planning ends the run failed, with the first 300 characters of the failure and one error', async () => {
+    const { runs, stored } = await freshRuns();
+    const run = await begun(runs);
+    const failure = `europe: ${'x'.repeat(400)}`;
+    await runs.finishPlanning(run, failure);
+    expect(await stored(run)).toMatchObject({ status: 'failed', planning: 'failed', failure: failure.slice(0, 300), errors: 1 });
+  });
+});
+
+describe('settling work items', () => {
+  it('counts each item once, what it deleted by kind, and ends the run with the markers\' counts when the last one settles', async () => {
+    const { runs, clock, stored } = await freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 3);
+    await runs.finishPlanning(run);
+    expect(await runs.settle('chatRetention', run.id, 'a', { result: 'done', deleted: { chatThreads: 1, chatItems: 12, operationLogs: 0 } })).toBe(true);
+    // The same item delivered again: not counted again, only `settled` moves on while the run drains.
+    expect(await runs.settle('chatRetention', run.id, 'a', { result: 'done', deleted: { chatThreads: 1, chatItems: 12 } })).toBe(false);
+    expect(await stored(run)).toMatchObject({ status: 'running', done: 1, settled: 2, deleted: { chatThreads: 1, chatItems: 12, operationLogs: 0 } });
+    // `settled` reached `planned` (3) early, but the markers say one item is missing: still running.
+    expect(await runs.settle('chatRetention', run.id, 'b', { result: 'done' })).toBe(true);
+    expect(await stored(run)).toMatchObject({ status: 'running', done: 2, settled: 3 });
+    clock.advance(60_000);
+    expect(await runs.settle('chatRetention', run.id, 'c', { result: 'done', deleted: { chatThreads: 1, chatItems: 3 } })).toBe(true);
+    const ended = await stored(run);
+    expect(ended).toMatchObject({ status: 'succeeded', done: 3, settled: 3, errors: 0, deleted: { chatThreads: 2, chatItems: 15, operationLogs: 0 }, durationMs: 60_000 });
+    // A delivery after the end changes nothing.
+    expect(await runs.settle('chatRetention', run.id, 'c', { result: 'done' })).toBe(false);
+    expect((await stored(run))._etag).toBe(ended._etag);
+    // The API's view leaves out the kinds it deleted none of.
+    expect((await runs.get('chatRetention', run.id))?.deleted).toEqual({ chatThreads: 2, chatItems: 15 });
+  });
+
+  it('a failed item is an error and fails the run with its message; a held one is counted, listed and held', async () => {
+    const { runs, stored } = await freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 3, [held(1)]);
+    await runs.finishPlanning(run);
+    await runs.settle('chatRetention', run.id, 'a', { result: 'failed' });
+    await runs.settle('chatRetention', run.id, 'b', { result: 'held', held: held(2) });
+    await runs.settle('chatRetention', run.id, 'b', { result: 'held', held: held(2) });
+    await runs.settle('chatRetention', run.id, 'c', { result: 'done' });
+    expect(await stored(run)).toMatchObject({
+      status: 'failed',
+      failure: '1 work item(s) failed on every attempt and went to the poison queue; what they were for is planned again by the next run.',
+      failed: 1,
+      errors: 1,
+      done: 1,
+      held: 2,
+      heldAtPlanning: 1,
+      skippedForHoldCount: 2,
+      skippedForHold: [held(1), held(2)],
+      settled: 3,
+    });
+  });
+
+  it('adds at most five deleted kinds per item while the run drains (a patch holds ten operations); the end counts them all from the markers', async () => {
+    const { runs, stored } = await freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 2);
+    await runs.finishPlanning(run);
+    const deleted = { k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6 };
+    await runs.settle('chatRetention', run.id, 'a', { result: 'done', deleted });
+    expect((await stored(run)).deleted).toEqual({ chatThreads: 0, chatItems: 0, operationLogs: 0, privacyRequests: 0, privacyResults: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5 });
+    await runs.settle('chatRetention', run.id, 'b', { result: 'done' });
+    expect(await stored(run)).toMatchObject({ status: 'succeeded', deleted: { chatThreads: 0, k1: 1, k5: 5, k6: 6 } });
+  });
+});
+
+describe('a stalled run', () => {
+  it('names the items that never settled', async () => {
+    const { runs, stored } = await freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 3);
+    await runs.finishPlanning(run);
+    await runs.settle('chatRetention', run.id, 'a', { result: 'failed' });
+    await runs.reconcile(await stored(run));
+    expect(await stored(run)).toMatchObject({ status: 'failed', planning: 'failed', failure: 'Stalled: 2 of 3 work items never settled.', failed: 1, errors: 2, settled: 1 });
+  });
+
+  it('counts a stall after a failed planning as that one error, not two', async () => {
+    const { runs, stored } = await freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 2);
+    await runs.finishPlanning(run, 'japan: the store is unavailable');
+    expect(await stored(run)).toMatchObject({ status: 'running', planning: 'failed', errors: 1 });
+    await runs.reconcile(await stored(run));
+    expect(await stored(run)).toMatchObject({ status: 'failed', failure: 'Stalled: 2 of 2 work items never settled.', errors: 1, settled: 0 });
+  });
+
+  it('ends as succeeded, with the markers\' counts, when every item had settled but an instance died before counting it', async () => {
+    const { runs, clock, stored, control } = await freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 1);
+    await runs.finishPlanning(run);
+    // The marker of the one item, written without its increment (the instance died in between).
+    await (await control.container('purgeRunItems')).items.create({ id: `${run.id}|a`, kind: 'chatRetention', runId: run.id, result: 'done', deleted: { chatThreads: 1 }, at: START });
+    clock.advance(5000);
+    const ended = await runs.reconcile(await stored(run));
+    expect(ended).toMatchObject({ status: 'succeeded', done: 1, settled: 1, deleted: { chatThreads: 1 }, finishedAt: '2026-05-01T03:00:05.000Z' });
+    // Ended once: a second reconcile leaves its end as it was.
+    clock.advance(5000);
+    await runs.reconcile(await stored(run));
+    expect(await stored(run)).toMatchObject({ status: 'succeeded', finishedAt: '2026-05-01T03:00:05.000Z', durationMs: 5000 });
+  });
+});
+
+describe('reading runs', () => {
+  it('lists the newest first, at most as many as asked, without Cosmos system fields; an unknown id is undefined', async () => {
+    const { runs, clock } = await freshRuns();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const run = await begun(runs);
+      await runs.finishPlanning(run);
+      ids.push(run.id);
+      clock.advance(1);
+    }
+    const recent = await runs.recent('chatRetention', 2);
+    expect(recent.map((r) => r.id)).toEqual([ids[2], ids[1]]);
+    expect(Object.keys(recent[0]!).filter((key) => key.startsWith('_'))).toEqual([]);
+    expect(await runs.get('chatRetention', 'no-such-run')).toBeUndefined();
+    expect(await runs.recent('recordingPurge', 5)).toEqual([]);
+  });
+});
