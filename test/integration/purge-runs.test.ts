@@ -218,6 +218,34 @@ describe('settling work items', () => {
   });
 });
 
+describe('settling while the run drains', () => {
+  it('counts a failed item as an error and a held one as skipped at once, and adds no deleted kind it deleted none of', async () => {
+    const { runs, stored } = await freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 5);
+    await runs.settle('chatRetention', run.id, 'a', { result: 'failed' });
+    await runs.settle('chatRetention', run.id, 'b', { result: 'held', held: held(7) });
+    await runs.settle('chatRetention', run.id, 'c', { result: 'done', deleted: { chatThreads: 1, extraKind: 0 } });
+    const record = await stored(run);
+    expect(record).toMatchObject({ status: 'running', failed: 1, errors: 1, held: 1, skippedForHoldCount: 1, skippedForHold: [held(7)], done: 1, settled: 3 });
+    expect(Object.keys(record.deleted)).not.toContain('extraKind');
+    expect(record.deleted.chatThreads).toBe(1);
+  });
+
+  it('settles an item of a run that no longer exists without an error (its marker written, nothing to count into)', async () => {
+    const { runs } = await freshRuns();
+    await expect(runs.settle('chatRetention', 'no-such-run', 'a', { result: 'held', held: held(1) })).resolves.toBe(true);
+    await expect(runs.settle('chatRetention', 'no-such-run', 'a', { result: 'held', held: held(1) })).resolves.toBe(false);
+  });
+});
+
+describe('the purges\' status', () => {
+  it('gives one status per purge, in order', async () => {
+    const { runs } = await freshRuns();
+    expect((await runs.status({})).map((s) => s.kind)).toEqual(['chatRetention', 'recordingPurge']);
+  });
+});
+
 describe('a stalled run', () => {
   it('names the items that never settled', async () => {
     const { runs, stored } = await freshRuns();
