@@ -1,10 +1,9 @@
-import { CosmosClient } from '@azure/cosmos';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../local/emulators/cosmos-emulator.js';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
 import { MAX_LISTED_HELD, PURGE_STALL_MS, type HeldItem, type PurgeRunRecord } from '../../shared/retention/purge-run-record.js';
 import { PurgeRuns } from '../../shared/retention/purge-runs.js';
 import { ControlStore } from '../../shared/stores/control-store.js';
+import { useEmbeddedCosmos } from '../support/embedded-cosmos.js';
 
 /**
  * Purge run records against the embedded Cosmos server, without a stack: how a run begins (or
@@ -12,16 +11,7 @@ import { ControlStore } from '../../shared/stores/control-store.js';
  * item add, when and how a run ends (once, with the counts its item markers give), each checked on
  * the stored record.
  */
-let emulator: EmbeddedCosmos;
-let client: CosmosClient;
-beforeAll(async () => {
-  emulator = await startEmbeddedCosmos(0);
-  client = new CosmosClient({ endpoint: emulator.endpoint, key: emulator.key, connectionPolicy: { enableEndpointDiscovery: false } });
-});
-afterAll(async () => {
-  client?.dispose();
-  await emulator?.stop();
-});
+const cosmos = useEmbeddedCosmos();
 
 const START = '2026-05-01T03:00:00.000Z';
 let databases = 0;
@@ -30,10 +20,10 @@ let databases = 0;
 function freshRuns() {
   const databaseId = `purge-runs-${(databases += 1)}`;
   const clock = new ManualClock(START);
-  const control = new ControlStore(async () => client, databaseId);
+  const control = new ControlStore(async () => cosmos.client(), databaseId);
   const runs = new PurgeRuns({ control, clock });
   const stored = async (run: Pick<PurgeRunRecord, 'id' | 'kind'>) => {
-    const { resource } = await client.database(databaseId).container('purgeRuns').item(run.id, run.kind).read<PurgeRunRecord & { _etag: string }>();
+    const { resource } = await cosmos.client().database(databaseId).container('purgeRuns').item(run.id, run.kind).read<PurgeRunRecord & { _etag: string }>();
     return resource!;
   };
   return { runs, clock, stored, control };

@@ -1,12 +1,12 @@
-import { CosmosClient, type Container } from '@azure/cosmos';
+import type { Container } from '@azure/cosmos';
 import { decodeProtectedHeader, decodeJwt, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../local/emulators/cosmos-emulator.js';
+import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
 import { ServiceError } from '../../shared/errors/service-error.js';
 import { signAccessToken, verifyAccessTokenSignature } from '../../shared/identity/access-tokens.js';
 import { TokenKeyRing, type SigningKey } from '../../shared/identity/token-key-ring.js';
 import { ControlStore, type ControlContainerName } from '../../shared/stores/control-store.js';
+import { useEmbeddedCosmos } from '../support/embedded-cosmos.js';
 
 /**
  * The token signing key ring against the embedded Cosmos server, without a stack: how often it reads
@@ -14,16 +14,7 @@ import { ControlStore, type ControlContainerName } from '../../shared/stores/con
  * current key (the etag check, a conflict retried, any other error passed on). Then the claims
  * `signAccessToken` writes and what `verifyAccessTokenSignature` refuses, at each boundary.
  */
-let emulator: EmbeddedCosmos;
-let client: CosmosClient;
-beforeAll(async () => {
-  emulator = await startEmbeddedCosmos(0);
-  client = new CosmosClient({ endpoint: emulator.endpoint, key: emulator.key, connectionPolicy: { enableEndpointDiscovery: false } });
-});
-afterAll(async () => {
-  client?.dispose();
-  await emulator?.stop();
-});
+const cosmos = useEmbeddedCosmos();
 
 const DAY = 86_400_000;
 const OPTIONS = { rotationDays: 30, maxTokenLifetimeMs: 1440 * 60_000, cacheMs: 60_000 };
@@ -68,22 +59,22 @@ class ObservedControlStore extends ControlStore {
 /** A fresh key ring document (its own database), the store for it, and a way to read it as stored. */
 async function freshRing(clock = new ManualClock('2026-01-01T00:00:00Z')) {
   const databaseId = `key-ring-${(databases += 1)}`;
-  const store = new ObservedControlStore(async () => client, databaseId);
+  const store = new ObservedControlStore(async () => cosmos.client(), databaseId);
   await store.container('signingKeys');
   const stored = async (): Promise<SigningKey[]> => {
-    const { resource } = await client.database(databaseId).container('signingKeys').item('access-token-keys', 'access-token-keys').read<{ keys: SigningKey[] }>();
+    const { resource } = await cosmos.client().database(databaseId).container('signingKeys').item('access-token-keys', 'access-token-keys').read<{ keys: SigningKey[] }>();
     return resource?.keys ?? [];
   };
   /** Another instance: its own ring over the same document. */
-  const instance = () => new TokenKeyRing(new ControlStore(async () => client, databaseId), clock, OPTIONS);
+  const instance = () => new TokenKeyRing(new ControlStore(async () => cosmos.client(), databaseId), clock, OPTIONS);
   return { store, ring: new TokenKeyRing(store, clock, OPTIONS), clock, stored, instance };
 }
 
 /** Store requests `work` makes, counted at the embedded Cosmos server. */
 async function requests(work: () => Promise<unknown>): Promise<number> {
-  const before = emulator.requests();
+  const before = cosmos.emulator().requests();
   await work();
-  return emulator.requests() - before;
+  return cosmos.emulator().requests() - before;
 }
 
 describe('the key ring cache', () => {
@@ -182,7 +173,7 @@ describe('rotation', () => {
     // Someone rewrites the document unchanged (a new etag, the same current key) just before the first write.
     store.meddling.beforeReplace = async () => {
       store.meddling.beforeReplace = undefined;
-      const container = client.database(store.databaseId).container('signingKeys');
+      const container = cosmos.client().database(store.databaseId).container('signingKeys');
       const { resource } = await container.item('access-token-keys', 'access-token-keys').read();
       await container.items.upsert(resource);
     };
@@ -199,7 +190,7 @@ describe('rotation', () => {
     const first = (await ring.signingKey()).kid;
     clock.advance(31 * DAY);
     store.meddling.beforeReplace = async () => {
-      const container = client.database(store.databaseId).container('signingKeys');
+      const container = cosmos.client().database(store.databaseId).container('signingKeys');
       const { resource } = await container.item('access-token-keys', 'access-token-keys').read();
       await container.items.upsert(resource);
     };
