@@ -39,7 +39,7 @@ async function begun(runs: PurgeRuns, kind: 'chatRetention' | 'recordingPurge' =
 
 describe('beginning a run', () => {
   it('starts a run with zero counts, every deleted kind of its purge at 0, and an id from its start', async () => {
-    const { runs, stored } = await freshRuns();
+    const { runs, stored } = freshRuns();
     const run = await begun(runs, 'recordingPurge');
     expect(run.id).toMatch(/^2026-05-01T03:00:00\.000Z_[0-9a-f]{8}$/);
     expect(await stored(run)).toMatchObject({
@@ -63,7 +63,7 @@ describe('beginning a run', () => {
   });
 
   it('waits while the previous run made progress less than PURGE_STALL_MS ago, to the millisecond; then ends it as stalled and begins', async () => {
-    const { runs, clock, stored } = await freshRuns();
+    const { runs, clock, stored } = freshRuns();
     const first = await begun(runs);
     await runs.addPlanned(first, 2);
     clock.advance(PURGE_STALL_MS - 1);
@@ -78,7 +78,7 @@ describe('beginning a run', () => {
   });
 
   it('begins at once after a run that ended, however recent', async () => {
-    const { runs } = await freshRuns();
+    const { runs } = freshRuns();
     const first = await begun(runs);
     expect(await runs.finishPlanning(first)).toMatchObject({ status: 'succeeded' });
     await expect(runs.begin('chatRetention')).resolves.toHaveProperty('run');
@@ -89,7 +89,7 @@ describe('beginning a run', () => {
 
 describe('what the planner adds', () => {
   it('adds enqueued and held counts and lists what holds kept; a call with nothing writes nothing', async () => {
-    const { runs, clock, stored } = await freshRuns();
+    const { runs, clock, stored } = freshRuns();
     const run = await begun(runs);
     const before = await stored(run);
     clock.advance(1000);
@@ -110,7 +110,7 @@ describe('what the planner adds', () => {
   });
 
   it(`lists at most ${MAX_LISTED_HELD} held items and counts them all`, async () => {
-    const { runs, stored } = await freshRuns();
+    const { runs, stored } = freshRuns();
     const run = await begun(runs);
     await runs.addPlanned(run, 0, Array.from({ length: MAX_LISTED_HELD + 1 }, (_, i) => held(i)));
     const record = await stored(run);
@@ -122,7 +122,7 @@ describe('what the planner adds', () => {
 
 describe('the end of the planning', () => {
   it('ends a run with nothing planned at once, with its times', async () => {
-    const { runs, clock, stored } = await freshRuns();
+    const { runs, clock, stored } = freshRuns();
     const run = await begun(runs);
     clock.advance(2500);
     const ended = await runs.finishPlanning(run);
@@ -132,7 +132,7 @@ describe('the end of the planning', () => {
   });
 
   it('keeps a run with unsettled items running', async () => {
-    const { runs, stored } = await freshRuns();
+    const { runs, stored } = freshRuns();
     const run = await begun(runs);
     await runs.addPlanned(run, 2);
     expect(await runs.finishPlanning(run)).toMatchObject({ status: 'running', planning: 'done' });
@@ -140,7 +140,7 @@ describe('the end of the planning', () => {
   });
 
   it('a failed planning ends the run failed, with the first 300 characters of the failure and one error', async () => {
-    const { runs, stored } = await freshRuns();
+    const { runs, stored } = freshRuns();
     const run = await begun(runs);
     const failure = `europe: ${'x'.repeat(400)}`;
     await runs.finishPlanning(run, failure);
@@ -150,7 +150,7 @@ describe('the end of the planning', () => {
 
 describe('settling work items', () => {
   it('counts each item once, what it deleted by kind, and ends the run with the markers\' counts when the last one settles', async () => {
-    const { runs, clock, stored } = await freshRuns();
+    const { runs, clock, stored } = freshRuns();
     const run = await begun(runs);
     await runs.addPlanned(run, 3);
     await runs.finishPlanning(run);
@@ -173,7 +173,7 @@ describe('settling work items', () => {
   });
 
   it('a failed item is an error and fails the run with its message; a held one is counted, listed and held', async () => {
-    const { runs, stored } = await freshRuns();
+    const { runs, stored } = freshRuns();
     const run = await begun(runs);
     await runs.addPlanned(run, 3, [held(1)]);
     await runs.finishPlanning(run);
@@ -196,7 +196,7 @@ describe('settling work items', () => {
   });
 
   it('adds at most five deleted kinds per item while the run drains (a patch holds ten operations); the end counts them all from the markers', async () => {
-    const { runs, stored } = await freshRuns();
+    const { runs, stored } = freshRuns();
     const run = await begun(runs);
     await runs.addPlanned(run, 2);
     await runs.finishPlanning(run);
@@ -210,7 +210,7 @@ describe('settling work items', () => {
 
 describe('settling while the run drains', () => {
   it('counts a failed item as an error and a held one as skipped at once, and adds no deleted kind it deleted none of', async () => {
-    const { runs, stored } = await freshRuns();
+    const { runs, stored } = freshRuns();
     const run = await begun(runs);
     await runs.addPlanned(run, 5);
     await runs.settle('chatRetention', run.id, 'a', { result: 'failed' });
@@ -223,7 +223,7 @@ describe('settling while the run drains', () => {
   });
 
   it('settles an item of a run that no longer exists without an error (its marker written, nothing to count into)', async () => {
-    const { runs } = await freshRuns();
+    const { runs } = freshRuns();
     await expect(runs.settle('chatRetention', 'no-such-run', 'a', { result: 'held', held: held(1) })).resolves.toBe(true);
     await expect(runs.settle('chatRetention', 'no-such-run', 'a', { result: 'held', held: held(1) })).resolves.toBe(false);
   });
@@ -231,14 +231,14 @@ describe('settling while the run drains', () => {
 
 describe('the purges\' status', () => {
   it('gives one status per purge, in order', async () => {
-    const { runs } = await freshRuns();
+    const { runs } = freshRuns();
     expect((await runs.status({})).map((s) => s.kind)).toEqual(['chatRetention', 'recordingPurge']);
   });
 });
 
 describe('a stalled run', () => {
   it('names the items that never settled', async () => {
-    const { runs, stored } = await freshRuns();
+    const { runs, stored } = freshRuns();
     const run = await begun(runs);
     await runs.addPlanned(run, 3);
     await runs.finishPlanning(run);
@@ -248,7 +248,7 @@ describe('a stalled run', () => {
   });
 
   it('counts a stall after a failed planning as that one error, not two', async () => {
-    const { runs, stored } = await freshRuns();
+    const { runs, stored } = freshRuns();
     const run = await begun(runs);
     await runs.addPlanned(run, 2);
     await runs.finishPlanning(run, 'japan: the store is unavailable');
@@ -258,7 +258,7 @@ describe('a stalled run', () => {
   });
 
   it('ends as succeeded, with the markers\' counts, when every item had settled but an instance died before counting it', async () => {
-    const { runs, clock, stored, control } = await freshRuns();
+    const { runs, clock, stored, control } = freshRuns();
     const run = await begun(runs);
     await runs.addPlanned(run, 1);
     await runs.finishPlanning(run);
@@ -276,7 +276,7 @@ describe('a stalled run', () => {
 
 describe('reading runs', () => {
   it('lists the newest first, at most as many as asked, without Cosmos system fields; an unknown id is undefined', async () => {
-    const { runs, clock } = await freshRuns();
+    const { runs, clock } = freshRuns();
     const ids: string[] = [];
     for (let i = 0; i < 3; i += 1) {
       const run = await begun(runs);

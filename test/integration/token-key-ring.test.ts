@@ -34,21 +34,19 @@ class ObservedControlStore extends ControlStore {
 
   override async container(name: ControlContainerName): Promise<Container> {
     const real = await super.container(name);
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const observed = this;
     return {
       item: (id: string, partitionKey: string) => ({
         read: () => real.item(id, partitionKey).read(),
         replace: async (body: unknown, options: unknown) => {
-          observed.replaces += 1;
-          await observed.meddling.beforeReplace?.();
+          this.replaces += 1;
+          await this.meddling.beforeReplace?.();
           return real.item(id, partitionKey).replace(body as never, options as never);
         },
       }),
       items: {
         create: async (body: unknown) => {
-          observed.creates += 1;
-          await observed.meddling.beforeCreate?.();
+          this.creates += 1;
+          await this.meddling.beforeCreate?.();
           return real.items.create(body as never);
         },
       },
@@ -68,6 +66,13 @@ async function freshRing(clock = new ManualClock('2026-01-01T00:00:00Z')) {
   /** Another instance: its own ring over the same document. */
   const instance = () => new TokenKeyRing(new ControlStore(async () => cosmos.client(), databaseId), clock, OPTIONS);
   return { store, ring: new TokenKeyRing(store, clock, OPTIONS), clock, stored, instance };
+}
+
+/** Another instance rewrites the key ring document unchanged: a new etag, the same current key. */
+async function rewriteUnchanged(store: ControlStore): Promise<void> {
+  const container = cosmos.client().database(store.databaseId).container('signingKeys');
+  const { resource } = await container.item('access-token-keys', 'access-token-keys').read();
+  await container.items.upsert(resource);
 }
 
 /** Store requests `work` makes, counted at the embedded Cosmos server. */
@@ -173,9 +178,7 @@ describe('rotation', () => {
     // Someone rewrites the document unchanged (a new etag, the same current key) just before the first write.
     store.meddling.beforeReplace = async () => {
       store.meddling.beforeReplace = undefined;
-      const container = cosmos.client().database(store.databaseId).container('signingKeys');
-      const { resource } = await container.item('access-token-keys', 'access-token-keys').read();
-      await container.items.upsert(resource);
+      await rewriteUnchanged(store);
     };
     const { kid } = await ring.signingKey();
     expect(store.replaces).toBe(2);
@@ -189,11 +192,7 @@ describe('rotation', () => {
     const { ring, store, stored, clock } = await freshRing();
     const first = (await ring.signingKey()).kid;
     clock.advance(31 * DAY);
-    store.meddling.beforeReplace = async () => {
-      const container = cosmos.client().database(store.databaseId).container('signingKeys');
-      const { resource } = await container.item('access-token-keys', 'access-token-keys').read();
-      await container.items.upsert(resource);
-    };
+    store.meddling.beforeReplace = () => rewriteUnchanged(store);
     await expect(ring.signingKey()).rejects.toThrow(new Error('Could not rotate the token signing key: the key ring kept changing'));
     expect(store.replaces).toBe(5);
     expect((await stored()).map((k) => [k.kid, k.retiredAt])).toEqual([[first, undefined]]);

@@ -7,7 +7,7 @@ import { SLOW_TEST_FILES, SlowFirstSequencer } from '../support/slow-first-seque
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-it('names only test files that exist, in the order and the isolation the suite configuration gives them', () => {
+it('names in the slow and isolated lists only test files that exist, each slow file once', () => {
   expect([...SLOW_TEST_FILES, ...ISOLATED_TEST_FILES].filter((file) => !existsSync(repoRoot + file))).toEqual([]);
   expect(new Set(SLOW_TEST_FILES).size).toBe(SLOW_TEST_FILES.length);
 });
