@@ -1,8 +1,9 @@
+import type { Container, PatchRequestBody } from '@azure/cosmos';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
 import { MAX_LISTED_HELD, PURGE_STALL_MS, type HeldItem, type PurgeRunRecord } from '../../shared/retention/purge-run-record.js';
 import { PurgeRuns } from '../../shared/retention/purge-runs.js';
-import { ControlStore } from '../../shared/stores/control-store.js';
+import { ControlStore, type ControlContainerName } from '../../shared/stores/control-store.js';
 import { useEmbeddedCosmos } from '../support/embedded-cosmos.js';
 
 /**
@@ -16,11 +17,47 @@ const cosmos = useEmbeddedCosmos();
 const START = '2026-05-01T03:00:00.000Z';
 let databases = 0;
 
+/** A store call the next fault may pick: a marker's create or a run's patch, with what it writes. */
+type StoreCall = { op: 'create'; container: ControlContainerName; body: unknown } | { op: 'patch'; container: ControlContainerName; body: PatchRequestBody };
+
+/**
+ * The control store with one armed fault: the first call `failNext` picks fails with a 503 (the
+ * store unavailable), the way any error but 404, 409 and 412 reaches the runs, and writes nothing.
+ */
+class FaultyControlStore extends ControlStore {
+  failNext?: (call: StoreCall) => boolean;
+
+  override async container(name: ControlContainerName): Promise<Container> {
+    const real = await super.container(name);
+    const fault = (call: StoreCall) => {
+      if (!this.failNext?.(call)) return;
+      this.failNext = undefined;
+      throw Object.assign(new Error('Service unavailable'), { code: 503 });
+    };
+    return new Proxy(real, {
+      get: (target, key) => {
+        if (key === 'items')
+          return new Proxy(target.items, {
+            get: (items, k) => (k === 'create' ? async (body: unknown) => (fault({ op: 'create', container: name, body }), items.create(body as never)) : Reflect.get(items, k)),
+          });
+        if (key === 'item')
+          return (id: string, partitionKey: string) => {
+            const item = target.item(id, partitionKey);
+            return new Proxy(item, {
+              get: (it, k) => (k === 'patch' ? async (body: PatchRequestBody) => (fault({ op: 'patch', container: name, body }), it.patch(body)) : Reflect.get(it, k)),
+            });
+          };
+        return Reflect.get(target, key);
+      },
+    });
+  }
+}
+
 /** Purge runs over a database of their own, and the stored records as they are. */
 function freshRuns() {
   const databaseId = `purge-runs-${(databases += 1)}`;
   const clock = new ManualClock(START);
-  const control = new ControlStore(async () => cosmos.client(), databaseId);
+  const control = new FaultyControlStore(async () => cosmos.client(), databaseId);
   const runs = new PurgeRuns({ control, clock });
   const stored = async (run: Pick<PurgeRunRecord, 'id' | 'kind'>) => {
     const { resource } = await cosmos.client().database(databaseId).container('purgeRuns').item(run.id, run.kind).read<PurgeRunRecord & { _etag: string }>();
@@ -289,5 +326,50 @@ describe('reading runs', () => {
     expect(Object.keys(recent[0]!).filter((key) => key.startsWith('_'))).toEqual([]);
     expect(await runs.get('chatRetention', 'no-such-run')).toBeUndefined();
     expect(await runs.recent('recordingPurge', 5)).toEqual([]);
+  });
+});
+
+describe('a store error other than 404, 409 and 412', () => {
+  /** The operations of a patch, whether passed alone or with a condition. */
+  const operationsOf = (body: PatchRequestBody) => (Array.isArray(body) ? body : body.operations);
+  const unavailable = { code: 503, message: 'Service unavailable' };
+
+  it('on an item\'s marker is passed on, and nothing is counted', async () => {
+    const { runs, stored, control } = freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 1);
+    control.failNext = (call) => call.op === 'create' && call.container === 'purgeRunItems';
+    await expect(runs.settle('chatRetention', run.id, 'a', { result: 'done' })).rejects.toMatchObject(unavailable);
+    expect(await stored(run)).toMatchObject({ status: 'running', settled: 0, done: 0 });
+    // The item's next delivery counts it.
+    expect(await runs.settle('chatRetention', run.id, 'a', { result: 'done' })).toBe(true);
+    expect(await stored(run)).toMatchObject({ settled: 1, done: 1 });
+  });
+
+  it('on listing a held item is passed on, before its counts', async () => {
+    const { runs, stored, control } = freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 1);
+    control.failNext = (call) => call.op === 'patch' && operationsOf(call.body).some((o) => o.path === '/skippedForHold/-');
+    await expect(runs.settle('chatRetention', run.id, 'a', { result: 'held', held: held(1) })).rejects.toMatchObject(unavailable);
+    expect(await stored(run)).toMatchObject({ settled: 0, held: 0, skippedForHold: [] });
+  });
+
+  it('on counting an item is passed on', async () => {
+    const { runs, stored, control } = freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 2);
+    control.failNext = (call) => call.op === 'patch' && operationsOf(call.body).some((o) => o.path === '/settled' && o.op === 'incr');
+    await expect(runs.settle('chatRetention', run.id, 'a', { result: 'done' })).rejects.toMatchObject(unavailable);
+    expect(await stored(run)).toMatchObject({ settled: 0, done: 0 });
+  });
+
+  it('on ending a run is passed on, and the run stays running', async () => {
+    const { runs, stored, control } = freshRuns();
+    const run = await begun(runs);
+    control.failNext = (call) => call.op === 'patch' && operationsOf(call.body).some((o) => o.path === '/status');
+    await expect(runs.finishPlanning(run)).rejects.toMatchObject(unavailable);
+    expect(await stored(run)).toMatchObject({ status: 'running' });
+    expect((await stored(run)).finishedAt).toBeUndefined();
   });
 });
