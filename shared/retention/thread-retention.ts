@@ -21,7 +21,7 @@ import { RunScopedCache } from './run-scoped-cache.js';
  * takes or took part in, are left and reported.
  *
  * The planner pages through everything due (`duePages`) and enqueues one work item per thread; a
- * worker deletes one (`purgeOne`). The preview (`plan`) answers the same queries.
+ * worker deletes one (`purgeOne`). The preview pages through the same; `plan` gives the first `limit`.
  */
 export type ThreadExpiryReason = 'idle' | 'retentionPolicy';
 
@@ -76,7 +76,7 @@ export class ThreadRetention {
 
   constructor(private readonly deps: ThreadRetentionDeps) {}
 
-  /** What is due for a resource now, at most `limit` threads, and what holds keep (the preview). */
+  /** What is due for a resource now, at most `limit` threads, and what holds keep. */
   async plan(geo: GeoStore, resource: Resource, limit: number): Promise<ThreadRetentionPlan> {
     const held = await this.heldThreads(geo, resource);
     const due: DueThread[] = [];
