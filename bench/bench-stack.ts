@@ -10,10 +10,11 @@ import type { Clock } from '../shared/clock.js';
 /** The built app on the embedded local stack, on free ports, for benchmarks. */
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 
-export async function startBenchStack(env: Record<string, string> = {}, options: { blobLocation?: string; clock?: Clock } = {}): Promise<LocalStack> {
+export async function startBenchStack(env: Record<string, string> = {}, options: { blobLocation?: string; clock?: Clock; cosmosLatencyMs?: number } = {}): Promise<LocalStack> {
   return startLocalStack({
     blobLocation: options.blobLocation,
     clock: options.clock,
+    cosmosLatencyMs: options.cosmosLatencyMs,
     env: {
       MANAGEMENT_KEY: randomBytes(32).toString('base64url'),
       TELEMETRY_HASH_KEY: randomBytes(32).toString('base64url'),

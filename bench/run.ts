@@ -6,12 +6,14 @@ import { privacyBench } from './privacy-bench.js';
 import { recordingBench } from './recording-bench.js';
 import { retentionBench } from './retention-bench.js';
 import { smsBench } from './sms-bench.js';
+import { threadCreateBench } from './thread-create-bench.js';
 
 /** `npm run bench`: runs every benchmark against the built app on the embedded stack and prints the numbers. */
 const suites: [string, () => Promise<string[]>][] = [
   ['coldstart: deployed package import vs hello world', coldStartBench],
   ['identities and tokens', identityBench],
   ['chat messages', chatBench],
+  ['chat thread creation with store round trips', threadCreateBench],
   ['recordings', recordingBench],
   ['retention purge', retentionBench],
   ['privacy requests', privacyBench],

@@ -45,6 +45,8 @@ export interface LocalStackOptions {
   /** host.json's `extensions.queues` (the queue triggers' settings). */
   queues?: Record<string, unknown>;
   clock?: Clock;
+  /** A delay before the embedded Cosmos server answers each request: a network round trip, for benchmarks (0, none, by default). */
+  cosmosLatencyMs?: number;
   log?: (line: string) => void;
   /** Persist Azurite's blobs here instead of in memory. */
   blobLocation?: string;
@@ -129,7 +131,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     let cosmos: EmbeddedCosmos | undefined;
     if (blank(env.COSMOS_ENDPOINT)) {
-      cosmos = await startEmbeddedCosmos(options.ports.cosmos);
+      cosmos = await startEmbeddedCosmos(options.ports.cosmos, { latencyMs: options.cosmosLatencyMs });
       stoppers.push(() => cosmos!.stop());
       env.COSMOS_ENDPOINT = cosmos.endpoint;
       env.COSMOS_KEY = cosmos.key;

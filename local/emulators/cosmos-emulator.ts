@@ -30,9 +30,10 @@ export interface EmbeddedCosmos {
  * `@vercel/cosmosdb-server` on loopback, in memory: the real `@azure/cosmos` client talks to it over
  * HTTP, or over HTTPS with `tls` (the client sends Microsoft Entra tokens over HTTPS only). Its gaps
  * (no TTL, change feed, stored procedures, ...) are designed around; its transactional batch is made
- * atomic (cosmos-transactional-batch.ts).
+ * atomic (cosmos-transactional-batch.ts). `latencyMs` delays each answer, as a network round trip
+ * would (for benchmarks: loopback has none).
  */
-export async function startEmbeddedCosmos(port: number, options: { tls?: { key: string; cert: string } } = {}): Promise<EmbeddedCosmos> {
+export async function startEmbeddedCosmos(port: number, options: { tls?: { key: string; cert: string }; latencyMs?: number } = {}): Promise<EmbeddedCosmos> {
   const { createHttpServer, createHttpsServer } = await import('@vercel/cosmosdb-server');
   scopeQueriesToPartitions();
   makeQueriesLinear();
@@ -53,7 +54,9 @@ export async function startEmbeddedCosmos(port: number, options: { tls?: { key: 
     requests += 1;
     const refused = authorizations.record(req);
     if (refused) return void res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'Unauthorized', message: refused }));
-    partitionOfRequest.run(partitionHeader(req), () => handle!(req, res));
+    const answer = () => partitionOfRequest.run(partitionHeader(req), () => handle!(req, res));
+    if (options.latencyMs) setTimeout(answer, options.latencyMs);
+    else answer();
   };
   server.on('request', serve);
   const regional: { close(): Promise<void> }[] = [];

@@ -10,6 +10,7 @@ import type { GeoStore } from '../stores/geo-store.js';
 import { collectSubjectIds } from '../oplog/subject-ids.js';
 import type { EventPublisher } from './event-publisher.js';
 import { toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
+import { applySteps, eachAtMost, WRITES_AT_ONCE } from './apply-steps.js';
 import { publishRemaining, recordPublished, writeProgress } from './outbox-publishing.js';
 
 /**
@@ -24,7 +25,9 @@ import { publishRemaining, recordPublished, writeProgress } from './outbox-publi
  * Consecutive operations on one partition of one container are applied as one transactional batch
  * (one store request per 100 operations); if the batch fails (an item already gone, a condition that
  * no longer holds), Cosmos has applied none of it and they are applied one by one with the rules
- * below; if its outcome is unknown (the request itself failed), one by one as a redo.
+ * below; if its outcome is unknown (the request itself failed), one by one as a redo. Consecutive
+ * unconditional single writes to one container, each in a partition of its own (a thread's
+ * memberships), go side by side, WRITES_AT_ONCE at a time (see apply-steps.ts).
  */
 export type StoreTarget = { plane: 'geo'; container: GeoContainerName } | { plane: 'control'; container: ControlContainerName };
 
@@ -221,8 +224,13 @@ export class Outbox {
 
   async #apply(entry: OutboxEntry, redo: boolean): Promise<void> {
     const stamp: ChangeStamp = { id: entry.id, at: entry.createdAt };
-    for (const group of partitionRuns(entry.ops)) {
+    for (const step of applySteps(partitionRuns(entry.ops))) {
+      const group = step.ops;
       const container = await this.#container(group[0]!.target);
+      if (step.kind === 'independent') {
+        await eachAtMost(group, WRITES_AT_ONCE, (op) => this.#applyOne(container, op, stamp, redo));
+        continue;
+      }
       // A redo reads before it writes (to skip what the change already did): one by one.
       const outcome = !redo && group.length > 1 ? await runBatch(container, group[0]!.partitionKey, group.map((op) => batchOperation(op, stamp))) : 'refused';
       if (outcome === 'applied') continue;
