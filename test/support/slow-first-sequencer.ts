@@ -3,8 +3,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * The files that take longest, in the order they should start: each that mostly waits (polling
- * queues, a build in a child process, a second host) next to one that keeps a core busy, so the two
- * workers are never both waiting. Without it a fresh clone (no timing cache) runs files in path order:
+ * queues, a build in a child process, a second host) next to one that keeps a core busy, so the
+ * workers are never all waiting. Without it a fresh clone (no timing cache) runs files in path order:
  * the two isolated files that mostly wait ran side by side first (the cores nearly idle
  * meanwhile) and the long CPU-bound files came late. Every other file follows in vitest's own order
  * (longest first from its cache, else largest first).
