@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Agent } from 'node:https';
 import type { Container } from '@azure/cosmos';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -93,4 +94,13 @@ export async function writeAll(items: { container: Container; item: Record<strin
     }),
   );
   return items.length;
+}
+
+/**
+ * Options for an official SDK client that trust the stack's development certificate and keep up to
+ * 64 connections (one agent per call of this function).
+ */
+export function sdkOptions(stack: LocalStack) {
+  const agent = new Agent({ ca: stack.tls.cert, keepAlive: true, maxSockets: 64 });
+  return { additionalPolicies: [{ position: 'perCall' as const, policy: { name: 'ca', sendRequest: (r: any, next: any) => ((r.agent = agent), next(r)) } }] };
 }

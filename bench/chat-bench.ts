@@ -1,9 +1,8 @@
-import { Agent } from 'node:https';
 import { ChatClient, type ChatThreadClient } from '@azure/communication-chat';
 import { AzureCommunicationTokenCredential } from '@azure/communication-common';
 import { CommunicationIdentityClient } from '@azure/communication-identity';
 import { CosmosClient } from '@azure/cosmos';
-import { createResource, measure, startBenchStack, summarize, TIMERS_OFF } from './bench-stack.js';
+import { createResource, measure, sdkOptions, startBenchStack, summarize, TIMERS_OFF } from './bench-stack.js';
 import { chatSendComparison } from './chat-send-comparison.js';
 
 const MESSAGES_PER_RUN = 600;
@@ -22,8 +21,7 @@ export async function chatBench(): Promise<string[]> {
   const lines: string[] = [];
   try {
     const resource = await createResource(stack, 'bench-chat', 'Europe');
-    const agent = new Agent({ ca: stack.tls.cert, keepAlive: true, maxSockets: 64 });
-    const options = { additionalPolicies: [{ position: 'perCall' as const, policy: { name: 'ca', sendRequest: (r: any, next: any) => ((r.agent = agent), next(r)) } }] };
+    const options = sdkOptions(stack);
     const identities = new CommunicationIdentityClient(resource.connectionString, options);
     const endpoint = resource.connectionString.replace(/^endpoint=/, '').split(';')[0]!;
     const newUser = async () => {

@@ -1,7 +1,6 @@
-import { Agent } from 'node:https';
 import { PhoneNumbersClient } from '@azure/communication-phone-numbers';
 import { SmsClient } from '@azure/communication-sms';
-import { createResource, measure, startBenchStack, summarize } from './bench-stack.js';
+import { createResource, measure, sdkOptions, startBenchStack, summarize } from './bench-stack.js';
 
 const REQUESTS = 400;
 const TEXT = 'Your appointment is confirmed for Tuesday at 10:30. Reply STOP to opt out.';
@@ -17,8 +16,7 @@ export async function smsBench(): Promise<string[]> {
   const lines: string[] = [];
   try {
     const resource = await createResource(stack, 'bench-sms', 'Europe');
-    const agent = new Agent({ ca: stack.tls.cert, keepAlive: true, maxSockets: 64 });
-    const options = { additionalPolicies: [{ position: 'perCall' as const, policy: { name: 'ca', sendRequest: (r: any, next: any) => ((r.agent = agent), next(r)) } }] };
+    const options = sdkOptions(stack);
     const imported = await fetch(`${stack.httpUrl}/api/management/numberPools/Europe/numbers`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.managementKey}`, 'content-type': 'application/json' },

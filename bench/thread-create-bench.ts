@@ -1,8 +1,7 @@
-import { Agent } from 'node:https';
 import { ChatClient } from '@azure/communication-chat';
 import { AzureCommunicationTokenCredential } from '@azure/communication-common';
 import { CommunicationIdentityClient } from '@azure/communication-identity';
-import { createResource, measure, startBenchStack, summarize, TIMERS_OFF } from './bench-stack.js';
+import { createResource, measure, sdkOptions, startBenchStack, summarize, TIMERS_OFF } from './bench-stack.js';
 
 /** A store round trip within an Azure region, about (loopback has none). */
 const ROUND_TRIP_MS = 5;
@@ -19,8 +18,7 @@ export async function threadCreateBench(): Promise<string[]> {
   const stack = await startBenchStack({ RATE_LIMIT_IDENTITY_CREATE: '100000000', ...TIMERS_OFF }, { cosmosLatencyMs: ROUND_TRIP_MS });
   try {
     const resource = await createResource(stack, 'bench-thread-create', 'Europe');
-    const agent = new Agent({ ca: stack.tls.cert, keepAlive: true, maxSockets: 64 });
-    const options = { additionalPolicies: [{ position: 'perCall' as const, policy: { name: 'ca', sendRequest: (r: any, next: any) => ((r.agent = agent), next(r)) } }] };
+    const options = sdkOptions(stack);
     const identities = new CommunicationIdentityClient(resource.connectionString, options);
     const endpoint = resource.connectionString.replace(/^endpoint=/, '').split(';')[0]!;
     const { token } = await identities.createUserAndToken(['chat']);
