@@ -11,11 +11,27 @@ const MODULES = {
   residency: { mutate: ['shared/residency/**/*.ts'], tests: ['test/integration/residency-audit.test.ts', 'test/integration/residency-accounts.test.ts', 'test/integration/residency-every-kind.test.ts', 'test/local/cosmos-locations.test.ts'] },
   retention: {
     mutate: ['shared/retention/**/*.ts'],
-    tests: ['test/integration/chat-retention.test.ts', 'test/integration/recording-purge.test.ts', 'test/integration/retention-boundaries.test.ts', 'test/integration/retention-proofs.test.ts', 'test/unit/run-scoped-cache.test.ts', 'test/integration/purge-runs.test.ts'],
+    tests: [
+      'test/integration/chat-retention.test.ts',
+      'test/integration/recording-purge.test.ts',
+      'test/integration/retention-boundaries.test.ts',
+      'test/integration/retention-proofs.test.ts',
+      'test/unit/run-scoped-cache.test.ts',
+      'test/integration/purge-runs.test.ts',
+      'test/integration/thread-retention.test.ts',
+    ],
   },
   privacy: {
     mutate: ['shared/privacy/**/*.ts'],
-    tests: ['test/unit/privacy-logic.test.ts', 'test/integration/privacy-requests.test.ts', 'test/integration/privacy-restart.test.ts', 'test/integration/retention-boundaries.test.ts'],
+    tests: [
+      'test/unit/privacy-logic.test.ts',
+      'test/unit/privacy-http.test.ts',
+      'test/integration/privacy-requests.test.ts',
+      'test/integration/privacy-restart.test.ts',
+      'test/integration/privacy-worker.test.ts',
+      'test/integration/console-api.test.ts',
+      'test/integration/retention-boundaries.test.ts',
+    ],
   },
   identity: {
     mutate: ['shared/identity/**/*.ts'],

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
-import { createLogger, type Logger } from '../../shared/telemetry/logger.js';
 import { geographyByKey } from '../../shared/geography/geographies.js';
 import { PURGE_STALL_MS, type PurgeRunRecord } from '../../shared/retention/purge-run-record.js';
 import { purgeRunStatus } from '../../shared/retention/purge-run-status.js';
@@ -12,6 +11,7 @@ import { retentionPreview } from '../../shared/retention/retention-preview.js';
 import { operationLogRecord } from '../../shared/oplog/operation-log.js';
 import { services } from '../../shared/services.js';
 import { aliceId, audio, uploadRecording } from '../support/recordings.js';
+import { capturedLogger } from '../support/captured-logger.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -35,13 +35,6 @@ afterAll(async () => stack?.stop());
 const holdsPath = (name = resource.name) => `/api/management/resources/${name}/legalHolds`;
 const listHolds = async (name = resource.name) => (await stack.management('GET', holdsPath(name))).body.value as Record<string, unknown>[];
 const threadId = (n: number) => `19:${String(n).padStart(32, 'a')}@thread.v2`;
-
-/** A logger of the app's own kind (createLogger) whose records, without their time, are kept for the test to read. */
-function capturedLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({ pseudonymize: (s) => s, level: 'debug', sink: ({ time: _time, ...record }) => lines.push(record) });
-  return { logger, lines };
-}
 
 describe('legal holds', () => {
   it('refuses each malformed hold with the field and the message, and stores nothing', async () => {
