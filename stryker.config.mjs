@@ -26,6 +26,7 @@ const MODULES = {
     tests: [
       'test/unit/privacy-logic.test.ts',
       'test/unit/privacy-http.test.ts',
+      'test/unit/keyed-walk.test.ts',
       'test/integration/privacy-requests.test.ts',
       'test/integration/privacy-restart.test.ts',
       'test/integration/privacy-worker.test.ts',
