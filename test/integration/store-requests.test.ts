@@ -6,7 +6,7 @@ import type { Resource } from '../../shared/resources/resource.js';
 import { services } from '../../shared/services.js';
 import { deleteInPartition } from '../../shared/stores/cosmos-batch.js';
 import { createChatUser, userRef, type ChatUser } from '../support/chat-users.js';
-import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+import { QUIET_STORES_ENV, startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /**
  * What the common operations cost in store requests, counted at the embedded Cosmos server (a
@@ -16,22 +16,12 @@ import { startTestStack, type ResourceView, type TestStack } from '../support/te
  * The timers the settings schedule never run here; the chat deletion sweep (every 5 minutes) is
  * kept out of the counted windows.
  */
-const NEVER = '0 0 0 1 1 *';
 let stack: TestStack;
 let view: ResourceView;
 let resource: Resource;
 
 beforeAll(async () => {
-  stack = await startTestStack({
-    env: {
-      RETENTION_PURGE_SCHEDULE: NEVER,
-      RECORDING_PURGE_SCHEDULE: NEVER,
-      PRIVACY_WORKER_SCHEDULE: NEVER,
-      OUTBOX_REPUBLISH_SCHEDULE: NEVER,
-      LOCAL_BLOB_EVENTS_POLL_MS: '3600000',
-      RATE_LIMIT_IDENTITY_CREATE: '1000000',
-    },
-  });
+  stack = await startTestStack({ env: { ...QUIET_STORES_ENV } });
   view = await stack.createResource('store-requests', 'Europe');
   resource = await services().resources.get('store-requests');
   // Containers are created on first use (locally): before any counting.

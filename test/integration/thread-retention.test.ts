@@ -9,7 +9,7 @@ import { services } from '../../shared/services.js';
 import { GeoStore } from '../../shared/stores/geo-store.js';
 import type { GeoContainerName } from '../../shared/stores/store-catalogue.js';
 import { createChatUser, userRef, type ChatUser } from '../support/chat-users.js';
-import { startTestStack, type TestStack } from '../support/test-stack.js';
+import { QUIET_STORES_ENV, startTestStack, type TestStack } from '../support/test-stack.js';
 
 /**
  * Chat thread retention's domain module on its own, over the stack's stores: what the preview plans
@@ -19,21 +19,11 @@ import { startTestStack, type TestStack } from '../support/test-stack.js';
  * threads were made; the stack runs on the system clock. The queries it makes are counted on its
  * `chatThreads` container (each page fetched).
  */
-const NEVER = '0 0 0 1 1 *';
 const DAY = 86_400_000;
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack({
-    env: {
-      RETENTION_PURGE_SCHEDULE: NEVER,
-      RECORDING_PURGE_SCHEDULE: NEVER,
-      PRIVACY_WORKER_SCHEDULE: NEVER,
-      OUTBOX_REPUBLISH_SCHEDULE: NEVER,
-      LOCAL_BLOB_EVENTS_POLL_MS: '3600000',
-      RATE_LIMIT_IDENTITY_CREATE: '1000000',
-    },
-  });
+  stack = await startTestStack({ env: { ...QUIET_STORES_ENV } });
   // The stack creates containers on first use; the counting store below only hands out handles.
   for (const name of ['chatThreads', 'chatMemberships', 'auditRecords', 'outbox'] as const) await europe().container(name);
 });

@@ -66,6 +66,20 @@ export async function toTestResponse(response: Response): Promise<TestResponse> 
 }
 
 /** Starts the real local stack (embedded Cosmos, Azurite, local Event Grid topic, host) on free ports. */
+/**
+ * Settings for a test that counts store requests: the timers that make store requests of their own
+ * (the purges, the privacy planner, the outbox republisher, the local blob-event poll) do not run, and
+ * identities can be created without the rate limit.
+ */
+export const QUIET_STORES_ENV: Readonly<Record<string, string>> = {
+  RETENTION_PURGE_SCHEDULE: '0 0 0 1 1 *',
+  RECORDING_PURGE_SCHEDULE: '0 0 0 1 1 *',
+  PRIVACY_WORKER_SCHEDULE: '0 0 0 1 1 *',
+  OUTBOX_REPUBLISH_SCHEDULE: '0 0 0 1 1 *',
+  LOCAL_BLOB_EVENTS_POLL_MS: '3600000',
+  RATE_LIMIT_IDENTITY_CREATE: '1000000',
+};
+
 export async function startTestStack(
   options: {
     clock?: Clock;

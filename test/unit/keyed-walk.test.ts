@@ -21,9 +21,9 @@ function walk(keys: string[], pageSize: number, rows: Row[]) {
     const pages: { ids: string[]; next: Cursor | null }[] = [];
     let cursor: Cursor | null = null;
     do {
-      const { records, next } = await keyedPage(ctx, cursor, fetch, (r) => r.names);
-      pages.push({ ids: records.map((r) => r.id), next });
-      cursor = next;
+      const page: { records: Row[]; next: Cursor | null } = await keyedPage<Row>(ctx, cursor, fetch, (r) => r.names);
+      pages.push({ ids: page.records.map((r) => r.id), next: page.next });
+      cursor = page.next;
     } while (cursor);
     return pages;
   };
