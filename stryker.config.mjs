@@ -30,6 +30,7 @@ const MODULES = {
       'test/integration/privacy-requests.test.ts',
       'test/integration/privacy-restart.test.ts',
       'test/integration/privacy-worker.test.ts',
+      'test/integration/items-naming.test.ts',
       'test/integration/console-api.test.ts',
       'test/integration/retention-boundaries.test.ts',
     ],
