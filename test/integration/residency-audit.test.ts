@@ -4,7 +4,7 @@ import { CosmosClient } from '@azure/cosmos';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GEOGRAPHIES, geographyByKey } from '../../shared/geography/geographies.js';
-import { accountLocationCheck } from '../../shared/residency/account-locations.js';
+import { accountLocationCheck, type GeographyAccounts } from '../../shared/residency/account-locations.js';
 import { auditResidency } from '../../shared/residency/residency-audit.js';
 import { services } from '../../shared/services.js';
 import { GeoStore } from '../../shared/stores/geo-store.js';
@@ -137,5 +137,91 @@ describe('a geography whose store cannot be read', () => {
     } finally {
       await new Promise((resolve) => refusing.close(resolve));
     }
+  });
+});
+
+/** Every account of every given geography verified in place (as a deployment in Azure whose ARM reads succeed would report). */
+const allVerified = async (stores: GeoStore[]): Promise<Map<string, GeographyAccounts>> =>
+  new Map(
+    stores.map((geo) => {
+      const arm = { account: 'a', resourceId: 'r', status: 'ok' as const, sharedWith: [], detail: 'in place' };
+      return [geo.geography.key, { cosmos: { endpointHost: 'h', readableLocations: [], writableLocations: [], status: 'ok' as const, sharedWith: [], detail: 'in place' }, storage: arm, topic: arm }];
+    }),
+  );
+
+/** A server that answers every request 403, with Azure Storage's error code header. */
+async function refusingServer() {
+  const server = createServer((_req, res) => {
+    res.writeHead(403, { 'content-type': 'application/json', 'x-ms-error-code': 'AuthorizationFailure' });
+    res.end('{"code":"Forbidden","message":"Request blocked by Auth"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+describe('the number pool', () => {
+  it('checks a pool number against its pool\'s geography, not a resource: one planted in another geography\'s pool is misplaced', async () => {
+    const svc = services();
+    const container = await svc.stores.forGeography(geographyByKey('brazil')).container('phoneNumbers');
+    await container.items.create({ id: '+5511900000001', poolGeography: 'brazil' });
+    await container.items.create({ id: '+819000000001', poolGeography: 'japan' });
+    const report = await auditResidency({ stores: [svc.stores.forGeography(geographyByKey('brazil'))], registry: svc.registry, accounts: allVerified, now: () => new Date() });
+    expect([report.checked, report.misplacedCount, report.verdict]).toEqual([2, 1, 'problemsFound']);
+    expect(report.misplaced).toEqual([{ store: 'cosmos', foundIn: 'brazil', location: 'acs-brazil/phoneNumbers', id: '+819000000001', resourceId: '', resourceGeography: 'japan' }]);
+  });
+});
+
+describe('the verdict with every account verified', () => {
+  it('is ok when nothing is misplaced and every store was read, and notVerified when one store could not be read', async () => {
+    const svc = services();
+    const readable = svc.stores.forGeography(geographyByKey('canada'));
+    const refusing = await refusingServer();
+    try {
+      // Its Cosmos database does not exist (nothing to scan); its blob service refuses every request.
+      const unreadable = new GeoStore(geographyByKey('korea'), {
+        cosmos: async () => (await readable.database()).client,
+        blobs: async () => new BlobServiceClient(`${refusing.url}/devstoreaccount1`),
+        databaseId: 'acs-korea-never-created',
+        blobContainerPrefix: 'acs-korea',
+        provision: false,
+      });
+      const ok = await auditResidency({ stores: [readable], registry: svc.registry, accounts: allVerified, now: () => new Date() });
+      expect([ok.verdict, ok.misplacedCount]).toEqual(['ok', 0]);
+      // One account outside its geography's regions, or shared with another geography: a problem, with nothing misplaced.
+      for (const status of ['wrongLocation', 'shared'] as const) {
+        const oneAccount = async (stores: GeoStore[]) => {
+          const accounts = await allVerified(stores);
+          const first = accounts.get('canada')!;
+          accounts.set('canada', { ...first, topic: { ...first.topic, status } });
+          return accounts;
+        };
+        const report = await auditResidency({ stores: [readable], registry: svc.registry, accounts: oneAccount, now: () => new Date() });
+        expect([report.verdict, report.misplacedCount], status).toEqual(['problemsFound', 0]);
+      }
+      const partly = await auditResidency({ stores: [readable, unreadable], registry: svc.registry, accounts: allVerified, now: () => new Date() });
+      expect(partly.verdict).toBe('notVerified');
+      // Azure Storage's errors carry a string code and the HTTP status apart: the status is what is reported.
+      expect(partly.geographies.map((g) => [g.geography, g.scanError])).toEqual([
+        ['Canada', undefined],
+        ['Korea', 'the store answered 403'],
+      ]);
+    } finally {
+      await refusing.close();
+    }
+  });
+
+  it('names the failure\'s kind, without a message, when the store could not be reached at all', async () => {
+    const svc = services();
+    const refusing = await refusingServer();
+    await refusing.close();
+    const unreachable = new GeoStore(geographyByKey('korea'), {
+      cosmos: async () => (await svc.stores.forGeography(geographyByKey('canada')).database()).client,
+      blobs: async () => new BlobServiceClient(`${refusing.url}/devstoreaccount1`, undefined, { retryOptions: { maxTries: 1 } }),
+      databaseId: 'acs-korea-never-created',
+      blobContainerPrefix: 'acs-korea',
+      provision: false,
+    });
+    const report = await auditResidency({ stores: [unreachable], registry: svc.registry, accounts: allVerified, now: () => new Date() });
+    expect([report.verdict, report.geographies[0]!.scanError]).toEqual(['notVerified', 'the store could not be reached (RestError)']);
   });
 });
