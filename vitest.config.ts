@@ -22,7 +22,7 @@ export default defineConfig({
     // Each integration file starts its own local stack on free ports. One file more than there are
     // cores: about a third of the files' time is waiting (queue polling and visibility timeouts, child
     // processes, Chromium), which a third file fills. Measured on 2 cores, whole suite, one run each:
-    // 2 files at a time 138 s, 3 files 128 s, 4 files 131 s (2026-12-03).
+    // 2 files at a time 138 s, 3 files 128 s, 4 files 131 s (2026-12-03); runs vary by about 30 s (README).
     maxWorkers: availableParallelism() + 1,
     // The slowest files first, those that mostly wait beside those that compute (test/support/slow-first-sequencer.ts).
     sequence: { sequencer: SlowFirstSequencer },
