@@ -3,7 +3,7 @@ import { AzureCommunicationTokenCredential } from '@azure/communication-common';
 import { CommunicationIdentityClient } from '@azure/communication-identity';
 import { createResource, measure, sdkOptions, startBenchStack, summarize, TIMERS_OFF } from './bench-stack.js';
 
-/** A store round trip within an Azure region, about (loopback has none). */
+/** About one store round trip within an Azure region (loopback has none). */
 const ROUND_TRIP_MS = 5;
 const PARTICIPANTS = 229;
 const THREADS = 5;

@@ -10,7 +10,8 @@ import type { GeoStore } from '../stores/geo-store.js';
 import { collectSubjectIds } from '../oplog/subject-ids.js';
 import type { EventPublisher } from './event-publisher.js';
 import { toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
-import { applySteps, eachAtMost, WRITES_AT_ONCE } from './apply-steps.js';
+import { eachAtMost } from '../each-at-most.js';
+import { applySteps, WRITES_AT_ONCE } from './apply-steps.js';
 import { publishRemaining, recordPublished, writeProgress } from './outbox-publishing.js';
 
 /**

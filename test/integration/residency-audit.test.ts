@@ -44,6 +44,16 @@ const audit = async () => {
 const counts = (report: { geographies: { geography: string; cosmosItems: number; blobs: number }[] }) =>
   report.geographies.map(({ geography, cosmosItems, blobs }) => ({ geography, cosmosItems, blobs }));
 
+/** A server that answers every request 403 (with Azure Storage's error code header; Cosmos ignores it). */
+async function refusingServer() {
+  const server = createServer((_req, res) => {
+    res.writeHead(403, { 'content-type': 'application/json', 'x-ms-error-code': 'AuthorizationFailure' });
+    res.end('{"code":"Forbidden","message":"Request blocked by Auth"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
 describe('residency', () => {
   it("stores each resource's data in its own geography's database", async () => {
     const cosmos = new CosmosClient({ endpoint: stack.stores.cosmosEndpoint, key: stack.stores.cosmosKey, connectionPolicy: { enableEndpointDiscovery: false } });
@@ -103,13 +113,9 @@ describe('residency', () => {
 describe('a geography whose store cannot be read', () => {
   it('is reported with the failure and makes the verdict notVerified, never counted as empty', async () => {
     // A Cosmos account that refuses every request (as one does without the data-plane role: 403).
-    const refusing = createServer((_req, res) => {
-      res.writeHead(403, { 'content-type': 'application/json' });
-      res.end('{"code":"Forbidden","message":"Request blocked by Auth"}');
-    });
-    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const refusing = await refusingServer();
     try {
-      const endpoint = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}/`;
+      const endpoint = `${refusing.url}/`;
       const svc = services();
       const korea = geographyByKey('korea');
       const unreadable = new GeoStore(korea, {
@@ -135,7 +141,7 @@ describe('a geography whose store cannot be read', () => {
       const alone = await auditResidency({ stores: [unreadable], registry: svc.registry, accounts: accountLocationCheck({ settings: svc.settings, credential: svc.credential, fetch: globalThis.fetch }), now: () => new Date() });
       expect([alone.verdict, alone.geographies[0]!.scanError, alone.checked]).toEqual(['notVerified', 'the store answered 403', 0]);
     } finally {
-      await new Promise((resolve) => refusing.close(resolve));
+      await refusing.close();
     }
   });
 });
@@ -148,16 +154,6 @@ const allVerified = async (stores: GeoStore[]): Promise<Map<string, GeographyAcc
       return [geo.geography.key, { cosmos: { endpointHost: 'h', readableLocations: [], writableLocations: [], status: 'ok' as const, sharedWith: [], detail: 'in place' }, storage: arm, topic: arm }];
     }),
   );
-
-/** A server that answers every request 403, with Azure Storage's error code header. */
-async function refusingServer() {
-  const server = createServer((_req, res) => {
-    res.writeHead(403, { 'content-type': 'application/json', 'x-ms-error-code': 'AuthorizationFailure' });
-    res.end('{"code":"Forbidden","message":"Request blocked by Auth"}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(resolve)) };
-}
 
 describe('the number pool', () => {
   it('checks a pool number against its pool\'s geography, not a resource: one planted in another geography\'s pool is misplaced', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applySteps, eachAtMost } from '../../shared/events/apply-steps.js';
+import { eachAtMost } from '../../shared/each-at-most.js';
+import { applySteps } from '../../shared/events/apply-steps.js';
 import type { StoreOp } from '../../shared/events/outbox.js';
 
 const memberships = { plane: 'geo', container: 'chatMemberships' } as const;
