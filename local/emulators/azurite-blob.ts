@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import type { TlsMaterial } from '../tls-certificate.js';
+import { requireAzurite } from './azurite-modules.js';
 import { recordBlobRequests, type BlobRequestRecord } from './azurite-requests.js';
 import { installStageBlockFromUrl, trustCopySourceOrigin } from './azurite-stage-from-url.js';
 
@@ -40,13 +40,12 @@ interface BlobServerLike {
 /**
  * Azurite's blob service, in this process, on loopback, in memory (or persisted to `location`).
  * Telemetry is never initialised (only Azurite's own CLI entry does that), which is the
- * equivalent of `--disableTelemetry`. Put Block From URL, which Azurite lacks, is added
+ * equivalent of `--disableTelemetry`, nor loaded (azurite-modules.ts). Put Block From URL, which Azurite lacks, is added
  * (azurite-stage-from-url.ts).
  */
 export async function startEmbeddedBlob(port: number, options: EmbeddedBlobOptions = {}): Promise<EmbeddedBlob> {
-  const require = createRequire(import.meta.url);
-  const BlobServer = (require('azurite/dist/src/blob/BlobServer.js') as { default: new (config: unknown) => BlobServerLike }).default;
-  const BlobConfiguration = (require('azurite/dist/src/blob/BlobConfiguration.js') as { default: new (...args: unknown[]) => unknown }).default;
+  const BlobServer = requireAzurite<{ default: new (config: unknown) => BlobServerLike }>('azurite/dist/src/blob/BlobServer.js').default;
+  const BlobConfiguration = requireAzurite<{ default: new (...args: unknown[]) => unknown }>('azurite/dist/src/blob/BlobConfiguration.js').default;
   installStageBlockFromUrl();
   const { location, tls } = options;
   const inMemory = location === undefined;

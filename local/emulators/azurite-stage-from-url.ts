@@ -1,7 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
+import { requireAzurite } from './azurite-modules.js';
 
 /**
  * Put Block From URL (`stageBlockFromURL`) for the embedded Azurite, which answers it with 501 Not
@@ -47,10 +47,9 @@ export function trustCopySourceOrigin(origin: string, ca: string): void {
 }
 
 export function installStageBlockFromUrl(): void {
-  const require = createRequire(import.meta.url);
-  const Handler = (require('azurite/dist/src/blob/handlers/BlockBlobHandler.js') as { default: { prototype: BlockBlobHandlerPrototype } }).default;
+  const Handler = requireAzurite<{ default: { prototype: BlockBlobHandlerPrototype } }>('azurite/dist/src/blob/handlers/BlockBlobHandler.js').default;
   if (Handler.prototype.stagesFromUrl) return;
-  const StorageError = (require('azurite/dist/src/blob/errors/StorageError.js') as { default: new (status: number, code: string, message: string, requestId?: string) => Error }).default;
+  const StorageError = requireAzurite<{ default: new (status: number, code: string, message: string, requestId?: string) => Error }>('azurite/dist/src/blob/errors/StorageError.js').default;
 
   Handler.prototype.stageBlockFromURL = async function (blockId, _contentLength, sourceUrl, options, context) {
     const requestId = context.contextId;

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { listenRegional, type EmbeddedCosmosEndpoint } from './cosmos-locations.js';
 import { CosmosAuthorizationLog, type CountedAuthorization } from './cosmos-authorization.js';
+import { keepPatchConditionsCase } from './cosmos-patch-conditions.js';
 import { installTransactionalBatch } from './cosmos-transactional-batch.js';
 
 /** The key every Cosmos emulator accepts (cosmosdb-server checks none, but the client needs one). */
@@ -206,66 +207,4 @@ function makeQueriesLinear(): void {
     },
   });
   Query.prototype.linear = true;
-}
-
-interface PatchInput {
-  id: string;
-  partitionKey: string;
-  condition?: string;
-}
-interface EmulatorCollection {
-  document(id: string, partition: unknown): { read(): unknown };
-}
-type PatchOperationFn = (collection: EmulatorCollection, input: PatchInput) => { statusCode: number; body: unknown };
-interface CompiledQuery {
-  exec(items: unknown[], options: { parameters: { name: string; value: unknown }[] }): { result: unknown[] };
-}
-
-/**
- * cosmosdb-server lower-cases a conditional patch's filter before evaluating it, so field names in
- * camelCase (`c.deletedOn`) never match and string literals are compared lower-cased: every such
- * condition is silently true. Cosmos evaluates the filter as written. The emulator does too after
- * this patch: the filter is evaluated as written against the one item the patch names (compiled once
- * per filter text, not run as a query over the partition), and the original handler then applies the
- * operations without a condition. Applied once per process.
- */
-function keepPatchConditionsCase(): void {
-  const require = createRequire(import.meta.url);
-  const module = require('@vercel/cosmosdb-server/lib/handler/_patch-operations.js') as { patchOperation: PatchOperationFn & { caseKept?: boolean } };
-  const original = module.patchOperation;
-  if (original.caseKept) return;
-  const { parsePartitionKey } = require('@vercel/cosmosdb-server/lib/utils/get-partition-from-header.js') as { parsePartitionKey(header: string, id: string): unknown };
-  const compile = (createRequire(require.resolve('@vercel/cosmosdb-server'))('@zeit/cosmosdb-query') as { default: (sql: string) => CompiledQuery }).default;
-  const compiled = new Map<string, CompiledQuery>();
-  const invalid = { statusCode: 400, body: { code: 'BadRequest', message: 'Invalid condition in patch request.' } };
-  const patched: PatchOperationFn & { caseKept?: boolean } = (collection, input) => {
-    if (!input.condition) return original(collection, input);
-    const prefix = /^\s*from\s+c\s+where\s+/i;
-    if (!prefix.test(input.condition)) return invalid;
-    const clause = input.condition.replace(prefix, '');
-    let document: unknown;
-    try {
-      document = collection.document(input.id, parsePartitionKey(input.partitionKey, input.id)).read();
-    } catch {
-      return original(collection, { ...input, condition: undefined });
-    }
-    // A missing item is a 404 before any condition, as the original handler answers.
-    if (!document) return original(collection, { ...input, condition: undefined });
-    let matches: number;
-    try {
-      let query = compiled.get(clause);
-      if (!query) {
-        query = compile(`SELECT VALUE c.id FROM c WHERE (${clause})`);
-        if (compiled.size > 10_000) compiled.clear();
-        compiled.set(clause, query);
-      }
-      matches = query.exec([document], { parameters: [] }).result.length;
-    } catch {
-      return invalid;
-    }
-    if (matches === 0) return { statusCode: 412, body: { code: 'PreconditionFailed', message: 'Condition specified in the patch request is not satisfied.' } };
-    return original(collection, { ...input, condition: undefined });
-  };
-  patched.caseKept = true;
-  module.patchOperation = patched;
 }

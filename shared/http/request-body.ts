@@ -32,9 +32,26 @@ export function parseJsonBody(request: HttpRequest, body: Buffer): unknown {
       target: 'Content-Type',
     });
   }
-  try {
-    return JSON.parse(body.toString('utf8')) as unknown;
-  } catch {
-    throw new ServiceError('BadRequest', 'The request body is not valid JSON.');
+  const parsed = jsonOf(body);
+  if (!parsed.ok) throw new ServiceError('BadRequest', 'The request body is not valid JSON.');
+  return parsed.value;
+}
+
+const parsedBodies = new WeakMap<Buffer, { ok: true; value: unknown } | { ok: false }>();
+
+/**
+ * A body parsed as JSON, once per body: the operation log notes the subjects a request names before
+ * its handler parses the same body (a 100 KB body was parsed twice). Callers only read the value.
+ */
+export function jsonOf(body: Buffer): { ok: true; value: unknown } | { ok: false } {
+  let parsed = parsedBodies.get(body);
+  if (!parsed) {
+    try {
+      parsed = { ok: true, value: JSON.parse(body.toString('utf8')) as unknown };
+    } catch {
+      parsed = { ok: false };
+    }
+    parsedBodies.set(body, parsed);
   }
+  return parsed;
 }

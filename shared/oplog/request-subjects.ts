@@ -1,4 +1,5 @@
 import type { RequestScope } from '../http/route-handler.js';
+import { jsonOf } from '../http/request-body.js';
 import { collectSubjectIds } from './subject-ids.js';
 
 /**
@@ -9,9 +10,7 @@ import { collectSubjectIds } from './subject-ids.js';
 export function noteRequestSubjects(scope: RequestScope, body?: Buffer): void {
   collectSubjectIds(scope.request.params, scope.operation.subjects);
   if (!body || body.length === 0 || !/json/i.test(scope.request.headers.get('content-type') ?? '')) return;
-  try {
-    collectSubjectIds(JSON.parse(body.toString('utf8')), scope.operation.subjects);
-  } catch {
-    // Not JSON: the handler answers that; there is nothing to note.
-  }
+  // Not JSON: the handler answers that; there is nothing to note.
+  const parsed = jsonOf(body);
+  if (parsed.ok) collectSubjectIds(parsed.value, scope.operation.subjects);
 }

@@ -5,6 +5,7 @@ import { rootCertificates } from 'node:tls';
 import { CosmosClient, type Container, type OperationInput } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../local/emulators/cosmos-emulator.js';
+import { liftLiterals } from '../../local/emulators/cosmos-patch-conditions.js';
 import { loadOrCreateCertificate } from '../../local/tls-certificate.js';
 import { EmulatorCredential } from '../support/emulator-credential.js';
 
@@ -61,6 +62,55 @@ it('evaluates a conditional patch filter as written (camelCase fields, case-sens
   const { resource: gone } = await container.item('gone', 'a').read<{ n: number }>();
   expect([live!.n, gone!.n]).toEqual([2, 0]);
   client.dispose();
+});
+
+it('compiles a patch filter once per shape: filters that differ only in their literals still answer each by its own literals', async () => {
+  const client = new CosmosClient({ endpoint: emulator.endpoint, key: emulator.key, connectionPolicy: { enableEndpointDiscovery: false } });
+  const { database } = await client.databases.createIfNotExists({ id: 'condition-shapes' });
+  const { container } = await database.containers.createIfNotExists({ id: 'items', partitionKey: { paths: ['/pk'] } });
+  await container.items.create({ id: 'one', pk: 'a', roster: ['8:acs:A', '8:acs:B'], version: 7, label: 'x', ratio: 0.5, n: 0 });
+  const patch = async (condition: string) => {
+    try {
+      await container.item('one', 'a').patch({ condition, operations: [{ op: 'incr', path: '/n', value: 1 }] });
+      return 200;
+    } catch (error) {
+      return (error as { code: number }).code;
+    }
+  };
+  // The same shape with the literal that holds, then with one that does not, in both orders.
+  expect(await patch('FROM c WHERE c.version = 7 AND ARRAY_CONTAINS(c.roster, "8:acs:A")')).toBe(200);
+  expect(await patch('FROM c WHERE c.version = 8 AND ARRAY_CONTAINS(c.roster, "8:acs:A")')).toBe(412);
+  expect(await patch('FROM c WHERE c.version = 7 AND ARRAY_CONTAINS(c.roster, "8:acs:C")')).toBe(412);
+  expect(await patch('FROM c WHERE c.version = 7 AND ARRAY_CONTAINS(c.roster, "8:acs:B")')).toBe(200);
+  // A number compared as a number, a string as a string: 7 is not "7".
+  expect(await patch('FROM c WHERE c.version = "7"')).toBe(412);
+  expect(await patch('FROM c WHERE c.ratio = 0.5')).toBe(200);
+  expect(await patch("FROM c WHERE c.label = 'x'")).toBe(200);
+  expect(await patch("FROM c WHERE c.label = 'X'")).toBe(412);
+  expect(await patch('FROM c WHERE c.roster[1] = "8:acs:B"')).toBe(200);
+  expect(await patch('FROM c WHERE c.roster[0] = "8:acs:B"')).toBe(412);
+  const { resource } = await container.item('one', 'a').read<{ n: number }>();
+  expect(resource!.n).toBe(5);
+  client.dispose();
+});
+
+it('lifts double-quoted strings and plain numbers out of a filter as parameters, and nothing else', () => {
+  expect(liftLiterals('c.rosterVersion = 12 AND ARRAY_CONTAINS(c.roster, "8:acs:x\\"y")')).toEqual({
+    shape: 'c.rosterVersion = @literal0 AND ARRAY_CONTAINS(c.roster, @literal1)',
+    parameters: [
+      { name: '@literal0', value: 12 },
+      { name: '@literal1', value: '8:acs:x"y' },
+    ],
+  });
+  expect(liftLiterals('ARRAY_LENGTH(c.held) < 200 AND c.ratio >= 0.25')).toEqual({
+    shape: 'ARRAY_LENGTH(c.held) < @literal0 AND c.ratio >= @literal1',
+    parameters: [
+      { name: '@literal0', value: 200 },
+      { name: '@literal1', value: 0.25 },
+    ],
+  });
+  // Kept as written: single quotes, array indexes, digits in names, exponents, leading zeros, invalid JSON escapes.
+  for (const clause of ["c.status = 'running'", 'c.a[0] = c.b', 'c.field2 = c.v3', 'c.n = 1e5', 'c.n = 007', 'c.s = "a\\\'b"']) expect(liftLiterals(clause)).toEqual({ shape: clause, parameters: [] });
 });
 
 describe('transactional batch', () => {
