@@ -67,6 +67,19 @@ export class QueueServiceClient {
   }
 
   /** The approximate number of messages, visible or not. */
+  /** The names of the account's queues. */
+  async queueNames(): Promise<Set<string>> {
+    const names = new Set<string>();
+    try {
+      for await (const queue of (await this.#service).listQueues()) names.add(queue.name);
+    } catch (error) {
+      const { statusCode, code } = error as { statusCode?: number; code?: string };
+      if (typeof statusCode === 'number') throw new QueueRequestError(statusCode, code ?? 'Unknown', 'list queues');
+      throw error;
+    }
+    return names;
+  }
+
   approximateCount(queue: string): Promise<number> {
     return this.#call('get metadata', queue, async (client) => (await client.getProperties()).approximateMessagesCount ?? 0);
   }

@@ -75,11 +75,35 @@ export class QueueTriggers {
   }
 
   /**
-   * Polls every queue now instead of at the end of its backoff (the test stack's `idle` does this
-   * after the app enqueued work, as the host polls at once after its own output bindings enqueued).
+   * Polls the queues now (all, or those named) instead of at the end of their backoff (the test
+   * stack's `idle` wakes those holding messages after the app enqueued work, as the host polls at
+   * once after its own output bindings enqueued).
    */
-  wake(): void {
-    for (const listener of this.#listeners) listener.wake?.();
+  wake(queues?: ReadonlySet<string>): void {
+    for (const listener of this.#listeners) if (!queues || queues.has(listener.queue)) listener.wake?.();
+  }
+
+  /**
+   * The polled queues that hold messages (visible or not, as the queue service counts them). One
+   * listing per account first: a queue that does not exist holds nothing and is not asked for its count.
+   */
+  async queuesWithMessages(): Promise<Set<string>> {
+    const byAccount = new Map<string, { client: QueueServiceClient; queues: string[] }>();
+    for (const { queue, client } of this.#listeners) {
+      const account = byAccount.get(client.accountUrl) ?? { client, queues: [] };
+      account.queues.push(queue);
+      byAccount.set(client.accountUrl, account);
+    }
+    const holding = new Set<string>();
+    await Promise.all(
+      [...byAccount.values()].map(async ({ client, queues }) => {
+        // A listing that fails leaves every queue to be counted.
+        const existing = await client.queueNames().catch(() => undefined);
+        const counted = [...new Set(queues)].filter((queue) => existing?.has(queue) ?? true);
+        await Promise.all(counted.map(async (queue) => ((await client.approximateCount(queue).catch(() => 0)) > 0 ? holding.add(queue) : undefined)));
+      }),
+    );
+    return holding;
   }
 
   /** The queues polled now, with their clients. */

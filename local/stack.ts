@@ -277,13 +277,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     const idle = async (timeoutMs = 60_000) => {
       const deadline = Date.now() + timeoutMs;
-      host.queueTriggers.wake();
       let quiet = 0;
-      // Checks every 25 ms at first, then less often (to 1 s) while work remains: each check counts every queue.
+      const woken = new Set<string>();
+      // Checks every 25 ms at first, then less often (to 1 s) while work remains: each check counts
+      // every queue that exists, and wakes the listener of a queue the first time it holds messages
+      // (work enqueued before, or by the work since). The others stay in their backoff: waking every
+      // listener made each call cost a burst of polls of empty queues.
       for (let wait = 25; quiet < 2; wait = Math.min(1000, wait * 2)) {
         if (Date.now() > deadline) throw new Error(`the queues were not idle within ${timeoutMs} ms`);
-        const counts = await Promise.all(host.queueTriggers.queues().map(({ queue, client }) => client.approximateCount(queue).catch(() => 0)));
-        quiet = counts.every((n) => n === 0) ? quiet + 1 : 0;
+        const holding = await host.queueTriggers.queuesWithMessages();
+        const fresh = new Set([...holding].filter((queue) => !woken.has(queue)));
+        if (fresh.size > 0) host.queueTriggers.wake(fresh);
+        for (const queue of fresh) woken.add(queue);
+        quiet = holding.size === 0 ? quiet + 1 : 0;
         if (quiet === 1) wait = 12;
         if (quiet < 2) await sleep(wait);
       }
