@@ -26,6 +26,7 @@ const MODULES = {
     tests: [
       'test/unit/privacy-logic.test.ts',
       'test/unit/privacy-http.test.ts',
+      'test/integration/request-runner.test.ts',
       'test/unit/keyed-walk.test.ts',
       'test/integration/privacy-requests.test.ts',
       'test/integration/privacy-restart.test.ts',
@@ -46,7 +47,10 @@ const module = name ? MODULES[name] : undefined;
 if (name && !module) throw new Error(`MUTATION_MODULE must be one of ${Object.keys(MODULES).join(', ')}`);
 // Read by vitest.mutation.config.ts in the test runner processes, which inherit the environment.
 // MUTATION_EXTRA_TESTS (comma-separated) adds test files, for a part that other tests cover too.
-if (module) process.env.MUTATION_TESTS = [...module.tests, ...(process.env.MUTATION_EXTRA_TESTS?.split(',').filter(Boolean) ?? [])].join(',');
+// MUTATION_ONLY_TESTS (comma-separated) runs those instead, for a fast first pass whose survivors are
+// then replayed against all of the module's tests (npm run mutation:replay).
+const only = process.env.MUTATION_ONLY_TESTS?.split(',').filter(Boolean);
+if (module) process.env.MUTATION_TESTS = (only?.length ? only : [...module.tests, ...(process.env.MUTATION_EXTRA_TESTS?.split(',').filter(Boolean) ?? [])]).join(',');
 // MUTATION_FILES (comma-separated globs within the module) mutates part of a module, reported apart
 // (reports/mutation/<module>-<part>.json with MUTATION_PART), so a long module can run in pieces.
 const files = process.env.MUTATION_FILES?.split(',').filter(Boolean);
