@@ -154,6 +154,17 @@ describe('development host: queue triggers', () => {
   });
 });
 
+describe("the test stack's idle()", () => {
+  it('counts a message not yet visible as work left, and returns once it has run and every queue is empty', async () => {
+    await queues.sendMessage('fixture-work', base64(JSON.stringify({ key: 'idle-check' })), 1);
+    // Held by the queue, invisible for a second: no listener can take it yet.
+    expect(await stack.host.queueTriggers.queuesWithMessages()).toEqual(new Set(['fixture-work']));
+    await stack.idle();
+    expect(seen('queueWork', 'idle-check')).toHaveLength(1);
+    expect(await stack.host.queueTriggers.queuesWithMessages()).toEqual(new Set());
+  });
+});
+
 describe('development host: queue triggers after stop', () => {
   it('waits for the run in progress when the host stops, then polls no more', async () => {
     const finishedBefore = slow.finished;
