@@ -106,11 +106,6 @@ export class QueueTriggers {
     return holding;
   }
 
-  /** The queues polled now, with their clients. */
-  queues(): { queue: string; client: QueueServiceClient }[] {
-    return this.#listeners.map((l) => ({ queue: l.queue, client: l.client }));
-  }
-
   /** Resolves every queue function's queue and connection (an invalid one fails start-up, as in the host) and starts polling. */
   start(functions: RegisteredFunction[]): void {
     const listeners: QueueListener[] = [];
