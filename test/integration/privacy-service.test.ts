@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
 import type { ErasureReceipt } from '../../shared/privacy/erasure-receipt.js';
 import type { PrivacyRequestRecord } from '../../shared/privacy/privacy-request.js';
+import { PHASES } from '../../shared/privacy/request-phases.js';
 import { PrivacyService, type PrivacyServiceDeps } from '../../shared/privacy/privacy-service.js';
 import type { PrivacyRequestBody } from '../../shared/privacy/privacy-subjects.js';
 import type { Resource } from '../../shared/resources/resource.js';
@@ -193,6 +194,29 @@ describe('working', () => {
     const { request } = await service.submit(resource, body('inventory', ['h@contoso.example']));
     expect(await service.runSlice(geo, request.id, resource.id, { ...ticket, maxSteps: 1 })).toBe('handedOff');
     expect((await service.get(resource, request.id)).lease).toEqual({ owner: 't2', until: expect.any(String) });
+  });
+});
+
+describe('a worker run over a geography', () => {
+  it('works each due request, oldest first, skipping those leased by another, and counts how each ended; none once past its deadline', async () => {
+    const australia = await stack.createResource('privacy-service-work', 'Australia');
+    const of = (await services().resources.get(australia.name))!;
+    const au = services().stores.forResource(of);
+    const finishing = await rewrite((await service.submit(of, body('inventory', ['w1@contoso.example']))).request, { status: 'running', phase: PHASES.inventory.length, createdAt: '2026-12-01T00:00:00.000Z' }, au);
+    const leased = await rewrite((await service.submit(of, body('inventory', ['w2@contoso.example']))).request, { lease: { owner: 'someone', until: at(60_000) }, createdAt: '2026-12-01T00:00:01.000Z' }, au);
+    // A request of a resource that no longer exists fails.
+    const orphan = { ...(await service.submit(of, body('export', ['w3@contoso.example']))).request, id: 'e'.repeat(32), resourceId: 'gone-resource', createdAt: '2026-12-01T00:00:02.000Z' };
+    const { _etag, ...orphanBody } = orphan;
+    await (await au.container('privacyRequests')).items.create(orphanBody);
+    const container = await au.container('privacyRequests');
+    const waitingOnes = (await container.items.query<PrivacyRequestRecord>("SELECT * FROM c WHERE c.status = 'notStarted'").fetchAll()).resources;
+    for (const request of waitingOnes) if (request.id !== leased.id && request.id !== orphan.id) await container.item(request.id, request.resourceId).delete();
+
+    expect(await service.work(au, Date.now() - 1)).toEqual({ requests: 0, finished: 0, failed: 0, waiting: 0 });
+    expect(await service.work(au, Date.now() + 60_000)).toEqual({ requests: 2, finished: 1, failed: 1, waiting: 0 });
+    expect((await container.item(finishing.id, of.id).read<PrivacyRequestRecord>()).resource!.status).toBe('succeeded');
+    expect((await container.item(orphan.id, 'gone-resource').read<PrivacyRequestRecord>()).resource!.status).toBe('failed');
+    expect((await container.item(leased.id, of.id).read<PrivacyRequestRecord>()).resource!).toMatchObject({ status: 'notStarted', lease: { owner: 'someone' } });
   });
 });
 
