@@ -15,7 +15,8 @@ import { startTestStack, type TestStack } from '../support/test-stack.js';
  * The privacy request runner on the stack's stores, driven one call at a time with a clock of its own:
  * leases (whose, until when, taken over at their end), slices handed off or paused, the deadline, a
  * resource gone, failed runs counted to the tenth, a lease lost half-way, delete rounds, and what a
- * finished request keeps. The stack's planner and purges are off, so nothing else touches the requests.
+ * finished request keeps, a delete waiting for events, and store errors passed on. The stack's planner,
+ * purges and outbox republisher are off, so nothing else touches the requests.
  */
 const NEVER = '0 0 0 1 1 *';
 const LEASE_MS = 120_000;
@@ -29,7 +30,7 @@ let resource: Resource;
 const europe = (): GeoStore => services().stores.forGeography(geographyByKey('europe'));
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { PRIVACY_WORKER_SCHEDULE: NEVER, RETENTION_PURGE_SCHEDULE: NEVER, RECORDING_PURGE_SCHEDULE: NEVER } });
+  stack = await startTestStack({ env: { PRIVACY_WORKER_SCHEDULE: NEVER, RETENTION_PURGE_SCHEDULE: NEVER, RECORDING_PURGE_SCHEDULE: NEVER, OUTBOX_REPUBLISH_SCHEDULE: NEVER } });
   await stack.createResource('request-runner', 'Europe');
   await stack.createResource('request-runner-due', 'Japan');
   resource = (await services().resources.get('request-runner'))!;
@@ -176,11 +177,12 @@ describe('failed runs', () => {
     expect(await stored(request)).toMatchObject({ failures: 0, phase: 1 });
 
     const nine = await rewrite(request, { failures: 9 });
-    expect(await runner.run(europe(), nine, far())).toBe('failed');
+    const { runner: tenth } = failing(new Error(`store unavailable ${'y'.repeat(400)}`));
+    expect(await tenth.run(europe(), nine, far())).toBe('failed');
     expect(await stored(request)).toMatchObject({
       status: 'failed',
       failures: 10,
-      lastFailure: 'store unavailable',
+      lastFailure: `store unavailable ${'y'.repeat(300 - 'store unavailable '.length)}`,
       error: { code: 'InternalError', message: 'The request failed 10 times in a row.' },
       subjects: null,
       completedAt: clock.now().toISOString(),
@@ -189,18 +191,21 @@ describe('failed runs', () => {
     });
   });
 
-  it('a failure after another worker took the request over is lost, and counts nothing', async () => {
+  it.each([
+    ['took the request over', { owner: 'worker-b', until: later(LEASE_MS) }],
+    ['released it', null],
+  ])('a failure after another worker %s is lost, and counts nothing', async (_, lease) => {
     const request = await submitted('inventory');
     const { runner, lines } = runnerOf('worker-a', {
       context: async () => {
-        await rewrite(request, { lease: { owner: 'worker-b', until: later(LEASE_MS) } });
+        await rewrite(request, { lease });
         throw new Error('late');
       },
     });
     expect(await runner.run(europe(), request, far())).toBe('lost');
     const after = await stored(request);
     expect(after.failures).toBeUndefined();
-    expect(after.lease?.owner).toBe('worker-b');
+    expect(after.lease).toEqual(lease);
     expect(lines).toHaveLength(1);
   });
 });
@@ -295,5 +300,85 @@ describe('due requests', () => {
     expect(ids(await runner.due(japan, 10))).toEqual([5, 2, 1, 0]);
     expect(ids(await runner.due(japan, 2))).toEqual([5, 2]);
     expect(ids(await runner.due(japan, 10, clock.now()))).toEqual([5, 2, 0]);
+  });
+});
+
+describe('a delete waiting for events', () => {
+  it('walks the store again next run when an item naming the subject cannot go yet: the phase kept, the lease released', async () => {
+    const { identity } = await services().identities.create(resource, {});
+    const outboxPhase = PHASES.delete.findIndex((source) => source.name === 'outboxEvents');
+    await (await europe().container('outbox')).items.create({ id: `pending-${identity.id}`, resourceId: resource.id, kind: 'outboxEntry', status: 'pending', subjects: [identity.id], events: [] });
+    const { runner } = runnerOf('worker-a');
+    const request = await rewrite(await submitted('delete', { identityIds: [identity.id], emails: [] }), { status: 'running', phase: outboxPhase });
+    expect(await runner.run(europe(), request, far())).toBe('waiting');
+    expect(await stored(request)).toMatchObject({ status: 'running', phase: outboxPhase, cursor: null, waiting: 0, lease: null, counts: {} });
+  });
+});
+
+/**
+ * Europe's store, whose privacy request writes (`replace`) fail while `failWith` is set: with a
+ * store error, or with 412 as when another worker wrote first.
+ */
+function faultyEurope(): { geo: GeoStore; fault: { failWith?: number } } {
+  const fault: { failWith?: number } = {};
+  const real = europe();
+  const pass = <T extends object>(target: T, prop: string | symbol, receiver: unknown) => {
+    const value = Reflect.get(target, prop, receiver) as unknown;
+    return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  };
+  const failingItem = <T extends object>(item: T) =>
+    new Proxy(item, {
+      get: (target, prop, receiver) =>
+        prop === 'replace' && fault.failWith !== undefined
+          ? async () => Promise.reject(Object.assign(new Error(`injected ${fault.failWith}`), { code: fault.failWith }))
+          : pass(target, prop, receiver),
+    });
+  const failingContainer = <T extends { item(id: string, pk: string): object }>(container: T) =>
+    new Proxy(container, { get: (target, prop, receiver) => (prop === 'item' ? (id: string, pk: string) => failingItem(target.item(id, pk)) : pass(target, prop, receiver)) });
+  const geo = new Proxy(real, {
+    get: (target, prop, receiver) =>
+      prop === 'container'
+        ? async (name: Parameters<GeoStore['container']>[0]) => (name === 'privacyRequests' ? failingContainer(await target.container(name)) : target.container(name))
+        : pass(target, prop, receiver),
+  });
+  return { geo, fault };
+}
+
+describe('store errors', () => {
+  it('other than a lost lease are passed on by claim and by run as it starts, and nothing is written', async () => {
+    const { geo, fault } = faultyEurope();
+    const { runner } = runnerOf('worker-a');
+    const request = await submitted('inventory');
+    fault.failWith = 503;
+    await expect(runner.claim(geo, request)).rejects.toMatchObject({ code: 503 });
+    await expect(runner.run(geo, request, far())).rejects.toMatchObject({ code: 503 });
+    fault.failWith = 412;
+    expect(await runner.claim(geo, request)).toBe(false);
+    expect(await runner.run(geo, request, far())).toBe('busy');
+    expect((await stored(request))._etag).toBe(request._etag);
+  });
+
+  it("writing a failed run: a lost lease ends the run paused, any other error is passed on", async () => {
+    const { geo, fault } = faultyEurope();
+    /** A run whose first write goes through; the failure's own write then meets `failWith`. */
+    const failingRun = async (failWith: number) => {
+      const request = await submitted('inventory');
+      const { runner } = runnerOf('worker-a', {
+        context: async () => {
+          fault.failWith = failWith;
+          throw new Error('context unavailable');
+        },
+      });
+      return { request, run: runner.run(geo, request, far()).finally(() => (fault.failWith = undefined)) };
+    };
+    const lost = await failingRun(412);
+    expect(await lost.run).toBe('paused');
+    const broken = await failingRun(503);
+    await expect(broken.run).rejects.toMatchObject({ code: 503 });
+    for (const { request } of [lost, broken]) {
+      const after = await stored(request);
+      expect(after).toMatchObject({ status: 'running', lease: { owner: 'worker-a' } });
+      expect(after.failures).toBeUndefined();
+    }
   });
 });
