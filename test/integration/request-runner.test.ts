@@ -3,7 +3,7 @@ import { ManualClock } from '../../shared/clock.js';
 import { geographyByKey } from '../../shared/geography/geographies.js';
 import type { PrivacyRequestRecord } from '../../shared/privacy/privacy-request.js';
 import type { PrivacyAction } from '../../shared/privacy/privacy-subjects.js';
-import { PHASES } from '../../shared/privacy/request-phases.js';
+import { EXPORT_SECTIONS, PHASES } from '../../shared/privacy/request-phases.js';
 import { PrivacyRequestRunner, type PrivacyRunnerDeps } from '../../shared/privacy/request-runner.js';
 import type { Resource } from '../../shared/resources/resource.js';
 import { services } from '../../shared/services.js';
@@ -276,6 +276,18 @@ describe('a finished inventory', () => {
     });
     expect(Object.keys(data as object)).toEqual(PHASES.inventory.map((s) => s.name));
     expect((await blob.getTags()).tags).toEqual({ resourceId: resource.id, requestId: request.id, expiresAt: later(7 * DAY_MS) });
+  });
+});
+
+describe('a finished export', () => {
+  it('has every export section in its document, in their order, empty ones included, and its own schema', async () => {
+    const { runner } = runnerOf('worker-a');
+    const request = await rewrite(await submitted('export'), { status: 'running', phase: PHASES.export.length });
+    expect(await runner.run(europe(), request, far())).toBe('finished');
+    const blob = (await europe().blobContainer('exports')).getBlockBlobClient(`${resource.id}/${request.id}.json`);
+    const document = JSON.parse((await blob.downloadToBuffer()).toString('utf8')) as { schema: string; action: string; data: Record<string, unknown[]> };
+    expect({ schema: document.schema, action: document.action }).toEqual({ schema: 'https://schemas.acs-residency.dev/privacy-export/v1', action: 'export' });
+    expect(Object.entries(document.data)).toEqual(EXPORT_SECTIONS.map((section) => [section, []]));
   });
 });
 
