@@ -14,8 +14,8 @@ import { startTestStack, type TestStack } from '../support/test-stack.js';
  * The privacy service's own rules on the stack's stores, called directly with a clock of its own:
  * who may be a subject, repeatability, reading a request, a result or a receipt (and every way each is
  * not found), pages newest first, receipts found by a subject however it is written, the slices and
- * the worker run, and the purge of finished requests at their expiry. The stack's planner and purges
- * are off.
+ * the worker run, and the purge of finished requests at their expiry. The stack's planner, purges and
+ * outbox republisher are off.
  */
 const NEVER = '0 0 0 1 1 *';
 const DAY_MS = 86_400_000;
@@ -28,7 +28,7 @@ let service: PrivacyService;
 let geo: GeoStore;
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { PRIVACY_WORKER_SCHEDULE: NEVER, RETENTION_PURGE_SCHEDULE: NEVER, RECORDING_PURGE_SCHEDULE: NEVER } });
+  stack = await startTestStack({ env: { PRIVACY_WORKER_SCHEDULE: NEVER, RETENTION_PURGE_SCHEDULE: NEVER, RECORDING_PURGE_SCHEDULE: NEVER, OUTBOX_REPUBLISH_SCHEDULE: NEVER } });
   await stack.createResource('privacy-service', 'Europe');
   resource = (await services().resources.get('privacy-service'))!;
   service = new PrivacyService({ ...(services().privacy as unknown as { deps: PrivacyServiceDeps }).deps, clock });
@@ -46,6 +46,18 @@ async function rewrite(request: PrivacyRequestRecord, changes: Partial<PrivacyRe
 }
 const refusal = (code: string, message: string, target: string) => expect.objectContaining({ code, message, target });
 
+/** The stores, whose item creations in every container fail with a store error of this status. */
+function refusingCreates(stores: PrivacyServiceDeps['stores'], code: number): PrivacyServiceDeps['stores'] {
+  const pass = <T extends object>(target: T, prop: string | symbol) => {
+    const value = Reflect.get(target, prop) as unknown;
+    return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  };
+  const items = <T extends object>(target: T) => new Proxy(target, { get: (t, p) => (p === 'create' ? async () => Promise.reject(Object.assign(new Error(`injected ${code}`), { code })) : pass(t, p)) });
+  const container = <T extends { items: object }>(target: T) => new Proxy(target, { get: (t, p) => (p === 'items' ? items(t.items) : pass(t, p)) });
+  const geo = (target: GeoStore) => new Proxy(target, { get: (t, p) => (p === 'container' ? async (name: Parameters<GeoStore['container']>[0]) => container(await t.container(name)) : pass(t, p)) });
+  return new Proxy(stores, { get: (t, p) => (p === 'forResource' ? (of: Resource) => geo(t.forResource(of)) : pass(t, p)) });
+}
+
 describe('submitting', () => {
   it("refuses an identity of another resource, naming its place in the list, and stores nothing", async () => {
     const before = (await service.list(resource, { maxPageSize: 100 })).requests.length;
@@ -60,6 +72,7 @@ describe('submitting', () => {
   it('answers a repeated request with the first one, and refuses the same id for another action or other subjects', async () => {
     const first = await service.submit(resource, body('export', ['a@contoso.example']), 'repeat-1');
     expect(first.created).toBe(true);
+    expect(first.request.repeatabilityId).toBe('repeat-1');
     expect(first.request.id).toMatch(/^[0-9a-f]{32}$/);
     const again = await service.submit(resource, body('export', ['A@Contoso.example ']), 'repeat-1');
     expect(again).toEqual({ request: expect.objectContaining({ id: first.request.id, _etag: first.request._etag }), created: false });
@@ -71,6 +84,14 @@ describe('submitting', () => {
     const plain = [await service.submit(resource, body('export', ['a@contoso.example'])), await service.submit(resource, body('export', ['a@contoso.example']))];
     expect(new Set([first.request.id, other.request.id, ...plain.map((p) => p.request.id)]).size).toBe(4);
     expect(plain.map((p) => p.created)).toEqual([true, true]);
+  });
+
+  it('passes on a store error other than a conflict, and stores nothing', async () => {
+    const deps = (services().privacy as unknown as { deps: PrivacyServiceDeps }).deps;
+    const refusing = refusingCreates(deps.stores, 503);
+    const failing = new PrivacyService({ ...deps, clock, stores: refusing });
+    await expect(failing.submit(resource, body('inventory', ['r@contoso.example']), 'repeat-503')).rejects.toMatchObject({ code: 503 });
+    await expect(service.get(resource, (await service.submit(resource, body('inventory', ['s@contoso.example']), 'repeat-503')).request.id)).resolves.toMatchObject({ subjects: { emails: ['s@contoso.example'] } });
   });
 
   it('stores the request waiting, with the subjects in clear and as keyed hashes, at the time of submission', async () => {
@@ -113,7 +134,7 @@ describe('reading', () => {
 
     const long = 'x'.repeat(100);
     await expect(service.get(resource, long)).rejects.toEqual(refusal('NotFound', `Privacy request '${'x'.repeat(64)}' was not found.`, 'requestId'));
-    await expect(service.get(resource, `${request.id}0`)).rejects.toMatchObject({ code: 'NotFound' });
+    for (const id of [`${request.id}0`, `${request.id}#x`, `x/${request.id}`, `${request.id}/x`]) await expect(service.get(resource, id)).rejects.toMatchObject({ code: 'NotFound', target: 'requestId' });
     const receiptLike = { id: 'f'.repeat(32), resourceId: resource.id, kind: 'erasureReceipt' };
     await (await requestsContainer()).items.upsert(receiptLike);
     await expect(service.get(resource, receiptLike.id)).rejects.toMatchObject({ code: 'NotFound' });
@@ -135,6 +156,9 @@ describe('reading', () => {
 
   it("answers a result only once there is one, and names the download after the action and request", async () => {
     const { request } = await service.submit(resource, body('export', ['d@contoso.example']));
+    await expect(service.result(resource, request.id)).rejects.toEqual(refusal('NotFound', 'The request has not finished yet.', 'requestId'));
+    // A result document being written is not served before the request has succeeded.
+    await rewrite(request, { status: 'running', result: { blobName: `${resource.id}/${request.id}.json` } });
     await expect(service.result(resource, request.id)).rejects.toEqual(refusal('NotFound', 'The request has not finished yet.', 'requestId'));
     await rewrite(request, { status: 'succeeded', result: { receiptId: 'r' } });
     await expect(service.result(resource, request.id)).rejects.toEqual(refusal('NotFound', 'This request has no result document.', 'requestId'));
@@ -175,6 +199,7 @@ describe('reading', () => {
     await expect(service.receipt(of, 'd'.repeat(32))).rejects.toEqual(missing('d'.repeat(32)));
     await expect(service.receipt(of, 'B'.repeat(32))).rejects.toEqual(missing('B'.repeat(32)));
     await expect(service.receipt(of, 'z'.repeat(80))).rejects.toEqual(missing('z'.repeat(80)));
+    for (const id of [`${'b'.repeat(32)}#x`, `x/${'b'.repeat(32)}`, `${'b'.repeat(32)}/x`]) await expect(service.receipt(of, id)).rejects.toEqual(missing(id));
     const notReceipt = (await service.submit(of, body('inventory', ['q@contoso.example']))).request;
     await (await geo.container('erasureReceipts')).items.upsert({ id: notReceipt.id, resourceId: of.id, kind: 'privacyRequest' });
     await expect(service.receipt(of, notReceipt.id)).rejects.toEqual(missing(notReceipt.id));
@@ -191,6 +216,14 @@ describe('working', () => {
       expect((await (await requestsContainer()).item(request.id, resource.id).read<PrivacyRequestRecord>()).resource!._etag).toBe(ended._etag);
     }
     expect(await service.runSlice(geo, '0'.repeat(32), resource.id, ticket)).toBe('gone');
+    const notRequest = { id: '1'.repeat(32), resourceId: resource.id, kind: 'somethingElse', status: 'running' };
+    await (await requestsContainer()).items.upsert(notRequest);
+    expect(await service.runSlice(geo, notRequest.id, resource.id, ticket)).toBe('gone');
+    expect((await (await requestsContainer()).item(notRequest.id, resource.id).read()).resource).toMatchObject(notRequest);
+    const claimed = (await service.submit(resource, body('inventory', ['k@contoso.example']))).request;
+    expect(await service.claim(geo, claimed, 'planner-ticket')).toBe(true);
+    expect((await service.get(resource, claimed.id)).lease).toEqual({ owner: 'planner-ticket', until: expect.any(String) });
+    expect(await service.claim(geo, claimed, 'other-ticket')).toBe(false);
     const { request } = await service.submit(resource, body('inventory', ['h@contoso.example']));
     expect(await service.runSlice(geo, request.id, resource.id, { ...ticket, maxSteps: 1 })).toBe('handedOff');
     expect((await service.get(resource, request.id)).lease).toEqual({ owner: 't2', until: expect.any(String) });
@@ -202,55 +235,79 @@ describe('a worker run over a geography', () => {
     const australia = await stack.createResource('privacy-service-work', 'Australia');
     const of = (await services().resources.get(australia.name))!;
     const au = services().stores.forResource(of);
-    const finishing = await rewrite((await service.submit(of, body('inventory', ['w1@contoso.example']))).request, { status: 'running', phase: PHASES.inventory.length, createdAt: '2026-12-01T00:00:00.000Z' }, au);
-    const leased = await rewrite((await service.submit(of, body('inventory', ['w2@contoso.example']))).request, { lease: { owner: 'someone', until: at(60_000) }, createdAt: '2026-12-01T00:00:01.000Z' }, au);
-    // A request of a resource that no longer exists fails.
-    const orphan = { ...(await service.submit(of, body('export', ['w3@contoso.example']))).request, id: 'e'.repeat(32), resourceId: 'gone-resource', createdAt: '2026-12-01T00:00:02.000Z' };
-    const { _etag, ...orphanBody } = orphan;
-    await (await au.container('privacyRequests')).items.create(orphanBody);
     const container = await au.container('privacyRequests');
-    const waitingOnes = (await container.items.query<PrivacyRequestRecord>("SELECT * FROM c WHERE c.status = 'notStarted'").fetchAll()).resources;
-    for (const request of waitingOnes) if (request.id !== leased.id && request.id !== orphan.id) await container.item(request.id, request.resourceId).delete();
+    const made = async (action: PrivacyRequestBody['action'], changes: Partial<PrivacyRequestRecord>, subjects = body(action, [`w${Math.random()}@contoso.example`])) =>
+      rewrite((await service.submit(of, subjects)).request, changes, au);
+    const finishing = [
+      await made('inventory', { status: 'running', phase: PHASES.inventory.length, createdAt: '2026-12-01T00:00:00.000Z' }),
+      await made('export', { status: 'running', phase: PHASES.export.length, createdAt: '2026-12-01T00:00:01.000Z' }),
+    ];
+    const leased = await made('inventory', { lease: { owner: 'someone', until: at(60_000) }, createdAt: '2026-12-01T00:00:02.000Z' });
+    // A delete that must wait for an event naming its subject to be published.
+    const { identity } = await services().identities.create(of, {});
+    await (await au.container('outbox')).items.create({ id: `pending-${identity.id}`, resourceId: of.id, kind: 'outboxEntry', status: 'pending', subjects: [identity.id], events: [] });
+    const outboxPhase = PHASES.delete.findIndex((source) => source.name === 'outboxEvents');
+    const waiting = await made('delete', { status: 'running', phase: outboxPhase, createdAt: '2026-12-01T00:00:03.000Z' }, body('delete', [], [identity.id]));
+    // A request of a resource that no longer exists fails.
+    const { _etag, ...orphan } = { ...(await service.submit(of, body('export', ['w3@contoso.example']))).request, id: 'e'.repeat(32), resourceId: 'gone-resource', createdAt: '2026-12-01T00:00:04.000Z' };
+    await container.items.create(orphan);
+    const kept = new Set([...finishing, leased, waiting, orphan].map((r) => r.id));
+    for (const request of (await container.items.query<PrivacyRequestRecord>("SELECT * FROM c WHERE c.status = 'notStarted'").fetchAll()).resources) {
+      if (!kept.has(request.id)) await container.item(request.id, request.resourceId).delete();
+    }
 
     expect(await service.work(au, Date.now() - 1)).toEqual({ requests: 0, finished: 0, failed: 0, waiting: 0 });
-    expect(await service.work(au, Date.now() + 60_000)).toEqual({ requests: 2, finished: 1, failed: 1, waiting: 0 });
-    expect((await container.item(finishing.id, of.id).read<PrivacyRequestRecord>()).resource!.status).toBe('succeeded');
-    expect((await container.item(orphan.id, 'gone-resource').read<PrivacyRequestRecord>()).resource!.status).toBe('failed');
-    expect((await container.item(leased.id, of.id).read<PrivacyRequestRecord>()).resource!).toMatchObject({ status: 'notStarted', lease: { owner: 'someone' } });
+    expect(await service.work(au, Date.now() + 60_000)).toEqual({ requests: 4, finished: 2, failed: 1, waiting: 1 });
+    const status = async (r: { id: string; resourceId: string }) => (await container.item(r.id, r.resourceId).read<PrivacyRequestRecord>()).resource!.status;
+    expect(await Promise.all([...finishing, waiting, orphan, leased].map(status))).toEqual(['succeeded', 'succeeded', 'running', 'failed', 'notStarted']);
   });
 });
 
 describe('purging finished requests', () => {
-  it('deletes those whose expiry has come, with their result documents, at most the number asked, and says whether more are left', async () => {
+  it('deletes those whose expiry has come, with their result documents and snapshots, at most the number asked, and says whether more are left', async () => {
     const japan = await stack.createResource('privacy-service-purge', 'Japan');
     const of = (await services().resources.get(japan.name))!;
     const jp = services().stores.forResource(of);
     const exportsContainer = await jp.blobContainer('exports');
     const made: PrivacyRequestRecord[] = [];
-    for (const [i, expiresAt] of [at(-DAY_MS), at(0), at(1), null].entries()) {
+    // Expired a day ago with a document (and a snapshot of it), expired now with a receipt, expired now
+    // without a result (a failed request), expiring in a millisecond with a document, still running.
+    const cases: [string | null, 'document' | 'receipt' | 'none'][] = [
+      [at(-DAY_MS), 'document'],
+      [at(0), 'receipt'],
+      [at(0), 'none'],
+      [at(1), 'document'],
+      [null, 'document'],
+    ];
+    for (const [i, [expiresAt, result]] of cases.entries()) {
       const { request } = await service.submit(of, body('export', [`x${i}@contoso.example`]));
-      const blobName = i === 1 ? undefined : `${of.id}/${request.id}.json`;
-      if (blobName) await exportsContainer.getBlockBlobClient(blobName).upload('{}', 2);
-      made.push(await rewrite(request, { status: expiresAt ? 'succeeded' : 'running', expiresAt, result: blobName ? { blobName } : { receiptId: 'r' } }, jp));
+      const blobName = `${of.id}/${request.id}.json`;
+      if (result === 'document') await exportsContainer.getBlockBlobClient(blobName).upload('{}', 2);
+      if (i === 0) await exportsContainer.getBlockBlobClient(blobName).createSnapshot();
+      const stored = result === 'document' ? { blobName } : result === 'receipt' ? { receiptId: 'r' } : null;
+      made.push(await rewrite(request, { status: expiresAt ? 'succeeded' : 'running', expiresAt, result: stored }, jp));
     }
     const container = await jp.container('privacyRequests');
     const live = async () => Promise.all(made.map(async (r) => (await container.item(r.id, r.resourceId).read()).resource !== undefined));
     const blobs = async () => {
       const names: string[] = [];
-      for await (const blob of exportsContainer.listBlobsFlat({ prefix: `${of.id}/` })) names.push(blob.name);
-      return made.map((r) => names.includes(`${of.id}/${r.id}.json`));
+      for await (const blob of exportsContainer.listBlobsFlat({ prefix: `${of.id}/`, includeSnapshots: true })) names.push(blob.name);
+      return made.map((r) => names.filter((name) => name === `${of.id}/${r.id}.json`).length);
     };
+    expect(await blobs()).toEqual([2, 0, 0, 1, 1]);
     const first = await service.purgeExpired(jp, { maxItems: 1 });
-    expect(first.more).toBe(true);
-    expect(first.requests).toBe(1);
-    expect(await service.purgeExpired(jp, { maxItems: 5 })).toEqual({ requests: 1, results: first.results === 1 ? 0 : 1, more: false });
-    expect(await live()).toEqual([false, false, true, true]);
-    expect(await blobs()).toEqual([false, false, true, true]);
+    expect({ requests: first.requests, more: first.more }).toEqual({ requests: 1, more: true });
+    // Exactly as many expired as asked for: none left after them.
+    const second = await service.purgeExpired(jp, { maxItems: 2 });
+    expect({ requests: second.requests, results: first.results + second.results, more: second.more }).toEqual({ requests: 2, results: 1, more: false });
+    expect(await live()).toEqual([false, false, false, true, true]);
+    expect(await blobs()).toEqual([0, 0, 0, 1, 1]);
     expect(await service.purgeExpired(jp, { maxItems: 5 })).toEqual({ requests: 0, results: 0, more: false });
     clock.advance(1);
     try {
       expect(await service.purgeExpired(jp, { maxItems: 5 })).toEqual({ requests: 1, results: 1, more: false });
-      expect(await live()).toEqual([false, false, false, true]);
+      expect(await live()).toEqual([false, false, false, false, true]);
+      expect(await blobs()).toEqual([0, 0, 0, 0, 1]);
     } finally {
       clock.advance(-1);
     }
