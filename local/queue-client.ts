@@ -66,7 +66,6 @@ export class QueueServiceClient {
     return this.#call('create queue', queue, async (client) => (await client.createIfNotExists()).succeeded);
   }
 
-  /** The approximate number of messages, visible or not. */
   /** The names of the account's queues. */
   async queueNames(): Promise<Set<string>> {
     const names = new Set<string>();
@@ -80,6 +79,7 @@ export class QueueServiceClient {
     return names;
   }
 
+  /** The approximate number of messages, visible or not. */
   approximateCount(queue: string): Promise<number> {
     return this.#call('get metadata', queue, async (client) => (await client.getProperties()).approximateMessagesCount ?? 0);
   }
