@@ -50,15 +50,34 @@ describe('requests in flight per identity', () => {
     expect(await settled(drain)).toBe(true);
   });
 
-  it('drains at once with nothing under way, also after the last request of a key has finished', async () => {
+  it('waits for every request of the key under way, whichever finishes first', async () => {
     const requests = new InFlightRequests();
-    expect(await settled(requests.drained('a', 60_000))).toBe(true);
+    const slow = deferred();
+    const quick = deferred();
+    void requests.run('a', () => slow.promise);
+    const second = requests.run('a', () => quick.promise);
+    quick.resolve();
+    await second;
+    const drain = requests.drained('a', 60_000);
+    expect(await settled(drain)).toBe(false);
+    slow.resolve();
+    expect(await settled(drain)).toBe(true);
+  });
+
+  it('drains at once, without a timer, with nothing under way, also after the last request of a key has finished', async () => {
+    vi.useFakeTimers();
+    const requests = new InFlightRequests();
+    const none = requests.drained('a', 60_000);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(await settled(none)).toBe(true);
     const done = deferred();
-    void requests.run('a', () => done.promise);
-    void requests.run('a', async () => undefined);
+    const first = requests.run('a', () => done.promise);
+    const second = requests.run('a', async () => undefined);
     done.resolve();
-    await Promise.resolve();
-    expect(await settled(requests.drained('a', 60_000))).toBe(true);
+    await Promise.all([first, second]);
+    const after = requests.drained('a', 60_000);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(await settled(after)).toBe(true);
   });
 
   it('gives up waiting after the timeout, to the millisecond', async () => {
