@@ -72,9 +72,7 @@ export class QueueServiceClient {
     try {
       for await (const queue of (await this.#service).listQueues()) names.add(queue.name);
     } catch (error) {
-      const { statusCode, code } = error as { statusCode?: number; code?: string };
-      if (typeof statusCode === 'number') throw new QueueRequestError(statusCode, code ?? 'Unknown', 'list queues');
-      throw error;
+      throw asQueueRequestError(error, 'list queues');
     }
     return names;
   }
@@ -137,9 +135,13 @@ export class QueueServiceClient {
     try {
       return await work(client);
     } catch (error) {
-      const { statusCode, code } = error as { statusCode?: number; code?: string };
-      if (typeof statusCode === 'number') throw new QueueRequestError(statusCode, code ?? 'Unknown', operation);
-      throw error;
+      throw asQueueRequestError(error, operation);
     }
   }
+}
+
+/** A storage SDK error with a status, as a QueueRequestError naming the operation; anything else as it is. */
+function asQueueRequestError(error: unknown, operation: string): unknown {
+  const { statusCode, code } = error as { statusCode?: number; code?: string };
+  return typeof statusCode === 'number' ? new QueueRequestError(statusCode, code ?? 'Unknown', operation) : error;
 }

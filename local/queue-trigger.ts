@@ -75,12 +75,12 @@ export class QueueTriggers {
   }
 
   /**
-   * Polls the queues now (all, or those named) instead of at the end of their backoff (the test
-   * stack's `idle` wakes those holding messages after the app enqueued work, as the host polls at
-   * once after its own output bindings enqueued).
+   * Polls the named queues now instead of at the end of their backoff (the test stack's `idle` wakes
+   * those holding messages after the app enqueued work, as the host polls at once after its own
+   * output bindings enqueued).
    */
-  wake(queues?: ReadonlySet<string>): void {
-    for (const listener of this.#listeners) if (!queues || queues.has(listener.queue)) listener.wake?.();
+  wake(queues: ReadonlySet<string>): void {
+    for (const listener of this.#listeners) if (queues.has(listener.queue)) listener.wake?.();
   }
 
   /**

@@ -13,6 +13,13 @@ const require = createRequire(import.meta.url);
  * the module cache as an empty module: Azurite reads it only when telemetry is switched on.
  */
 export function requireAzurite<T>(path: string): T {
+  stubTelemetry ??= stubAzuriteTelemetry();
+  return require(path) as T;
+}
+
+let stubTelemetry: true | undefined;
+
+function stubAzuriteTelemetry(): true {
   const telemetry = createRequire(require.resolve('azurite/dist/src/common/Telemetry.js')).resolve('applicationinsights');
   if (!require.cache[telemetry]) {
     const empty = new Module(telemetry);
@@ -20,5 +27,5 @@ export function requireAzurite<T>(path: string): T {
     empty.loaded = true;
     require.cache[telemetry] = empty;
   }
-  return require(path) as T;
+  return true;
 }

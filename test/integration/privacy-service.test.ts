@@ -8,6 +8,7 @@ import type { PrivacyRequestBody } from '../../shared/privacy/privacy-subjects.j
 import type { Resource } from '../../shared/resources/resource.js';
 import { services } from '../../shared/services.js';
 import type { GeoStore } from '../../shared/stores/geo-store.js';
+import { forward } from '../support/forward.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -49,14 +50,10 @@ const leaseMs = () => (services().privacy as unknown as { deps: PrivacyServiceDe
 
 /** The stores, whose item creations in every container fail with a store error of this status. */
 function refusingCreates(stores: PrivacyServiceDeps['stores'], code: number): PrivacyServiceDeps['stores'] {
-  const pass = <T extends object>(target: T, prop: string | symbol) => {
-    const value = Reflect.get(target, prop) as unknown;
-    return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-  };
-  const items = <T extends object>(target: T) => new Proxy(target, { get: (t, p) => (p === 'create' ? async () => Promise.reject(Object.assign(new Error(`injected ${code}`), { code })) : pass(t, p)) });
-  const container = <T extends { items: object }>(target: T) => new Proxy(target, { get: (t, p) => (p === 'items' ? items(t.items) : pass(t, p)) });
-  const geo = (target: GeoStore) => new Proxy(target, { get: (t, p) => (p === 'container' ? async (name: Parameters<GeoStore['container']>[0]) => container(await t.container(name)) : pass(t, p)) });
-  return new Proxy(stores, { get: (t, p) => (p === 'forResource' ? (of: Resource) => geo(t.forResource(of)) : pass(t, p)) });
+  const items = <T extends object>(target: T) => new Proxy(target, { get: (t, p) => (p === 'create' ? async () => Promise.reject(Object.assign(new Error(`injected ${code}`), { code })) : forward(t, p)) });
+  const container = <T extends { items: object }>(target: T) => new Proxy(target, { get: (t, p) => (p === 'items' ? items(t.items) : forward(t, p)) });
+  const geo = (target: GeoStore) => new Proxy(target, { get: (t, p) => (p === 'container' ? async (name: Parameters<GeoStore['container']>[0]) => container(await t.container(name)) : forward(t, p)) });
+  return new Proxy(stores, { get: (t, p) => (p === 'forResource' ? (of: Resource) => geo(t.forResource(of)) : forward(t, p)) });
 }
 
 describe('submitting', () => {

@@ -9,6 +9,7 @@ import type { Resource } from '../../shared/resources/resource.js';
 import { services } from '../../shared/services.js';
 import type { GeoStore } from '../../shared/stores/geo-store.js';
 import { capturedLogger } from '../support/captured-logger.js';
+import { forward } from '../support/forward.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -334,24 +335,20 @@ describe('a delete waiting for events', () => {
 function faultyEurope(): { geo: GeoStore; fault: { failWith?: number } } {
   const fault: { failWith?: number } = {};
   const real = europe();
-  const pass = <T extends object>(target: T, prop: string | symbol, receiver: unknown) => {
-    const value = Reflect.get(target, prop, receiver) as unknown;
-    return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-  };
   const failingItem = <T extends object>(item: T) =>
     new Proxy(item, {
-      get: (target, prop, receiver) =>
+      get: (target, prop) =>
         prop === 'replace' && fault.failWith !== undefined
           ? async () => Promise.reject(Object.assign(new Error(`injected ${fault.failWith}`), { code: fault.failWith }))
-          : pass(target, prop, receiver),
+          : forward(target, prop),
     });
   const failingContainer = <T extends { item(id: string, pk: string): object }>(container: T) =>
-    new Proxy(container, { get: (target, prop, receiver) => (prop === 'item' ? (id: string, pk: string) => failingItem(target.item(id, pk)) : pass(target, prop, receiver)) });
+    new Proxy(container, { get: (target, prop) => (prop === 'item' ? (id: string, pk: string) => failingItem(target.item(id, pk)) : forward(target, prop)) });
   const geo = new Proxy(real, {
-    get: (target, prop, receiver) =>
+    get: (target, prop) =>
       prop === 'container'
         ? async (name: Parameters<GeoStore['container']>[0]) => (name === 'privacyRequests' ? failingContainer(await target.container(name)) : target.container(name))
-        : pass(target, prop, receiver),
+        : forward(target, prop),
   });
   return { geo, fault };
 }
