@@ -39,7 +39,7 @@ const MODULES = {
   },
   identity: {
     mutate: ['shared/identity/**/*.ts'],
-    tests: ['test/unit/token-scopes.test.ts', 'test/unit/identity-id.test.ts', 'test/unit/in-flight-requests.test.ts', 'test/integration/identity-store.test.ts', 'test/integration/token-key-ring.test.ts', 'test/integration/access-tokens.test.ts', 'test/integration/token-and-scope-proofs.test.ts', 'test/compat/identity-sdk.test.ts', 'test/integration/identity-rate-limits.test.ts'],
+    tests: ['test/unit/token-scopes.test.ts', 'test/unit/identity-id.test.ts', 'test/integration/identity-service.test.ts', 'test/unit/in-flight-requests.test.ts', 'test/integration/identity-store.test.ts', 'test/integration/token-key-ring.test.ts', 'test/integration/access-tokens.test.ts', 'test/integration/token-and-scope-proofs.test.ts', 'test/compat/identity-sdk.test.ts', 'test/integration/identity-rate-limits.test.ts'],
   },
 };
 
