@@ -1,5 +1,5 @@
 import type { Container } from '@azure/cosmos';
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
 import { geographyByKey } from '../../shared/geography/geographies.js';
@@ -145,7 +145,10 @@ describe('creating identities and issuing tokens', () => {
     const notFound = { code: 'NotFound', message: "Provided identity doesn't exist.", target: 'id' };
     await expect(service.issueToken(resource, identity.id, ['chat'])).rejects.toMatchObject(notFound);
     await expect(service.issueToken(resource, `8:acs:${RESOURCE_ID}_never-made`, ['chat'])).rejects.toMatchObject(notFound);
-    await expect(service.issueToken(resource, `8:acs:${OTHER_ID}_x`, ['chat'])).rejects.toMatchObject({ code: 'IdentityNotOwned' });
+    await expect(service.issueToken(resource, `8:acs:${OTHER_ID}_x`, ['chat'])).rejects.toMatchObject({
+      code: 'IdentityNotOwned',
+      message: "Provided identity doesn't belong to the resource.",
+    });
     await expect(service.revokeTokens(resource, identity.id)).rejects.toMatchObject(notFound);
   });
 });
@@ -190,6 +193,26 @@ describe('deletion', () => {
     expect(await service.delete(resource, identity.id)).toStrictEqual({ messages: 5, threads: 1, participations: 4, identities: 1 });
   });
 
+  it('waits for a request of the identity under way on this instance before it erases, and passes the request its answer', async () => {
+    const { service, stored } = await fresh();
+    const { identity } = await service.create(resource, {});
+    const steps: string[] = [];
+    let finish!: () => void;
+    const underWay = service.whileUnderWay(identity.id, async () => {
+      await new Promise<void>((resolve) => (finish = resolve));
+      steps.push('request done');
+      return 'answer';
+    });
+    const deletion = service.beginDeletion(resource, identity.id).then(() => steps.push('deletion may erase'));
+    // The identity is marked (no new request of it starts), and the deletion still waits.
+    await vi.waitFor(async () => expect((await stored(identity.id))?.deletingSince).toBe('2026-06-01T12:00:00.000Z'));
+    expect(steps).toEqual([]);
+    finish();
+    expect(await underWay).toBe('answer');
+    await deletion;
+    expect(steps).toEqual(['request done', 'deletion may erase']);
+  });
+
   it('gives up a revocation that loses the race 10 times with a Conflict naming the identity, and changes nothing', async () => {
     const { service, faults, stored } = await fresh();
     const { identity } = await service.create(resource, {});
@@ -230,6 +253,28 @@ describe('verifying tokens', () => {
     await expect(service.verifyCurrent(resource, { ...claims, gen: 1 })).rejects.toMatchObject(UNAUTHORIZED);
     await service.delete(resource, deleting.identity.id);
     await expect(service.verifyCurrent(resource, { ...claims, gen: 1 })).rejects.toMatchObject(UNAUTHORIZED);
+  });
+
+  it('signs with the key a rotation makes, and refuses a token of another issuer', async () => {
+    const { service, keyRing, clock } = await fresh();
+    const { identity, accessToken } = await service.create(resource, { scopes: ['chat'] });
+    const kid = await service.rotateSigningKey();
+    expect((await keyRing.signingKey()).kid).toBe(kid);
+    const after = await service.issueToken(resource, identity.id, ['chat']);
+    expect(decodeProtectedHeader(after.token).kid).toBe(kid);
+    expect(decodeProtectedHeader(accessToken!.token).kid).not.toBe(kid);
+    await expect(service.verify(resource, after.token)).resolves.toMatchObject({ identityId: identity.id });
+    const foreign = await signAccessToken(keyRing, {
+      identityId: identity.id,
+      resourceId: RESOURCE_ID,
+      geography: 'Japan',
+      scopes: ['chat'],
+      generation: 0,
+      now: clock.now(),
+      expiresInMinutes: 60,
+      issuer: 'https://another-issuer.test',
+    });
+    await expect(service.verify(resource, foreign.token)).rejects.toMatchObject(UNAUTHORIZED);
   });
 
   it("refuses a token issued for another resource, whether its resource claim or its identity's resource differs", async () => {
