@@ -28,6 +28,7 @@ const MODULES = {
       'test/unit/privacy-http.test.ts',
       'test/integration/request-runner.test.ts',
       'test/integration/privacy-service.test.ts',
+      'test/integration/privacy-sources.test.ts',
       'test/unit/keyed-walk.test.ts',
       'test/integration/privacy-requests.test.ts',
       'test/integration/privacy-restart.test.ts',

@@ -1,0 +1,295 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ServiceError } from '../../shared/errors/service-error.js';
+import type { OutboxEntry } from '../../shared/events/outbox.js';
+import { geographyByKey } from '../../shared/geography/geographies.js';
+import { operationLogRecord, type OperationLogRecord } from '../../shared/oplog/operation-log.js';
+import type { PrivacyRequestRecord } from '../../shared/privacy/privacy-request.js';
+import type { PrivacyAction } from '../../shared/privacy/privacy-subjects.js';
+import type { PrivacyRunnerDeps } from '../../shared/privacy/request-runner.js';
+import { identitySource, tokenSource } from '../../shared/privacy/sources/identity-sources.js';
+import { operationLogSource } from '../../shared/privacy/sources/log-source.js';
+import { outboxSource } from '../../shared/privacy/sources/outbox-source.js';
+import { recordingSource } from '../../shared/privacy/sources/recording-source.js';
+import { privacyResultSource } from '../../shared/privacy/sources/result-source.js';
+import type { PrivacyContext } from '../../shared/privacy/sources/subject-source.js';
+import { readRecording, recordingContentBlob } from '../../shared/recordings/recording-store.js';
+import type { Resource } from '../../shared/resources/resource.js';
+import { services } from '../../shared/services.js';
+import type { GeoStore } from '../../shared/stores/geo-store.js';
+import { PrivacyClient } from '../support/privacy.js';
+import { sampleMetadata, uploadRecording } from '../support/recordings.js';
+import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+
+/**
+ * The small privacy sources called one at a time on the stack's stores, the way the request runner
+ * calls them: what `page` finds for the subjects (exactly which items, their facts, export view,
+ * holds and erase refs; nothing of another resource or person) and what `erase` leaves in the store.
+ * Outbox entries and operation log records are written as the service writes them, with ids no real
+ * identity has, so each test knows every item there is; identities, recordings and earlier requests'
+ * results are made through the service. The stack's timers are off: nothing else runs meanwhile.
+ */
+const NEVER = '0 0 0 1 1 *';
+let stack: TestStack;
+let view: ResourceView;
+let resource: Resource;
+let other: Resource;
+const europe = (): GeoStore => services().stores.forGeography(geographyByKey('europe'));
+
+beforeAll(async () => {
+  stack = await startTestStack({ env: { PRIVACY_WORKER_SCHEDULE: NEVER, RETENTION_PURGE_SCHEDULE: NEVER, RECORDING_PURGE_SCHEDULE: NEVER, OUTBOX_REPUBLISH_SCHEDULE: NEVER } });
+  view = await stack.createResource('privacy-sources', 'Europe');
+  await stack.createResource('privacy-sources-other', 'Europe');
+  resource = (await services().resources.get('privacy-sources'))!;
+  other = (await services().resources.get('privacy-sources-other'))!;
+});
+afterAll(async () => stack?.stop());
+
+/** An identity id of `of` that no identity has (outbox and log tests write their own items naming it). */
+const made = (name: string, of: Resource = resource) => `8:acs:${of.id}_${name}`;
+const NO_HOLDS = () => ({ threads: new Map<string, string[]>(), identities: new Map<string, string[]>() });
+
+/**
+ * The context the runner builds for a request about these identities (a submitted request: its id and
+ * subject hashes are real), with `overrides` (holds, page size) on top.
+ */
+async function contextFor(action: PrivacyAction, identityIds: string[], overrides: Partial<PrivacyContext> = {}): Promise<PrivacyContext> {
+  const { request } = await services().privacy.submit(resource, { action, subjects: { identityIds, phoneNumbers: [], emails: [] } });
+  const deps = (services().privacy as unknown as { deps: PrivacyRunnerDeps }).deps;
+  return { ...(await deps.context(europe(), resource, request)), holds: NO_HOLDS(), ...overrides };
+}
+
+describe('outbox entries', () => {
+  const entry = (id: string, status: OutboxEntry['status'], subjects: string[], of: Resource = resource, events = 2): OutboxEntry => ({
+    id,
+    resourceId: of.id,
+    status,
+    createdAt: '2026-12-03T10:00:00.000Z',
+    ops: [],
+    events: Array.from({ length: events }, (_, i) => ({ id: `${id}-e${i}` }) as unknown as OutboxEntry['events'][number]),
+    subjects,
+    attempts: 0,
+    nextAttemptAt: '2026-12-03T10:00:00.000Z',
+  });
+
+  it('lists every entry naming a subject for an inventory; a delete takes only published ones and counts the rest as waiting; erase deletes just those', async () => {
+    const alice = made('outbox-alice');
+    const bob = made('outbox-bob');
+    const outbox = await europe().container('outbox');
+    const entries = [
+      entry('ob-1-published', 'published', [alice, bob], resource, 3),
+      entry('ob-2-applied', 'applied', [alice]),
+      entry('ob-3-pending', 'pending', [alice], resource, 1),
+      entry('ob-4-bob', 'published', [bob]),
+      entry('ob-5-other', 'published', [alice], other),
+    ];
+    for (const e of entries) await outbox.items.create(e);
+
+    // Pages of two: the cursor the source answers is where the next page starts.
+    const listing = await contextFor('inventory', [alice], { pageSize: 2 });
+    const first = await outboxSource.page(listing, null);
+    expect(first).toStrictEqual({
+      items: [
+        { kind: 'outboxEntry', id: 'ob-1-published', facts: { status: 'published', events: 3 }, ref: 'ob-1-published' },
+        { kind: 'outboxEntry', id: 'ob-2-applied', facts: { status: 'applied', events: 2 }, ref: 'ob-2-applied' },
+      ],
+      next: { k: 0, after: 'ob-2-applied' },
+      waiting: 0,
+    });
+    expect(await outboxSource.page(listing, first.next)).toStrictEqual({
+      items: [{ kind: 'outboxEntry', id: 'ob-3-pending', facts: { status: 'pending', events: 1 }, ref: 'ob-3-pending' }],
+      next: { k: 1 },
+      waiting: 0,
+    });
+    expect(await outboxSource.page(listing, { k: 1 })).toStrictEqual({ items: [], next: null, waiting: 0 });
+
+    const ctx = await contextFor('delete', [alice]);
+    const deletion = await outboxSource.page(ctx, null);
+    expect(deletion).toStrictEqual({
+      items: [{ kind: 'outboxEntry', id: 'ob-1-published', facts: { status: 'published', events: 3 }, ref: 'ob-1-published' }],
+      next: { k: 1 },
+      waiting: 2,
+    });
+    await outboxSource.erase(ctx, deletion.items.map((i) => i.ref));
+    // Safe to run again on the same refs.
+    await outboxSource.erase(ctx, deletion.items.map((i) => i.ref));
+    const left = async (of: Resource) => (await outbox.items.query<{ id: string }>({ query: "SELECT c.id FROM c WHERE STARTSWITH(c.id, 'ob-') ORDER BY c.id" }, { partitionKey: of.id }).fetchAll()).resources.map((r) => r.id);
+    expect(await left(resource)).toEqual(['ob-2-applied', 'ob-3-pending', 'ob-4-bob']);
+    expect(await left(other)).toEqual(['ob-5-other']);
+  });
+});
+
+describe('operation log records', () => {
+  it('lists the records naming a subject with their export view (only the subjects asked about), the holds of anyone in them, and erases them', async () => {
+    const alice = made('log-alice');
+    const bob = made('log-bob');
+    const carol = made('log-carol');
+    const geo = europe();
+    const record = (time: string, subjects: string[], of: Resource = resource): OperationLogRecord =>
+      operationLogRecord({ resourceId: of.id, time, operation: 'chat.sendMessage', method: 'POST', status: 201, durationMs: 12, correlationId: `c-${time}`, subjects });
+    const aliceOnly = record('2026-12-01T10:00:00.000Z', [alice]);
+    const withBob = record('2026-12-02T11:00:00.000Z', [bob, alice, carol]);
+    const bobOnly = record('2026-12-02T12:00:00.000Z', [bob]);
+    const otherResource = record('2026-12-02T13:00:00.000Z', [alice], other);
+    for (const r of [aliceOnly, withBob, bobOnly, otherResource]) await services().oplogs.write(geo, r);
+
+    const ctx = await contextFor('delete', [alice], { holds: { threads: new Map(), identities: new Map([[bob, ['hold-b']], [carol, ['hold-c', 'hold-b']]]) } });
+    const page = await operationLogSource.page(ctx, null);
+    const viewOf = (r: OperationLogRecord) => ({ time: r.time, operation: 'chat.sendMessage', status: 201, durationMs: 12, correlationId: r.correlationId, subjects: [alice] });
+    expect(page).toStrictEqual({
+      items: [
+        { kind: 'operationLog', id: aliceOnly.id, heldBy: undefined, view: viewOf(aliceOnly), ref: { id: aliceOnly.id, p: aliceOnly.resourceDay } },
+        { kind: 'operationLog', id: withBob.id, heldBy: ['hold-b', 'hold-c'], view: viewOf(withBob), ref: { id: withBob.id, p: withBob.resourceDay } },
+      ],
+      next: { k: 1 },
+    });
+    await operationLogSource.erase(ctx, page.items.map((i) => i.ref));
+    const container = await geo.container('operationLogs');
+    const exists = async (r: OperationLogRecord) => (await container.item(r.id, r.resourceDay).read()).resource !== undefined;
+    expect([await exists(aliceOnly), await exists(withBob), await exists(bobOnly), await exists(otherResource)]).toEqual([false, false, true, true]);
+  });
+});
+
+describe('identities and their tokens', () => {
+  it('finds the subjects that are identities of this resource, with their token state and export view, and holds', async () => {
+    const { identities } = services();
+    const alice = (await identities.create(resource, {})).identity.id;
+    const bob = (await identities.create(resource, {})).identity.id;
+    await identities.revokeTokens(resource, bob);
+    const foreign = (await identities.create(other, {})).identity.id;
+    const stored = async (id: string, of: Resource = resource) => (await identities.isUsable(of, id) ? 'usable' : 'not usable');
+    const ctx = await contextFor('delete', [alice, bob, made('never-made')], { holds: { threads: new Map(), identities: new Map([[bob, ['hold-b']]]) } });
+    // Another resource's identity, in the same geography's container, is not this resource's subject even if named.
+    const withForeign: PrivacyContext = { ...ctx, subjects: { ...ctx.subjects, identityIds: [...ctx.subjects.identityIds, foreign] } };
+    const record = async (id: string) => (await (await europe().container('identities')).item(id, id).read<{ createdAt: string; tokensRevokedAt: string }>()).resource!;
+    const bobRevokedAt = (await record(bob)).tokensRevokedAt;
+
+    expect(await tokenSource.page(withForeign, null)).toStrictEqual({
+      items: [
+        { kind: 'accessTokens', id: alice, heldBy: undefined, facts: { tokenGeneration: 0, tokensRevokedAt: null }, ref: alice },
+        { kind: 'accessTokens', id: bob, heldBy: ['hold-b'], facts: { tokenGeneration: 1, tokensRevokedAt: bobRevokedAt }, ref: bob },
+      ],
+      next: null,
+    });
+    expect(await identitySource.page(withForeign, null)).toStrictEqual({
+      items: [
+        {
+          kind: 'identity',
+          id: alice,
+          heldBy: undefined,
+          facts: { tokenGeneration: 0, tokensRevokedAt: null },
+          view: { id: alice, createdAt: (await record(alice)).createdAt, tokenGeneration: 0, tokensRevokedAt: null },
+          ref: alice,
+        },
+        {
+          kind: 'identity',
+          id: bob,
+          heldBy: ['hold-b'],
+          facts: { tokenGeneration: 1, tokensRevokedAt: bobRevokedAt },
+          view: { id: bob, createdAt: (await record(bob)).createdAt, tokenGeneration: 1, tokensRevokedAt: bobRevokedAt },
+          ref: bob,
+        },
+      ],
+      next: null,
+    });
+
+    // Tokens first: the identities become unusable, one already gone is no failure; then the records go.
+    await tokenSource.erase(ctx, [alice, made('gone-meanwhile')]);
+    expect([await stored(alice), await stored(bob), await stored(foreign, other)]).toEqual(['not usable', 'usable', 'usable']);
+    expect((await record(alice)) as unknown).toMatchObject({ tokenGeneration: 1, deletingSince: expect.any(String) });
+    await identitySource.erase(ctx, [alice, made('gone-meanwhile')]);
+    expect((await (await europe().container('identities')).item(alice, alice).read()).resource).toBeUndefined();
+    expect(await stored(bob)).toBe('usable');
+  });
+
+  it('passes on any failure of making an identity unusable other than its being gone', async () => {
+    const alice = (await services().identities.create(resource, {})).identity.id;
+    const ctx = await contextFor('delete', [alice]);
+    const refusing = {
+      ...ctx,
+      identities: { beginDeletion: () => Promise.reject(new ServiceError('Conflict', 'changed concurrently')) } as unknown as PrivacyContext['identities'],
+    };
+    await expect(tokenSource.erase(refusing, [alice])).rejects.toMatchObject({ code: 'Conflict' });
+    const gone = { ...ctx, identities: { beginDeletion: () => Promise.reject(new ServiceError('NotFound', 'gone')) } as unknown as PrivacyContext['identities'] };
+    await expect(tokenSource.erase(gone, [alice])).resolves.toBeUndefined();
+  });
+});
+
+describe('recordings', () => {
+  it("lists a subject's recordings with only the subject's participants in the export view, and erases the recording and its content", async () => {
+    const { identities } = services();
+    const alice = (await identities.create(resource, {})).identity.id;
+    const bob = (await identities.create(resource, {})).identity.id;
+    const upload = async (participants: string[]) => {
+      const metadata = sampleMetadata(resource.id, { participants: participants.map((id) => (id.startsWith('+') ? { phoneNumber: { value: id } } : { communicationUser: { id } })) });
+      const response = await uploadRecording(stack, view, { metadata });
+      expect(response.status, response.text).toBe(201);
+      return response.body.id as string;
+    };
+    const shared = await upload([alice, '+14255550123', bob]);
+    const bobs = await upload([bob]);
+
+    const ctx = await contextFor('delete', [alice], { holds: { threads: new Map(), identities: new Map([[bob, ['hold-b']]]) } });
+    const page = await recordingSource.page(ctx, null);
+    const record = (await readRecording(europe(), resource.id, shared))!;
+    expect(page.next).toStrictEqual({ k: 1 });
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]).toMatchObject({ kind: 'recording', id: shared, heldBy: ['hold-b'], facts: { expiresAt: record.expiresAt, contentLength: 1024 }, ref: shared });
+    expect(page.items[0]!.view).toMatchObject({
+      participants: [{ participantId: alice }],
+      otherParticipants: 2,
+      createdAt: record.createdAt,
+      expiresAt: record.expiresAt,
+    });
+
+    await recordingSource.erase(ctx, [shared]);
+    // Safe to run again: the recording and its content are gone already.
+    await recordingSource.erase(ctx, [shared]);
+    expect(await readRecording(europe(), resource.id, shared)).toBeUndefined();
+    expect(await (await recordingContentBlob(europe(), resource.id, shared)).exists()).toBe(false);
+    expect(await readRecording(europe(), resource.id, bobs)).toBeDefined();
+    expect(await (await recordingContentBlob(europe(), resource.id, bobs)).exists()).toBe(true);
+  });
+});
+
+describe("earlier requests' results", () => {
+  it("finds the downloadable results of earlier requests about the same people, not the request's own, and erases their documents", async () => {
+    const alice = (await services().identities.create(resource, {})).identity.id;
+    const bob = (await services().identities.create(resource, {})).identity.id;
+    const client = new PrivacyClient(() => stack, view);
+    const exported = await client.run('export', { identityIds: [alice] });
+    const listed = await client.run('inventory', { identityIds: [alice, bob] });
+    const bobs = await client.run('export', { identityIds: [bob] });
+    expect([exported.status, listed.status, bobs.status]).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    const requests = await europe().container('privacyRequests');
+    const stored = async (id: string) => (await requests.item(id, resource.id).read<PrivacyRequestRecord>()).resource!;
+    const blobs = await europe().blobContainer('exports');
+    const exportBlob = (await stored(exported.id)).result!.blobName!;
+    const listedBlob = (await stored(listed.id)).result!.blobName!;
+
+    const ctx = await contextFor('delete', [alice]);
+    const page = await privacyResultSource.page(ctx, null);
+    expect(page.next).toBeNull();
+    expect([...page.items].sort((a, b) => a.id.localeCompare(b.id))).toStrictEqual(
+      [
+        { kind: 'privacyResult', id: exported.id, facts: { action: 'export' }, ref: exported.id },
+        { kind: 'privacyResult', id: listed.id, facts: { action: 'inventory' }, ref: listed.id },
+      ].sort((a, b) => a.id.localeCompare(b.id)),
+    );
+    // The request's own result is not an earlier one.
+    expect((await privacyResultSource.page({ ...ctx, requestId: exported.id }, null)).items.map((i) => i.id)).toEqual([listed.id]);
+
+    await privacyResultSource.erase(ctx, [exported.id, listed.id]);
+    await privacyResultSource.erase(ctx, [exported.id, listed.id]);
+    for (const [id, blob] of [
+      [exported.id, exportBlob],
+      [listed.id, listedBlob],
+    ] as const) {
+      expect((await stored(id)).result).toMatchObject({ erasedBy: ctx.requestId });
+      expect((await stored(id)).result!.blobName).toBeUndefined();
+      expect(await blobs.getBlockBlobClient(blob).exists()).toBe(false);
+    }
+    expect((await privacyResultSource.page(ctx, null)).items).toEqual([]);
+    // Bob's own export is untouched.
+    expect(await blobs.getBlockBlobClient((await stored(bobs.id)).result!.blobName!).exists()).toBe(true);
+  });
+});
