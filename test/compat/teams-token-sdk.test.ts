@@ -187,6 +187,10 @@ describe('Teams user token exchange (official @azure/communication-identity getT
     for (const teamsUserAadToken of ['', 'invalid', 'a.b.c']) {
       await expectRefused({ teamsUserAadToken, clientId: APP, userObjectId: APP }, 401, INVALID_TOKEN);
     }
+    // On the wire, a missing or non-string token is an invalid one too (not a 400 for the body's shape).
+    for (const body of [{ appId: APP, userId: USER }, { token: null, appId: APP, userId: USER }, { token: 42, appId: APP, userId: USER }]) {
+      expect((await rawExchange(body)).body).toEqual({ error: INVALID_TOKEN });
+    }
   });
 
   it("a token of another application is 400 'AAD application is not the expected one.' (target appId)", async () => {
