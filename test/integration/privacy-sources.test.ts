@@ -58,6 +58,13 @@ async function contextFor(action: PrivacyAction, identityIds: string[], override
   return { ...(await deps.context(europe(), resource, request)), holds: NO_HOLDS(), ...overrides };
 }
 
+/** Blobs (snapshots included) of a geography container whose names contain `part`. */
+async function blobsNamed(container: 'recordings' | 'exports', part: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const blob of (await europe().blobContainer(container)).listBlobsFlat({ includeSnapshots: true })) if (blob.name.includes(part)) names.push(blob.name);
+  return names;
+}
+
 describe('outbox entries', () => {
   const entry = (id: string, status: OutboxEntry['status'], subjects: string[], of: Resource = resource, events = 2): OutboxEntry => ({
     id,
@@ -101,6 +108,10 @@ describe('outbox entries', () => {
       waiting: 0,
     });
     expect(await outboxSource.page(listing, { k: 1 })).toStrictEqual({ items: [], next: null, waiting: 0 });
+    // About alice and bob: an entry naming both is found once, under the first of them.
+    const both = await contextFor('inventory', [alice, bob]);
+    expect((await outboxSource.page(both, null)).items.map((i) => i.id)).toEqual(['ob-1-published', 'ob-2-applied', 'ob-3-pending']);
+    expect((await outboxSource.page(both, { k: 1 })).items.map((i) => i.id)).toEqual(['ob-4-bob']);
 
     const ctx = await contextFor('delete', [alice]);
     const deletion = await outboxSource.page(ctx, null);
@@ -142,6 +153,15 @@ describe('operation log records', () => {
       ],
       next: { k: 1 },
     });
+    // Page by page: the next page starts after the last record of the one before.
+    const single = { ...ctx, pageSize: 1 };
+    const first = await operationLogSource.page(single, null);
+    expect(first.items.map((i) => i.id)).toEqual([aliceOnly.id]);
+    expect(first.next).toStrictEqual({ k: 0, after: aliceOnly.id });
+    const second = await operationLogSource.page(single, first.next);
+    expect(second.items.map((i) => i.id)).toEqual([withBob.id]);
+    expect(second.next).toStrictEqual({ k: 0, after: withBob.id });
+    expect(await operationLogSource.page(single, second.next)).toStrictEqual({ items: [], next: null });
     await operationLogSource.erase(ctx, page.items.map((i) => i.ref));
     const container = await geo.container('operationLogs');
     const exists = async (r: OperationLogRecord) => (await container.item(r.id, r.resourceDay).read()).resource !== undefined;
@@ -241,11 +261,16 @@ describe('recordings', () => {
       expiresAt: record.expiresAt,
     });
 
+    // A snapshot of the content does not stop its erasure.
+    await (await recordingContentBlob(europe(), resource.id, shared)).createSnapshot();
     await recordingSource.erase(ctx, [shared]);
+    const deleted = stack.topic!.received().filter((r) => (r.event as { data?: { recordingId?: string } }).data?.recordingId === shared && r.event.type.endsWith('Deleted'));
+    expect(deleted.map((r) => (r.event as { data: { reason: string } }).data.reason)).toEqual(['erasureRequest']);
     // Safe to run again: the recording and its content are gone already.
     await recordingSource.erase(ctx, [shared]);
     expect(await readRecording(europe(), resource.id, shared)).toBeUndefined();
     expect(await (await recordingContentBlob(europe(), resource.id, shared)).exists()).toBe(false);
+    expect(await blobsNamed('recordings', shared)).toEqual([]);
     expect(await readRecording(europe(), resource.id, bobs)).toBeDefined();
     expect(await (await recordingContentBlob(europe(), resource.id, bobs)).exists()).toBe(true);
   });
@@ -278,8 +303,11 @@ describe("earlier requests' results", () => {
     // The request's own result is not an earlier one.
     expect((await privacyResultSource.page({ ...ctx, requestId: exported.id }, null)).items.map((i) => i.id)).toEqual([listed.id]);
 
+    await blobs.getBlockBlobClient(exportBlob).createSnapshot();
+    // Refs of a request without a result (this one) and of one that is gone are passed over.
+    await privacyResultSource.erase(ctx, [ctx.requestId, 'no-such-request', exported.id, listed.id]);
     await privacyResultSource.erase(ctx, [exported.id, listed.id]);
-    await privacyResultSource.erase(ctx, [exported.id, listed.id]);
+    expect(await blobsNamed('exports', exportBlob)).toEqual([]);
     for (const [id, blob] of [
       [exported.id, exportBlob],
       [listed.id, listedBlob],
