@@ -5,6 +5,7 @@ import { geographyByKey } from '../../shared/geography/geographies.js';
 import { operationLogRecord, type OperationLogRecord } from '../../shared/oplog/operation-log.js';
 import type { PrivacyRequestRecord } from '../../shared/privacy/privacy-request.js';
 import type { PrivacyAction } from '../../shared/privacy/privacy-subjects.js';
+import { EXPORT_SECTIONS, PHASES } from '../../shared/privacy/request-phases.js';
 import type { PrivacyRunnerDeps } from '../../shared/privacy/request-runner.js';
 import { identitySource, tokenSource } from '../../shared/privacy/sources/identity-sources.js';
 import { operationLogSource } from '../../shared/privacy/sources/log-source.js';
@@ -64,6 +65,22 @@ async function blobsNamed(container: 'recordings' | 'exports', part: string): Pr
   for await (const blob of (await europe().blobContainer(container)).listBlobsFlat({ includeSnapshots: true })) if (blob.name.includes(part)) names.push(blob.name);
   return names;
 }
+
+describe('the phases', () => {
+  it('are walked in the documented order, under the names the status view and the inventory sections show', () => {
+    expect(PHASES.inventory.map((s) => s.name)).toEqual([
+      'identities', 'chatParticipation', 'chatMessages', 'chatReadReceipts', 'recordings', 'operationLogs', 'phoneNumberRecords', 'smsRecords',
+      'emailSuppressions', 'emailSenders', 'emailMessages', 'outboxEvents', 'privacyResults',
+    ]);
+    expect(EXPORT_SECTIONS).toEqual([
+      'identities', 'chatParticipation', 'chatMessages', 'chatReadReceipts', 'recordings', 'operationLogs', 'phoneNumbers', 'sms', 'emailSuppressions', 'emailSenders', 'emailMessages',
+    ]);
+    expect(PHASES.delete.map((s) => s.name)).toEqual([
+      'accessTokens', 'chatMessages', 'chatReadReceipts', 'chatParticipation', 'recordings', 'emailMessages', 'emailSuppressions', 'emailSenders',
+      'identities', 'operationLogs', 'phoneNumberRecords', 'smsRecords', 'privacyResults', 'outboxEvents',
+    ]);
+  });
+});
 
 describe('outbox entries', () => {
   const entry = (id: string, status: OutboxEntry['status'], subjects: string[], of: Resource = resource, events = 2): OutboxEntry => ({
@@ -264,8 +281,9 @@ describe('recordings', () => {
     // A snapshot of the content does not stop its erasure.
     await (await recordingContentBlob(europe(), resource.id, shared)).createSnapshot();
     await recordingSource.erase(ctx, [shared]);
-    const deleted = stack.topic!.received().filter((r) => (r.event as { data?: { recordingId?: string } }).data?.recordingId === shared && r.event.type.endsWith('Deleted'));
-    expect(deleted.map((r) => (r.event as { data: { reason: string } }).data.reason)).toEqual(['erasureRequest']);
+    const events = stack.topic!.received().map((r) => r.event as { type: string; data?: { recordingId?: string; reason?: string } });
+    const deleted = events.filter((e) => e.data?.recordingId === shared && e.type.endsWith('Deleted'));
+    expect(deleted.map((e) => e.data?.reason)).toEqual(['erasureRequest']);
     // Safe to run again: the recording and its content are gone already.
     await recordingSource.erase(ctx, [shared]);
     expect(await readRecording(europe(), resource.id, shared)).toBeUndefined();

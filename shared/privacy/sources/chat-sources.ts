@@ -47,7 +47,7 @@ async function membershipsPage(ctx: PrivacyContext, cursor: Cursor | null): Prom
       continue;
     }
     const next: ChatCursor = memberships.length < MEMBERSHIPS_PER_PAGE ? { i: c.i + 1 } : { i: c.i, after: memberships.at(-1)!.sortKey };
-    return { identityId, memberships, next: next  };
+    return { identityId, memberships, next };
   }
 }
 
@@ -69,7 +69,6 @@ async function perMembership(
 
 export const participationSource: SubjectSource = {
   name: 'chatParticipation',
-  store: 'cosmos/chatThreads+chatMemberships',
   section: 'chatParticipation',
   page(ctx, cursor) {
     return perMembership(ctx, cursor, async (store, m, identityId) => {
@@ -103,7 +102,6 @@ export const participationSource: SubjectSource = {
 
 export const readReceiptSource: SubjectSource = {
   name: 'chatReadReceipts',
-  store: 'cosmos/chatThreads',
   section: 'chatReadReceipts',
   page(ctx, cursor) {
     return perMembership(ctx, cursor, async (store, m, identityId) => {
@@ -133,7 +131,6 @@ interface MessageRef extends ThreadRef {
 /** Messages the identities sent, and system messages that name them, thread by thread in sequence order. */
 export const messageSource: SubjectSource = {
   name: 'chatMessages',
-  store: 'cosmos/chatThreads',
   section: 'chatMessages',
   async page(ctx, cursor): Promise<SourcePage> {
     const store = new ChatStore(ctx.geo);
@@ -168,7 +165,7 @@ export const messageSource: SubjectSource = {
           ref: { t: threadId, i: identityId, m: m.messageId, ...(sent ? { s: 1 as const } : {}) } satisfies MessageRef,
         };
       });
-      return { items, next: next  };
+      return { items, next };
     }
   },
   async erase(ctx, refs) {

@@ -16,7 +16,6 @@ const emailSubjects = (ctx: PrivacyContext) => ctx.subjects.emails;
 /** The hard-bounce suppression entry of each address (expired ones not yet purged too): one point read each. */
 export const emailSuppressionSource: SubjectSource = {
   name: 'emailSuppressions',
-  store: 'cosmos/emailSuppressions',
   section: 'emailSuppressions',
   async page(ctx) {
     const items: FoundItem[] = [];
@@ -36,7 +35,6 @@ export const emailSuppressionSource: SubjectSource = {
 /** Sender usernames (MailFrom addresses) that are a subject's address: one point read each. */
 export const emailSenderSource: SubjectSource = {
   name: 'emailSenders',
-  store: 'cosmos/emailDomains',
   section: 'emailSenders',
   async page(ctx) {
     const container = await ctx.geo.container('emailDomains');
@@ -66,7 +64,6 @@ type PendingSummary = Pick<EmailOperationRecord, 'id' | 'status' | 'createdAt' |
  */
 export const emailMessageSource: SubjectSource = {
   name: 'emailMessages',
-  store: 'cosmos/emailOperations+blob/email-content',
   section: 'emailMessages',
   async page(ctx, cursor) {
     const container = await ctx.geo.container('emailOperations');

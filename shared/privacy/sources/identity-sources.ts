@@ -18,7 +18,6 @@ const tokenFacts = (r: IdentityRecord) => ({ tokenGeneration: r.tokenGeneration,
  */
 export const tokenSource: SubjectSource = {
   name: 'accessTokens',
-  store: 'cosmos/identities',
   async page(ctx) {
     const items: FoundItem[] = (await identityRecords(ctx)).map((r) => ({ kind: 'accessTokens', id: r.id, heldBy: heldByIdentities(ctx.holds, [r.id]), facts: tokenFacts(r), ref: r.id }));
     return { items, next: null };
@@ -35,7 +34,6 @@ export const tokenSource: SubjectSource = {
 /** The identities themselves, with their token state; erased after everything that names them. */
 export const identitySource: SubjectSource = {
   name: 'identities',
-  store: 'cosmos/identities',
   section: 'identities',
   async page(ctx) {
     const items: FoundItem[] = (await identityRecords(ctx)).map((r) => ({

@@ -5,7 +5,6 @@ import { heldByIdentities, type SubjectSource } from './subject-source.js';
 /** Operation log records that involve a subject; a record that also involves a held identity is kept. */
 export const operationLogSource: SubjectSource = {
   name: 'operationLogs',
-  store: 'cosmos/operationLogs',
   section: 'operationLogs',
   async page(ctx, cursor) {
     const { records, next } = await keyedPage<OperationLogRecord>(

@@ -12,7 +12,6 @@ type EntrySummary = Pick<OutboxEntry, 'id' | 'status' | 'subjects'> & { eventCou
  */
 export const outboxSource: SubjectSource = {
   name: 'outboxEvents',
-  store: 'cosmos/outbox',
   async page(ctx, cursor) {
     const container = await ctx.geo.container('outbox');
     const { records, next } = await keyedPage<EntrySummary>(

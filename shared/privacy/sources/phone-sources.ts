@@ -21,7 +21,6 @@ function recordSource<R extends { id: string; kind: string; subjects: string[] }
 }): SubjectSource {
   return {
     name: options.name,
-    store: `cosmos/${options.container}`,
     section: options.section,
     async page(ctx: PrivacyContext, cursor) {
       const container = await ctx.geo.container(options.container);

@@ -12,7 +12,6 @@ import { heldByIdentities, type SubjectSource } from './subject-source.js';
  */
 export const recordingSource: SubjectSource = {
   name: 'recordings',
-  store: 'cosmos/recordings+blob/recordings',
   section: 'recordings',
   async page(ctx, cursor) {
     const container = await ctx.geo.container('recordings');

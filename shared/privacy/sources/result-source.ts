@@ -8,7 +8,6 @@ import type { FoundItem, SubjectSource } from './subject-source.js';
  */
 export const privacyResultSource: SubjectSource = {
   name: 'privacyResults',
-  store: 'blob/exports',
   async page(ctx) {
     const container = await ctx.geo.container('privacyRequests');
     const found = new Map<string, Pick<PrivacyRequestRecord, 'id' | 'action' | 'result'>>();

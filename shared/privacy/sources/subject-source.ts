@@ -78,8 +78,6 @@ export interface PrivacyContext {
 export interface SubjectSource {
   /** The phase name (progress and inventory sections). */
   name: string;
-  /** Where the items live: store and container. */
-  store: string;
   /** The export bundle's section for this source's items (none: not exported). */
   section?: string;
   page(ctx: PrivacyContext, cursor: Cursor | null): Promise<SourcePage>;
