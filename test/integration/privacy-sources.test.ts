@@ -2,14 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceError } from '../../shared/errors/service-error.js';
 import type { OutboxEntry } from '../../shared/events/outbox.js';
 import { geographyByKey } from '../../shared/geography/geographies.js';
+import { senderItemId, type SenderUsernameRecord } from '../../shared/email/email-domain-records.js';
+import type { EmailOperationRecord } from '../../shared/email/email-operation.js';
+import { suppressionId, type SuppressionRecord } from '../../shared/email/email-suppressions.js';
 import { operationLogRecord, type OperationLogRecord } from '../../shared/oplog/operation-log.js';
+import type { NumberRecord } from '../../shared/phone-numbers/number-records.js';
+import type { SmsRecord } from '../../shared/sms/sms-records.js';
 import type { PrivacyRequestRecord } from '../../shared/privacy/privacy-request.js';
 import type { PrivacyAction } from '../../shared/privacy/privacy-subjects.js';
 import { EXPORT_SECTIONS, PHASES } from '../../shared/privacy/request-phases.js';
 import type { PrivacyRunnerDeps } from '../../shared/privacy/request-runner.js';
 import { identitySource, tokenSource } from '../../shared/privacy/sources/identity-sources.js';
 import { operationLogSource } from '../../shared/privacy/sources/log-source.js';
+import { emailMessageSource, emailSenderSource, emailSuppressionSource } from '../../shared/privacy/sources/email-sources.js';
 import { outboxSource } from '../../shared/privacy/sources/outbox-source.js';
+import { phoneNumberSource, smsSource } from '../../shared/privacy/sources/phone-sources.js';
 import { recordingSource } from '../../shared/privacy/sources/recording-source.js';
 import { privacyResultSource } from '../../shared/privacy/sources/result-source.js';
 import type { PrivacyContext } from '../../shared/privacy/sources/subject-source.js';
@@ -53,8 +60,8 @@ const NO_HOLDS = () => ({ threads: new Map<string, string[]>(), identities: new 
  * The context the runner builds for a request about these identities (a submitted request: its id and
  * subject hashes are real), with `overrides` (holds, page size) on top.
  */
-async function contextFor(action: PrivacyAction, identityIds: string[], overrides: Partial<PrivacyContext> = {}): Promise<PrivacyContext> {
-  const { request } = await services().privacy.submit(resource, { action, subjects: { identityIds, phoneNumbers: [], emails: [] } });
+async function contextFor(action: PrivacyAction, identityIds: string[], overrides: Partial<PrivacyContext> = {}, more: { phoneNumbers?: string[]; emails?: string[] } = {}): Promise<PrivacyContext> {
+  const { request } = await services().privacy.submit(resource, { action, subjects: { identityIds, phoneNumbers: more.phoneNumbers ?? [], emails: more.emails ?? [] } });
   const deps = (services().privacy as unknown as { deps: PrivacyRunnerDeps }).deps;
   return { ...(await deps.context(europe(), resource, request)), holds: NO_HOLDS(), ...overrides };
 }
@@ -337,5 +344,243 @@ describe("earlier requests' results", () => {
     expect((await privacyResultSource.page(ctx, null)).items).toEqual([]);
     // Bob's own export is untouched.
     expect(await blobs.getBlockBlobClient((await stored(bobs.id)).result!.blobName!).exists()).toBe(true);
+  });
+});
+
+describe('phone numbers', () => {
+  const ALICE = '+14255550101';
+  const BOB = '+14255550102';
+  const raw = (n: string) => `4:${n}`;
+  const base = (id: string, names: string[], of: Resource = resource) => ({ id, resourceId: of.id, subjects: names.map(raw) });
+
+  it("lists the Phone Numbers API's and SMS records naming a subject's number, each described for export, and erases them", async () => {
+    const numbers = await europe().container('phoneNumberRecords');
+    const sms = await europe().container('smsRecords');
+    const numberRecords: NumberRecord[] = [
+      { ...base('pn-1-assignment', [ALICE]), kind: 'phoneNumberAssignment', phoneNumber: ALICE, countryCode: 'US', phoneNumberType: 'tollFree', assignmentType: 'application', assignedAt: '2026-11-01T00:00:00.000Z', searchId: 's1' },
+      { ...base('pn-2-assignment', [ALICE]), kind: 'phoneNumberAssignment', phoneNumber: ALICE, countryCode: 'US', phoneNumberType: 'tollFree', assignmentType: 'application', assignedAt: '2026-10-01T00:00:00.000Z', releasedAt: '2026-10-15T00:00:00.000Z', searchId: 's0' },
+      {
+        ...base('pn-3-search', [ALICE, BOB]),
+        kind: 'phoneNumberSearch',
+        countryCode: 'US',
+        phoneNumberType: 'tollFree',
+        assignmentType: 'application',
+        capabilities: { calling: 'none', sms: 'inbound+outbound' },
+        quantity: 2,
+        phoneNumbers: [ALICE, BOB],
+        createdAt: '2026-11-01T00:00:00.000Z',
+        searchExpiresBy: '2026-11-01T00:15:00.000Z',
+        expiresAt: '2026-11-01T00:15:00.000Z',
+      },
+      {
+        ...base('pn-4-operation', [ALICE]),
+        kind: 'phoneNumberOperation',
+        operationType: 'purchase',
+        status: 'succeeded',
+        createdDateTime: '2026-11-01T00:01:00.000Z',
+        lastActionDateTime: '2026-11-01T00:02:00.000Z',
+        input: { searchId: 's1' },
+        expiresAt: '2026-11-02T00:01:00.000Z',
+      },
+      { ...base('pn-5-bob', [BOB]), kind: 'phoneNumberAssignment', phoneNumber: BOB, countryCode: 'US', phoneNumberType: 'tollFree', assignmentType: 'application', assignedAt: '2026-11-01T00:00:00.000Z', searchId: 's1' },
+      { ...base('pn-6-other', [ALICE], other), kind: 'phoneNumberAssignment', phoneNumber: ALICE, countryCode: 'US', phoneNumberType: 'tollFree', assignmentType: 'application', assignedAt: '2026-11-01T00:00:00.000Z', searchId: 's1' },
+    ];
+    const smsRecords: SmsRecord[] = [
+      { ...base('sms-1-optout', [ALICE]), kind: 'smsOptOut', phoneNumber: '+18005550100', recipient: ALICE, optedOutAt: '2026-11-03T00:00:00.000Z' },
+      {
+        ...base('sms-2-delivery', [ALICE]),
+        kind: 'smsDelivery',
+        phoneNumber: '+18005550100',
+        recipient: ALICE,
+        messageId: 'm1',
+        segment: 2,
+        segments: 3,
+        link: 'carrier-a',
+        carrierMessageId: 'c1',
+        submittedAt: '2026-11-03T01:00:00.000Z',
+        expiresAt: '2026-11-05T01:00:00.000Z',
+      },
+      { ...base('sms-3-repeat', [ALICE]), kind: 'smsRepeatability', phoneNumber: '+18005550100', recipient: ALICE, messageId: 'm2', firstSent: '2026-11-03T02:00:00.000Z', createdAt: '2026-11-03T02:00:00.000Z', expiresAt: '2026-11-04T02:00:00.000Z' },
+      {
+        ...base('sms-4-repeat', [ALICE]),
+        kind: 'smsRepeatability',
+        phoneNumber: '+18005550100',
+        recipient: ALICE,
+        messageId: 'm3',
+        firstSent: '2026-11-03T03:00:00.000Z',
+        createdAt: '2026-11-03T03:00:00.000Z',
+        outcome: { httpStatusCode: 202, successful: true, messageId: 'm3' },
+        expiresAt: '2026-11-04T03:00:00.000Z',
+      },
+      { ...base('sms-5-bob', [BOB]), kind: 'smsOptOut', phoneNumber: '+18005550100', recipient: BOB, optedOutAt: '2026-11-03T00:00:00.000Z' },
+    ];
+    for (const r of numberRecords) await numbers.items.create(r);
+    for (const r of smsRecords) await sms.items.create(r);
+
+    const ctx = await contextFor('export', [], { holds: { threads: new Map(), identities: new Map([[raw(BOB), ['hold-bob']]]) } }, { phoneNumbers: [ALICE] });
+    const phonePage = await phoneNumberSource.page(ctx, null);
+    expect(phonePage.next).toStrictEqual({ k: 1 });
+    expect(phonePage.items).toStrictEqual([
+      {
+        kind: 'phoneNumberAssignment',
+        id: 'pn-1-assignment',
+        heldBy: undefined,
+        view: { record: 'assignment', phoneNumber: ALICE, countryCode: 'US', phoneNumberType: 'tollFree', assignmentType: 'application', assignedAt: '2026-11-01T00:00:00.000Z', releasedAt: null },
+        facts: { assignedAt: '2026-11-01T00:00:00.000Z', released: false },
+        ref: 'pn-1-assignment',
+      },
+      {
+        kind: 'phoneNumberAssignment',
+        id: 'pn-2-assignment',
+        heldBy: undefined,
+        view: { record: 'assignment', phoneNumber: ALICE, countryCode: 'US', phoneNumberType: 'tollFree', assignmentType: 'application', assignedAt: '2026-10-01T00:00:00.000Z', releasedAt: '2026-10-15T00:00:00.000Z' },
+        facts: { assignedAt: '2026-10-01T00:00:00.000Z', released: true },
+        ref: 'pn-2-assignment',
+      },
+      {
+        kind: 'phoneNumberSearch',
+        id: 'pn-3-search',
+        heldBy: ['hold-bob'],
+        // Only the subject's own number of the search's numbers.
+        view: { record: 'search', searchId: 'pn-3-search', countryCode: 'US', phoneNumberType: 'tollFree', phoneNumbers: [ALICE], createdAt: '2026-11-01T00:00:00.000Z', searchExpiresBy: '2026-11-01T00:15:00.000Z' },
+        facts: { createdAt: '2026-11-01T00:00:00.000Z', expiresAt: '2026-11-01T00:15:00.000Z' },
+        ref: 'pn-3-search',
+      },
+      {
+        kind: 'phoneNumberOperation',
+        id: 'pn-4-operation',
+        heldBy: undefined,
+        view: { record: 'operation', operationId: 'pn-4-operation', operationType: 'purchase', status: 'succeeded', createdDateTime: '2026-11-01T00:01:00.000Z' },
+        facts: { operationType: 'purchase', status: 'succeeded', expiresAt: '2026-11-02T00:01:00.000Z' },
+        ref: 'pn-4-operation',
+      },
+    ]);
+    const smsPage = await smsSource.page(ctx, null);
+    expect(smsPage.items).toStrictEqual([
+      {
+        kind: 'smsOptOut',
+        id: 'sms-1-optout',
+        heldBy: undefined,
+        view: { record: 'optOut', phoneNumber: '+18005550100', recipient: ALICE, optedOutAt: '2026-11-03T00:00:00.000Z' },
+        facts: { optedOutAt: '2026-11-03T00:00:00.000Z' },
+        ref: 'sms-1-optout',
+      },
+      {
+        kind: 'smsDeliveryReportPending',
+        id: 'sms-2-delivery',
+        heldBy: undefined,
+        view: { record: 'deliveryReportPending', messageId: 'm1', from: '+18005550100', to: ALICE, segment: 2, segments: 3, submittedAt: '2026-11-03T01:00:00.000Z' },
+        facts: { submittedAt: '2026-11-03T01:00:00.000Z', expiresAt: '2026-11-05T01:00:00.000Z' },
+        ref: 'sms-2-delivery',
+      },
+      {
+        kind: 'smsRepeatability',
+        id: 'sms-3-repeat',
+        heldBy: undefined,
+        view: { record: 'repeatability', messageId: 'm2', from: '+18005550100', to: ALICE, firstSent: '2026-11-03T02:00:00.000Z', outcome: null },
+        facts: { firstSent: '2026-11-03T02:00:00.000Z', expiresAt: '2026-11-04T02:00:00.000Z' },
+        ref: 'sms-3-repeat',
+      },
+      {
+        kind: 'smsRepeatability',
+        id: 'sms-4-repeat',
+        heldBy: undefined,
+        view: { record: 'repeatability', messageId: 'm3', from: '+18005550100', to: ALICE, firstSent: '2026-11-03T03:00:00.000Z', outcome: { httpStatusCode: 202, successful: true, messageId: 'm3' } },
+        facts: { firstSent: '2026-11-03T03:00:00.000Z', expiresAt: '2026-11-04T03:00:00.000Z' },
+        ref: 'sms-4-repeat',
+      },
+    ]);
+
+    await phoneNumberSource.erase(ctx, [...phonePage.items.map((i) => i.ref), 'pn-gone']);
+    await smsSource.erase(ctx, [...smsPage.items.map((i) => i.ref), 'sms-gone']);
+    const ids = async (container: typeof numbers, of: Resource) => (await container.items.readAll<{ id: string; resourceId: string }>().fetchAll()).resources.filter((r) => r.resourceId === of.id).map((r) => r.id).sort();
+    expect(await ids(numbers, resource)).toEqual(['pn-5-bob']);
+    expect(await ids(numbers, other)).toEqual(['pn-6-other']);
+    expect(await ids(sms, resource)).toEqual(['sms-5-bob']);
+  });
+});
+
+describe('e-mail', () => {
+  const ALICE = 'alice@contoso.example';
+  const BOB = 'bob@contoso.example';
+
+  it('lists an address’s suppression entry, sender username and messages still being delivered, and erases them (a message is canceled)', async () => {
+    const geo = europe();
+    const suppressions = await geo.container('emailSuppressions');
+    const domains = await geo.container('emailDomains');
+    const operations = await geo.container('emailOperations');
+    const suppression = (address: string): SuppressionRecord => ({
+      id: suppressionId(resource.id, address),
+      resourceId: resource.id,
+      kind: 'emailSuppression',
+      address,
+      reason: 'hardBounce',
+      code: 550,
+      operationId: 'op-x',
+      bouncedAt: '2026-11-20T00:00:00.000Z',
+      expiresAt: '2026-12-04T00:00:00.000Z',
+    });
+    const sender = (username: string): SenderUsernameRecord => ({
+      id: senderItemId('contoso.example', username),
+      resourceId: resource.id,
+      kind: 'emailSenderUsername',
+      domain: 'contoso.example',
+      username,
+      displayName: `${username} at Contoso`,
+      createdAt: '2026-11-01T00:00:00.000Z',
+      updatedAt: '2026-11-01T00:00:00.000Z',
+    });
+    const content = await geo.blobContainer('email-content');
+    await content.getBlockBlobClient(`${resource.id}/op-1`).upload('mime', 4);
+    const operation = (id: string, from: string, keys: string[], contentBlob: string | null = null): EmailOperationRecord => ({
+      id,
+      resourceId: resource.id,
+      kind: 'emailOperation',
+      status: 'Running',
+      createdAt: '2026-12-03T09:00:00.000Z',
+      updatedAt: '2026-12-03T09:00:00.000Z',
+      requestHash: 'h',
+      nextAttemptAt: '2026-12-03T09:05:00.000Z',
+      lease: null,
+      attempts: 1,
+      sender: from,
+      senderAddress: from,
+      contentBlob,
+      recipients: [],
+      subjectKeys: keys,
+    });
+    await suppressions.items.create(suppression(ALICE));
+    await suppressions.items.create(suppression(BOB));
+    await domains.items.create(sender('Alice'));
+    await domains.items.create(sender('bob'));
+    for (const op of [operation('op-1', ALICE, [ALICE, BOB], `${resource.id}/op-1`), operation('op-2', BOB, [BOB, ALICE]), operation('op-3', BOB, [BOB])]) await operations.items.create(op);
+
+    // The address as the request gave it, in another case: stores hold it in lower case.
+    const ctx = await contextFor('delete', [], {}, { emails: ['Alice@Contoso.example'] });
+    const suppressionPage = await emailSuppressionSource.page(ctx, null);
+    const facts = { reason: 'hardBounce', code: 550, bouncedAt: '2026-11-20T00:00:00.000Z', expiresAt: '2026-12-04T00:00:00.000Z' };
+    expect(suppressionPage).toStrictEqual({ items: [{ kind: 'emailSuppression', id: suppressionId(resource.id, ALICE), facts, view: { address: ALICE, ...facts }, ref: ALICE }], next: null });
+    const senderPage = await emailSenderSource.page(ctx, null);
+    const senderId = senderItemId('contoso.example', 'alice');
+    expect(senderPage).toStrictEqual({
+      items: [{ kind: 'emailSender', id: senderId, view: { mailFrom: 'Alice@contoso.example', displayName: 'Alice at Contoso', createdAt: '2026-11-01T00:00:00.000Z' }, facts: { domain: 'contoso.example' }, ref: senderId }],
+      next: null,
+    });
+    const messagePage = await emailMessageSource.page(ctx, null);
+    const message = (id: string, role: string) => ({ kind: 'emailMessage', id, facts: { status: 'Running', role }, view: { operationId: id, status: 'Running', createdAt: '2026-12-03T09:00:00.000Z', role }, ref: id });
+    expect(messagePage).toStrictEqual({ items: [message('op-1', 'sender'), message('op-2', 'recipient')], next: { k: 1 } });
+
+    await emailSuppressionSource.erase(ctx, suppressionPage.items.map((i) => i.ref));
+    await emailSenderSource.erase(ctx, [...senderPage.items.map((i) => i.ref), 'sender:gone']);
+    await emailMessageSource.erase(ctx, messagePage.items.map((i) => i.ref));
+    const left = async (container: typeof suppressions) => (await container.items.readAll<{ id: string; resourceId: string }>().fetchAll()).resources.filter((r) => r.resourceId === resource.id).map((r) => r.id).sort();
+    expect(await left(suppressions)).toEqual([suppressionId(resource.id, BOB)]);
+    expect(await left(domains)).toEqual([senderItemId('contoso.example', 'bob')]);
+    const stored = async (id: string) => (await operations.item(id, resource.id).read<EmailOperationRecord>()).resource!;
+    for (const id of ['op-1', 'op-2']) expect(await stored(id)).toMatchObject({ status: 'Canceled', sender: null, subjectKeys: null, contentBlob: null, recipients: null });
+    expect(await stored('op-3')).toMatchObject({ status: 'Running', sender: BOB, subjectKeys: [BOB] });
+    expect(await content.getBlockBlobClient(`${resource.id}/op-1`).exists()).toBe(false);
+    // Canceled messages are not found again.
+    expect((await emailMessageSource.page(ctx, null)).items).toEqual([]);
   });
 });
