@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceError } from '../../shared/errors/service-error.js';
 import type { OutboxEntry } from '../../shared/events/outbox.js';
 import { geographyByKey } from '../../shared/geography/geographies.js';
+import { deletedIdentityId, receiptItemId } from '../../shared/chat/chat-records.js';
+import { ChatStore } from '../../shared/chat/chat-store.js';
 import { senderItemId, type SenderUsernameRecord } from '../../shared/email/email-domain-records.js';
 import type { EmailOperationRecord } from '../../shared/email/email-operation.js';
 import { suppressionId, type SuppressionRecord } from '../../shared/email/email-suppressions.js';
@@ -14,6 +16,7 @@ import { EXPORT_SECTIONS, PHASES } from '../../shared/privacy/request-phases.js'
 import type { PrivacyRunnerDeps } from '../../shared/privacy/request-runner.js';
 import { identitySource, tokenSource } from '../../shared/privacy/sources/identity-sources.js';
 import { operationLogSource } from '../../shared/privacy/sources/log-source.js';
+import { messageSource, participationSource, readReceiptSource } from '../../shared/privacy/sources/chat-sources.js';
 import { emailMessageSource, emailSenderSource, emailSuppressionSource } from '../../shared/privacy/sources/email-sources.js';
 import { outboxSource } from '../../shared/privacy/sources/outbox-source.js';
 import { phoneNumberSource, smsSource } from '../../shared/privacy/sources/phone-sources.js';
@@ -24,6 +27,7 @@ import { readRecording, recordingContentBlob } from '../../shared/recordings/rec
 import type { Resource } from '../../shared/resources/resource.js';
 import { services } from '../../shared/services.js';
 import type { GeoStore } from '../../shared/stores/geo-store.js';
+import { all, createChatUser, userRef } from '../support/chat-users.js';
 import { PrivacyClient } from '../support/privacy.js';
 import { sampleMetadata, uploadRecording } from '../support/recordings.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
@@ -582,5 +586,130 @@ describe('e-mail', () => {
     expect(await content.getBlockBlobClient(`${resource.id}/op-1`).exists()).toBe(false);
     // Canceled messages are not found again.
     expect((await emailMessageSource.page(ctx, null)).items).toEqual([]);
+  });
+});
+
+describe('chat', () => {
+  it("walks a person's threads newest membership first: participation, read receipts and messages page by page, with holds; erase leaves nothing of them", async () => {
+    const [alice, bob, carol] = await Promise.all([0, 1, 2].map(() => createChatUser(stack, view)));
+    const a = alice!;
+    // t1: alice created it with bob and sent three messages; bob one.
+    const t1 = (await a.chat.createChatThread({ topic: 't1' }, { participants: [{ id: userRef(bob!), displayName: 'Bob' }] })).chatThread!.id;
+    for (const text of ['m1', 'm2', 'm3']) await a.thread(t1).sendMessage({ content: text });
+    await bob!.thread(t1).sendMessage({ content: 'b1' });
+    // t2: bob's, with alice (who sent one message and read it) and carol; then bob removed alice.
+    const t2 = (await bob!.chat.createChatThread({ topic: 't2' }, { participants: [{ id: userRef(a), displayName: 'Alice' }, { id: userRef(carol!) }] })).chatThread!.id;
+    await a.thread(t2).sendMessage({ content: 'a1' });
+    const [latest] = await all(a.thread(t2).listMessages({ maxPageSize: 1 }));
+    await a.thread(t2).sendReadReceipt({ chatMessageId: latest!.id });
+    await bob!.thread(t2).removeParticipant(userRef(a));
+    // t3: carol's, alice added later.
+    const t3 = (await carol!.chat.createChatThread({ topic: 't3' }, { participants: [] })).chatThread!.id;
+    await carol!.thread(t3).addParticipants({ participants: [{ id: userRef(a) }] });
+
+    const store = new ChatStore(europe());
+    const memberships = await store.membershipPage(a.id, { limit: 10 });
+    expect(memberships.map((m) => m.threadId)).toEqual([t3, t2, t1]);
+    const sortKey = (threadId: string) => memberships.find((m) => m.threadId === threadId)!.sortKey;
+    const holds = { threads: new Map([[t1, ['h-thread']], [t3, ['h-both']]]), identities: new Map([[a.id, ['h-both']]]) };
+    const ctx = await contextFor('export', [a.id], { pageSize: 2, holds });
+
+    const participation = await participationSource.page(ctx, null);
+    expect(participation.next).toStrictEqual({ i: 1 });
+    const ref = (t: string) => ({ t, i: a.id });
+    expect(participation.items.map(({ view: _view, ...rest }) => rest)).toStrictEqual([
+      { kind: 'chatParticipation', id: t3, heldBy: ['h-both'], facts: { identityId: a.id, current: true, createdThread: false }, ref: ref(t3) },
+      { kind: 'chatParticipation', id: t2, heldBy: ['h-both'], facts: { identityId: a.id, current: false, createdThread: false }, ref: ref(t2) },
+      { kind: 'chatParticipation', id: t1, heldBy: ['h-thread', 'h-both'], facts: { identityId: a.id, current: true, createdThread: true }, ref: ref(t1) },
+    ]);
+    const removed = (await store.participant(t2, a.id))!;
+    expect(participation.items[1]!.view).toStrictEqual({
+      threadId: t2,
+      identityId: a.id,
+      topic: 't2',
+      displayName: 'Alice',
+      metadata: undefined,
+      shareHistoryTime: undefined,
+      joinedOn: removed.addedOn,
+      removedOn: removed.removedOn,
+      createdThread: false,
+    });
+    expect(removed.removedOn).toEqual(expect.any(String));
+    expect(participation.items[2]!.view).toMatchObject({ threadId: t1, topic: 't1', createdThread: true, removedOn: undefined });
+    expect(await participationSource.page(ctx, { i: 1 })).toStrictEqual({ items: [], next: null });
+
+    const receipts = await readReceiptSource.page(ctx, null);
+    expect(receipts).toStrictEqual({
+      items: [
+        {
+          kind: 'chatReadReceipt',
+          id: `${t2}/${receiptItemId(a.id)}`,
+          heldBy: ['h-both'],
+          view: { threadId: t2, identityId: a.id, chatMessageId: latest!.id, readOn: (await store.receipt(t2, a.id))!.readOn },
+          ref: ref(t2),
+        },
+      ],
+      next: { i: 1 },
+    });
+
+    // Messages, two at a time: t3's one system message, t2's two pages, t1's three.
+    const pages: { items: { kind: string; t: string; sent: boolean; held?: string[]; text?: string }[]; next: unknown }[] = [];
+    let cursor = null;
+    for (let i = 0; i < 10; i += 1) {
+      const page = await messageSource.page(ctx, cursor);
+      pages.push({
+        items: page.items.map((item) => {
+          const r = item.ref as { t: string; i: string; m: string; s?: 1 };
+          expect(item.id).toBe(`${r.t}/${r.m}`);
+          expect(r.i).toBe(a.id);
+          expect(r.s === 1).toBe(item.kind === 'chatMessage');
+          const text = (item.view as { content?: { message: string } } | undefined)?.content?.message;
+          return { kind: item.kind, t: r.t, sent: r.s === 1, held: item.heldBy, ...(text ? { text } : {}) };
+        }),
+        next: page.next,
+      });
+      cursor = page.next;
+      if (!cursor) break;
+    }
+    const system = (t: string, held: string[]) => ({ kind: 'chatSystemMessage', t, sent: false, held });
+    const sent = (t: string, text: string, held: string[]) => ({ kind: 'chatMessage', t, sent: true, held, text });
+    const seqOf = async (t: string, text: string) => (await store.messagesMentioning(t, a.id, 50)).find((m) => m.content === text)!.sequence;
+    expect(pages).toStrictEqual([
+      { items: [system(t3, ['h-both'])], next: { i: 0, after: sortKey(t3) } },
+      { items: [system(t2, ['h-both']), sent(t2, 'a1', ['h-both'])], next: { i: 0, after: sortKey(t3), thread: t2, cur: sortKey(t2), seq: await seqOf(t2, 'a1') } },
+      { items: [system(t2, ['h-both'])], next: { i: 0, after: sortKey(t2) } },
+      { items: [system(t1, ['h-thread', 'h-both']), system(t1, ['h-thread', 'h-both'])], next: { i: 0, after: sortKey(t2), thread: t1, cur: sortKey(t1), seq: 2 } },
+      { items: [sent(t1, 'm1', ['h-thread', 'h-both']), sent(t1, 'm2', ['h-thread', 'h-both'])], next: { i: 0, after: sortKey(t2), thread: t1, cur: sortKey(t1), seq: await seqOf(t1, 'm2') } },
+      { items: [sent(t1, 'm3', ['h-thread', 'h-both'])], next: { i: 0, after: sortKey(t1) } },
+      { items: [], next: null },
+    ]);
+
+    // Erase: messages, receipts, then participation, as a delete walks them.
+    const erasing = await contextFor('delete', [a.id]);
+    const refsOf = async (source: typeof messageSource) => {
+      const refs: unknown[] = [];
+      for (let c = null, i = 0; i < 10; i += 1) {
+        const page = await source.page(erasing, c);
+        refs.push(...page.items.map((item) => item.ref));
+        if (!(c = page.next)) break;
+      }
+      return refs;
+    };
+    const messageRefs = await refsOf(messageSource);
+    expect(messageRefs).toHaveLength(9);
+    await messageSource.erase(erasing, messageRefs);
+    await readReceiptSource.erase(erasing, await refsOf(readReceiptSource));
+    await participationSource.erase(erasing, await refsOf(participationSource));
+    for (const t of [t1, t2, t3]) {
+      expect(await store.messagesMentioning(t, a.id, 50), t).toEqual([]);
+      expect(await store.participant(t, a.id), t).toBeUndefined();
+    }
+    expect(await store.receipt(t2, a.id)).toBeUndefined();
+    expect(await store.membershipPage(a.id, { limit: 10 })).toEqual([]);
+    // What others wrote and their places stay; the thread alice created names a placeholder creator.
+    expect((await store.messagesMentioning(t1, bob!.id, 50)).map((m) => m.content).filter(Boolean)).toContain('b1');
+    expect(await store.participant(t1, bob!.id)).toBeDefined();
+    expect((await store.thread(t1))!.createdBy).toBe(deletedIdentityId(resource.id));
+    expect((await store.thread(t3))!.createdBy).toBe(carol!.id);
   });
 });
