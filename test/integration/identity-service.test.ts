@@ -108,6 +108,16 @@ async function fresh(deps: Partial<IdentityServiceDeps> = {}) {
   return { service: instance(), instance, clock, geo: seen, keyRing, faults, stored };
 }
 
+/** Runs `work` with `Date.now()` (the revocation cache's clock) answering what `set` last gave it; restored after. */
+async function atWallClock(work: (set: (ms: number) => void) => Promise<void>): Promise<void> {
+  const now = vi.spyOn(Date, 'now');
+  try {
+    await work((ms) => now.mockReturnValue(ms));
+  } finally {
+    now.mockRestore();
+  }
+}
+
 const UNAUTHORIZED = { code: 'Unauthorized', message: 'The access token is not valid.', headers: { 'www-authenticate': 'Bearer' } };
 
 describe('creating identities and issuing tokens', () => {
@@ -293,38 +303,32 @@ describe('verifying tokens', () => {
   it('reads the revocation from the store at every check when the cache is off, even when the wall clock steps back', async () => {
     const { service, instance } = await fresh({ revocationCacheMs: 0 });
     const { identity, accessToken } = await service.create(resource, { scopes: ['chat'] });
-    const now = vi.spyOn(Date, 'now');
-    try {
-      now.mockReturnValue(1_800_000_000_000);
+    await atWallClock(async (set) => {
+      set(1_800_000_000_000);
       await service.verify(resource, accessToken!.token);
       // Another instance revokes; this instance's clock then reads 1 ms earlier (a wall clock adjustment).
       await instance().revokeTokens(resource, identity.id);
-      now.mockReturnValue(1_799_999_999_999);
+      set(1_799_999_999_999);
       await expect(service.verify(resource, accessToken!.token)).rejects.toMatchObject(UNAUTHORIZED);
-    } finally {
-      now.mockRestore();
-    }
+    });
   });
 
   it('with the cache on, takes another instance’s revocation into account once revocationCacheMs has passed, to the millisecond', async () => {
     const { service, instance } = await fresh({ revocationCacheMs: 5_000 });
     const { identity, accessToken } = await service.create(resource, { scopes: ['chat'] });
-    const now = vi.spyOn(Date, 'now');
-    try {
-      now.mockReturnValue(1_800_000_000_000);
+    await atWallClock(async (set) => {
+      set(1_800_000_000_000);
       await service.verify(resource, accessToken!.token);
       await instance().revokeTokens(resource, identity.id);
-      now.mockReturnValue(1_800_000_004_999);
+      set(1_800_000_004_999);
       await expect(service.verify(resource, accessToken!.token)).resolves.toMatchObject({ identityId: identity.id });
-      now.mockReturnValue(1_800_000_005_000);
+      set(1_800_000_005_000);
       await expect(service.verify(resource, accessToken!.token)).rejects.toMatchObject(UNAUTHORIZED);
       // A revocation on this instance is seen at once.
       const second = await service.issueToken(resource, identity.id, ['chat']);
       await service.verify(resource, second.token);
       await service.revokeTokens(resource, identity.id);
       await expect(service.verify(resource, second.token)).rejects.toMatchObject(UNAUTHORIZED);
-    } finally {
-      now.mockRestore();
-    }
+    });
   });
 });
