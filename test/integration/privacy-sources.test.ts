@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceError } from '../../shared/errors/service-error.js';
 import type { OutboxEntry } from '../../shared/events/outbox.js';
 import { geographyByKey } from '../../shared/geography/geographies.js';
-import { deletedIdentityId, receiptItemId } from '../../shared/chat/chat-records.js';
+import { deletedIdentityId, participantItemId, receiptItemId, threadItemId } from '../../shared/chat/chat-records.js';
 import { ChatStore } from '../../shared/chat/chat-store.js';
 import { senderItemId, type SenderUsernameRecord } from '../../shared/email/email-domain-records.js';
 import type { EmailOperationRecord } from '../../shared/email/email-operation.js';
@@ -560,7 +560,8 @@ describe('e-mail', () => {
     for (const op of [operation('op-1', ALICE, [ALICE, BOB], `${resource.id}/op-1`), operation('op-2', BOB, [BOB, ALICE]), operation('op-3', BOB, [BOB])]) await operations.items.create(op);
 
     // The address as the request gave it, in another case: stores hold it in lower case.
-    const ctx = await contextFor('delete', [], {}, { emails: ['Alice@Contoso.example'] });
+    // carol has nothing stored.
+    const ctx = await contextFor('delete', [], {}, { emails: ['Alice@Contoso.example', 'carol@contoso.example'] });
     const suppressionPage = await emailSuppressionSource.page(ctx, null);
     const facts = { reason: 'hardBounce', code: 550, bouncedAt: '2026-11-20T00:00:00.000Z', expiresAt: '2026-12-04T00:00:00.000Z' };
     expect(suppressionPage).toStrictEqual({ items: [{ kind: 'emailSuppression', id: suppressionId(resource.id, ALICE), facts, view: { address: ALICE, ...facts }, ref: ALICE }], next: null });
@@ -573,6 +574,7 @@ describe('e-mail', () => {
     const messagePage = await emailMessageSource.page(ctx, null);
     const message = (id: string, role: string) => ({ kind: 'emailMessage', id, facts: { status: 'Running', role }, view: { operationId: id, status: 'Running', createdAt: '2026-12-03T09:00:00.000Z', role }, ref: id });
     expect(messagePage).toStrictEqual({ items: [message('op-1', 'sender'), message('op-2', 'recipient')], next: { k: 1 } });
+    expect(await emailMessageSource.page(ctx, { k: 1 })).toStrictEqual({ items: [], next: null });
 
     await emailSuppressionSource.erase(ctx, suppressionPage.items.map((i) => i.ref));
     await emailSenderSource.erase(ctx, [...senderPage.items.map((i) => i.ref), 'sender:gone']);
@@ -637,6 +639,13 @@ describe('chat', () => {
     expect(removed.removedOn).toEqual(expect.any(String));
     expect(participation.items[2]!.view).toMatchObject({ threadId: t1, topic: 't1', createdThread: true, removedOn: undefined });
     expect(await participationSource.page(ctx, { i: 1 })).toStrictEqual({ items: [], next: null });
+    // A thread hold alone keeps only that thread's items; with no hold an item has none.
+    const threadHeld = await contextFor('export', [a.id], { holds: { threads: new Map([[t1, ['h-thread']]]), identities: new Map() } });
+    expect((await participationSource.page(threadHeld, null)).items.map((i) => [i.id, i.heldBy])).toStrictEqual([
+      [t3, undefined],
+      [t2, undefined],
+      [t1, ['h-thread']],
+    ]);
 
     const receipts = await readReceiptSource.page(ctx, null);
     expect(receipts).toStrictEqual({
@@ -697,7 +706,13 @@ describe('chat', () => {
     };
     const messageRefs = await refsOf(messageSource);
     expect(messageRefs).toHaveLength(9);
+    const bobsMentions = async () => (await store.messagesMentioning(t1, bob!.id, 50)).map((m) => `${m.messageId}:${m.mentions.includes(a.id)}`);
+    const bobsBefore = (await bobsMentions()).map((m) => m.replace(':true', ':false'));
     await messageSource.erase(erasing, messageRefs);
+    // Safe to run again: what is gone is passed over.
+    await messageSource.erase(erasing, messageRefs);
+    // System messages naming bob too stay, without alice.
+    expect(await bobsMentions()).toEqual(bobsBefore);
     await readReceiptSource.erase(erasing, await refsOf(readReceiptSource));
     await participationSource.erase(erasing, await refsOf(participationSource));
     for (const t of [t1, t2, t3]) {
@@ -711,5 +726,56 @@ describe('chat', () => {
     expect(await store.participant(t1, bob!.id)).toBeDefined();
     expect((await store.thread(t1))!.createdBy).toBe(deletedIdentityId(resource.id));
     expect((await store.thread(t3))!.createdBy).toBe(carol!.id);
+  });
+});
+
+describe('chat, many threads', () => {
+  it('pages memberships 50 at a time, skips a subject without any, passes over at most 50 threads without a message, and copes with items gone', async () => {
+    const [bob, dave, erin] = await Promise.all([0, 1, 2].map(() => createChatUser(stack, view)));
+    const threads: string[] = [];
+    for (let i = 0; i < 52; i += 1) threads.push((await bob!.chat.createChatThread({ topic: `many ${i}` }, { participants: [{ id: userRef(erin!) }] })).chatThread!.id);
+    const store = new ChatStore(europe());
+    const memberships = await store.membershipPage(erin!.id, { limit: 100 });
+    const newestFirst = memberships.map((m) => m.threadId);
+    expect(newestFirst).toHaveLength(52);
+    // dave, the first subject, is in no thread: the walk goes on to erin.
+    const ctx = await contextFor('export', [dave!.id, erin!.id]);
+
+    const first = await participationSource.page(ctx, null);
+    expect(first.items.map((i) => i.id)).toEqual(newestFirst.slice(0, 50));
+    expect(first.next).toStrictEqual({ i: 1, after: memberships[49]!.sortKey });
+    const second = await participationSource.page(ctx, first.next);
+    expect(second.items.map((i) => i.id)).toEqual(newestFirst.slice(50));
+    expect(second.next).toStrictEqual({ i: 2 });
+    expect(await participationSource.page(ctx, second.next)).toStrictEqual({ items: [], next: null });
+
+    // A membership whose participant item is gone, and one whose thread item is gone: the membership's own dates stand in.
+    const [noParticipant, noThread] = [newestFirst[0]!, newestFirst[1]!];
+    await store.deleteThreadItem(noParticipant, participantItemId(erin!.id));
+    await store.deleteThreadItem(noThread, threadItemId(noThread));
+    const [withoutParticipant, withoutThread] = (await participationSource.page(ctx, null)).items;
+    expect(withoutParticipant).toMatchObject({ facts: { identityId: erin!.id, current: false, createdThread: false } });
+    expect(withoutParticipant!.view).toStrictEqual({
+      threadId: noParticipant,
+      identityId: erin!.id,
+      topic: 'many 51',
+      displayName: undefined,
+      metadata: undefined,
+      shareHistoryTime: undefined,
+      joinedOn: memberships[0]!.joinedOn,
+      removedOn: memberships[0]!.removedOn,
+      createdThread: false,
+    });
+    expect(withoutThread).toMatchObject({ facts: { identityId: erin!.id, current: true, createdThread: false }, view: { threadId: noThread, topic: undefined } });
+
+    // Only the oldest thread still has a message naming erin: a page passes over 50 threads without
+    // one (dave's empty walk counts as one of them), then answers an empty page after the 50th thread.
+    for (const threadId of newestFirst.slice(0, 51)) for (const m of await store.messagesMentioning(threadId, erin!.id, 50)) await store.deleteThreadItem(threadId, m.id);
+    const empty = await messageSource.page(ctx, null);
+    expect(empty).toStrictEqual({ items: [], next: { i: 1, after: memberships[49]!.sortKey } });
+    const last = await messageSource.page(ctx, empty.next);
+    const oldest = await store.messagesMentioning(newestFirst[51]!, erin!.id, 50);
+    expect(oldest).toHaveLength(1);
+    expect(last.items.map((i) => i.id)).toEqual([`${newestFirst[51]}/${oldest[0]!.messageId}`]);
   });
 });
