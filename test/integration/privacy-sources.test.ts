@@ -693,6 +693,11 @@ describe('chat', () => {
       { items: [], next: null },
     ]);
 
+    // Pages of three from the start of t1: the next page starts after the third message.
+    const inT1 = await messageSource.page({ ...ctx, pageSize: 3 }, { i: 0, after: sortKey(t2), thread: t1, cur: sortKey(t1), seq: 0 });
+    expect(inT1.items.map((i) => i.kind)).toEqual(['chatSystemMessage', 'chatSystemMessage', 'chatMessage']);
+    expect(inT1.next).toStrictEqual({ i: 0, after: sortKey(t2), thread: t1, cur: sortKey(t1), seq: await seqOf(t1, 'm1') });
+
     // Erase: messages, receipts, then participation, as a delete walks them.
     const erasing = await contextFor('delete', [a.id]);
     const refsOf = async (source: typeof messageSource) => {
@@ -749,8 +754,12 @@ describe('chat, many threads', () => {
     expect(second.next).toStrictEqual({ i: 2 });
     expect(await participationSource.page(ctx, second.next)).toStrictEqual({ items: [], next: null });
 
-    // A membership whose participant item is gone, and one whose thread item is gone: the membership's own dates stand in.
+    // A membership whose participant item is gone (erin was removed, then the item went), and one whose
+    // thread item is gone: the membership's own dates stand in.
     const [noParticipant, noThread] = [newestFirst[0]!, newestFirst[1]!];
+    await bob!.thread(noParticipant).removeParticipant(userRef(erin!));
+    const removedMembership = (await store.membershipPage(erin!.id, { limit: 1 }))[0]!;
+    expect(removedMembership).toMatchObject({ threadId: noParticipant, removedOn: expect.any(String) });
     await store.deleteThreadItem(noParticipant, participantItemId(erin!.id));
     await store.deleteThreadItem(noThread, threadItemId(noThread));
     const [withoutParticipant, withoutThread] = (await participationSource.page(ctx, null)).items;
@@ -762,8 +771,8 @@ describe('chat, many threads', () => {
       displayName: undefined,
       metadata: undefined,
       shareHistoryTime: undefined,
-      joinedOn: memberships[0]!.joinedOn,
-      removedOn: memberships[0]!.removedOn,
+      joinedOn: removedMembership.joinedOn,
+      removedOn: removedMembership.removedOn,
       createdThread: false,
     });
     expect(withoutThread).toMatchObject({ facts: { identityId: erin!.id, current: true, createdThread: false }, view: { threadId: noThread, topic: undefined } });
