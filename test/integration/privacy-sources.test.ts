@@ -33,12 +33,14 @@ import { sampleMetadata, uploadRecording } from '../support/recordings.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /**
- * The small privacy sources called one at a time on the stack's stores, the way the request runner
+ * Every privacy source called one call at a time on the stack's stores, the way the request runner
  * calls them: what `page` finds for the subjects (exactly which items, their facts, export view,
- * holds and erase refs; nothing of another resource or person) and what `erase` leaves in the store.
- * Outbox entries and operation log records are written as the service writes them, with ids no real
- * identity has, so each test knows every item there is; identities, recordings and earlier requests'
- * results are made through the service. The stack's timers are off: nothing else runs meanwhile.
+ * holds, erase refs and cursor; nothing of another resource or person) and what `erase` leaves in the
+ * store. Outbox entries, operation log records, phone-number, SMS and e-mail records are written as the
+ * service writes them, with ids no real identity has, so each test knows every item there is;
+ * identities, chat threads, recordings and earlier requests' results are made through the service.
+ * The stack's timers are off: nothing else runs meanwhile. (One file, one stack: a stack start is the
+ * larger part of a small file's CPU.)
  */
 const NEVER = '0 0 0 1 1 *';
 let stack: TestStack;
