@@ -70,7 +70,11 @@ describe('the management API caller', () => {
   it('takes the key after "Bearer" and any white space, case aside, and nothing before it', () => {
     const none = withPrincipals({ objectIds: [], appRoles: [] });
     const configured = withPrincipals({ objectIds: [OID], appRoles: [] });
-    for (const authorization of [`Bearer ${KEY}`, `bearer   ${KEY}`, `BEARER\t${KEY}`]) expect(authenticateManagementCaller(request({ authorization }), none), authorization).toStrictEqual({ method: 'managementKey' });
+    for (const authorization of [`Bearer ${KEY}`, `bearer   ${KEY}`, `BEARER\t${KEY}`]) {
+      expect(authenticateManagementCaller(request({ authorization }), none), authorization).toStrictEqual({ method: 'managementKey' });
+      // The key wins over a principal header, even one that is not a principal.
+      expect(authenticateManagementCaller(request({ authorization, 'x-ms-client-principal': 'garbage' }), configured), authorization).toStrictEqual({ method: 'managementKey' });
+    }
     for (const authorization of [`xBearer ${KEY}`, `Basic ${KEY}`, `Bearer ${KEY}x`]) {
       expect(refusal(() => authenticateManagementCaller(request({ authorization }), none)), authorization).toMatchObject({ code: 'Unauthorized', message: 'The management key is not valid.' });
       expect(refusal(() => authenticateManagementCaller(request({ authorization }), configured)), authorization).toMatchObject({ code: 'Unauthorized', headers: CHALLENGE });
