@@ -7,8 +7,8 @@ import process from 'node:process';
 // only an unrelated test would kill counts as survived, so a module's score is a lower bound.
 // Incremental: a rerun tests only mutants whose code or tests changed (reports/mutation/*.incremental.json).
 const MODULES = {
-  auth: { mutate: ['shared/auth/**/*.ts'], tests: ['test/unit/auth-boundaries.test.ts', 'test/unit/hmac-auth.test.ts', 'test/integration/hmac-auth.test.ts', 'test/integration/management-api.test.ts'] },
-  residency: { mutate: ['shared/residency/**/*.ts'], tests: ['test/integration/residency-audit.test.ts', 'test/integration/residency-accounts.test.ts', 'test/integration/residency-every-kind.test.ts', 'test/local/cosmos-locations.test.ts'] },
+  auth: { mutate: ['shared/auth/**/*.ts'], tests: ['test/unit/auth-boundaries.test.ts', 'test/unit/management-caller.test.ts', 'test/unit/console-logic.test.ts', 'test/unit/hmac-auth.test.ts', 'test/integration/hmac-auth.test.ts', 'test/integration/management-api.test.ts'] },
+  residency: { mutate: ['shared/residency/**/*.ts'], tests: ['test/integration/residency-audit.test.ts', 'test/integration/audit-summary.test.ts', 'test/integration/residency-accounts.test.ts', 'test/integration/residency-every-kind.test.ts', 'test/local/cosmos-locations.test.ts'] },
   retention: {
     mutate: ['shared/retention/**/*.ts'],
     tests: [
@@ -40,7 +40,7 @@ const MODULES = {
   },
   identity: {
     mutate: ['shared/identity/**/*.ts'],
-    tests: ['test/unit/token-scopes.test.ts', 'test/unit/identity-id.test.ts', 'test/integration/identity-service.test.ts', 'test/unit/in-flight-requests.test.ts', 'test/integration/identity-store.test.ts', 'test/integration/token-key-ring.test.ts', 'test/integration/access-tokens.test.ts', 'test/integration/token-and-scope-proofs.test.ts', 'test/compat/identity-sdk.test.ts', 'test/integration/identity-rate-limits.test.ts'],
+    tests: ['test/unit/token-scopes.test.ts', 'test/unit/identity-id.test.ts', 'test/integration/identity-service.test.ts', 'test/integration/teams-token-exchange.test.ts', 'test/unit/in-flight-requests.test.ts', 'test/integration/identity-store.test.ts', 'test/integration/token-key-ring.test.ts', 'test/integration/access-tokens.test.ts', 'test/integration/token-and-scope-proofs.test.ts', 'test/compat/identity-sdk.test.ts', 'test/integration/identity-rate-limits.test.ts'],
   },
 };
 
