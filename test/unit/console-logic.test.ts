@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeClientPrincipal, parseClientPrincipal } from '../../shared/auth/client-principal.js';
 import { authenticateManagementCaller } from '../../shared/auth/management-caller.js';
-import { ServiceError } from '../../shared/errors/service-error.js';
 import { geographySummaries } from '../../shared/geography/geography-summary.js';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { missedDueTimes, missedRuns } from '../../shared/retention/missed-runs.j
 import type { PurgeRunRecord } from '../../shared/retention/purge-run-record.js';
 import { dueTimesBetween } from '../../shared/retention/purge-schedules.js';
 import { parseSettings } from '../../shared/config/settings.js';
+import { refusal } from '../support/refusal.js';
 
 /**
  * The pure parts behind the privacy console: App Service Authentication's client principal header
@@ -29,16 +29,6 @@ function request(headers: Record<string, string>) {
 }
 const principal = (claims: { typ: string; val: string }[], authTyp = 'aad') =>
   encodeClientPrincipal({ auth_typ: authTyp, claims, name_typ: 'name', role_typ: ROLE });
-
-function refusal(run: () => unknown): ServiceError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error('accepted');
-}
 
 describe('client principal header', () => {
   it('reads the object id, name and roles of an Easy Auth principal (claim types as App Service maps them)', () => {

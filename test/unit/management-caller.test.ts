@@ -2,7 +2,7 @@ import { HttpRequest } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { encodeClientPrincipal, parseClientPrincipal } from '../../shared/auth/client-principal.js';
 import { authenticateManagementCaller, type ManagementPrincipals } from '../../shared/auth/management-caller.js';
-import { ServiceError } from '../../shared/errors/service-error.js';
+import { refusal } from '../support/refusal.js';
 
 /**
  * The boundaries of the management API's caller check (`console-logic` has the main cases): the
@@ -15,16 +15,6 @@ const OID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const request = (headers: Record<string, string>) => new HttpRequest({ method: 'GET', url: 'http://localhost/api/management/resources', headers });
 const header = (claims: { typ: string; val: string }[], extra: { name_typ?: string; role_typ?: string } = {}) => encodeClientPrincipal({ auth_typ: 'aad', claims, ...extra });
 const CHALLENGE = { 'www-authenticate': 'Bearer, AppServiceAuthentication login="/.auth/login/aad"' };
-
-function refusal(run: () => unknown): ServiceError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error('accepted');
-}
 
 describe('the client principal header', () => {
   it('reads the role and name claims under each type App Service and Entra ID use, without name_typ or role_typ', () => {
