@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceError } from '../../shared/errors/service-error.js';
 import type { OutboxEntry } from '../../shared/events/outbox.js';
@@ -11,7 +12,7 @@ import { operationLogRecord, type OperationLogRecord } from '../../shared/oplog/
 import type { NumberRecord } from '../../shared/phone-numbers/number-records.js';
 import type { SmsRecord } from '../../shared/sms/sms-records.js';
 import type { PrivacyRequestRecord } from '../../shared/privacy/privacy-request.js';
-import type { PrivacyAction } from '../../shared/privacy/privacy-subjects.js';
+import { normalizeSubjects, subjectHash, type PrivacyAction } from '../../shared/privacy/privacy-subjects.js';
 import { EXPORT_SECTIONS, PHASES } from '../../shared/privacy/request-phases.js';
 import type { PrivacyRunnerDeps } from '../../shared/privacy/request-runner.js';
 import { identitySource, tokenSource } from '../../shared/privacy/sources/identity-sources.js';
@@ -63,13 +64,16 @@ const made = (name: string, of: Resource = resource) => `8:acs:${of.id}_${name}`
 const NO_HOLDS = () => ({ threads: new Map<string, string[]>(), identities: new Map<string, string[]>() });
 
 /**
- * The context the runner builds for a request about these identities (a submitted request: its id and
- * subject hashes are real), with `overrides` (holds, page size) on top.
+ * The context the runner builds for a request about these subjects, with `overrides` (holds, page
+ * size) on top. The request is not submitted: a stored one would be run (and would erase) when the
+ * results test runs the privacy worker. Its subject hashes are the service's own.
  */
 async function contextFor(action: PrivacyAction, identityIds: string[], overrides: Partial<PrivacyContext> = {}, more: { phoneNumbers?: string[]; emails?: string[] } = {}): Promise<PrivacyContext> {
-  const { request } = await services().privacy.submit(resource, { action, subjects: { identityIds, phoneNumbers: more.phoneNumbers ?? [], emails: more.emails ?? [] } });
+  const subjects = { identityIds, phoneNumbers: more.phoneNumbers ?? [], emails: more.emails ?? [] };
+  const hashKey = services().settings.telemetryHashKey;
+  const request = { id: randomBytes(16).toString('hex'), action, subjects, subjectHashes: normalizeSubjects(subjects).keys.map((key) => subjectHash(hashKey, resource.id, key)) };
   const deps = (services().privacy as unknown as { deps: PrivacyRunnerDeps }).deps;
-  return { ...(await deps.context(europe(), resource, request)), holds: NO_HOLDS(), ...overrides };
+  return { ...(await deps.context(europe(), resource, request as PrivacyRequestRecord)), holds: NO_HOLDS(), ...overrides };
 }
 
 /** Blobs (snapshots included) of a geography container whose names contain `part`. */
@@ -335,8 +339,9 @@ describe("earlier requests' results", () => {
     expect((await privacyResultSource.page({ ...ctx, requestId: exported.id }, null)).items.map((i) => i.id)).toEqual([listed.id]);
 
     await blobs.getBlockBlobClient(exportBlob).createSnapshot();
-    // Refs of a request without a result (this one) and of one that is gone are passed over.
-    await privacyResultSource.erase(ctx, [ctx.requestId, 'no-such-request', exported.id, listed.id]);
+    // Refs of a request without a result (submitted, not run) and of one that is gone are passed over.
+    const pending = (await services().privacy.submit(resource, { action: 'inventory', subjects: { identityIds: [alice], phoneNumbers: [], emails: [] } })).request.id;
+    await privacyResultSource.erase(ctx, [pending, 'no-such-request', exported.id, listed.id]);
     await privacyResultSource.erase(ctx, [exported.id, listed.id]);
     expect(await blobsNamed('exports', exportBlob)).toEqual([]);
     for (const [id, blob] of [
