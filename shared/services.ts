@@ -132,7 +132,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     }
     return outbox;
   };
-  const resources = new ResourceService({ registry, stores, outboxFor, clock, enabledGeographies: settings.enabledGeographies });
+  const resources = new ResourceService({ registry, stores, outboxFor, clock, enabledGeographies: settings.enabledGeographies, cacheMs: settings.resourceCacheMs });
   const keyRing = new TokenKeyRing(control, clock, { rotationDays: settings.tokenKeyRotationDays, maxTokenLifetimeMs: 1440 * 60_000, cacheMs: 60_000 });
   const identities = new IdentityService({
     stores,

@@ -101,6 +101,8 @@ export const settingsSchema = z.object({
   logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be debug, info, warn or error' }).default('info'),
   tokenKeyRotationDays: intBetween('TOKEN_KEY_ROTATION_DAYS', 1, 365).default(30),
   tokenRevocationCacheMs: intBetween('TOKEN_REVOCATION_CACHE_MS', 0, 60_000).default(0),
+  /** How long an instance may take an active resource from its cache for user-token requests (0: never). */
+  resourceCacheMs: intBetween('RESOURCE_CACHE_MS', 0, 60_000).default(5_000),
   tokenIssuer: z.string().min(1).default('acs-residency'),
   rateLimitWindowSeconds: positiveInt('RATE_LIMIT_WINDOW_SECONDS').default(30),
   rateLimitIdentityCreate: positiveInt('RATE_LIMIT_IDENTITY_CREATE').default(1000),
@@ -208,6 +210,7 @@ export function parseSettings(env: Env): Settings {
     logLevel: get('LOG_LEVEL'),
     tokenKeyRotationDays: get('TOKEN_KEY_ROTATION_DAYS'),
     tokenRevocationCacheMs: get('TOKEN_REVOCATION_CACHE_MS'),
+    resourceCacheMs: get('RESOURCE_CACHE_MS'),
     tokenIssuer: get('TOKEN_ISSUER'),
     rateLimitWindowSeconds: get('RATE_LIMIT_WINDOW_SECONDS'),
     rateLimitIdentityCreate: get('RATE_LIMIT_IDENTITY_CREATE'),

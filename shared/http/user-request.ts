@@ -60,7 +60,7 @@ async function tokenOf(scope: RequestScope): Promise<{ resource: Resource; token
   const header = scope.request.headers.get('authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw unauthorized('A user access token is required: Authorization: Bearer <token>.');
-  const resource = await svc.resources.resolveActive(resourceNameOf(scope.request.query));
+  const resource = await svc.resources.resolveActive(resourceNameOf(scope.request.query), { cached: true });
   if (!resource) throw unauthorized('The access token is not valid.');
   return { resource, token: match[1]! };
 }

@@ -6,6 +6,7 @@ import type { Outbox } from '../events/outbox.js';
 import { geographyByKey } from '../geography/geographies.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import type { StoreDirectory } from '../stores/store-directory.js';
+import { ResourceCache } from './resource-cache.js';
 import { eraseResourceData } from './resource-data-eraser.js';
 import { toDoc, type ResourceRegistry } from './resource-registry.js';
 import { resourceNameSchema, type DeletionReport, type PutResourceBody, type Resource } from './resource.js';
@@ -22,9 +23,16 @@ export interface ResourceServiceDeps {
   clock: Clock;
   /** Keys of the geographies resources may be created in (ENABLED_GEOGRAPHIES). */
   enabledGeographies: readonly string[];
+  /** How long an instance may take an active resource from its cache for user-token requests (RESOURCE_CACHE_MS; 0: never). */
+  cacheMs?: number;
+  /** Wall time for the cache (Date.now when absent). */
+  wallNow?: () => number;
+  /** Waits real time (setTimeout when absent): a deletion waits out the other instances' caches. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const newKey = () => randomBytes(64).toString('base64');
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const MAX_RACE_RETRIES = 5;
 
 export const eventSource = (resourceId: string) => `/resources/${resourceId}`;
@@ -35,8 +43,11 @@ export type ResourceDeletionHook = (geo: GeoStore, resource: Resource) => Promis
 /** The control plane: create, read, re-key and delete resources. */
 export class ResourceService {
   readonly #deletionHooks: ResourceDeletionHook[] = [];
+  readonly #cache: ResourceCache;
 
-  constructor(private readonly deps: ResourceServiceDeps) {}
+  constructor(private readonly deps: ResourceServiceDeps) {
+    this.#cache = new ResourceCache(deps.cacheMs ?? 0, deps.wallNow);
+  }
 
   /** Adds work that must happen when a resource is deleted, before its data is erased. */
   addDeletionHook(hook: ResourceDeletionHook): void {
@@ -67,7 +78,10 @@ export class ResourceService {
         const changed = changedSettings(resource, body);
         if (!changed) return { created: false, resource };
         const updated: Resource = { ...resource, ...changed, updatedAt: this.#now() };
-        if (await this.deps.registry.replace(updated, etag)) return { created: false, resource: updated };
+        if (await this.deps.registry.replace(updated, etag)) {
+          this.#cache.forget(name);
+          return { created: false, resource: updated };
+        }
         continue;
       }
       const fresh = this.#newResource(name, body);
@@ -91,7 +105,7 @@ export class ResourceService {
     return (await this.deps.registry.list()).filter((r) => r.state === 'active' || r.state === 'deleting');
   }
 
-  /** Replaces one key; the old one stops working at once (every request reads the registry). */
+  /** Replaces one key; the old one stops working at once (a request signed with a key reads the registry, never the cache). */
   async regenerateKey(name: string, which: 'primary' | 'secondary'): Promise<Resource> {
     for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt += 1) {
       const found = await this.deps.registry.getByName(name);
@@ -103,14 +117,19 @@ export class ResourceService {
         keys: { ...found.resource.keys, [which]: newKey() },
         updatedAt: this.#now(),
       };
-      if (await this.deps.registry.replace(updated, found.etag)) return updated;
+      if (await this.deps.registry.replace(updated, found.etag)) {
+        this.#cache.forget(name);
+        return updated;
+      }
     }
     throw new ServiceError('Conflict', `Resource '${name}' is being changed concurrently; try again.`);
   }
 
   /**
    * Deletes the resource and all of its data in its geography. Safe to retry: a retry finishes an
-   * interrupted deletion, and once deleted the same report is answered again.
+   * interrupted deletion, and once deleted the same report is answered again. Between marking the
+   * resource `deleting` and erasing, it waits RESOURCE_CACHE_MS: until then another instance may still
+   * take the resource as active from its cache and write, and what it wrote is erased with the rest.
    */
   async delete(name: string): Promise<DeletionReport> {
     for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt += 1) {
@@ -122,17 +141,31 @@ export class ResourceService {
         const marked: Resource = { ...resource, state: 'deleting', updatedAt: this.#now() };
         if (!(await this.deps.registry.replace(marked, etag))) continue;
       }
+      this.#cache.forget(name);
+      if (this.#cache.ttlMs > 0) await (this.deps.sleep ?? sleep)(this.#cache.ttlMs);
       return this.#finishDeletion(resource);
     }
     throw new ServiceError('Conflict', `Resource '${name}' is being changed concurrently; try again.`);
   }
 
-  /** The resource a data-plane request names, if it exists and is active. */
-  /** The active resource of that name; a name no resource can have is answered like an unknown one, without a read. */
-  async resolveActive(name: string): Promise<Resource | undefined> {
+  /**
+   * The active resource a data-plane request names; a name no resource can have is answered like an
+   * unknown one, without a read. With `cached` (user-token requests), one this instance read less than
+   * RESOURCE_CACHE_MS ago is taken without a read; requests signed with a resource key read the
+   * registry every time, so a regenerated key stops working at once everywhere.
+   */
+  async resolveActive(name: string, options: { cached?: boolean } = {}): Promise<Resource | undefined> {
     if (!resourceNameSchema.safeParse(name).success) return undefined;
+    const cached = options.cached ? this.#cache.get(name) : undefined;
+    if (cached) return cached;
+    const readAt = this.#cache.now();
     const found = await this.deps.registry.getByName(name);
-    return found?.resource.state === 'active' ? found.resource : undefined;
+    if (found?.resource.state !== 'active') {
+      this.#cache.forget(name);
+      return undefined;
+    }
+    this.#cache.set(found.resource, readAt);
+    return found.resource;
   }
 
   async #activate(resource: Resource): Promise<Resource> {

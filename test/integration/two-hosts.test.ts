@@ -33,6 +33,8 @@ beforeAll(async () => {
       PRIVACY_STEPS_PER_ITEM: '1',
       PRIVACY_PAGE_SIZE: '10',
       LOCAL_BLOB_EVENTS_POLL_MS: '3600000',
+      // Long enough for the deletion test to send through the second host while the deletion waits.
+      RESOURCE_CACHE_MS: '3000',
     },
     queues: { maxPollingInterval: '00:00:00.400', batchSize: 8 },
   });
@@ -52,9 +54,9 @@ async function completed(fn: string): Promise<[number, number]> {
 }
 
 /** A message sent over plain HTTP to one host (the chat API as the SDK calls it). */
-async function send(origin: string, user: ChatUser, threadId: string, text: string) {
+async function send(origin: string, user: ChatUser, threadId: string, text: string, resourceName = resource.name) {
   const url = new URL(`/chat/threads/${encodeURIComponent(threadId)}/messages`, origin);
-  url.searchParams.set('resource', resource.name);
+  url.searchParams.set('resource', resourceName);
   url.searchParams.set('api-version', '2025-03-15');
   return toTestResponse(await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ content: text }) }));
 }
@@ -134,5 +136,32 @@ describe('two hosts on one set of stores', () => {
     expect(after - before + (secondAfter - secondBefore)).toBeGreaterThan(10);
     expect(after - before).toBeGreaterThan(0);
     expect(secondAfter - secondBefore).toBeGreaterThan(0);
+  });
+
+  it('a resource deleted through one host while the other takes it from its cache: sends there are taken until the deletion erases, then nothing of it is left', async () => {
+    const doomed = await stack.createResource('two-hosts-doomed', 'Japan');
+    const user = await createChatUser(stack, doomed);
+    const threadId = (await user.chat.createChatThread({ topic: 'doomed' })).chatThread!.id;
+    // The second host reads the resource now, and keeps it for RESOURCE_CACHE_MS.
+    expect((await send(second.httpUrl, user, threadId, 'first', doomed.name)).status).toBe(201);
+    const deletion = stack.management('DELETE', `/api/management/resources/${doomed.name}`);
+    while ((await services().registry.getByName(doomed.name))!.resource.state !== 'deleting') await new Promise((resolve) => setTimeout(resolve, 20));
+    // Marked: the host that deletes refuses at once; the other still takes it from its cache.
+    expect((await send(stack.httpUrl, user, threadId, 'refused', doomed.name)).status).toBe(401);
+    expect((await send(second.httpUrl, user, threadId, 'meanwhile', doomed.name)).status).toBe(201);
+    const deleted = await deletion;
+    expect(deleted.status, deleted.text).toBe(200);
+
+    // Nothing in Japan's stores names it but the published outbox entry of its own deletion event.
+    const japan = cosmos().database('acs-japan');
+    const { resources: containers } = await japan.containers.readAll().fetchAll();
+    const left: { container: string; item: Record<string, any> }[] = [];
+    for (const { id } of containers) {
+      const { resources: items } = await japan.container(id).items.readAll<Record<string, any>>().fetchAll();
+      left.push(...items.filter((item) => JSON.stringify(item).includes(doomed.id)).map((item) => ({ container: id, item })));
+    }
+    expect(left.map(({ container, item }) => `${container} ${item.status} ${item.events?.map((e: { type: string }) => e.type)}`)).toEqual(['outbox published AcsResidency.ResourceDeleted']);
+    // Once the second host's entry has expired it reads the registry again: the resource is gone.
+    expect((await send(second.httpUrl, user, threadId, 'after', doomed.name)).status).toBe(401);
   });
 });

@@ -103,6 +103,9 @@ export async function startTestStack(
       // ACS's chat rate limits (10 sends per thread per 10 s) would throttle most tests' set-up; the
       // throttling tests turn them on.
       CHAT_RATE_LIMIT_FACTOR: '0',
+      // A resource deletion waits RESOURCE_CACHE_MS (5 s by default) for other instances' caches; a
+      // shorter cache keeps the files that delete resources quick. The tests of the cache set their own.
+      RESOURCE_CACHE_MS: '500',
       ...options.env,
     },
     functionsDir: options.functionsDir ?? join(repoRoot, 'functions'),
