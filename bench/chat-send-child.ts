@@ -10,7 +10,7 @@ import { CommunicationIdentityClient } from '@azure/communication-identity';
  * local stack of the build in `argv[2]` (a checkout's root with its `dist`, through that build's own
  * bench-stack.js), makes one sender in a two-person thread, and then, on each `round` message from
  * the parent, sends that many messages one after another and answers their latencies and the store
- * requests the embedded Cosmos server served meanwhile. The same code drives both sides.
+ * requests the embedded Cosmos server served meanwhile. The same code drives every side.
  */
 interface BenchStackModule {
   startBenchStack(env?: Record<string, string>): Promise<{ tls: { cert: string }; cosmosRequests?: () => number; stop(): Promise<void> }>;
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
     PRIVACY_WORKER_SCHEDULE: NEVER,
     RETENTION_PURGE_SCHEDULE: NEVER,
     RECORDING_PURGE_SCHEDULE: NEVER,
+    // Settings of this side's own (argv[3], JSON), such as TOKEN_REVOCATION_CACHE_MS.
+    ...(JSON.parse(process.argv[3] ?? '{}') as Record<string, string>),
   });
   const resource = await createResource(stack, 'bench-send', 'Europe');
   const agent = new Agent({ ca: stack.tls.cert, keepAlive: true, maxSockets: 8 });

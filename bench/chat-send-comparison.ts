@@ -18,10 +18,11 @@ export const DEFAULT_BASELINE_REF = '0ee9f223896415e018a6476eaf6d19c1f94d3390';
  * Chat send latency at 1 sender against another commit's code, in the same run: the baseline commit
  * (`BENCH_BASELINE_REF`, default DEFAULT_BASELINE_REF; `none` skips this) is extracted with `git
  * archive` into a temporary folder, given this checkout's node_modules (a symlink) and compiled with
- * its own tsconfig by this checkout's tsc (kept for the next run). Both builds then run in processes
- * of their own, each with its own local stack, driven by the same code (chat-send-child.ts); they
- * take turns, a round of sends each, the order swapped every round, so load on the machine falls on
- * both alike. Reported: each side's p50 and store requests per send, and the ratio of the p50s.
+ * its own tsconfig by this checkout's tsc (kept for the next run). Both builds, and this build once
+ * more with the revocation lookup cached, then run in processes of their own, each with its own local
+ * stack, driven by the same code (chat-send-child.ts); they take turns, a round of sends each, in an
+ * order that changes every round, so load on the machine falls on all alike. Reported: each side's
+ * p50 and store requests per send, and the ratio of each p50 to the baseline's.
  */
 export async function chatSendComparison(): Promise<string[]> {
   const ref = process.env.BENCH_BASELINE_REF ?? DEFAULT_BASELINE_REF;
@@ -34,20 +35,31 @@ export async function chatSendComparison(): Promise<string[]> {
   } catch (error) {
     return [`chat send against ${ref}: not compared (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`];
   }
-  const sides = [await Side.start('this build', repoRoot), await Side.start(`baseline ${baseline.commit.slice(0, 7)}`, baseline.root)];
+  const sides = [
+    await Side.start('this build', repoRoot),
+    await Side.start(`baseline ${baseline.commit.slice(0, 7)}`, baseline.root),
+    // This build with the revocation lookup cached (TOKEN_REVOCATION_CACHE_MS, off by default): what that setting saves.
+    await Side.start('this build, revocation cache 5 s', repoRoot, { TOKEN_REVOCATION_CACHE_MS: '5000' }),
+  ];
   try {
     for (let round = 0; round < rounds; round += 1) {
-      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) await side.round(sends);
+      // Each round in another order (a rotation, reversed every other round), so no side always goes first or last.
+      const rotated = [...sides.slice(round % sides.length), ...sides.slice(0, round % sides.length)];
+      for (const side of round % 2 === 0 ? rotated : rotated.reverse()) await side.round(sends);
     }
   } finally {
     await Promise.all(sides.map((side) => side.stop()));
   }
-  const [current, previous] = sides as [Side, Side];
-  const ratios = current.roundP50s.map((p50, i) => p50 / previous.roundP50s[i]!).sort((a, b) => a - b);
+  const [current, previous, cached] = sides as [Side, Side, Side];
+  const ratio = (side: Side) => {
+    const ratios = side.roundP50s.map((p50, i) => p50 / previous.roundP50s[i]!).sort((a, b) => a - b);
+    return `${(side.p50() / previous.p50()).toFixed(2)}; per round ${ratios[0]!.toFixed(2)} to ${ratios.at(-1)!.toFixed(2)}`;
+  };
   return [
-    `chat send, 1 sender, ${rounds} alternating rounds of ${sends} sends per side, each side in its own process and stack:`,
-    ...sides.map((side) => `  ${side.label.padEnd(18)} p50 ${side.p50().toFixed(2).padStart(6)} ms  p99 ${side.percentile(99).toFixed(2).padStart(6)} ms  ${side.requestsPerSend().toFixed(1)} store requests per send`),
-    `  p50 ratio (this build / baseline): ${(current.p50() / previous.p50()).toFixed(2)}; per round ${ratios[0]!.toFixed(2)} to ${ratios.at(-1)!.toFixed(2)}`,
+    `chat send, 1 sender, ${rounds} rounds of ${sends} sends per side in turns, each side in its own process and stack:`,
+    ...sides.map((side) => `  ${side.label.padEnd(34)} p50 ${side.p50().toFixed(2).padStart(6)} ms  p99 ${side.percentile(99).toFixed(2).padStart(6)} ms  ${side.requestsPerSend().toFixed(1)} store requests per send`),
+    `  p50 ratio (this build / baseline): ${ratio(current)}`,
+    `  p50 ratio (this build with the revocation cache / baseline): ${ratio(cached)}`,
   ];
 }
 
@@ -92,8 +104,8 @@ class Side {
     child.on('exit', (code) => this.#pending?.reject(new Error(`${label}: the benchmark process ended (${code})`)));
   }
 
-  static async start(label: string, root: string): Promise<Side> {
-    const child = fork(join(repoRoot, 'dist', 'bench', 'chat-send-child.js'), [root], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  static async start(label: string, root: string, env: Record<string, string> = {}): Promise<Side> {
+    const child = fork(join(repoRoot, 'dist', 'bench', 'chat-send-child.js'), [root, JSON.stringify(env)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const side = new Side(label, child);
     const ready = await side.#next();
     if ('error' in ready) throw new Error(`${label}: ${ready.error}`);

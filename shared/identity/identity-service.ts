@@ -123,10 +123,17 @@ export class IdentityService {
     return this.#inFlight.run(identityId, run);
   }
 
-  /** Whether the identity still exists and is not being deleted (one point read, never cached). */
+  /**
+   * Whether the identity still exists and is not being deleted (one point read, never from the cache).
+   * With the revocation cache on, what it read is kept as the identity's generation: the check after a
+   * write then serves the revocation lookups of the caller's next requests on this instance.
+   */
   async isUsable(resource: Resource, identityId: string): Promise<boolean> {
+    const readAt = Date.now();
     const record = await this.#store(resource).get(identityId);
-    return record !== undefined && !record.deletingSince;
+    const usable = record !== undefined && !record.deletingSince;
+    this.#keepGeneration(identityId, usable ? record.tokenGeneration : undefined, readAt);
+    return usable;
   }
 
   /**
@@ -203,8 +210,13 @@ export class IdentityService {
     if (cached && now - cached.at < this.deps.revocationCacheMs) return cached.generation;
     const record = await this.#store(resource).get(identityId);
     const generation = record && !record.deletingSince ? record.tokenGeneration : undefined;
-    if (this.deps.revocationCacheMs > 0) this.#generationCache.set(identityId, { generation, at: now });
+    this.#keepGeneration(identityId, generation, now);
     return generation;
+  }
+
+  /** Keeps a generation read at `at` (wall time, before the read) while the revocation cache is on. */
+  #keepGeneration(identityId: string, generation: number | undefined, at: number): void {
+    if (this.deps.revocationCacheMs > 0) this.#generationCache.set(identityId, { generation, at });
   }
 
   #limit(resource: Resource, kind: 'create' | 'delete'): void {

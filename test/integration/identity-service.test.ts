@@ -331,4 +331,43 @@ describe('verifying tokens', () => {
       await expect(service.verify(resource, second.token)).rejects.toMatchObject(UNAUTHORIZED);
     });
   });
+
+  it('with the cache on, keeps what the check after a write read: it serves the next lookups for revocationCacheMs from its read', async () => {
+    const { service, instance } = await fresh({ revocationCacheMs: 5_000 });
+    const { identity, accessToken } = await service.create(resource, { scopes: ['chat'] });
+    await atWallClock(async (set) => {
+      set(1_800_000_000_000);
+      await service.verify(resource, accessToken!.token);
+      set(1_800_000_004_000);
+      expect(await service.isUsable(resource, identity.id)).toBe(true);
+      await instance().revokeTokens(resource, identity.id);
+      // The lookup's own entry has expired; the check's (read at 4 000) holds until 9 000.
+      set(1_800_000_008_999);
+      await expect(service.verify(resource, accessToken!.token)).resolves.toMatchObject({ identityId: identity.id });
+      set(1_800_000_009_000);
+      await expect(service.verify(resource, accessToken!.token)).rejects.toMatchObject(UNAUTHORIZED);
+    });
+  });
+
+  it('with the cache on, a check that finds the identity being deleted makes the next lookups refuse at once', async () => {
+    const { service, instance } = await fresh({ revocationCacheMs: 5_000 });
+    const { identity, accessToken } = await service.create(resource, { scopes: ['chat'] });
+    await atWallClock(async (set) => {
+      set(1_800_000_000_000);
+      await service.verify(resource, accessToken!.token);
+      // Another instance begins deleting it; this instance's lookup alone would still take the token until 5 000.
+      await instance().beginDeletion(resource, identity.id);
+      set(1_800_000_000_001);
+      expect(await service.isUsable(resource, identity.id)).toBe(false);
+      await expect(service.verify(resource, accessToken!.token)).rejects.toMatchObject(UNAUTHORIZED);
+    });
+  });
+
+  it('with the cache off, the check after a write keeps nothing', async () => {
+    const { service, instance } = await fresh({ revocationCacheMs: 0 });
+    const { identity, accessToken } = await service.create(resource, { scopes: ['chat'] });
+    expect(await service.isUsable(resource, identity.id)).toBe(true);
+    await instance().revokeTokens(resource, identity.id);
+    await expect(service.verify(resource, accessToken!.token)).rejects.toMatchObject(UNAUTHORIZED);
+  });
 });
