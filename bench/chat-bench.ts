@@ -6,6 +6,8 @@ import { createResource, measure, sdkOptions, startBenchStack, summarize, TIMERS
 import { chatSendComparison } from './chat-send-comparison.js';
 
 const MESSAGES_PER_RUN = 600;
+/** About one store round trip within an Azure region (as in thread-create-bench.ts). */
+const STORE_ROUND_TRIP_MS = 5;
 const CONTENT = 'Benchmark message with a realistic length of text, about one line of chat. '.repeat(2);
 
 /**
@@ -63,5 +65,8 @@ export async function chatBench(): Promise<string[]> {
     await stack.stop();
   }
   lines.push(...(await chatSendComparison()));
+  // The same with every store answer held 5 ms, about one round trip within an Azure region: there
+  // the store requests a send makes one after another are most of its latency.
+  lines.push(...(await chatSendComparison({ storeRoundTripMs: STORE_ROUND_TRIP_MS, rounds: 10, sends: 50 })));
   return lines;
 }

@@ -1,3 +1,4 @@
+import { ServerResponse } from 'node:http';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,7 +11,11 @@ import { CommunicationIdentityClient } from '@azure/communication-identity';
  * local stack of the build in `argv[2]` (a checkout's root with its `dist`, through that build's own
  * bench-stack.js), makes one sender in a two-person thread, and then, on each `round` message from
  * the parent, sends that many messages one after another and answers their latencies and the store
- * requests the embedded Cosmos server served meanwhile. The same code drives every side.
+ * requests the embedded Cosmos server served meanwhile. The same code drives every side. With a
+ * store round trip (argv[4], milliseconds), every answer of the embedded Cosmos server is held that
+ * long before it is sent, as a network round trip within an Azure region would hold it, so that the
+ * store requests a send makes one after another show in its latency. The delay is applied here, not by
+ * the build's own stack, so a baseline built before the emulator could delay answers gets it too.
  */
 interface BenchStackModule {
   startBenchStack(env?: Record<string, string>): Promise<{ tls: { cert: string }; cosmosRequests?: () => number; stop(): Promise<void> }>;
@@ -23,8 +28,20 @@ export type ChildReply = { ready: true } | { latencies: number[]; requests: numb
 const NEVER = '0 0 0 1 1 *';
 const CONTENT = 'Benchmark message with a realistic length of text, about one line of chat. '.repeat(2);
 
+/** Holds every answer to a Cosmos SDK request (they all carry this header) for `ms` before it is sent. */
+function delayStoreAnswers(ms: number): void {
+  const end = ServerResponse.prototype.end as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
+  ServerResponse.prototype.end = function (this: ServerResponse, ...args: unknown[]) {
+    if (this.req?.headers['x-ms-cosmos-sdk-supportedcapabilities'] === undefined) return end.apply(this, args);
+    setTimeout(() => end.apply(this, args), ms);
+    return this;
+  } as typeof ServerResponse.prototype.end;
+}
+
 async function main(): Promise<void> {
   const root = process.argv[2];
+  const roundTripMs = Number(process.argv[4] ?? 0);
+  if (roundTripMs > 0) delayStoreAnswers(roundTripMs);
   if (!root || !process.send) throw new Error('usage: forked with the root of a built checkout as its argument');
   const reply = (message: ChildReply) => process.send!(message);
   const { startBenchStack, createResource } = (await import(pathToFileURL(join(root, 'dist', 'bench', 'bench-stack.js')).href)) as BenchStackModule;

@@ -24,11 +24,12 @@ export const DEFAULT_BASELINE_REF = '0ee9f223896415e018a6476eaf6d19c1f94d3390';
  * order that changes every round, so load on the machine falls on all alike. Reported: each side's
  * p50 and store requests per send, and the ratio of each p50 to the baseline's.
  */
-export async function chatSendComparison(): Promise<string[]> {
+export async function chatSendComparison(options: { storeRoundTripMs?: number; rounds?: number; sends?: number } = {}): Promise<string[]> {
   const ref = process.env.BENCH_BASELINE_REF ?? DEFAULT_BASELINE_REF;
   if (ref === 'none') return [];
-  const rounds = Number(process.env.BENCH_CHAT_BASELINE_ROUNDS ?? 20);
-  const sends = Number(process.env.BENCH_CHAT_BASELINE_SENDS ?? 100);
+  const rounds = options.rounds ?? Number(process.env.BENCH_CHAT_BASELINE_ROUNDS ?? 20);
+  const sends = options.sends ?? Number(process.env.BENCH_CHAT_BASELINE_SENDS ?? 100);
+  const roundTripMs = options.storeRoundTripMs ?? 0;
   let baseline: { root: string; commit: string };
   try {
     baseline = await materialize(ref);
@@ -36,10 +37,10 @@ export async function chatSendComparison(): Promise<string[]> {
     return [`chat send against ${ref}: not compared (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`];
   }
   const sides = [
-    await Side.start('this build', repoRoot),
-    await Side.start(`baseline ${baseline.commit.slice(0, 7)}`, baseline.root),
+    await Side.start('this build', repoRoot, {}, roundTripMs),
+    await Side.start(`baseline ${baseline.commit.slice(0, 7)}`, baseline.root, {}, roundTripMs),
     // This build with the revocation lookup cached (TOKEN_REVOCATION_CACHE_MS, off by default): what that setting saves.
-    await Side.start('this build, revocation cache 5 s', repoRoot, { TOKEN_REVOCATION_CACHE_MS: '5000' }),
+    await Side.start('this build, revocation cache 5 s', repoRoot, { TOKEN_REVOCATION_CACHE_MS: '5000' }, roundTripMs),
   ];
   try {
     for (let round = 0; round < rounds; round += 1) {
@@ -56,7 +57,7 @@ export async function chatSendComparison(): Promise<string[]> {
     return `${(side.p50() / previous.p50()).toFixed(2)}; per round ${ratios[0]!.toFixed(2)} to ${ratios.at(-1)!.toFixed(2)}`;
   };
   return [
-    `chat send, 1 sender, ${rounds} rounds of ${sends} sends per side in turns, each side in its own process and stack:`,
+    `chat send, 1 sender, ${rounds} rounds of ${sends} sends per side in turns, each side in its own process and stack${roundTripMs > 0 ? `, every store answer held ${roundTripMs} ms (a round trip)` : ''}:`,
     ...sides.map((side) => `  ${side.label.padEnd(34)} p50 ${side.p50().toFixed(2).padStart(6)} ms  p99 ${side.percentile(99).toFixed(2).padStart(6)} ms  ${side.requestsPerSend().toFixed(1)} store requests per send`),
     `  p50 ratio (this build / baseline): ${ratio(current)}`,
     `  p50 ratio (this build with the revocation cache / baseline): ${ratio(cached)}`,
@@ -104,8 +105,8 @@ class Side {
     child.on('exit', (code) => this.#pending?.reject(new Error(`${label}: the benchmark process ended (${code})`)));
   }
 
-  static async start(label: string, root: string, env: Record<string, string> = {}): Promise<Side> {
-    const child = fork(join(repoRoot, 'dist', 'bench', 'chat-send-child.js'), [root, JSON.stringify(env)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  static async start(label: string, root: string, env: Record<string, string>, storeRoundTripMs: number): Promise<Side> {
+    const child = fork(join(repoRoot, 'dist', 'bench', 'chat-send-child.js'), [root, JSON.stringify(env), String(storeRoundTripMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const side = new Side(label, child);
     const ready = await side.#next();
     if ('error' in ready) throw new Error(`${label}: ${ready.error}`);
