@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { TlsMaterial } from '../tls-certificate.js';
+import { skipEmptyLokiRemovals } from './azurite-lokijs.js';
 import { requireAzurite } from './azurite-modules.js';
 import { recordBlobRequests, type BlobRequestRecord } from './azurite-requests.js';
 import { installStageBlockFromUrl, trustCopySourceOrigin } from './azurite-stage-from-url.js';
@@ -41,12 +42,13 @@ interface BlobServerLike {
  * Azurite's blob service, in this process, on loopback, in memory (or persisted to `location`).
  * Telemetry is never initialised (only Azurite's own CLI entry does that), which is the
  * equivalent of `--disableTelemetry`, nor loaded (azurite-modules.ts). Put Block From URL, which Azurite lacks, is added
- * (azurite-stage-from-url.ts).
+ * (azurite-stage-from-url.ts); removals of nothing cost nothing (azurite-lokijs.ts).
  */
 export async function startEmbeddedBlob(port: number, options: EmbeddedBlobOptions = {}): Promise<EmbeddedBlob> {
   const BlobServer = requireAzurite<{ default: new (config: unknown) => BlobServerLike }>('azurite/dist/src/blob/BlobServer.js').default;
   const BlobConfiguration = requireAzurite<{ default: new (...args: unknown[]) => unknown }>('azurite/dist/src/blob/BlobConfiguration.js').default;
   installStageBlockFromUrl();
+  skipEmptyLokiRemovals();
   const { location, tls } = options;
   const inMemory = location === undefined;
   const config = new BlobConfiguration(

@@ -1,13 +1,15 @@
 import type { TlsMaterial } from '../tls-certificate.js';
 import type { EventEmitter } from 'node:events';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from './azurite-blob.js';
+import { skipEmptyLokiRemovals } from './azurite-lokijs.js';
 import { requireAzurite } from './azurite-modules.js';
 import { recordBlobRequests, type BlobRequestRecord } from './azurite-requests.js';
 
 /**
  * Azurite's queue service, in this process, on loopback, in memory: the real queue service the
  * development host's queue triggers poll (the same REST API and semantics as Azure Storage queues:
- * visibility timeouts, pop receipts, dequeue counts). Telemetry is never initialised, nor loaded (azurite-modules.ts).
+ * visibility timeouts, pop receipts, dequeue counts). Telemetry is never initialised, nor loaded (azurite-modules.ts);
+ * removals of nothing cost nothing (azurite-lokijs.ts).
  */
 export interface EmbeddedQueueOptions {
   /**
@@ -37,6 +39,7 @@ interface QueueServerLike {
 
 export async function startEmbeddedQueue(port: number, options: EmbeddedQueueOptions = {}): Promise<EmbeddedQueue> {
   const { tls } = options;
+  skipEmptyLokiRemovals();
   const QueueServer = requireAzurite<{ default: new (config: unknown) => QueueServerLike }>('azurite/dist/src/queue/QueueServer.js').default;
   const QueueConfiguration = requireAzurite<{ default: new (...args: unknown[]) => unknown }>('azurite/dist/src/queue/QueueConfiguration.js').default;
   const { MemoryExtentChunkStore } = requireAzurite<{ MemoryExtentChunkStore: new (sizeLimit?: number) => unknown }>('azurite/dist/src/common/persistence/MemoryExtentStore.js');

@@ -1,3 +1,4 @@
+import { nameKey } from './resource-registry.js';
 import type { Resource } from './resource.js';
 
 /**
@@ -6,7 +7,8 @@ import type { Resource } from './resource.js';
  * unknown name is read again at every request, so a resource created on another instance works there
  * at once. A change made on this instance (settings, keys, deletion) is forgotten here at once; on
  * other instances it shows within `ttlMs`, and a deletion waits that long before it erases (see
- * ResourceService.delete). Wall time, not the service's clock: tests move that one by days.
+ * ResourceService.delete). Names are compared as the registry compares them, whatever their case.
+ * Wall time, not the service's clock: tests move that one by days.
  */
 export class ResourceCache {
   readonly #entries = new Map<string, { resource: Resource; at: number }>();
@@ -18,10 +20,10 @@ export class ResourceCache {
 
   /** The active resource of that name as read less than `ttlMs` ago, if any. */
   get(name: string): Resource | undefined {
-    const entry = this.#entries.get(name);
+    const entry = this.#entries.get(nameKey(name));
     if (!entry) return undefined;
     if (this.wallNow() - entry.at < this.ttlMs) return entry.resource;
-    this.#entries.delete(name);
+    this.#entries.delete(nameKey(name));
     return undefined;
   }
 
@@ -35,10 +37,10 @@ export class ResourceCache {
    * of 0): its age counts from before the read, so an entry never outlives a change made during it.
    */
   set(resource: Resource, readAt: number): void {
-    if (this.ttlMs > 0) this.#entries.set(resource.name, { resource, at: readAt });
+    if (this.ttlMs > 0) this.#entries.set(nameKey(resource.name), { resource, at: readAt });
   }
 
   forget(name: string): void {
-    this.#entries.delete(name);
+    this.#entries.delete(nameKey(name));
   }
 }

@@ -121,6 +121,20 @@ describe('the resource cache of an instance', () => {
     expect(a.registry.reads).toBe(7);
   });
 
+  it('takes a name in any case as the registry does: one entry, and a change named in another case empties it', async () => {
+    const { name } = await created();
+    const a = instance(TTL);
+    expect((await a.resources.resolveActive(name.toUpperCase(), { cached: true }))?.name).toBe(name);
+    expect((await a.resources.resolveActive(name, { cached: true }))?.name).toBe(name);
+    expect(a.registry.reads).toBe(1);
+    const rekeyed = await a.resources.regenerateKey(name.toUpperCase(), 'secondary');
+    expect((await a.resources.resolveActive(name, { cached: true }))?.keys.secondary).toBe(rekeyed.keys.secondary);
+    expect(a.registry.reads).toBe(3);
+    await a.resources.delete(name.toUpperCase());
+    expect(await a.resources.resolveActive(name, { cached: true })).toBeUndefined();
+    expect(a.registry.reads).toBe(5);
+  });
+
   it('never keeps an unknown name or a resource that is not active, and drops one a read finds no longer active', async () => {
     const a = instance(TTL);
     const later = `resource-cache-later-${Date.now()}`;
