@@ -127,7 +127,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const outboxFor = (geo: GeoStore) => {
     let outbox = outboxes.get(geo.geography.key);
     if (!outbox) {
-      outbox = new Outbox({ geo, control, publisher, clock, logger, publishTimeoutMs: settings.outboxPublishTimeoutMs });
+      outbox = new Outbox({ geo, control, publisher, clock, logger, publishTimeoutMs: settings.outboxPublishTimeoutMs, markDelayMs: settings.outboxMarkDelayMs });
       outboxes.set(geo.geography.key, outbox);
     }
     return outbox;

@@ -34,6 +34,8 @@ export interface ChatChange {
   events: EventDraft[];
   recipients?: string[];
   transactionId: string;
+  /** Record the events' publication later, with the resource's next such change (Outbox: ChangeSet.markPublishedLater). */
+  markPublishedLater?: boolean;
 }
 
 const op = {
@@ -99,6 +101,7 @@ export class ChatContext {
       ops: change.ops,
       events: change.events,
       recipients: change.recipients,
+      ...(change.markPublishedLater ? { markPublishedLater: true } : {}),
     });
   }
 

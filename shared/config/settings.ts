@@ -97,6 +97,8 @@ export const settingsSchema = z.object({
   eventSchema: z.enum(['CloudEvents', 'EventGrid'], { error: 'EVENTGRID_SCHEMA must be CloudEvents or EventGrid' }).default('CloudEvents'),
   maxRequestBodyBytes: positiveInt('MAX_REQUEST_BODY_BYTES').default(1_048_576),
   outboxPublishTimeoutMs: positiveInt('OUTBOX_PUBLISH_TIMEOUT_MS').default(5_000),
+  /** How long a chat send's publication mark waits for the resource's next change before it is written alone. */
+  outboxMarkDelayMs: intBetween('OUTBOX_MARK_DELAY_MS', 1, 60_000).default(100),
   outboxRetentionHours: positiveInt('OUTBOX_RETENTION_HOURS').default(24),
   logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be debug, info, warn or error' }).default('info'),
   tokenKeyRotationDays: intBetween('TOKEN_KEY_ROTATION_DAYS', 1, 365).default(30),
@@ -206,6 +208,7 @@ export function parseSettings(env: Env): Settings {
     eventSchema: get('EVENTGRID_SCHEMA'),
     maxRequestBodyBytes: get('MAX_REQUEST_BODY_BYTES'),
     outboxPublishTimeoutMs: get('OUTBOX_PUBLISH_TIMEOUT_MS'),
+    outboxMarkDelayMs: get('OUTBOX_MARK_DELAY_MS'),
     outboxRetentionHours: get('OUTBOX_RETENTION_HOURS'),
     logLevel: get('LOG_LEVEL'),
     tokenKeyRotationDays: get('TOKEN_KEY_ROTATION_DAYS'),

@@ -1,4 +1,4 @@
-import type { Container } from '@azure/cosmos';
+import type { Container, PatchOperation } from '@azure/cosmos';
 import type { Logger } from '../telemetry/logger.js';
 import type { EventPublisher } from './event-publisher.js';
 import { expandRecipients, redactForMinimal, type EventRecord } from './event-record.js';
@@ -92,12 +92,17 @@ export async function writeProgress(outbox: Container, entry: Pick<OutboxEntry, 
  * leaves no copy of the old text here; the operations are dropped too (they are applied).
  */
 export async function recordPublished(outbox: Container, entry: OutboxEntry, at: Date): Promise<void> {
+  await outbox.item(entry.id, entry.resourceId).patch(markPublished(entry, at));
+}
+
+/** Marks the entry published (in memory) and answers the one patch that records it so (see recordPublished). */
+export function markPublished(entry: OutboxEntry, at: Date): PatchOperation[] {
   entry.status = 'published';
   entry.publishedAt = at.toISOString();
-  await outbox.item(entry.id, entry.resourceId).patch([
+  return [
     { op: 'set', path: '/status', value: 'published' },
     { op: 'set', path: '/ops', value: [] },
     { op: 'set', path: '/publishedAt', value: entry.publishedAt },
     { op: 'set', path: '/events', value: entry.events.map((e) => ({ ...e, data: redactForMinimal(e.data) })) },
-  ]);
+  ];
 }

@@ -12,7 +12,8 @@ import type { EventPublisher } from './event-publisher.js';
 import { toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
 import { eachAtMost } from '../each-at-most.js';
 import { applySteps, WRITES_AT_ONCE } from './apply-steps.js';
-import { publishRemaining, recordPublished, writeProgress } from './outbox-publishing.js';
+import { markPublished, publishRemaining, recordPublished, writeProgress } from './outbox-publishing.js';
+import { PublishedMarks } from './published-marks.js';
 
 /**
  * The per-geography outbox: a domain change (a list of store operations) and its events are first
@@ -95,6 +96,12 @@ export interface ChangeSet {
    * so a data subject request finds it.
    */
   subjects?: string[];
+  /**
+   * Record the publication later (published-marks.ts): the commit returns once the events are
+   * published, and the entry's mark is written with the resource's next change, or after
+   * OutboxDeps.markDelayMs. For changes where the latency saved matters (a chat send).
+   */
+  markPublishedLater?: boolean;
 }
 
 export interface OutboxDeps {
@@ -104,6 +111,8 @@ export interface OutboxDeps {
   clock: Clock;
   logger: Logger;
   publishTimeoutMs: number;
+  /** How long a deferred publication mark waits for the next change of its resource (100 ms when absent). */
+  markDelayMs?: number;
 }
 
 const MAX_BACKOFF_MS = 10 * 60 * 1000;
@@ -119,7 +128,16 @@ export function backoffMs(attempts: number): number {
 }
 
 export class Outbox {
-  constructor(private readonly deps: OutboxDeps) {}
+  readonly #marks: PublishedMarks;
+
+  constructor(private readonly deps: OutboxDeps) {
+    this.#marks = new PublishedMarks({ outbox: () => deps.geo.container('outbox'), logger: deps.logger, geographyKey: deps.geo.geography.key, delayMs: deps.markDelayMs ?? 100 });
+  }
+
+  /** Writes the publication marks still waiting (see ChangeSet.markPublishedLater). */
+  flushMarks(): Promise<void> {
+    return this.#marks.flush();
+  }
 
   /**
    * Writes the change and its events, applies the change, then tries to publish. Returns the
@@ -146,15 +164,38 @@ export class Outbox {
     };
     const outbox = await this.deps.geo.container('outbox');
     try {
-      await outbox.items.create(entry);
+      await this.#create(outbox, entry);
     } catch (error) {
       if ((error as { code?: number }).code !== 409) throw error;
       // The same change (a stable id) was committed before: finish that one instead of repeating it.
       return this.#finishExisting(outbox, entryId, change.resourceId);
     }
     await this.#apply(entry, false);
-    await this.#settle(outbox, entry);
+    await this.#settle(outbox, entry, change.markPublishedLater === true);
     return events;
+  }
+
+  /**
+   * Writes a new entry, in one transactional batch with the publication marks its resource's earlier
+   * changes left, if any (see PublishedMarks): so every change of a resource records those at no store
+   * request more. Throws the create's error (409 for an id committed before).
+   */
+  async #create(outbox: Container, entry: OutboxEntry): Promise<void> {
+    const marks = this.#marks.take(entry.resourceId);
+    if (marks.length === 0) {
+      await outbox.items.create(entry);
+      return;
+    }
+    const outcome = await this.#marks.writeBatch(entry.resourceId, marks, [{ operationType: 'Create', resourceBody: entry as unknown as JSONObject }]);
+    if (outcome === 'applied') return;
+    if (outcome === 'unknown') {
+      // The batch may have been applied: the entry as written by this commit (same creation time) is ours.
+      const { resource: stored } = await outbox.item(entry.id, entry.resourceId).read<OutboxEntry>();
+      if (stored?.createdAt === entry.createdAt) return;
+      if (stored) throw Object.assign(new Error(`Outbox entry ${entry.id} was committed before`), { code: 409 });
+    }
+    // Refused, or not applied: nothing of the batch was written (the marks have been written apart).
+    await outbox.items.create(entry);
   }
 
   async #finishExisting(outbox: Container, id: string, resourceId: string): Promise<EventRecord[]> {
@@ -304,9 +345,10 @@ export class Outbox {
   /**
    * Publishes the events of an applied change and records the outcome in one write: published, or
    * applied with the time of the next attempt. The operations (which may carry content, such as
-   * message text) are dropped either way, since they are applied.
+   * message text) are dropped either way, since they are applied. With `markLater`, a publication is
+   * recorded later (PublishedMarks); a failure at once, as always.
    */
-  async #settle(outbox: Container, entry: OutboxEntry): Promise<boolean> {
+  async #settle(outbox: Container, entry: OutboxEntry, markLater = false): Promise<boolean> {
     entry.ops = [];
     try {
       await publishRemaining(entry, {
@@ -323,7 +365,8 @@ export class Outbox {
       ]);
       return false;
     }
-    await recordPublished(outbox, entry, this.deps.clock.now());
+    if (markLater) this.#marks.add({ id: entry.id, resourceId: entry.resourceId, operations: markPublished(entry, this.deps.clock.now()) });
+    else await recordPublished(outbox, entry, this.deps.clock.now());
     return true;
   }
 

@@ -194,6 +194,8 @@ export class ResourceService {
 
   async #finishDeletion(resource: Resource): Promise<DeletionReport> {
     const geo = this.deps.stores.forResource(resource);
+    // Publications this instance has not recorded yet would count as events awaiting publication.
+    await this.deps.outboxFor(geo).flushMarks();
     for (const hook of this.#deletionHooks) await hook(geo, resource);
     const counts = await eraseResourceData(geo, resource.id);
     const report: DeletionReport = {

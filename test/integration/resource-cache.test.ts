@@ -19,7 +19,8 @@ const TTL = 5_000;
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { ...QUIET_STORES_ENV, ENABLED_GEOGRAPHIES: 'Japan' } });
+  // A send's publication mark waits (for the resource's next change) until the deletion flushes it.
+  stack = await startTestStack({ env: { ...QUIET_STORES_ENV, ENABLED_GEOGRAPHIES: 'Japan', OUTBOX_MARK_DELAY_MS: '60000' } });
 });
 afterAll(async () => stack?.stop());
 
@@ -180,8 +181,10 @@ describe('deleting a resource', () => {
     const report = await a.resources.delete(resource.name);
     expect(a.sleeps).toEqual([TTL]);
     expect(states).toEqual(['deleting', `items ${had}`]);
-    // The thread's items as they were, and the message written while it waited.
+    // The thread's items as they were, and the message written while it waited; the send's events,
+    // published, are not reported as awaiting publication (its mark was written first).
     expect(report.removed.cosmos.chatThreads).toBe(had + 1);
+    expect(report.eventsAwaitingPublication).toBe(0);
     expect(await ofResource()).toEqual([]);
     // Done: asking again answers the report without waiting again.
     expect(await a.resources.delete(resource.name)).toEqual(report);

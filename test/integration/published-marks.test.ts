@@ -1,0 +1,155 @@
+import type { Container } from '@azure/cosmos';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../shared/clock.js';
+import { Outbox, type ChangeSet, type OutboxEntry } from '../../shared/events/outbox.js';
+import { PublishedMarks } from '../../shared/events/published-marks.js';
+import { geographyByKey } from '../../shared/geography/geographies.js';
+import { services } from '../../shared/services.js';
+import { capturedLogger } from '../support/captured-logger.js';
+import { QUIET_STORES_ENV, startTestStack, type TestStack } from '../support/test-stack.js';
+
+/**
+ * Publication marks written later (ChangeSet.markPublishedLater, shared/events/published-marks.ts),
+ * on an outbox of the test's own over the stack's stores and topic: a mark rides in the batch that
+ * creates the next entry of its resource (at most 99 are taken); alone, it is written after the delay;
+ * a mark whose entry is gone changes nothing for the others or the new entry; and a mark that could not
+ * be written leaves its entry to the republisher, whose events then go out again with the same ids.
+ */
+let stack: TestStack;
+let outboxContainer: Container;
+const RESOURCE = '0a0b0c0d-0e0f-4101-8202-030405060708';
+
+beforeAll(async () => {
+  stack = await startTestStack({ env: { ...QUIET_STORES_ENV } });
+  outboxContainer = await europe().container('outbox');
+});
+afterAll(async () => stack?.stop());
+
+const europe = () => services().stores.forGeography(geographyByKey('europe'));
+
+function outbox(options: { markDelayMs?: number; container?: () => Promise<Container> } = {}) {
+  const { logger, lines } = capturedLogger();
+  const geo = europe();
+  const seen = options.container ? new Proxy(geo, { get: (target, prop) => (prop === 'container' ? options.container : Reflect.get(target, prop, target)) }) : geo;
+  const box = new Outbox({ geo: seen, control: services().control, publisher: services().publisher, clock: new ManualClock('2026-06-01T12:00:00.000Z'), logger, publishTimeoutMs: 5_000, markDelayMs: options.markDelayMs ?? 60_000 });
+  return { box, lines };
+}
+
+let changes = 0;
+/** A change of one document in the outbox's own partition, with one event, its publication recorded later. */
+function change(resourceId = RESOURCE): ChangeSet & { changeId: string } {
+  const changeId = `marks-${(changes += 1)}-${Date.now()}`;
+  return {
+    changeId,
+    resourceId,
+    eventSource: `/resources/${resourceId}`,
+    payloadMode: 'full',
+    ops: [{ op: 'upsert', target: { plane: 'geo', container: 'auditRecords' }, partitionKey: resourceId, item: { id: `doc-${changeId}`, resourceId } as { id: string } }],
+    events: [{ type: 'Test.Marked', subject: changeId, data: { resourceId, text: 'content' } }],
+    markPublishedLater: true,
+  };
+}
+const entry = async (id: string, resourceId = RESOURCE) => (await outboxContainer.item(id, resourceId).read<OutboxEntry>()).resource;
+const requests = () => stack.cosmosRequests!();
+
+describe('publication marks written later', () => {
+  it('ride in the batch that creates the next entry of the resource, at no store request more', async () => {
+    const { box } = outbox();
+    const first = change();
+    await box.commit(first);
+    expect((await entry(first.changeId))?.status).toBe('pending');
+    expect(stack.topic!.received().filter((r) => (r.event as { subject?: string }).subject === first.changeId)).toHaveLength(1);
+
+    const second = change();
+    const before = requests();
+    await box.commit(second);
+    // The entry with the first's mark (one batch) and the document: 2.
+    expect(requests() - before).toBe(2);
+    expect(await entry(first.changeId)).toMatchObject({ status: 'published', ops: [], publishedAt: '2026-06-01T12:00:00.000Z' });
+    expect((await entry(second.changeId))?.status).toBe('pending');
+    // Another resource's change takes none of this resource's marks (they are in another partition).
+    const other = change('1a0b0c0d-0e0f-4101-8202-030405060708');
+    await box.commit(other);
+    expect((await entry(second.changeId))?.status).toBe('pending');
+    await box.flushMarks();
+    expect((await entry(second.changeId))?.status).toBe('published');
+    expect((await entry(other.changeId, other.resourceId))?.status).toBe('published');
+  });
+
+  it('are written alone after the delay when no change of the resource comes', async () => {
+    const { box } = outbox({ markDelayMs: 50 });
+    const lone = change();
+    await box.commit(lone);
+    expect((await entry(lone.changeId))?.status).toBe('pending');
+    const deadline = Date.now() + 5_000;
+    while ((await entry(lone.changeId))?.status !== 'published' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await entry(lone.changeId))?.status).toBe('published');
+  });
+
+  it('are taken at most 99 for one entry\'s batch; the rest are written by the flush, 100 to a batch', async () => {
+    const marks = new PublishedMarks({ outbox: async () => outboxContainer, logger: capturedLogger().logger, geographyKey: 'europe', delayMs: 60_000 });
+    const ids = Array.from({ length: 150 }, (_, i) => `planted-${Date.now()}-${i}`);
+    for (const id of ids) {
+      await outboxContainer.items.create({ id, resourceId: RESOURCE, status: 'pending', createdAt: '2026-06-01T12:00:00.000Z', ops: [], events: [], attempts: 0, nextAttemptAt: '2026-06-01T12:00:00.000Z' });
+      marks.add({ id, resourceId: RESOURCE, operations: [{ op: 'set', path: '/status', value: 'published' }] });
+    }
+    expect(marks.size).toBe(150);
+    expect(marks.take('another resource')).toEqual([]);
+    const taken = marks.take(RESOURCE);
+    expect(taken.map((m) => m.id)).toEqual(ids.slice(0, 99));
+    expect(marks.size).toBe(51);
+    const before = requests();
+    await marks.flush();
+    expect(requests() - before).toBe(1);
+    expect(marks.size).toBe(0);
+    const statuses = await Promise.all(ids.map(async (id) => (await entry(id))?.status));
+    expect(statuses).toEqual([...Array(99).fill('pending'), ...Array(51).fill('published')]);
+  });
+
+  it('of an entry gone meanwhile change nothing for the new entry or the other marks', async () => {
+    const { box, lines } = outbox();
+    const [a, b] = [change(), change()];
+    await box.commit(a);
+    // Pruned, or erased with its resource, before the next change takes its mark.
+    await outboxContainer.item(a.changeId, RESOURCE).delete();
+    const before = requests();
+    await box.commit(b);
+    // The batch (refused: a's patch finds nothing), a's mark alone (nothing), b's entry alone, b's document.
+    expect(requests() - before).toBe(4);
+    expect(await entry(a.changeId)).toBeUndefined();
+    expect((await entry(b.changeId))?.status).toBe('pending');
+    await box.commit(change());
+    expect((await entry(b.changeId))?.status).toBe('published');
+    expect(lines.filter((l) => l.event === 'outbox.mark_not_recorded')).toEqual([]);
+    await box.flushMarks();
+  });
+
+  it('that cannot be written leave the entry to the republisher, which sends its events again with the same ids', async () => {
+    const failing = async (): Promise<Container> => {
+      const real = await europe().container('outbox');
+      const refuse = () => Promise.reject(Object.assign(new Error('store unavailable'), { code: 503 }));
+      return new Proxy(real, {
+        get: (target, prop) => {
+          if (prop === 'items') return new Proxy(target.items, { get: (items, name) => (name === 'batch' ? refuse : Reflect.get(items, name, items)) });
+          if (prop === 'item') return (id: string, key: string) => new Proxy(target.item(id, key), { get: (item, name) => (name === 'patch' ? refuse : Reflect.get(item, name, item)) });
+          return Reflect.get(target, prop, target);
+        },
+      });
+    };
+    const { box, lines } = outbox({ container: failing });
+    const lost = change();
+    await box.commit(lost);
+    await box.flushMarks();
+    expect(lines.filter((l) => l.event === 'outbox.mark_not_recorded')).toEqual([
+      { level: 'warn', event: 'outbox.mark_not_recorded', geography: 'europe', resourceId: RESOURCE, count: 1, detail: 'store unavailable' },
+    ]);
+    expect((await entry(lost.changeId))?.status).toBe('pending');
+    const sent = () => stack.topic!.received().filter((r) => (r.event as { subject?: string }).subject === lost.changeId).map((r) => (r.event as { id: string }).id);
+    expect(sent()).toHaveLength(1);
+    // Another instance's republisher, once the grace is over.
+    const { box: republisher } = outbox();
+    expect(await republisher.drain({ graceMs: 0, maxEntries: 500 })).toMatchObject({ failed: 0 });
+    expect((await entry(lost.changeId))?.status).toBe('published');
+    expect(sent()).toEqual([sent()[0], sent()[0]]);
+  });
+});
