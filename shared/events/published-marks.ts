@@ -29,7 +29,8 @@ export interface PublishedMarksDeps {
  * publication was not recorded.
  */
 export class PublishedMarks {
-  readonly #pending = new Map<string, PublishedMark[]>();
+  /** Per partition, oldest first, each with the time it was kept (monotonic milliseconds). */
+  readonly #pending = new Map<string, { mark: PublishedMark; at: number }[]>();
   #timer?: NodeJS.Timeout;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -37,19 +38,20 @@ export class PublishedMarks {
 
   /** Keeps a mark until the next entry of its partition, or `delayMs`. */
   add(mark: PublishedMark): void {
+    const kept = { mark, at: performance.now() };
     const marks = this.#pending.get(mark.resourceId);
-    if (marks) marks.push(mark);
-    else this.#pending.set(mark.resourceId, [mark]);
-    this.#timer ??= setTimeout(() => void this.flush(), this.deps.delayMs).unref();
+    if (marks) marks.push(kept);
+    else this.#pending.set(mark.resourceId, [kept]);
+    this.#timer ??= this.#arm(this.deps.delayMs);
   }
 
-  /** Takes up to `max` marks of a partition, to be written in the batch of a new entry. */
+  /** Takes up to `max` marks of a partition (the oldest), to be written in the batch of a new entry. */
   take(resourceId: string, max = MAX_BATCH_OPERATIONS - 1): PublishedMark[] {
     const marks = this.#pending.get(resourceId);
     if (!marks) return [];
     const taken = marks.splice(0, max);
     if (marks.length === 0) this.#pending.delete(resourceId);
-    return taken;
+    return taken.map(({ mark }) => mark);
   }
 
   /** How many marks wait to be written. */
@@ -61,14 +63,37 @@ export class PublishedMarks {
 
   /** Writes every mark kept, each partition's in batches of 100 (one by one when a batch is refused). Never throws. */
   flush(): Promise<void> {
+    return this.#write(() => true);
+  }
+
+  /** The timer: writes the marks kept `delayMs` or longer; the younger ones wait for their own time. */
+  #flushDue(): void {
+    const due = performance.now() - this.deps.delayMs;
+    void this.#write((at) => at <= due);
+  }
+
+  #write(chosen: (at: number) => boolean): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const all = [...this.#pending.entries()];
-    this.#pending.clear();
+    const writing: [string, PublishedMark[]][] = [];
+    let oldestLeft = Infinity;
+    for (const [resourceId, marks] of this.#pending) {
+      // Oldest first: the chosen ones are the front of the list.
+      const count = marks.findIndex(({ at }) => !chosen(at));
+      const taken = marks.splice(0, count === -1 ? marks.length : count);
+      if (taken.length > 0) writing.push([resourceId, taken.map(({ mark }) => mark)]);
+      if (marks.length === 0) this.#pending.delete(resourceId);
+      else oldestLeft = Math.min(oldestLeft, marks[0]!.at);
+    }
+    if (oldestLeft !== Infinity) this.#timer = this.#arm(Math.max(0, oldestLeft + this.deps.delayMs - performance.now()));
     this.#flushing = this.#flushing.then(async () => {
-      for (const [resourceId, marks] of all) for (const run of chunks(marks)) await this.writeBatch(resourceId, run, []);
+      for (const [resourceId, marks] of writing) for (const run of chunks(marks)) await this.writeBatch(resourceId, run, []);
     });
     return this.#flushing;
+  }
+
+  #arm(ms: number): NodeJS.Timeout {
+    return setTimeout(() => this.#flushDue(), ms).unref();
   }
 
   /**

@@ -76,14 +76,25 @@ describe('publication marks written later', () => {
     expect((await entry(other.changeId, other.resourceId))?.status).toBe('published');
   });
 
-  it('are written alone after the delay when no change of the resource comes', async () => {
-    const { box } = outbox({ markDelayMs: 50 });
-    const lone = change();
-    await box.commit(lone);
-    expect((await entry(lone.changeId))?.status).toBe('pending');
-    const deadline = Date.now() + 5_000;
-    while ((await entry(lone.changeId))?.status !== 'published' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect((await entry(lone.changeId))?.status).toBe('published');
+  it('are written alone after the delay when no change of the resource comes, each at its own time', async () => {
+    const { box } = outbox({ markDelayMs: 400 });
+    const older = change();
+    await box.commit(older);
+    const olderAt = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    // A change of another resource: it takes none of the older mark, and its own is younger.
+    const younger = change('2a0b0c0d-0e0f-4101-8202-030405060708');
+    await box.commit(younger);
+    const youngerAt = performance.now();
+    const published = async (c: ChangeSet & { changeId: string }) => (await entry(c.changeId, c.resourceId))?.status === 'published';
+    while (!(await published(older)) && performance.now() - olderAt < 5_000) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await published(older)).toBe(true);
+    // The timer that wrote the older mark (about 150 ms after the younger was kept) left the younger
+    // one to its own time: it is written no sooner than the delay after it was kept (less the few
+    // microseconds between keeping it and the commit's return).
+    while (!(await published(younger)) && performance.now() - youngerAt < 5_000) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await published(younger)).toBe(true);
+    expect(performance.now() - youngerAt).toBeGreaterThanOrEqual(390);
   });
 
   it('are taken at most 99 for one entry\'s batch; the rest are written by the flush, 100 to a batch', async () => {
