@@ -34,7 +34,7 @@ export interface ChatChange {
   events: EventDraft[];
   recipients?: string[];
   transactionId: string;
-  /** Record the events' publication later, with the resource's next such change (Outbox: ChangeSet.markPublishedLater). */
+  /** Record the events' publication later, with the resource's next change (Outbox: ChangeSet.markPublishedLater). */
   markPublishedLater?: boolean;
 }
 

@@ -65,7 +65,7 @@ export class ChatMessageService {
       ops: [storeOp.upsert('chatThreads', threadId, message)],
       events: messageEvents('received', message, transactionId, now),
       recipients: thread.roster ?? [],
-      // A send answers once its events are published; that they were is written with the next send.
+      // A send answers once its events are published; that they were is written with the resource's next change.
       markPublishedLater: true,
     });
     return { id: message.messageId };
