@@ -22,11 +22,11 @@ export interface PublishedMarksDeps {
  * request that published the events does not wait for the write. A mark rides in the transactional
  * batch that creates the next entry of its partition, whatever that change is (the outbox is
  * partitioned by resource, so a resource's next change takes its earlier changes' marks along, at no
- * extra store request), or is written after `delayMs`, a partition's marks 100 to a batch. Until then
- * the entry still holds the change's operations and full events (a message's text, for one). Until its mark is written an entry
- * reads as pending; if the instance dies first, the republisher publishes its events again after the
- * in-flight grace, with the same ids (receivers deduplicate on `id`), as for any change whose
- * publication was not recorded.
+ * extra store request), or is written after `delayMs`, a partition's marks 100 to a batch. Until its
+ * mark is written an entry reads as pending and still holds the change's operations and full events
+ * (a message's text, for one); if the instance dies first, the republisher publishes its events again
+ * after the in-flight grace, with the same ids (receivers deduplicate on `id`), as for any change
+ * whose publication was not recorded.
  */
 export class PublishedMarks {
   /** Per partition, oldest first, each with the time it was kept (monotonic milliseconds). */
