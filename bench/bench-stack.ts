@@ -45,6 +45,9 @@ export const TIMERS_OFF: Record<string, string> = {
   PRIVACY_WORKER_SCHEDULE: '0 0 0 1 1 *',
   RETENTION_PURGE_SCHEDULE: '0 0 0 1 1 *',
   RECORDING_PURGE_SCHEDULE: '0 0 0 1 1 *',
+  EMAIL_DELIVERY_SCHEDULE: '0 0 0 1 1 *',
+  SMS_HOUSEKEEPING_SCHEDULE: '0 0 0 1 1 *',
+  WHATSAPP_HOUSEKEEPING_SCHEDULE: '0 0 0 1 1 *',
 };
 
 export async function createResource(stack: LocalStack, name: string, geography: string): Promise<{ connectionString: string; name: string }> {

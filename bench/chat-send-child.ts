@@ -52,6 +52,9 @@ async function main(): Promise<void> {
     PRIVACY_WORKER_SCHEDULE: NEVER,
     RETENTION_PURGE_SCHEDULE: NEVER,
     RECORDING_PURGE_SCHEDULE: NEVER,
+    EMAIL_DELIVERY_SCHEDULE: NEVER,
+    SMS_HOUSEKEEPING_SCHEDULE: NEVER,
+    WHATSAPP_HOUSEKEEPING_SCHEDULE: NEVER,
     // Settings of this side's own (argv[3], JSON), such as TOKEN_REVOCATION_CACHE_MS.
     ...(JSON.parse(process.argv[3] ?? '{}') as Record<string, string>),
   });

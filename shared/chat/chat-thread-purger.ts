@@ -49,14 +49,15 @@ export class ChatThreadPurger {
    * `deletedBy` is the deleting user, or undefined when the system deletes the thread. A system
    * purge passes a `transactionId` derived from what it purges (so a rerun sends the same event ids)
    * and its audit record as an extra operation of the same change, and may pass the `survey` it
-   * read the thread from (else it is read here). Returns how many items of the thread's partition
-   * went (the thread item, participants, messages, read receipts).
+   * read the thread from (else it is read here), and may have its events' publication recorded later
+   * (ChangeSet.markPublishedLater). Returns how many items of the thread's partition went (the thread
+   * item, participants, messages, read receipts).
    */
   async purge(
     resource: Resource,
     thread: ThreadRecord,
     deletedBy: string | undefined,
-    options: { transactionId?: string; extraOps?: StoreOp[]; survey?: ThreadSurvey } = {},
+    options: { transactionId?: string; extraOps?: StoreOp[]; survey?: ThreadSurvey; markPublishedLater?: boolean } = {},
   ): Promise<{ items: number }> {
     const { threadId } = thread;
     const store = this.ctx.store(resource);
@@ -85,6 +86,7 @@ export class ChatThreadPurger {
       ops: [...threadOps, ...participants.map((p) => storeOp.delete('chatMemberships', p.identityId, threadId)), ...(options.extraOps ?? [])],
       events: threadDeletedEvents(current, deletedBy, transactionId, now),
       recipients: participants.filter((p) => !p.removedOn).map((p) => p.identityId),
+      ...(options.markPublishedLater ? { markPublishedLater: true } : {}),
     });
     if (whole) return { items: survey.items.length + 1 };
     const rest = await this.finish(store, threadId);

@@ -164,6 +164,8 @@ export class ThreadRetention {
     const { items } = await this.deps.purger.purge(resource, thread, undefined, {
       transactionId,
       survey,
+      // The purge's items of a resource follow one another: each records the one before's publication.
+      markPublishedLater: true,
       extraOps: [
         auditOp(
           auditRecord({

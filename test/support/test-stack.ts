@@ -68,14 +68,20 @@ export async function toTestResponse(response: Response): Promise<TestResponse> 
 /** Starts the real local stack (embedded Cosmos, Azurite, local Event Grid topic, host) on free ports. */
 /**
  * Settings for a test that counts store requests: the timers that make store requests of their own
- * (the purges, the privacy planner, the outbox republisher, the local blob-event poll) do not run, and
- * identities can be created without the rate limit.
+ * (the purges, the privacy planner, the outbox republisher, e-mail delivery, SMS and WhatsApp
+ * housekeeping, the local blob-event poll) do not run, and identities can be created without the
+ * rate limit.
  */
 export const QUIET_STORES_ENV: Readonly<Record<string, string>> = {
   RETENTION_PURGE_SCHEDULE: '0 0 0 1 1 *',
   RECORDING_PURGE_SCHEDULE: '0 0 0 1 1 *',
   PRIVACY_WORKER_SCHEDULE: '0 0 0 1 1 *',
   OUTBOX_REPUBLISH_SCHEDULE: '0 0 0 1 1 *',
+  // E-mail delivery runs every 30 s and queries every geography: a counted window that crossed :00 or
+  // :30 counted its requests too (seen once in a full run).
+  EMAIL_DELIVERY_SCHEDULE: '0 0 0 1 1 *',
+  SMS_HOUSEKEEPING_SCHEDULE: '0 0 0 1 1 *',
+  WHATSAPP_HOUSEKEEPING_SCHEDULE: '0 0 0 1 1 *',
   LOCAL_BLOB_EVENTS_POLL_MS: '3600000',
   RATE_LIMIT_IDENTITY_CREATE: '1000000',
 };
