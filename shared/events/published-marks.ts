@@ -105,6 +105,8 @@ export class PublishedMarks {
    */
   async writeBatch(resourceId: string, marks: PublishedMark[], first: OperationInput[]): Promise<BatchOutcome> {
     let outcome: BatchOutcome = 'unknown';
+    let failed = 0;
+    let detail = '';
     try {
       const outbox = await this.deps.outbox();
       const patches = marks.map((mark): OperationInput => ({ operationType: 'Patch', id: mark.id, resourceBody: mark.operations }));
@@ -114,13 +116,17 @@ export class PublishedMarks {
         try {
           await outbox.item(mark.id, mark.resourceId).patch(mark.operations);
         } catch (error) {
-          if ((error as { code?: number }).code !== 404) throw error;
+          if ((error as { code?: number }).code === 404) continue;
+          failed += 1;
+          detail = error instanceof Error ? error.message : String(error);
         }
       }
     } catch (error) {
-      // The entries stay pending: the republisher publishes them again after the grace, with the same ids.
-      this.deps.logger.warn('outbox.mark_not_recorded', { geography: this.deps.geographyKey, resourceId, count: marks.length, detail: error instanceof Error ? error.message : String(error) });
+      failed = marks.length;
+      detail = error instanceof Error ? error.message : String(error);
     }
+    // Those entries stay pending: the republisher publishes them again after the grace, with the same ids.
+    if (failed > 0) this.deps.logger.warn('outbox.mark_not_recorded', { geography: this.deps.geographyKey, resourceId, count: failed, detail });
     return outcome;
   }
 }

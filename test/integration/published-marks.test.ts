@@ -117,6 +117,26 @@ describe('publication marks written later', () => {
     expect(statuses).toEqual([...Array(99).fill('pending'), ...Array(51).fill('published')]);
   });
 
+  it('that fail one by one do not keep the others from being written', async () => {
+    const ids = [`one-fails-${Date.now()}`, `one-written-${Date.now()}`];
+    for (const id of ids) await outboxContainer.items.create({ id, resourceId: RESOURCE, status: 'pending', createdAt: '2026-06-01T12:00:00.000Z', ops: [], events: [], attempts: 0, nextAttemptAt: '2026-06-01T12:00:00.000Z' });
+    const refuse = () => Promise.reject(Object.assign(new Error('throttled'), { code: 429 }));
+    // The batch fails as a whole; then the first entry's own patch fails too, the second's goes through.
+    const flaky = new Proxy(outboxContainer, {
+      get: (target, prop) => {
+        if (prop === 'items') return new Proxy(target.items, { get: (items, name) => (name === 'batch' ? refuse : Reflect.get(items, name, items)) });
+        if (prop === 'item') return (id: string, key: string) => (id === ids[0] ? { patch: refuse } : target.item(id, key));
+        return Reflect.get(target, prop, target);
+      },
+    });
+    const { logger, lines } = capturedLogger();
+    const marks = new PublishedMarks({ outbox: async () => flaky, logger, geographyKey: 'europe', delayMs: 60_000 });
+    for (const id of ids) marks.add({ id, resourceId: RESOURCE, operations: [{ op: 'set', path: '/status', value: 'published' }] });
+    await marks.flush();
+    expect(await Promise.all(ids.map(async (id) => (await entry(id))?.status))).toEqual(['pending', 'published']);
+    expect(lines).toEqual([{ level: 'warn', event: 'outbox.mark_not_recorded', geography: 'europe', resourceId: RESOURCE, count: 1, detail: 'throttled' }]);
+  });
+
   it('of an entry gone meanwhile change nothing for the new entry or the other marks', async () => {
     const { box, lines } = outbox();
     const [a, b] = [change(), change()];
