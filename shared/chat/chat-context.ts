@@ -101,7 +101,7 @@ export class ChatContext {
       ops: change.ops,
       events: change.events,
       recipients: change.recipients,
-      ...(change.markPublishedLater ? { markPublishedLater: true } : {}),
+      markPublishedLater: change.markPublishedLater,
     });
   }
 

@@ -86,7 +86,7 @@ export class ChatThreadPurger {
       ops: [...threadOps, ...participants.map((p) => storeOp.delete('chatMemberships', p.identityId, threadId)), ...(options.extraOps ?? [])],
       events: threadDeletedEvents(current, deletedBy, transactionId, now),
       recipients: participants.filter((p) => !p.removedOn).map((p) => p.identityId),
-      ...(options.markPublishedLater ? { markPublishedLater: true } : {}),
+      markPublishedLater: options.markPublishedLater,
     });
     if (whole) return { items: survey.items.length + 1 };
     const rest = await this.finish(store, threadId);

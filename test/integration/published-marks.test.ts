@@ -49,6 +49,21 @@ function change(resourceId = RESOURCE): ChangeSet & { changeId: string } {
     markPublishedLater: true,
   };
 }
+/**
+ * The outbox container with its transactional batches refused, failing with `error` and `code`; an
+ * item `refuses` names (every item when absent) answers only a patch, failing the same way; everything
+ * else as it is.
+ */
+function refusing(error: string, code: number, refuses: (id: string) => boolean = () => true): Container {
+  const refuse = () => Promise.reject(Object.assign(new Error(error), { code }));
+  return new Proxy(outboxContainer, {
+    get: (target, prop) => {
+      if (prop === 'items') return new Proxy(target.items, { get: (items, name) => (name === 'batch' ? refuse : Reflect.get(items, name, items)) });
+      if (prop === 'item') return (id: string, key: string) => (refuses(id) ? { patch: refuse } : target.item(id, key));
+      return Reflect.get(target, prop, target);
+    },
+  });
+}
 const entry = async (id: string, resourceId = RESOURCE) => (await outboxContainer.item(id, resourceId).read<OutboxEntry>()).resource;
 const requests = () => stack.cosmosRequests!();
 
@@ -120,15 +135,8 @@ describe('publication marks written later', () => {
   it('that fail one by one do not keep the others from being written', async () => {
     const ids = [`one-fails-${Date.now()}`, `one-written-${Date.now()}`];
     for (const id of ids) await outboxContainer.items.create({ id, resourceId: RESOURCE, status: 'pending', createdAt: '2026-06-01T12:00:00.000Z', ops: [], events: [], attempts: 0, nextAttemptAt: '2026-06-01T12:00:00.000Z' });
-    const refuse = () => Promise.reject(Object.assign(new Error('throttled'), { code: 429 }));
     // The batch fails as a whole; then the first entry's own patch fails too, the second's goes through.
-    const flaky = new Proxy(outboxContainer, {
-      get: (target, prop) => {
-        if (prop === 'items') return new Proxy(target.items, { get: (items, name) => (name === 'batch' ? refuse : Reflect.get(items, name, items)) });
-        if (prop === 'item') return (id: string, key: string) => (id === ids[0] ? { patch: refuse } : target.item(id, key));
-        return Reflect.get(target, prop, target);
-      },
-    });
+    const flaky = refusing('throttled', 429, (id) => id === ids[0]);
     const { logger, lines } = capturedLogger();
     const marks = new PublishedMarks({ outbox: async () => flaky, logger, geographyKey: 'europe', delayMs: 60_000 });
     for (const id of ids) marks.add({ id, resourceId: RESOURCE, operations: [{ op: 'set', path: '/status', value: 'published' }] });
@@ -156,18 +164,7 @@ describe('publication marks written later', () => {
   });
 
   it('that cannot be written leave the entry to the republisher, which sends its events again with the same ids', async () => {
-    const failing = async (): Promise<Container> => {
-      const real = await europe().container('outbox');
-      const refuse = () => Promise.reject(Object.assign(new Error('store unavailable'), { code: 503 }));
-      return new Proxy(real, {
-        get: (target, prop) => {
-          if (prop === 'items') return new Proxy(target.items, { get: (items, name) => (name === 'batch' ? refuse : Reflect.get(items, name, items)) });
-          if (prop === 'item') return (id: string, key: string) => new Proxy(target.item(id, key), { get: (item, name) => (name === 'patch' ? refuse : Reflect.get(item, name, item)) });
-          return Reflect.get(target, prop, target);
-        },
-      });
-    };
-    const { box, lines } = outbox({ container: failing });
+    const { box, lines } = outbox({ container: async () => refusing('store unavailable', 503) });
     const lost = change();
     await box.commit(lost);
     await box.flushMarks();
