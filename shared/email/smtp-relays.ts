@@ -1,4 +1,4 @@
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type ConnectionOptions } from 'node:tls';
 import type { Transporter } from 'nodemailer';
 import type { SmtpRelay } from './email-settings.js';
 
@@ -74,6 +74,16 @@ export class SmtpRelays {
     this.#transports.clear();
   }
 
+  /**
+   * TLS 1.2 or later; with the local stack's certificate, a context with it and the system's
+   * authorities, built once per transport (not parsed again for every connection of the pool).
+   */
+  #tlsOptions(): ConnectionOptions {
+    if (!this.deps.trustedCertificates) return { minVersion: 'TLSv1.2' };
+    const options: ConnectionOptions = { minVersion: 'TLSv1.2', ca: [...rootCertificates, this.deps.trustedCertificates] };
+    return { ...options, secureContext: createSecureContext(options) };
+  }
+
   #transport(geographyKey: string): Promise<Transporter> {
     let transport = this.#transports.get(geographyKey);
     if (!transport) {
@@ -88,7 +98,7 @@ export class SmtpRelays {
           secure: relay.tls === 'implicit',
           requireTLS: relay.tls === 'starttls',
           ...(relay.user && relay.password ? { auth: { user: relay.user, pass: relay.password } } : {}),
-          tls: { minVersion: 'TLSv1.2', ...(this.deps.trustedCertificates ? { ca: [...rootCertificates, this.deps.trustedCertificates] } : {}) },
+          tls: this.#tlsOptions(),
           connectionTimeout: 10_000,
           greetingTimeout: 10_000,
           socketTimeout: 60_000,

@@ -1,5 +1,6 @@
 import type { CosmosClient } from '@azure/cosmos';
 import type { CredentialSource } from './azure-credential.js';
+import { skipSinglePartitionQueryPlans } from './single-partition-query-plans.js';
 import type { StoreTls } from './store-tls.js';
 
 /**
@@ -37,6 +38,8 @@ export class CosmosClients {
       agent,
       // The emulator (and a single-region account) must not redirect us to other regions.
       connectionPolicy: { enableEndpointDiscovery: false },
+      // Not in the SDK's public option types, read by its client context: see single-partition-query-plans.ts.
+      ...({ plugins: [skipSinglePartitionQueryPlans] } as object),
     });
   }
 
