@@ -14,22 +14,35 @@ import {
   type PurgeRunRecord,
 } from './purge-run-record.js';
 import { purgeRunStatus, type PurgeStatus } from './purge-run-status.js';
+import { countsOf, incrementPatches, RunCountGroups, type RunCounts } from './run-count-groups.js';
 import { PURGE_KINDS, type PurgeKind } from './purge-schedules.js';
 
 export type { HeldItem, ItemOutcome, PurgeRunRecord } from './purge-run-record.js';
+
 export type { PurgeStatus } from './purge-run-status.js';
+
+/** How long the first work item of a run settling on an instance waits for others to count with it. */
+export const RUN_COUNT_WINDOW_MS = 50;
+
+type RunKey = Pick<PurgeRunRecord, 'id' | 'kind'>;
 
 /**
  * Purge runs across instances. The planner (a timer, one instance) starts a run, adds what it
  * enqueues page by page, and ends its planning; each work item, on whichever instance runs it,
  * settles once: a marker item (`purgeRunItems`, id = run id and a hash of the item) is created
  * first, so an item the queue delivers again is not counted again, then the run's counters are
- * incremented with one increment patch (no read-modify-write, so concurrent instances never lose
- * an update). Whoever's write completes the run (planning over, every item settled) ends it, with
- * a patch conditioned on it still running, so it ends once.
+ * incremented with an increment patch (no read-modify-write, so concurrent instances never lose
+ * an update), one for the items of the run that settle on the instance within RUN_COUNT_WINDOW_MS
+ * of each other (run-count-groups.ts). Whoever's write completes the run (planning over, every item
+ * settled) ends it, with a patch conditioned on it still running, so it ends once.
  */
 export class PurgeRuns {
-  constructor(private readonly deps: { control: ControlStore; clock: Clock }) {}
+  readonly #counts: RunCountGroups<RunKey>;
+
+  /** `countWindowMs`: how long the first settling item of a group waits for others (run-count-groups.ts; 50 ms when absent). */
+  constructor(private readonly deps: { control: ControlStore; clock: Clock; countWindowMs?: number }) {
+    this.#counts = new RunCountGroups({ windowMs: deps.countWindowMs ?? RUN_COUNT_WINDOW_MS, write: (run, counts) => this.#writeCounts(run, counts) });
+  }
 
   /**
    * Starts a run of `kind`, unless the previous one is still draining its work items (then nothing is
@@ -89,24 +102,24 @@ export class PurgeRuns {
       if ((error as { code?: number }).code !== 409) throw error;
       first = false;
     }
-    const run = { id: runId, kind };
-    if (first && outcome.held) await this.#listHeld(run, outcome.held);
-    const counts: PatchOperation[] = first
-      ? [
-          { op: 'incr', path: `/${outcome.result}`, value: 1 },
-          ...Object.entries(outcome.deleted ?? {})
-            .filter(([, n]) => n > 0)
-            .slice(0, 5)
-            .map(([k, n]): PatchOperation => ({ op: 'incr', path: `/deleted/${k}`, value: n })),
-          ...(outcome.result === 'failed' ? [{ op: 'incr', path: '/errors', value: 1 } as PatchOperation] : []),
-          ...(outcome.held ? [{ op: 'incr', path: '/skippedForHoldCount', value: 1 } as PatchOperation] : []),
-        ]
-      : [];
-    const operations: PatchOperation[] = [{ op: 'incr', path: '/settled', value: 1 }, ...counts, { op: 'set', path: '/lastProgressAt', value: this.#now().toISOString() }];
+    const run: RunKey = { id: runId, kind };
+    if (first) {
+      if (outcome.held) await this.#listHeld(run, outcome.held);
+      // With the other items of the run settling on this instance just now: one patch for all of them.
+      await this.#counts.count(run, countsOf(outcome));
+      return true;
+    }
     // A repeated delivery only nudges a run still draining (an ended run keeps its exact counts).
-    const updated = await this.#patch(run, operations, first ? undefined : "FROM c WHERE c.status = 'running'");
+    const updated = await this.#patch(run, [{ op: 'incr', path: '/settled', value: 1 }, { op: 'set', path: '/lastProgressAt', value: this.#now().toISOString() }], "FROM c WHERE c.status = 'running'");
     if (updated) await this.#endIfComplete(updated);
-    return first;
+    return false;
+  }
+
+  /** Writes the summed increments of a group of first settlements, then ends the run if they complete it. */
+  async #writeCounts(run: RunKey, counts: RunCounts): Promise<void> {
+    let updated: PurgeRunRecord | undefined;
+    for (const operations of incrementPatches(counts, this.#now().toISOString())) updated = await this.#patch(run, operations);
+    if (updated) await this.#endIfComplete(updated);
   }
 
   /**

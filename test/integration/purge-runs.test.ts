@@ -232,16 +232,69 @@ describe('settling work items', () => {
     });
   });
 
-  it('adds at most five deleted kinds per item while the run drains (a patch holds ten operations); the end counts them all from the markers', async () => {
-    const { runs, stored } = freshRuns();
+  it('counts every deleted kind while the run drains, in patches of at most ten operations (settled with the last); the end agrees', async () => {
+    const { runs, stored, control } = freshRuns();
     const run = await begun(runs);
     await runs.addPlanned(run, 2);
     await runs.finishPlanning(run);
-    const deleted = { k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6 };
+    const deleted = { k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9 };
+    const requests = await requestsSoFar(control);
     await runs.settle('chatRetention', run.id, 'a', { result: 'done', deleted });
-    expect((await stored(run)).deleted).toEqual({ chatThreads: 0, chatItems: 0, operationLogs: 0, privacyRequests: 0, privacyResults: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5 });
+    // The marker, then 10 operations (done and 9 kinds), then settled with the stamp.
+    expect(cosmos.emulator().requests() - requests).toBe(3);
+    expect(await stored(run)).toMatchObject({ status: 'running', settled: 1, done: 1, deleted: { chatThreads: 0, ...deleted } });
     await runs.settle('chatRetention', run.id, 'b', { result: 'done' });
-    expect(await stored(run)).toMatchObject({ status: 'succeeded', deleted: { chatThreads: 0, k1: 1, k5: 5, k6: 6 } });
+    expect(await stored(run)).toMatchObject({ status: 'succeeded', settled: 2, done: 2, deleted: { chatThreads: 0, ...deleted } });
+  });
+});
+
+/** Store requests served so far, once the markers' container is known to the control store (its first use reads it). */
+async function requestsSoFar(control: ControlStore): Promise<number> {
+  await control.container('purgeRunItems');
+  return cosmos.emulator().requests();
+}
+
+describe('items of a run settling on one instance at about the same time', () => {
+  it('are counted with one patch of their sums: a marker each and one store request more', async () => {
+    const { runs, stored, control } = freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 10);
+    const requests = await requestsSoFar(control);
+    const outcomes = [
+      { result: 'done', deleted: { chatThreads: 1, chatItems: 4 } },
+      { result: 'done', deleted: { chatThreads: 1, chatItems: 7 } },
+      { result: 'done' },
+      { result: 'failed' },
+      { result: 'held', held: held(3) },
+    ] as const;
+    expect(await Promise.all(outcomes.map((outcome, n) => runs.settle('chatRetention', run.id, `item-${n}`, outcome)))).toEqual([true, true, true, true, true]);
+    // 5 markers, the held item's listing, one patch.
+    expect(cosmos.emulator().requests() - requests).toBe(7);
+    expect(await stored(run)).toMatchObject({ status: 'running', planned: 10, settled: 5, done: 3, failed: 1, held: 1, errors: 1, skippedForHoldCount: 1, skippedForHold: [held(3)], deleted: { chatThreads: 2, chatItems: 11 } });
+  });
+
+  it('are counted apart when one settles after the window of the other closed', async () => {
+    const { runs, stored, control } = freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 10);
+    const requests = await requestsSoFar(control);
+    await runs.settle('chatRetention', run.id, 'one', { result: 'done' });
+    await runs.settle('chatRetention', run.id, 'two', { result: 'done' });
+    expect(cosmos.emulator().requests() - requests).toBe(4);
+    expect(await stored(run)).toMatchObject({ settled: 2, done: 2 });
+  });
+
+  it('all get the error when their patch fails; delivered again, each finds its marker and moves settled on, and the end counts them from the markers', async () => {
+    const { runs, stored, control } = freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 3);
+    await runs.finishPlanning(run);
+    control.failNext = (call) => call.op === 'patch' && call.container === 'purgeRuns';
+    const first = await Promise.allSettled(['a', 'b', 'c'].map((key) => runs.settle('chatRetention', run.id, key, { result: 'done', deleted: { chatItems: 2 } })));
+    expect(first.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(await stored(run)).toMatchObject({ status: 'running', settled: 0, done: 0, deleted: { chatItems: 0 } });
+    expect(await Promise.all(['a', 'b', 'c'].map((key) => runs.settle('chatRetention', run.id, key, { result: 'done', deleted: { chatItems: 2 } })))).toEqual([false, false, false]);
+    expect(await stored(run)).toMatchObject({ status: 'succeeded', settled: 3, done: 3, deleted: { chatItems: 6 } });
   });
 });
 
