@@ -8,7 +8,7 @@ import type { EventPublisher } from './events/event-publisher.js';
 import { EventGridPublisher } from './events/eventgrid-publisher.js';
 import { Outbox } from './events/outbox.js';
 import { RateLimiter } from './http/rate-limiter.js';
-import type { OperationOutcome } from './http/route-handler.js';
+import type { OperationOutcome, OperationRecord } from './http/route-handler.js';
 import { operationName } from './oplog/operation-names.js';
 import { operationLogRecord, OperationLogs } from './oplog/operation-log.js';
 import { IdentityService } from './identity/identity-service.js';
@@ -82,8 +82,8 @@ export interface Services {
   workQueues: WorkQueueSender;
   /** Advanced Messaging for WhatsApp: channels, the Messages API, WhatsApp's webhook (shared/whatsapp). */
   whatsApp: WhatsAppService;
-  /** Writes a data-plane operation's log record in its resource's geography. */
-  recordOperation(outcome: OperationOutcome): Promise<void>;
+  /** Writes a data-plane operation's log record in its resource's geography; the answer can amend it. */
+  recordOperation(outcome: OperationOutcome): Promise<OperationRecord>;
   /** Whether the declared stores exist (checked at app start when STORE_PROVISIONING=verify). */
   readiness: StoreReadiness;
   dispose(): void;
@@ -247,20 +247,21 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     ...(overrides.emailAfterRecipient ? { afterRecipient: overrides.emailAfterRecipient } : {}),
   });
   const workQueues = new WorkQueueSender({ hostStorage: settings.hostStorage, createQueues: settings.storeProvisioning === 'create', credential, tls });
-  const recordOperation = (outcome: OperationOutcome) =>
-    oplogs.write(
-      stores.forResource(outcome.resource),
-      operationLogRecord({
-        resourceId: outcome.resource.id,
-        time: clock.now().toISOString(),
-        operation: operationName(outcome.functionName, outcome.method),
-        method: outcome.method,
-        status: outcome.status,
-        durationMs: outcome.durationMs,
-        correlationId: outcome.correlationId,
-        subjects: outcome.subjects,
-      }),
-    );
+  const recordOperation = async (outcome: OperationOutcome): Promise<OperationRecord> => {
+    const geo = stores.forResource(outcome.resource);
+    const record = operationLogRecord({
+      resourceId: outcome.resource.id,
+      time: clock.now().toISOString(),
+      operation: operationName(outcome.functionName, outcome.method),
+      method: outcome.method,
+      status: outcome.status,
+      durationMs: outcome.durationMs,
+      correlationId: outcome.correlationId,
+      subjects: outcome.subjects,
+    });
+    await oplogs.write(geo, record);
+    return { amend: (answer) => oplogs.rewrite(geo, { ...record, ...answer }) };
+  };
   const readiness = new StoreReadiness({
     enabled: settings.storeProvisioning === 'verify',
     check: () =>

@@ -26,6 +26,13 @@ export interface OperationScope {
   subjects: Set<string>;
   /** False for operations whose subjects must not be logged (privacy requests name the people they erase). */
   logSubjects: boolean;
+  /**
+   * Set by a handler that must confirm its answer after it: run beside the operation log write (one
+   * store round trip less to the answer), and a rejection replaces the answer (rendered as any error
+   * is) and the record's status and duration. A user write checks that its caller was not being
+   * deleted meanwhile (user-request.ts).
+   */
+  confirm?: () => Promise<void>;
 }
 
 /** One finished operation, for the operation log. */
@@ -39,10 +46,15 @@ export interface OperationOutcome {
   subjects: string[];
 }
 
+/** An operation's log record once written: an answer that changed afterwards rewrites its status and duration. */
+export interface OperationRecord {
+  amend(answer: Pick<OperationOutcome, 'status' | 'durationMs'>): Promise<void>;
+}
+
 export interface RouteServices {
   logger: Logger;
   /** Writes the operation log record of a data-plane request (management routes have no resource, so none). */
-  recordOperation(outcome: OperationOutcome): Promise<void>;
+  recordOperation(outcome: OperationOutcome): Promise<OperationRecord>;
   /** Rejects with a ServiceError while the app cannot serve (its declared stores are missing). */
   readiness?: { ready(): Promise<void> };
 }
@@ -68,37 +80,54 @@ export function routeHandler(
     const started = Date.now();
     const operation: OperationScope = { subjects: new Set(), logSubjects: true };
     const response = await respond(request, context, operation);
-    if (operation.resource) {
-      const outcome: OperationOutcome = {
-        resource: operation.resource,
-        functionName: context.functionName,
-        method: request.method.toUpperCase(),
-        status: response.status ?? 200,
-        durationMs: Date.now() - started,
-        correlationId: context.invocationId,
-        subjects: operation.logSubjects ? [...operation.subjects] : [],
-      };
-      // The operation happened whether or not its log record can be written: a failed write is
-      // reported in telemetry (without the subjects), not to the caller.
-      await routeServices()
-        .recordOperation(outcome)
-        .catch((error: unknown) =>
-          routeServices().logger.warn('operation_log.write_failed', {
-            correlationId: outcome.correlationId,
-            resourceId: outcome.resource.id,
-            function: outcome.functionName,
-            errorName: error instanceof Error ? error.name : typeof error,
-            detail: error instanceof Error ? error.message : undefined,
-          }),
-        );
-    }
-    return response;
+    const { confirm } = operation;
+    const confirming = confirm ? confirm().then(() => response, (error: unknown) => rendered(error, context)) : Promise.resolve(response);
+    if (!operation.resource) return confirming;
+    const outcome: OperationOutcome = {
+      resource: operation.resource,
+      functionName: context.functionName,
+      method: request.method.toUpperCase(),
+      status: response.status ?? 200,
+      durationMs: Date.now() - started,
+      correlationId: context.invocationId,
+      subjects: operation.logSubjects ? [...operation.subjects] : [],
+    };
+    const [answer, record] = await Promise.all([confirming, recorded(outcome)]);
+    // The confirmation changed the answer after the record was written: the record says what the caller got.
+    if (answer !== response && record) await amend(record, outcome, { status: answer.status ?? 200, durationMs: Date.now() - started });
+    return answer;
   };
+
+  /**
+   * The operation happened whether or not its log record can be written: a failed write is reported
+   * in telemetry (without the subjects), not to the caller.
+   */
+  async function recorded(outcome: OperationOutcome): Promise<OperationRecord | undefined> {
+    try {
+      return await routeServices().recordOperation(outcome);
+    } catch (error) {
+      logWriteFailed(outcome, error);
+      return undefined;
+    }
+  }
+
+  async function amend(record: OperationRecord, outcome: OperationOutcome, answer: Pick<OperationOutcome, 'status' | 'durationMs'>): Promise<void> {
+    await record.amend(answer).catch((error: unknown) => logWriteFailed(outcome, error));
+  }
+
+  function logWriteFailed(outcome: OperationOutcome, error: unknown): void {
+    routeServices().logger.warn('operation_log.write_failed', {
+      correlationId: outcome.correlationId,
+      resourceId: outcome.resource.id,
+      function: outcome.functionName,
+      errorName: error instanceof Error ? error.name : typeof error,
+      detail: error instanceof Error ? error.message : undefined,
+    });
+  }
 
   async function respond(request: HttpRequest, context: InvocationContext, operation: OperationScope): Promise<HttpResponseInit> {
     const correlationId = context.invocationId;
     const handler = handlers[request.method.toUpperCase() as Method];
-    const logger = () => routeServices().logger;
     try {
       if (!handler) {
         throw new ServiceError('MethodNotAllowed', `Method ${request.method} is not allowed here; use ${allowed}.`, {
@@ -111,17 +140,23 @@ export function routeHandler(
       const response = await handler({ request, context, correlationId, operation });
       return { ...response, headers: { 'x-ms-correlation-id': correlationId, ...(response.headers as Record<string, string>) } };
     } catch (error) {
-      if (isServiceError(error)) return errorResponse(error, correlationId);
-      // Invalid settings (e.g. strict residency without a geography's own accounts): the app start
-      // already failed naming them; every request is refused without reaching a store.
-      if (error instanceof SettingsError) return errorResponse(NOT_CONFIGURED, correlationId);
-      logger().error('request.failed', {
-        correlationId,
-        function: context.functionName,
-        errorName: error instanceof Error ? error.name : typeof error,
-        detail: error instanceof Error ? error.message : undefined,
-      });
-      return errorResponse(internalError(correlationId), correlationId);
+      return rendered(error, context);
     }
+  }
+
+  /** An error as the caller gets it: a ServiceError in the ACS shape, anything else a 500 with the correlation id (and a log line). */
+  function rendered(error: unknown, context: InvocationContext): HttpResponseInit {
+    const correlationId = context.invocationId;
+    if (isServiceError(error)) return errorResponse(error, correlationId);
+    // Invalid settings (e.g. strict residency without a geography's own accounts): the app start
+    // already failed naming them; every request is refused without reaching a store.
+    if (error instanceof SettingsError) return errorResponse(NOT_CONFIGURED, correlationId);
+    routeServices().logger.error('request.failed', {
+      correlationId,
+      function: context.functionName,
+      errorName: error instanceof Error ? error.name : typeof error,
+      detail: error instanceof Error ? error.message : undefined,
+    });
+    return errorResponse(internalError(correlationId), correlationId);
   }
 }

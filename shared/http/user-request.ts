@@ -29,11 +29,12 @@ export function userRoute(handlers: Partial<Record<Method, UserMethodHandler>>):
     const svc = services();
     const { resource, token } = await tokenOf(scope);
     const claims = await svc.identities.verifySignature(resource, token);
-    // From verification to the answer the request is under way: a deletion of the caller waits for it.
+    // From verification to the handler's answer (its writes landed) the request is under way: a deletion of the caller on this instance waits for it.
     return svc.identities.whileUnderWay(claims.sub, async () => {
       const userScope = await authenticateUser(scope, resource, await svc.identities.verifyCurrent(resource, claims));
       const response = await handler(userScope);
-      if (!READ_ONLY.has(scope.request.method.toUpperCase())) await eraseIfDeletedMeanwhile(userScope);
+      // After the write has landed, beside the operation log write (route-handler.ts).
+      if (!READ_ONLY.has(scope.request.method.toUpperCase())) scope.operation.confirm = () => eraseIfDeletedMeanwhile(userScope);
       return response;
     });
   });
@@ -45,7 +46,9 @@ const READ_ONLY = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * A write by an identity whose deletion began while the write was under way (on another instance,
  * where the deletion could not wait for it) is erased with everything else of the identity, and the
- * caller gets the 401 a request a moment later would have got.
+ * caller gets the 401 a request a moment later would have got (its operation log record is
+ * rewritten to say so). The check reads the identity after the write landed: a deletion marked
+ * after that read finds the write when it erases.
  */
 async function eraseIfDeletedMeanwhile(scope: UserScope): Promise<void> {
   const { identities } = services();

@@ -46,6 +46,11 @@ export class OperationLogs {
     await (await geo.container('operationLogs')).items.create(record);
   }
 
+  /** Writes a record again, as it is now (the same id): an operation whose answer changed after its record was written. */
+  async rewrite(geo: GeoStore, record: OperationLogRecord): Promise<void> {
+    await (await geo.container('operationLogs')).items.upsert(record);
+  }
+
   /** A page of a resource's records that involve one subject, oldest first, after the id `after`. */
   async pageForSubject(geo: GeoStore, resourceId: string, subject: string, page: { after?: string; limit: number }): Promise<OperationLogRecord[]> {
     const parameters: SqlParameter[] = [

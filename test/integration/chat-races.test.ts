@@ -1,7 +1,8 @@
 import { CosmosClient } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { all, chatRequest, createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
-import { services } from '../../shared/services.js';
+import { parseSettings } from '../../shared/config/settings.js';
+import { createServices, services } from '../../shared/services.js';
 import { PrivacyClient } from '../support/privacy.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
@@ -120,6 +121,39 @@ describe('an identity used while it is being deleted', () => {
         const finished = await privacy.run('delete', { identityIds: [dave.id] });
         expect(finished.status).toBe('succeeded');
       }, ['outbox']);
+    }
+  });
+});
+
+describe('a send whose caller\'s deletion begins on another instance once the message is written', () => {
+  it('answers 401, the message is erased, and the one operation log record of the request says 401', async () => {
+    const [alice, dave] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource)]);
+    const { chatThread } = await alice.chat.createChatThread({ topic: 'Deleted while sending' }, { participants: [{ id: userRef(dave) }] });
+    const threadId = chatThread!.id;
+    const other = createServices(parseSettings(stack.env));
+    const messages = services().chat.messages;
+    const send = messages.send.bind(messages);
+    const sequenceOf = async () => (await threadItems(threadId)).find((i) => i.kind === 'thread')!.sequence!;
+    const before = await sequenceOf();
+    // The message has landed (this instance's send is done); then the deletion marks Dave elsewhere, where it cannot wait for this request.
+    messages.send = async (caller, thread, input) => {
+      const sent = await send(caller, thread, input);
+      await other.identities.beginDeletion((await other.resources.resolveActive('chat-races'))!, dave.id);
+      return sent;
+    };
+    try {
+      const answer = await chatCall(dave, 'POST', `/chat/threads/${threadId}/messages`, { content: 'just in time?' });
+      expect(answer.status).toBe(401);
+      expect(answer.body).toEqual({ error: { code: 'Unauthorized', message: 'The access token is not valid.' } });
+      // The send took its sequence id and wrote; the check after it erased what Dave wrote.
+      expect(await sequenceOf()).toBe(before + 1);
+      expect((await threadItems(threadId)).filter((i) => i.senderId === dave.id)).toEqual([]);
+      const correlationId = answer.headers.get('x-ms-correlation-id')!;
+      const records = await query<{ status: number; operation: string; durationMs: number }>('operationLogs', 'SELECT * FROM c WHERE c.correlationId = @c', [{ name: '@c', value: correlationId }]);
+      expect(records.map((r) => [r.operation, r.status])).toEqual([['SendChatMessage', 401]]);
+    } finally {
+      messages.send = send;
+      other.dispose();
     }
   });
 });
