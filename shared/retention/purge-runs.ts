@@ -18,7 +18,6 @@ import { countsOf, incrementPatches, RunCountGroups, type RunCounts } from './ru
 import { PURGE_KINDS, type PurgeKind } from './purge-schedules.js';
 
 export type { HeldItem, ItemOutcome, PurgeRunRecord } from './purge-run-record.js';
-
 export type { PurgeStatus } from './purge-run-status.js';
 
 /** How long the first work item of a run settling on an instance waits for others to count with it. */
