@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { listenRegional, type EmbeddedCosmosEndpoint } from './cosmos-locations.js';
 import { CosmosAuthorizationLog, type CountedAuthorization } from './cosmos-authorization.js';
 import { keepPatchConditionsCase } from './cosmos-patch-conditions.js';
+import { cacheCompiledQueries } from './cosmos-query-cache.js';
 import { installTransactionalBatch } from './cosmos-transactional-batch.js';
 
 /** The key every Cosmos emulator accepts (cosmosdb-server checks none, but the client needs one). */
@@ -38,6 +39,7 @@ export async function startEmbeddedCosmos(port: number, options: { tls?: { key: 
   const { createHttpServer, createHttpsServer } = await import('@vercel/cosmosdb-server');
   scopeQueriesToPartitions();
   makeQueriesLinear();
+  cacheCompiledQueries();
   keepPatchConditionsCase();
   installTransactionalBatch();
   const { tls } = options;

@@ -39,6 +39,23 @@ it('compiles queries without the per-item array copy that made each query quadra
   expect(compiled.exec(data, {}).result).toHaveLength(10_000);
 });
 
+it('compiles a query text once: the same text is the same query, and each query answers by its own parameters and items', async () => {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(createRequire(import.meta.url).resolve('@vercel/cosmosdb-server'));
+  type Compiled = { exec(data: unknown[], o: object): { result: unknown[] } };
+  const query = (require('@zeit/cosmosdb-query/lib/index.js') as { default: (sql: string) => Compiled }).default;
+  const byKind = query('SELECT VALUE c.n FROM c WHERE c.kind = @kind');
+  expect(query('SELECT VALUE c.n FROM c WHERE c.kind = @kind')).toBe(byKind);
+  const above = query('SELECT VALUE c.n FROM c WHERE c.n > @n');
+  expect(above).not.toBe(byKind);
+  const data = [1, 2, 3, 4].map((n) => ({ n, kind: n % 2 ? 'odd' : 'even', _rid: `r${n}` }));
+  // Alternately, so a function compiled for one query's code is never run for the other's.
+  expect(byKind.exec(data, { parameters: [{ name: '@kind', value: 'odd' }] }).result).toEqual([1, 3]);
+  expect(above.exec(data, { parameters: [{ name: '@n', value: 2 }] }).result).toEqual([3, 4]);
+  expect(byKind.exec(data, { parameters: [{ name: '@kind', value: 'even' }] }).result).toEqual([2, 4]);
+  expect(above.exec(data.slice(0, 3), { parameters: [{ name: '@n', value: 0 }] }).result).toEqual([1, 2, 3]);
+});
+
 it('evaluates a conditional patch filter as written (camelCase fields, case-sensitive strings), on the one item, 404 before 412', async () => {
   const client = new CosmosClient({ endpoint: emulator.endpoint, key: emulator.key, connectionPolicy: { enableEndpointDiscovery: false } });
   const { database } = await client.databases.createIfNotExists({ id: 'conditions' });
