@@ -273,6 +273,32 @@ describe('items of a run settling on one instance at about the same time', () =>
     expect(await stored(run)).toMatchObject({ status: 'running', planned: 10, settled: 5, done: 3, failed: 1, held: 1, errors: 1, skippedForHoldCount: 1, skippedForHold: [held(3)], deleted: { chatThreads: 2, chatItems: 11 } });
   });
 
+  it('fill one patch exactly with done and 7 deleted kinds (10 operations with settled and the stamp); counts of 0 take none', async () => {
+    const { runs, stored, control } = freshRuns();
+    const run = await begun(runs);
+    await runs.addPlanned(run, 10);
+    const deleted = { k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7 };
+    const requests = await requestsSoFar(control);
+    await runs.settle('chatRetention', run.id, 'full', { result: 'done', deleted });
+    // The marker and one patch.
+    expect(cosmos.emulator().requests() - requests).toBe(2);
+    expect(await stored(run)).toMatchObject({ settled: 1, done: 1, held: 0, failed: 0, errors: 0, skippedForHoldCount: 0, deleted: { chatThreads: 0, ...deleted } });
+  });
+
+  it('of two runs at once are each counted into their own run', async () => {
+    const { runs, stored } = freshRuns();
+    const first = await begun(runs, 'chatRetention');
+    const second = await begun(runs, 'recordingPurge');
+    await Promise.all([runs.addPlanned(first, 10), runs.addPlanned(second, 10)]);
+    await Promise.all([
+      runs.settle('chatRetention', first.id, 'a', { result: 'done', deleted: { chatThreads: 1 } }),
+      runs.settle('recordingPurge', second.id, 'a', { result: 'done', deleted: { recordings: 2 } }),
+      runs.settle('recordingPurge', second.id, 'b', { result: 'failed' }),
+    ]);
+    expect(await stored(first)).toMatchObject({ settled: 1, done: 1, failed: 0, deleted: { chatThreads: 1 } });
+    expect(await stored(second)).toMatchObject({ settled: 2, done: 1, failed: 1, errors: 1, deleted: { recordings: 2 } });
+  });
+
   it('are counted apart when one settles after the window of the other closed', async () => {
     const { runs, stored, control } = freshRuns();
     const run = await begun(runs);
