@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Container, PatchOperation } from '@azure/cosmos';
+import type { Container, OperationInput, PatchOperation } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
 import type { ControlStore } from '../stores/control-store.js';
 import {
@@ -24,6 +24,9 @@ export type { PurgeStatus } from './purge-run-status.js';
 export const RUN_COUNT_WINDOW_MS = 50;
 
 type RunKey = Pick<PurgeRunRecord, 'id' | 'kind'>;
+
+/** The condition of every write that counts into a run or ends it: the run has not ended. */
+const RUNNING = "FROM c WHERE c.status = 'running'";
 
 /**
  * Purge runs across instances. The planner (a timer, one instance) starts a run, adds what it
@@ -109,15 +112,20 @@ export class PurgeRuns {
       return true;
     }
     // A repeated delivery only nudges a run still draining (an ended run keeps its exact counts).
-    const updated = await this.#patch(run, [{ op: 'incr', path: '/settled', value: 1 }, { op: 'set', path: '/lastProgressAt', value: this.#now().toISOString() }], "FROM c WHERE c.status = 'running'");
+    const updated = await this.#patch(run, [{ op: 'incr', path: '/settled', value: 1 }, { op: 'set', path: '/lastProgressAt', value: this.#now().toISOString() }], RUNNING);
     if (updated) await this.#endIfComplete(updated);
     return false;
   }
 
-  /** Writes the summed increments of a group of first settlements, then ends the run if they complete it. */
+  /**
+   * Writes the summed increments of a group of first settlements, then ends the run if they complete
+   * it. Only while the run is running: an ended run counted these items from their markers already
+   * (each marker was created before the end counted the markers: an item whose marker came after
+   * could not have been counted as settled).
+   */
   async #writeCounts(run: RunKey, counts: RunCounts): Promise<void> {
     let updated: PurgeRunRecord | undefined;
-    for (const operations of incrementPatches(counts, this.#now().toISOString())) updated = await this.#patch(run, operations);
+    for (const operations of incrementPatches(counts, this.#now().toISOString())) updated = await this.#patch(run, operations, RUNNING);
     if (updated) await this.#endIfComplete(updated);
   }
 
@@ -179,31 +187,35 @@ export class PurgeRuns {
     return statuses;
   }
 
-  /** Ends a run, once: its exact counts are written, then its status, with a patch that holds only while it is still running. */
+  /**
+   * Ends a run, once: its exact counts and its status in one transactional batch (two patches, a patch
+   * holds at most 10 operations), each holding only while the run is still running. So no count
+   * lands between them, and none after (RUNNING), and a second end changes nothing.
+   */
   async #end(run: PurgeRunRecord): Promise<PurgeRunRecord> {
     const at = this.#now();
     const end = ending(run);
-    await this.#patch(run, [
+    const counts: PatchOperation[] = [
       ...(['done', 'held', 'failed', 'settled', 'errors', 'skippedForHoldCount'] as const).map((field): PatchOperation => ({ op: 'set', path: `/${field}`, value: run[field] })),
       { op: 'set', path: '/deleted', value: run.deleted },
-    ]);
-    try {
-      const { resource } = await (await this.#runs()).item(run.id, run.kind).patch<PurgeRunRecord>({
-        condition: "FROM c WHERE c.status = 'running'",
-        operations: [
-          { op: 'set', path: '/status', value: end.status },
-          { op: 'set', path: '/planning', value: run.planning },
-          { op: 'set', path: '/finishedAt', value: at.toISOString() },
-          { op: 'set', path: '/durationMs', value: Math.max(0, at.getTime() - Date.parse(run.startedAt)) },
-          ...(end.failure ? [{ op: 'set', path: '/failure', value: end.failure } as PatchOperation] : []),
-        ],
-      });
-      return resource ?? run;
-    } catch (error) {
-      // Another instance ended it first.
-      if ((error as { code?: number }).code === 412) return run;
-      throw error;
-    }
+    ];
+    const status: PatchOperation[] = [
+      { op: 'set', path: '/status', value: end.status },
+      { op: 'set', path: '/planning', value: run.planning },
+      { op: 'set', path: '/finishedAt', value: at.toISOString() },
+      { op: 'set', path: '/durationMs', value: Math.max(0, at.getTime() - Date.parse(run.startedAt)) },
+      ...(end.failure ? [{ op: 'set', path: '/failure', value: end.failure } as PatchOperation] : []),
+    ];
+    const response = await (await this.#runs()).items.batch(
+      [counts, status].map((operations): OperationInput => ({ operationType: 'Patch', id: run.id, resourceBody: { condition: RUNNING, operations } })),
+      run.kind,
+    );
+    const results = response.result ?? [];
+    const failed = results.find((result) => result.statusCode >= 400 && result.statusCode !== 424);
+    if (!failed && response.code !== 207) return (results.at(-1)?.resourceBody as PurgeRunRecord | undefined) ?? run;
+    // Another instance ended it first, or a test deleted it.
+    if (failed?.statusCode === 412 || failed?.statusCode === 404) return run;
+    throw Object.assign(new Error(`Ending purge run ${run.id} failed with ${failed?.statusCode ?? response.code}`), { code: failed?.statusCode ?? response.code });
   }
 
   /** Lists a held item while the list is short (the count is kept separately). */

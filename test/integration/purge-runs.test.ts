@@ -1,4 +1,4 @@
-import type { Container, PatchRequestBody } from '@azure/cosmos';
+import type { Container, OperationInput, PatchRequestBody } from '@azure/cosmos';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
 import { MAX_LISTED_HELD, PURGE_STALL_MS, type HeldItem, type PurgeRunRecord } from '../../shared/retention/purge-run-record.js';
@@ -18,7 +18,10 @@ const START = '2026-05-01T03:00:00.000Z';
 let databases = 0;
 
 /** A store call the next fault may pick: a marker's create or a run's patch, with what it writes. */
-type StoreCall = { op: 'create'; container: ControlContainerName; body: unknown } | { op: 'patch'; container: ControlContainerName; body: PatchRequestBody };
+type StoreCall =
+  | { op: 'create'; container: ControlContainerName; body: unknown }
+  | { op: 'patch'; container: ControlContainerName; body: PatchRequestBody }
+  | { op: 'batch'; container: ControlContainerName; body: OperationInput[] };
 
 /**
  * The control store with one armed fault: the first call `failNext` picks fails with a 503 (the
@@ -38,7 +41,12 @@ class FaultyControlStore extends ControlStore {
       get: (target, key) => {
         if (key === 'items')
           return new Proxy(target.items, {
-            get: (items, k) => (k === 'create' ? async (body: unknown) => (fault({ op: 'create', container: name, body }), items.create(body as never)) : Reflect.get(items, k)),
+            get: (items, k) =>
+              k === 'create'
+                ? async (body: unknown) => (fault({ op: 'create', container: name, body }), items.create(body as never))
+                : k === 'batch'
+                  ? async (body: OperationInput[], partitionKey: string) => (fault({ op: 'batch', container: name, body }), items.batch(body, partitionKey))
+                  : Reflect.get(items, k),
           });
         if (key === 'item')
           return (id: string, partitionKey: string) => {
@@ -54,11 +62,11 @@ class FaultyControlStore extends ControlStore {
 }
 
 /** Purge runs over a database of their own, and the stored records as they are. */
-function freshRuns() {
+function freshRuns(countWindowMs?: number) {
   const databaseId = `purge-runs-${(databases += 1)}`;
   const clock = new ManualClock(START);
   const control = new FaultyControlStore(async () => cosmos.client(), databaseId);
-  const runs = new PurgeRuns({ control, clock });
+  const runs = new PurgeRuns({ control, clock, ...(countWindowMs === undefined ? {} : { countWindowMs }) });
   const stored = async (run: Pick<PurgeRunRecord, 'id' | 'kind'>) => {
     const { resource } = await cosmos.client().database(databaseId).container('purgeRuns').item(run.id, run.kind).read<PurgeRunRecord & { _etag: string }>();
     return resource!;
@@ -299,6 +307,23 @@ describe('items of a run settling on one instance at about the same time', () =>
     expect(await stored(second)).toMatchObject({ settled: 2, done: 1, failed: 1, errors: 1, deleted: { recordings: 2 } });
   });
 
+  it('change nothing when their patch comes after the run ended: the end counted them from their markers', async () => {
+    // This instance waits 300 ms for more items; another one counts at once.
+    const { runs, stored, control, clock } = freshRuns(300);
+    const other = new PurgeRuns({ control, clock, countWindowMs: 0 });
+    const run = await begun(runs);
+    await runs.addPlanned(run, 2);
+    await runs.finishPlanning(run);
+    const waiting = runs.settle('chatRetention', run.id, 'a', { result: 'done', deleted: { chatItems: 3 } });
+    // Item b elsewhere, then delivered again there (its instance died before acknowledging it): the
+    // second delivery's nudge brings `settled` to 2, and the markers (a's among them) end the run.
+    expect(await other.settle('chatRetention', run.id, 'b', { result: 'done', deleted: { chatItems: 4 } })).toBe(true);
+    expect(await other.settle('chatRetention', run.id, 'b', { result: 'done', deleted: { chatItems: 4 } })).toBe(false);
+    expect(await stored(run)).toMatchObject({ status: 'succeeded', settled: 2, done: 2, deleted: { chatItems: 7 } });
+    expect(await waiting).toBe(true);
+    expect(await stored(run)).toMatchObject({ status: 'succeeded', settled: 2, done: 2, deleted: { chatItems: 7 } });
+  });
+
   it('are counted apart when one settles after the window of the other closed', async () => {
     const { runs, stored, control } = freshRuns();
     const run = await begun(runs);
@@ -446,7 +471,7 @@ describe('a store error other than 404, 409 and 412', () => {
   it('on ending a run is passed on, and the run stays running', async () => {
     const { runs, stored, control } = freshRuns();
     const run = await begun(runs);
-    control.failNext = (call) => call.op === 'patch' && operationsOf(call.body).some((o) => o.path === '/status');
+    control.failNext = (call) => call.op === 'batch' && call.body.some((o) => o.operationType === 'Patch' && operationsOf(o.resourceBody as PatchRequestBody).some((p) => p.path === '/status'));
     await expect(runs.finishPlanning(run)).rejects.toMatchObject(unavailable);
     expect(await stored(run)).toMatchObject({ status: 'running' });
     expect((await stored(run)).finishedAt).toBeUndefined();
