@@ -16,8 +16,10 @@ function sequenceCursor(value: string | undefined): number | undefined {
 
 export const chatMessages: HttpHandler = userRoute({
   POST: async (scope) => {
-    const result = await services().chat.messages.send(scope.caller, threadIdParam(scope.request), chatBody(scope, sendMessageSchema));
-    return json(201, result);
+    const { id, published } = await services().chat.messages.send(scope.caller, threadIdParam(scope.request), chatBody(scope, sendMessageSchema));
+    // The answer waits for the events to be published, beside the post-write check and the log record.
+    scope.operation.finish = () => published;
+    return json(201, { id });
   },
   GET: async ({ caller, request }) => {
     const page = await services().chat.messages.list(caller, threadIdParam(request), {

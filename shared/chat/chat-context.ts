@@ -93,7 +93,12 @@ export class ChatContext {
 
   /** Commits a change and its events through the geography's outbox (see shared/events/outbox.ts). */
   async commit(resource: Resource, change: ChatChange): Promise<void> {
-    await this.deps.outboxFor(this.deps.stores.forResource(resource)).commit({
+    await (await this.commitBeside(resource, change)).published;
+  }
+
+  /** As `commit`, answering once the change is applied; `published` settles when its events are out (Outbox.commitBeside). */
+  async commitBeside(resource: Resource, change: ChatChange): Promise<{ published: Promise<void> }> {
+    return this.deps.outboxFor(this.deps.stores.forResource(resource)).commitBeside({
       changeId: change.transactionId,
       resourceId: resource.id,
       eventSource: eventSource(resource.id),

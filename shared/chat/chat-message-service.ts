@@ -36,7 +36,12 @@ export function isVisibleTo(participant: ParticipantRecord, message: MessageReco
 export class ChatMessageService {
   constructor(private readonly ctx: ChatContext) {}
 
-  async send(caller: ChatCaller, threadId: string, input: SendMessageInput): Promise<{ id: string }> {
+  /**
+   * Sends a message. Answers once it is stored, its events still being published: the caller awaits
+   * `published` before it answers its own caller (chat-messages.ts, beside the request's post-write
+   * check and log record).
+   */
+  async send(caller: ChatCaller, threadId: string, input: SendMessageInput): Promise<{ id: string; published: Promise<void> }> {
     this.ctx.limit('changeMessage', caller, threadId);
     const { resource } = caller;
     requireScope(caller, 'chat.join.limited');
@@ -60,7 +65,7 @@ export class ChatMessageService {
       metadata: input.metadata,
     });
     const transactionId = this.ctx.newTransactionId();
-    await this.ctx.commit(resource, {
+    const { published } = await this.ctx.commitBeside(resource, {
       transactionId,
       ops: [storeOp.upsert('chatThreads', threadId, message)],
       events: messageEvents('received', message, transactionId, now),
@@ -68,7 +73,7 @@ export class ChatMessageService {
       // A send answers once its events are published; that they were is written with the resource's next change.
       markPublishedLater: true,
     });
-    return { id: message.messageId };
+    return { id: message.messageId, published };
   }
 
   async get(caller: ChatCaller, threadId: string, messageId: string): Promise<Record<string, unknown>> {

@@ -145,6 +145,18 @@ export class Outbox {
    * outbox for the republisher.
    */
   async commit(change: ChangeSet): Promise<EventRecord[]> {
+    const { events, published } = await this.commitBeside(change);
+    await published;
+    return events;
+  }
+
+  /**
+   * As `commit`, but answers once the change is applied, its publication still under way: `published`
+   * settles once the events are published or their failure recorded (it rejects only when that record
+   * cannot be written, as `commit` would). For a request with more to do meanwhile (a chat send's
+   * post-write check and log record), which must await `published` before it answers.
+   */
+  async commitBeside(change: ChangeSet): Promise<{ events: EventRecord[]; published: Promise<void> }> {
     const now = this.deps.clock.now();
     const entryId = change.changeId ?? randomUUID();
     const events = change.events.map((draft, index) =>
@@ -168,11 +180,13 @@ export class Outbox {
     } catch (error) {
       if ((error as { code?: number }).code !== 409) throw error;
       // The same change (a stable id) was committed before: finish that one instead of repeating it.
-      return this.#finishExisting(outbox, entryId, change.resourceId);
+      return { events: await this.#finishExisting(outbox, entryId, change.resourceId), published: Promise.resolve() };
     }
     await this.#apply(entry, false);
-    await this.#settle(outbox, entry, change.markPublishedLater === true);
-    return events;
+    const published = this.#settle(outbox, entry, change.markPublishedLater === true).then(() => undefined);
+    // Its caller awaits it; until then a rejection is not an unhandled one.
+    published.catch(() => undefined);
+    return { events, published };
   }
 
   /**

@@ -27,12 +27,13 @@ export interface OperationScope {
   /** False for operations whose subjects must not be logged (privacy requests name the people they erase). */
   logSubjects: boolean;
   /**
-   * Set by a handler that must confirm its answer after it: run beside the operation log write (one
-   * store round trip less to the answer), and a rejection replaces the answer (rendered as any error
-   * is) and the record's status and duration. A user write checks that its caller was not being
-   * deleted meanwhile (user-request.ts).
+   * The rest of the request's work, which its answer waits for, set by a handler that has answered:
+   * it runs beside the operation log write (so it adds no store round trip to the answer), and a
+   * rejection replaces the answer (rendered as any error is) and the record's status and duration.
+   * A chat send's publication, and every user write's check that its caller was not being deleted
+   * meanwhile (user-request.ts).
    */
-  confirm?: () => Promise<void>;
+  finish?: () => Promise<void>;
 }
 
 /** One finished operation, for the operation log. */
@@ -80,9 +81,9 @@ export function routeHandler(
     const started = Date.now();
     const operation: OperationScope = { subjects: new Set(), logSubjects: true };
     const response = await respond(request, context, operation);
-    const { confirm } = operation;
-    const confirming = confirm ? confirm().then(() => response, (error: unknown) => rendered(error, context)) : Promise.resolve(response);
-    if (!operation.resource) return confirming;
+    const { finish } = operation;
+    const finishing = finish ? finish().then(() => response, (error: unknown) => rendered(error, context)) : Promise.resolve(response);
+    if (!operation.resource) return finishing;
     const outcome: OperationOutcome = {
       resource: operation.resource,
       functionName: context.functionName,
@@ -92,8 +93,8 @@ export function routeHandler(
       correlationId: context.invocationId,
       subjects: operation.logSubjects ? [...operation.subjects] : [],
     };
-    const [answer, record] = await Promise.all([confirming, recorded(outcome)]);
-    // The confirmation changed the answer after the record was written: the record says what the caller got.
+    const [answer, record] = await Promise.all([finishing, recorded(outcome)]);
+    // The rest of the work changed the answer after the record was written: the record says what the caller got.
     if (answer !== response && record) await amend(record, outcome, { status: answer.status ?? 200, durationMs: Date.now() - started });
     return answer;
   };

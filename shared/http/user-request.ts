@@ -33,8 +33,16 @@ export function userRoute(handlers: Partial<Record<Method, UserMethodHandler>>):
     return svc.identities.whileUnderWay(claims.sub, async () => {
       const userScope = await authenticateUser(scope, resource, await svc.identities.verifyCurrent(resource, claims));
       const response = await handler(userScope);
-      // After the write has landed, beside the operation log write (route-handler.ts).
-      if (!READ_ONLY.has(scope.request.method.toUpperCase())) scope.operation.confirm = () => eraseIfDeletedMeanwhile(userScope);
+      // After the write has landed, beside the operation log write and whatever else the handler left to finish (route-handler.ts).
+      const rest = scope.operation.finish;
+      if (!READ_ONLY.has(scope.request.method.toUpperCase())) {
+        scope.operation.finish = async () => {
+          // Both to their end; the check's 401 first, as the answer a moment later would be.
+          const [check, other] = await Promise.allSettled([eraseIfDeletedMeanwhile(userScope), rest?.()]);
+          if (check.status === 'rejected') throw check.reason;
+          if (other.status === 'rejected') throw other.reason;
+        };
+      }
       return response;
     });
   });

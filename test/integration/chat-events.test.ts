@@ -1,4 +1,6 @@
+import { CosmosClient } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { services } from '../../shared/services.js';
 import { createChatUser, userRef, type ChatUser } from '../support/chat-users.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
@@ -150,5 +152,47 @@ describe('chat events', () => {
       blobs: {},
     });
     expect(deleted.body.eventsAwaitingPublication).toBe(0);
+  });
+});
+
+describe('a chat send and its events', () => {
+  it('answers only once its events are published; its operation log record is written meanwhile, beside the publish', async () => {
+    const resource = await stack.createResource('send-publish', 'Europe');
+    const [alice, bob] = await Promise.all([createChatUser(stack, resource), createChatUser(stack, resource)]);
+    const threadId = (await alice.chat.createChatThread({ topic: 'Held' }, { participants: [{ id: userRef(bob) }] })).chatThread!.id;
+    const logs = new CosmosClient({ endpoint: stack.stores.cosmosEndpoint, key: stack.stores.cosmosKey, connectionPolicy: { enableEndpointDiscovery: false } }).database('acs-europe').container('operationLogs');
+    const sends = async () =>
+      (await logs.items.query<number>({ query: "SELECT VALUE COUNT(1) FROM c WHERE c.resourceId = @r AND c.operation = 'SendChatMessage'", parameters: [{ name: '@r', value: resource.id }] }).fetchAll()).resources[0];
+    const publisher = services().publisher;
+    const publish = publisher.publish.bind(publisher);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const publishing = new Promise<void>((resolve) => (started = resolve));
+    publisher.publish = async (...args) => {
+      if (args[1].some((e) => e.data.threadId === threadId && e.type.endsWith('ChatMessageReceivedInThread'))) {
+        started();
+        await held;
+      }
+      return publish(...args);
+    };
+    try {
+      let answered = false;
+      const send = alice.thread(threadId).sendMessage({ content: 'held' }).then((result) => ((answered = true), result));
+      await publishing;
+      // The log record is written while the publish is held, and the caller has no answer yet.
+      for (let tries = 0; (await sends()) === 0 && tries < 100; tries += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await sends()).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(answered).toBe(false);
+      expect(ofThread(threadId).filter((e) => e.type.endsWith('ChatMessageReceivedInThread'))).toEqual([]);
+      release();
+      const { id } = await send;
+      // Answered once the topic had the events.
+      expect(ofThread(threadId).filter((e) => e.type.endsWith('ChatMessageReceivedInThread')).map((e) => e.data.messageId)).toEqual([id]);
+    } finally {
+      release();
+      publisher.publish = publish;
+    }
   });
 });

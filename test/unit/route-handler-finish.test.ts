@@ -6,9 +6,10 @@ import type { Resource } from '../../shared/resources/resource.js';
 import { capturedLogger } from '../support/captured-logger.js';
 
 /**
- * A handler's confirmation (OperationScope.confirm: a user write's check that its caller was not
- * being deleted meanwhile) runs beside the operation log write, not after it; when it fails, the
- * answer becomes its error and the record is rewritten with what the caller got.
+ * The rest of a request's work (OperationScope.finish: a chat send's publication, a user write's
+ * check that its caller was not being deleted meanwhile) runs beside the operation log write, not
+ * after it; when it fails, the answer becomes its error and the record is rewritten with what the
+ * caller got.
  */
 const resource = { id: 'r1', name: 'r', geography: 'europe' } as unknown as Resource;
 
@@ -49,18 +50,18 @@ function harness(options: { recordFails?: boolean; amendFails?: boolean } = {}) 
 const call = (handler: ReturnType<typeof routeHandler>) =>
   handler(new HttpRequest({ method: 'POST', url: 'http://localhost/api/chat/threads/t/messages' }), new InvocationContext({ invocationId: 'c0ffee', functionName: 'chatMessages' })) as Promise<HttpResponseInit>;
 
-describe('a handler that confirms its answer', () => {
-  it('has its confirmation and the log write under way together; the answer is the handler\'s once both are done', async () => {
+describe('a handler that leaves work to finish after its answer', () => {
+  it('has that work and the log write under way together; the answer is the handler\'s once both are done', async () => {
     const h = harness();
-    const confirmGate = gate();
+    const finishGate = gate();
     const handler = routeHandler(
       {
         POST: async ({ operation }) => {
           operation.resource = resource;
-          operation.confirm = async () => {
-            h.steps.push('confirm started');
-            await confirmGate.promise;
-            h.steps.push('confirmed');
+          operation.finish = async () => {
+            h.steps.push('finish started');
+            await finishGate.promise;
+            h.steps.push('finished');
           };
           return { status: 201, jsonBody: { id: 'm1' } };
         },
@@ -70,8 +71,8 @@ describe('a handler that confirms its answer', () => {
     const answered = call(handler);
     await new Promise((resolve) => setImmediate(resolve));
     // Both started before either finished.
-    expect(h.steps).toEqual(['confirm started', 'record started']);
-    confirmGate.resolve();
+    expect(h.steps).toEqual(['finish started', 'record started']);
+    finishGate.resolve();
     await new Promise((resolve) => setImmediate(resolve));
     h.recordGate.resolve();
     const response = await answered;
@@ -79,17 +80,17 @@ describe('a handler that confirms its answer', () => {
     expect(response.jsonBody).toEqual({ id: 'm1' });
     expect(response.headers).toEqual({ 'x-ms-correlation-id': 'c0ffee' });
     expect(h.written.map((o) => o.status)).toEqual([201]);
-    expect(h.steps).toEqual(['confirm started', 'record started', 'confirmed', 'record written']);
+    expect(h.steps).toEqual(['finish started', 'record started', 'finished', 'record written']);
     expect(h.amended).toEqual([]);
   });
 
-  it('answers the confirmation\'s error instead, and rewrites the record with that status', async () => {
+  it('answers that work\'s error instead, and rewrites the record with that status', async () => {
     const h = harness();
     const handler = routeHandler(
       {
         POST: async ({ operation }) => {
           operation.resource = resource;
-          operation.confirm = () => Promise.reject(new ServiceError('Unauthorized', 'The access token is not valid.'));
+          operation.finish = () => Promise.reject(new ServiceError('Unauthorized', 'The access token is not valid.'));
           return { status: 201 };
         },
       },
@@ -110,7 +111,7 @@ describe('a handler that confirms its answer', () => {
       {
         POST: async ({ operation }) => {
           operation.resource = resource;
-          operation.confirm = () => Promise.reject(new Error('socket hang up at 10.0.0.7'));
+          operation.finish = () => Promise.reject(new Error('socket hang up at 10.0.0.7'));
           return { status: 201 };
         },
       },
@@ -125,14 +126,14 @@ describe('a handler that confirms its answer', () => {
     expect(h.amended.map((a) => a.status)).toEqual([500]);
   });
 
-  it('still answers the confirmation\'s error when the record could not be written, or not rewritten; each failure is a warning', async () => {
+  it('still answers that work\'s error when the record could not be written, or not rewritten; each failure is a warning', async () => {
     for (const failure of [{ recordFails: true }, { amendFails: true }]) {
       const h = harness(failure);
       const handler = routeHandler(
         {
           POST: async ({ operation }) => {
             operation.resource = resource;
-            operation.confirm = () => Promise.reject(new ServiceError('Unauthorized', 'The access token is not valid.'));
+            operation.finish = () => Promise.reject(new ServiceError('Unauthorized', 'The access token is not valid.'));
             return { status: 201 };
           },
         },
