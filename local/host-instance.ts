@@ -33,6 +33,11 @@ process.on('message', (message: ToInstance) => {
       }
     } else if (message.type === 'stats') {
       reply({ type: 'stats', completed: Object.fromEntries(stack?.host.queueTriggers.completed ?? []), inFlight: Object.fromEntries(stack?.host.queueTriggers.inFlight ?? []) });
+    } else if (message.type === 'dieWhen') {
+      const triggers = stack?.host.queueTriggers;
+      setInterval(() => {
+        if ((triggers?.completed.get(message.fn) ?? 0) >= message.completed && (triggers?.invoking.get(message.fn) ?? 0) >= message.invoking) process.kill(process.pid, 'SIGKILL');
+      }, 1);
     } else if (message.type === 'stop') {
       await stack?.stop();
       process.exit(0);

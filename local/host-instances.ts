@@ -36,9 +36,16 @@ export interface HostInstance {
   stop(): Promise<void>;
   /** Ends the process at once (SIGKILL): its messages in progress come back after their visibility timeout. */
   kill(): Promise<void>;
+  /**
+   * Has the process end itself (SIGKILL) the moment it has completed at least `completed` runs of
+   * queue function `fn` and has at least `invoking` runs of it in their function (not yet finishing
+   * their message): checked in the process itself every millisecond, so none of those can finish in
+   * between. Resolves once it has exited.
+   */
+  dieWhen(fn: string, at: { completed: number; invoking: number }): Promise<void>;
 }
 
-export type ToInstance = { type: 'start'; config: InstanceConfig } | { type: 'stats' } | { type: 'stop' };
+export type ToInstance = { type: 'start'; config: InstanceConfig } | { type: 'stats' } | { type: 'stop' } | { type: 'dieWhen'; fn: string; completed: number; invoking: number };
 export type FromInstance =
   | { type: 'log'; line: string }
   | { type: 'started'; httpUrl: string; httpsUrl: string }
@@ -94,6 +101,10 @@ export async function startHostInstance(config: InstanceConfig, log: (line: stri
     },
     kill: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    dieWhen: async (fn, at) => {
+      if (child.exitCode === null && child.signalCode === null) send(child, { type: 'dieWhen', fn, ...at });
       await exited;
     },
   };

@@ -62,6 +62,8 @@ export class QueueTriggers {
   readonly redelivered = new Map<string, number>();
   /** Messages taken and not yet finished, per function (for tests: an instance killed with work in hand). */
   readonly inFlight = new Map<string, number>();
+  /** Runs in their function now (not yet deleting or releasing their message), by function name. */
+  readonly invoking = new Map<string, number>();
   readonly #visibilityS: number;
 
   constructor(
@@ -197,6 +199,7 @@ export class QueueTriggers {
       }
       const renewal = this.#keepInvisible(listener, message);
       let failure: unknown;
+      this.invoking.set(name, (this.invoking.get(name) ?? 0) + 1);
       try {
         await this.invoker.invoke(listener.fn, {
           inputData: [{ name: listener.bindingName, data: { string: text } }],
@@ -204,6 +207,8 @@ export class QueueTriggers {
         });
       } catch (error) {
         failure = error ?? new Error('failed');
+      } finally {
+        this.invoking.set(name, this.invoking.get(name)! - 1);
       }
       const popReceipt = await renewal.stop();
       if (failure === undefined) {

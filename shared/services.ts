@@ -164,7 +164,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const retention = {
     holds,
     threads: new ThreadRetention({ holds, purger: chat.purger, clock }),
-    runs: new PurgeRuns({ control, clock }),
+    runs: new PurgeRuns({ control, clock, countWindowMs: settings.purgeCountWindowMs }),
     resources: new RunScopedCache<Resource | undefined>(5_000),
   };
   const recordings = new RecordingService({

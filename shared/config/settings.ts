@@ -100,6 +100,8 @@ export const settingsSchema = z.object({
   /** How long the publication mark of a chat send or a purged thread waits for the resource's next change before it is written alone. */
   outboxMarkDelayMs: intBetween('OUTBOX_MARK_DELAY_MS', 1, 60_000).default(100),
   outboxRetentionHours: positiveInt('OUTBOX_RETENTION_HOURS').default(24),
+  /** How long the first purge work item of a run settling on an instance waits for others to count with it (shared/retention/run-count-groups.ts). */
+  purgeCountWindowMs: intBetween('PURGE_COUNT_WINDOW_MS', 0, 1_000).default(50),
   logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be debug, info, warn or error' }).default('info'),
   tokenKeyRotationDays: intBetween('TOKEN_KEY_ROTATION_DAYS', 1, 365).default(30),
   tokenRevocationCacheMs: intBetween('TOKEN_REVOCATION_CACHE_MS', 0, 60_000).default(0),
@@ -210,6 +212,7 @@ export function parseSettings(env: Env): Settings {
     outboxPublishTimeoutMs: get('OUTBOX_PUBLISH_TIMEOUT_MS'),
     outboxMarkDelayMs: get('OUTBOX_MARK_DELAY_MS'),
     outboxRetentionHours: get('OUTBOX_RETENTION_HOURS'),
+    purgeCountWindowMs: get('PURGE_COUNT_WINDOW_MS'),
     logLevel: get('LOG_LEVEL'),
     tokenKeyRotationDays: get('TOKEN_KEY_ROTATION_DAYS'),
     tokenRevocationCacheMs: get('TOKEN_REVOCATION_CACHE_MS'),

@@ -20,7 +20,7 @@ import { PURGE_KINDS, type PurgeKind } from './purge-schedules.js';
 export type { HeldItem, ItemOutcome, PurgeRunRecord } from './purge-run-record.js';
 export type { PurgeStatus } from './purge-run-status.js';
 
-/** How long the first work item of a run settling on an instance waits for others to count with it. */
+/** How long the first work item of a run settling on an instance waits for others to count with it (PURGE_COUNT_WINDOW_MS). */
 export const RUN_COUNT_WINDOW_MS = 50;
 
 type RunKey = Pick<PurgeRunRecord, 'id' | 'kind'>;

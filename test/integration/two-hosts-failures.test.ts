@@ -96,15 +96,10 @@ describe('work items that fail, instances that die', () => {
     const before = new Set((await runs('chatRetention')).map((r) => r.id as string));
     const secondBefore = (await second.completed()).chatRetentionWork ?? 0;
 
-    // The planner enqueues everything; once the second instance is at work, it dies (SIGKILL) with messages in hand
-    // (asked just before: with two or more in hand, they cannot all finish in the moment before the kill).
+    // The planner enqueues everything; once the second instance has done 10 items, it dies (SIGKILL) with
+    // at least 2 in their function: it checks that itself, so none of them can finish in between.
     const planned = fetch(`${stack.httpUrl}/admin/functions/chatRetentionPurge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    const atWork = async () => {
-      const { completed, inFlight } = await second.stats();
-      return (completed.chatRetentionWork ?? 0) - secondBefore >= 10 && (inFlight.chatRetentionWork ?? 0) >= 2;
-    };
-    while (!(await atWork())) await new Promise((resolve) => setTimeout(resolve, 5));
-    await second.kill();
+    await second.dieWhen('chatRetentionWork', { completed: secondBefore + 10, invoking: 2 });
     expect((await planned).status).toBe(202);
     await stack.idle(180_000);
     // The messages the dead instance held were delivered again, to this one.

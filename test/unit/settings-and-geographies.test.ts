@@ -60,6 +60,13 @@ describe('settings', () => {
     expect(endpointsFor(settings, 'europe').cosmosEndpoint).toBe(base.COSMOS_ENDPOINT);
   });
 
+  it('takes the purge count window from 0 to 1000 ms, 50 by default, and names it when out of range', () => {
+    expect(parseSettings(base).purgeCountWindowMs).toBe(50);
+    expect(parseSettings({ ...base, PURGE_COUNT_WINDOW_MS: '0' }).purgeCountWindowMs).toBe(0);
+    expect(parseSettings({ ...base, PURGE_COUNT_WINDOW_MS: '1000' }).purgeCountWindowMs).toBe(1000);
+    for (const bad of ['-1', '1001', '2.5']) expect(() => parseSettings({ ...base, PURGE_COUNT_WINDOW_MS: bad }), bad).toThrow(/PURGE_COUNT_WINDOW_MS/);
+  });
+
   it('lists every problem, naming the setting', () => {
     try {
       parseSettings({ MANAGEMENT_KEY: 'short', EVENTGRID_SCHEMA: 'Avro' });
