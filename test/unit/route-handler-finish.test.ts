@@ -47,6 +47,19 @@ function harness(options: { recordFails?: boolean; amendFails?: boolean } = {}) 
   return { steps, written, amended, lines, recordGate, services: () => services };
 }
 
+/** A handler that answers 201 and leaves work to finish that fails with `error`. */
+const answering201ThenFailing = (h: ReturnType<typeof harness>, error: Error) =>
+  routeHandler(
+    {
+      POST: async ({ operation }) => {
+        operation.resource = resource;
+        operation.finish = () => Promise.reject(error);
+        return { status: 201 };
+      },
+    },
+    h.services,
+  );
+
 const call = (handler: ReturnType<typeof routeHandler>) =>
   handler(new HttpRequest({ method: 'POST', url: 'http://localhost/api/chat/threads/t/messages' }), new InvocationContext({ invocationId: 'c0ffee', functionName: 'chatMessages' })) as Promise<HttpResponseInit>;
 
@@ -86,16 +99,7 @@ describe('a handler that leaves work to finish after its answer', () => {
 
   it('answers that work\'s error instead, and rewrites the record with that status', async () => {
     const h = harness();
-    const handler = routeHandler(
-      {
-        POST: async ({ operation }) => {
-          operation.resource = resource;
-          operation.finish = () => Promise.reject(new ServiceError('Unauthorized', 'The access token is not valid.'));
-          return { status: 201 };
-        },
-      },
-      h.services,
-    );
+    const handler = answering201ThenFailing(h, new ServiceError('Unauthorized', 'The access token is not valid.'));
     h.recordGate.resolve();
     const response = await call(handler);
     expect(response.status).toBe(401);
@@ -107,16 +111,7 @@ describe('a handler that leaves work to finish after its answer', () => {
 
   it('answers 500 with the correlation id for an unexpected failure, logged without its message reaching the caller', async () => {
     const h = harness();
-    const handler = routeHandler(
-      {
-        POST: async ({ operation }) => {
-          operation.resource = resource;
-          operation.finish = () => Promise.reject(new Error('socket hang up at 10.0.0.7'));
-          return { status: 201 };
-        },
-      },
-      h.services,
-    );
+    const handler = answering201ThenFailing(h, new Error('socket hang up at 10.0.0.7'));
     h.recordGate.resolve();
     const response = await call(handler);
     expect(response.status).toBe(500);
@@ -129,16 +124,7 @@ describe('a handler that leaves work to finish after its answer', () => {
   it('still answers that work\'s error when the record could not be written, or not rewritten; each failure is a warning', async () => {
     for (const failure of [{ recordFails: true }, { amendFails: true }]) {
       const h = harness(failure);
-      const handler = routeHandler(
-        {
-          POST: async ({ operation }) => {
-            operation.resource = resource;
-            operation.finish = () => Promise.reject(new ServiceError('Unauthorized', 'The access token is not valid.'));
-            return { status: 201 };
-          },
-        },
-        h.services,
-      );
+      const handler = answering201ThenFailing(h, new ServiceError('Unauthorized', 'The access token is not valid.'));
       h.recordGate.resolve();
       const response = await call(handler);
       expect(response.status, JSON.stringify(failure)).toBe(401);
