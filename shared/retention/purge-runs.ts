@@ -213,9 +213,11 @@ export class PurgeRuns {
     const results = response.result ?? [];
     const failed = results.find((result) => result.statusCode >= 400 && result.statusCode !== 424);
     if (!failed && response.code !== 207) return (results.at(-1)?.resourceBody as PurgeRunRecord | undefined) ?? run;
+    // Refused as a whole (207): by the operation that failed; the others are 424, not applied.
+    const refusal = failed?.statusCode ?? response.code;
     // Another instance ended it first, or a test deleted it.
-    if (failed?.statusCode === 412 || failed?.statusCode === 404) return run;
-    throw Object.assign(new Error(`Ending purge run ${run.id} failed with ${failed?.statusCode ?? response.code}`), { code: failed?.statusCode ?? response.code });
+    if (refusal === 412 || refusal === 404) return run;
+    throw Object.assign(new Error(`Ending purge run ${run.id} failed with ${refusal}`), { code: refusal });
   }
 
   /** Lists a held item while the list is short (the count is kept separately). */

@@ -29,6 +29,8 @@ type StoreCall =
  */
 class FaultyControlStore extends ControlStore {
   failNext?: (call: StoreCall) => boolean;
+  /** The answer the next transactional batch gets instead of the store's (nothing is written): a batch refused by one of its operations. */
+  refuseNextBatch?: { code: number; result: { statusCode: number }[] };
 
   override async container(name: ControlContainerName): Promise<Container> {
     const real = await super.container(name);
@@ -45,7 +47,12 @@ class FaultyControlStore extends ControlStore {
               k === 'create'
                 ? async (body: unknown) => (fault({ op: 'create', container: name, body }), items.create(body as never))
                 : k === 'batch'
-                  ? async (body: OperationInput[], partitionKey: string) => (fault({ op: 'batch', container: name, body }), items.batch(body, partitionKey))
+                  ? async (body: OperationInput[], partitionKey: string) => {
+                      fault({ op: 'batch', container: name, body });
+                      const refused = this.refuseNextBatch;
+                      this.refuseNextBatch = undefined;
+                      return refused ?? items.batch(body, partitionKey);
+                    }
                   : Reflect.get(items, k),
           });
         if (key === 'item')
@@ -412,6 +419,36 @@ describe('a stalled run', () => {
     clock.advance(5000);
     await runs.reconcile(await stored(run));
     expect(await stored(run)).toMatchObject({ status: 'succeeded', finishedAt: '2026-05-01T03:00:05.000Z', durationMs: 5000 });
+  });
+});
+
+describe('ending a run', () => {
+  const settledRun = async (h: ReturnType<typeof freshRuns>) => {
+    const run = await begun(h.runs);
+    await h.runs.addPlanned(run, 1);
+    await h.runs.finishPlanning(run);
+    // The one item's marker, without its increment: the run is left for the reconcile to end.
+    await (await h.control.container('purgeRunItems')).items.create({ id: `${run.id}|a`, kind: 'chatRetention', runId: run.id, result: 'done', deleted: {}, at: START });
+    return run;
+  };
+
+  it('throws nothing and writes nothing when the run record is gone meanwhile', async () => {
+    const h = freshRuns();
+    const run = await settledRun(h);
+    const snapshot = await h.stored(run);
+    await (await h.control.container('purgeRuns')).item(run.id, run.kind).delete();
+    await expect(h.runs.reconcile(snapshot)).resolves.toMatchObject({ id: run.id, status: 'running', settled: 1, done: 1 });
+    const { resource } = await (await h.control.container('purgeRuns')).item(run.id, run.kind).read();
+    expect(resource).toBeUndefined();
+  });
+
+  it('passes on an operation of its batch refused for another reason than the run having ended, with that status, and the run stays running', async () => {
+    const h = freshRuns();
+    const run = await settledRun(h);
+    // The counts' patch would have gone (424: not applied because another failed); the status patch was refused with 400.
+    h.control.refuseNextBatch = { code: 207, result: [{ statusCode: 424 }, { statusCode: 400 }] };
+    await expect(h.runs.reconcile(await h.stored(run))).rejects.toMatchObject({ code: 400, message: `Ending purge run ${run.id} failed with 400` });
+    expect(await h.stored(run)).toMatchObject({ status: 'running', settled: 0 });
   });
 });
 
