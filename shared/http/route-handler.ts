@@ -70,7 +70,9 @@ export function wrapEach<H>(handlers: Partial<Record<Method, H>>, wrap: (handler
 /**
  * Turns per-method handlers into one function handler: an unknown method is a 405 with Allow, a
  * ServiceError is rendered in the ACS error shape, anything else is a 500 with only a correlation
- * id in the body (the log line carries the error's name and scrubbed message, never a stack).
+ * id in the body (the log line carries the error's name and scrubbed message, never a stack). The
+ * operation log record is written beside whatever the handler left to finish (OperationScope.finish),
+ * and rewritten if that changes the answer.
  */
 export function routeHandler(
   handlers: Partial<Record<Method, MethodHandler>>,

@@ -15,9 +15,10 @@ export class QueryPlanNotFetched extends Error {
  * app in a thread, an identity, a resource's partition) is answered by that one partition whatever
  * it holds (TOP, ORDER BY, aggregates), so its plan request is a store request spent on nothing
  * (Azure/azure-sdk-for-js#4978). This client plugin (the SDK's `plugins` option, which its public
- * types leave out; run on each network request) answers such a plan request itself with an error, which the SDK keeps aside
- * unread; if a later SDK did read it, the query would fail with this error's message rather than run
- * with a made-up plan. Cross-partition queries still fetch their plans.
+ * types leave out; run on each network request) answers such a plan request itself with an error,
+ * which the SDK keeps aside unread; if a later SDK did read it, the query would fail with this
+ * error's message rather than run with a made-up plan. Cross-partition queries still fetch their
+ * plans.
  */
 export const skipSinglePartitionQueryPlans: PluginConfig = {
   on: 'request',
