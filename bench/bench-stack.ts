@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { readQueueExtension } from '../local/queue-settings.js';
 import { readRoutePrefix, startLocalStack, type LocalStack } from '../local/stack.js';
 import type { Clock } from '../shared/clock.js';
+import { SCHEDULED_TIMERS_OFF } from '../shared/timer-schedules.js';
 
 /** The built app on the embedded local stack, on free ports, for benchmarks. */
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
@@ -35,20 +36,13 @@ export async function startBenchStack(env: Record<string, string> = {}, options:
 }
 
 /**
- * Settings that keep the timers whose store requests would be counted with a benchmark's own (the
- * outbox republisher every 30 s, the privacy worker, the purges) from running; the chat deletion sweep
- * (every 5 minutes, a query per geography) still runs. Every suite's stack gets them: a timer reads its
+ * Settings that keep the timers whose store requests would be counted with a benchmark's own (every
+ * scheduled timer: the outbox republisher every 30 s, the privacy worker, the purges, e-mail
+ * delivery, housekeeping) from running; the chat deletion sweep (every 5 minutes, a query per
+ * geography) still runs. Every suite's stack gets them: a timer reads its
  * schedule once per process, when the first stack loads the functions.
  */
-export const TIMERS_OFF: Record<string, string> = {
-  OUTBOX_REPUBLISH_SCHEDULE: '0 0 0 1 1 *',
-  PRIVACY_WORKER_SCHEDULE: '0 0 0 1 1 *',
-  RETENTION_PURGE_SCHEDULE: '0 0 0 1 1 *',
-  RECORDING_PURGE_SCHEDULE: '0 0 0 1 1 *',
-  EMAIL_DELIVERY_SCHEDULE: '0 0 0 1 1 *',
-  SMS_HOUSEKEEPING_SCHEDULE: '0 0 0 1 1 *',
-  WHATSAPP_HOUSEKEEPING_SCHEDULE: '0 0 0 1 1 *',
-};
+export const TIMERS_OFF: Readonly<Record<string, string>> = SCHEDULED_TIMERS_OFF;
 
 export async function createResource(stack: LocalStack, name: string, geography: string): Promise<{ connectionString: string; name: string }> {
   const response = await fetch(`${stack.httpUrl}/api/management/resources/${name}`, {

@@ -35,3 +35,10 @@ export function timerSchedule(timer: ScheduledTimer, env: Record<string, string 
 
 /** Every schedule setting with its default value: what the infrastructure sets, and the development host when unset. */
 export const SCHEDULE_SETTING_DEFAULTS: Readonly<Record<string, string>> = Object.fromEntries(Object.values(TIMER_SCHEDULES).map(({ setting, fallback }) => [setting, fallback]));
+
+/**
+ * Every schedule setting set to midnight of January 1st, which no test or benchmark run reaches:
+ * the scheduled timers stay quiet (for runs that count store requests). The chat deletion sweep has no
+ * schedule setting and still runs.
+ */
+export const SCHEDULED_TIMERS_OFF: Readonly<Record<string, string>> = Object.fromEntries(Object.values(TIMER_SCHEDULES).map(({ setting }) => [setting, '0 0 0 1 1 *']));

@@ -7,6 +7,7 @@ import type { Clock } from '../../shared/clock.js';
 import { signRequestHeaders } from '../../shared/auth/hmac-auth.js';
 import { readQueueExtension } from '../../local/queue-settings.js';
 import { readRoutePrefix, startLocalStack, type LocalStack } from '../../local/stack.js';
+import { SCHEDULED_TIMERS_OFF } from '../../shared/timer-schedules.js';
 
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 
@@ -73,15 +74,9 @@ export async function toTestResponse(response: Response): Promise<TestResponse> 
  * rate limit.
  */
 export const QUIET_STORES_ENV: Readonly<Record<string, string>> = {
-  RETENTION_PURGE_SCHEDULE: '0 0 0 1 1 *',
-  RECORDING_PURGE_SCHEDULE: '0 0 0 1 1 *',
-  PRIVACY_WORKER_SCHEDULE: '0 0 0 1 1 *',
-  OUTBOX_REPUBLISH_SCHEDULE: '0 0 0 1 1 *',
-  // E-mail delivery runs every 30 s and queries every geography: a counted window that crossed :00 or
-  // :30 counted its requests too (seen once in a full run).
-  EMAIL_DELIVERY_SCHEDULE: '0 0 0 1 1 *',
-  SMS_HOUSEKEEPING_SCHEDULE: '0 0 0 1 1 *',
-  WHATSAPP_HOUSEKEEPING_SCHEDULE: '0 0 0 1 1 *',
+  // Every scheduled timer, e-mail delivery too: it runs every 30 s and queries every geography, so a
+  // counted window that crossed :00 or :30 counted its requests too (seen once in a full run).
+  ...SCHEDULED_TIMERS_OFF,
   LOCAL_BLOB_EVENTS_POLL_MS: '3600000',
   RATE_LIMIT_IDENTITY_CREATE: '1000000',
 };
