@@ -31,8 +31,8 @@ process.on('message', (message: ToInstance) => {
         reply({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
         process.exit(1);
       }
-    } else if (message.type === 'stats') {
-      reply({ type: 'stats', completed: Object.fromEntries(stack?.host.queueTriggers.completed ?? []), inFlight: Object.fromEntries(stack?.host.queueTriggers.inFlight ?? []) });
+    } else if (message.type === 'completed') {
+      reply({ type: 'completed', completed: Object.fromEntries(stack?.host.queueTriggers.completed ?? []) });
     } else if (message.type === 'dieWhen') {
       const triggers = stack?.host.queueTriggers;
       setInterval(() => {

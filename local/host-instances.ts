@@ -30,8 +30,6 @@ export interface HostInstance {
   httpsUrl: string;
   /** Successful queue function runs on this instance, by function name. */
   completed(): Promise<Record<string, number>>;
-  /** One snapshot of both: the runs completed and the messages taken and not yet finished, by function name. */
-  stats(): Promise<{ completed: Record<string, number>; inFlight: Record<string, number> }>;
   /** Stops polling, lets the runs in progress finish, and exits. */
   stop(): Promise<void>;
   /** Ends the process at once (SIGKILL): its messages in progress come back after their visibility timeout. */
@@ -45,12 +43,12 @@ export interface HostInstance {
   dieWhen(fn: string, at: { completed: number; invoking: number }): Promise<void>;
 }
 
-export type ToInstance = { type: 'start'; config: InstanceConfig } | { type: 'stats' } | { type: 'stop' } | { type: 'dieWhen'; fn: string; completed: number; invoking: number };
+export type ToInstance = { type: 'start'; config: InstanceConfig } | { type: 'completed' } | { type: 'stop' } | { type: 'dieWhen'; fn: string; completed: number; invoking: number };
 export type FromInstance =
   | { type: 'log'; line: string }
   | { type: 'started'; httpUrl: string; httpsUrl: string }
   | { type: 'failed'; message: string }
-  | { type: 'stats'; completed: Record<string, number>; inFlight: Record<string, number> };
+  | { type: 'completed'; completed: Record<string, number> };
 
 /** Starts an extra instance; resolves once it serves and polls. */
 export async function startHostInstance(config: InstanceConfig, log: (line: string) => void): Promise<HostInstance> {
@@ -78,23 +76,22 @@ export async function startHostInstance(config: InstanceConfig, log: (line: stri
   child.on('message', (message: FromInstance) => {
     if (message.type === 'log') log(prefix + message.line);
   });
-  const stats = () =>
-    new Promise<{ completed: Record<string, number>; inFlight: Record<string, number> }>((resolve, reject) => {
+  const completed = () =>
+    new Promise<Record<string, number>>((resolve, reject) => {
       if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`${config.name} is not running`));
       const onMessage = (message: FromInstance) => {
-        if (message.type !== 'stats') return;
+        if (message.type !== 'completed') return;
         child.off('message', onMessage);
-        resolve({ completed: message.completed, inFlight: message.inFlight });
+        resolve(message.completed);
       };
       child.on('message', onMessage);
-      send(child, { type: 'stats' });
+      send(child, { type: 'completed' });
     });
   return {
     name: config.name,
     pid: child.pid!,
     ...started,
-    completed: async () => (await stats()).completed,
-    stats,
+    completed,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) send(child, { type: 'stop' });
       await exited;

@@ -60,9 +60,7 @@ export class QueueTriggers {
   readonly completed = new Map<string, number>();
   /** Of those, runs of messages delivered before (a dequeue count above 1). */
   readonly redelivered = new Map<string, number>();
-  /** Messages taken and not yet finished, per function (for tests: an instance killed with work in hand). */
-  readonly inFlight = new Map<string, number>();
-  /** Runs in their function now (not yet deleting or releasing their message), by function name. */
+  /** Runs in their function now (not yet deleting or releasing their message), by function name (for tests: an instance killed with work in hand). */
   readonly invoking = new Map<string, number>();
   readonly #visibilityS: number;
 
@@ -179,16 +177,6 @@ export class QueueTriggers {
   }
 
   async #process(listener: QueueListener, message: QueueMessage): Promise<void> {
-    const name = listener.fn.metadata.name;
-    this.inFlight.set(name, (this.inFlight.get(name) ?? 0) + 1);
-    try {
-      await this.#processOne(listener, message);
-    } finally {
-      this.inFlight.set(name, this.inFlight.get(name)! - 1);
-    }
-  }
-
-  async #processOne(listener: QueueListener, message: QueueMessage): Promise<void> {
     const name = listener.fn.metadata.name;
     const { maxDequeueCount, visibilityTimeoutMs } = this.settings;
     try {

@@ -35,8 +35,9 @@ const RUNNING = "FROM c WHERE c.status = 'running'";
  * first, so an item the queue delivers again is not counted again, then the run's counters are
  * incremented with an increment patch (no read-modify-write, so concurrent instances never lose
  * an update), one for the items of the run that settle on the instance within RUN_COUNT_WINDOW_MS
- * of each other (run-count-groups.ts). Whoever's write completes the run (planning over, every item
- * settled) ends it, with a patch conditioned on it still running, so it ends once.
+ * of each other (run-count-groups.ts), and only while the run is running. Whoever's write completes
+ * the run (planning over, every item settled) ends it with the markers' counts, in one transactional
+ * batch conditioned on it still running, so it ends once.
  */
 export class PurgeRuns {
   readonly #counts: RunCountGroups<RunKey>;
