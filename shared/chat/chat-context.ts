@@ -36,6 +36,8 @@ export interface ChatChange {
   transactionId: string;
   /** Record the events' publication later, with the resource's next change (Outbox: ChangeSet.markPublishedLater). */
   markPublishedLater?: boolean;
+  /** The thread whose partition every operation writes: the outbox entry goes there, in one batch with them (ChangeSet.entryInThread). */
+  entryInThread?: string;
 }
 
 const op = {
@@ -107,6 +109,7 @@ export class ChatContext {
       events: change.events,
       recipients: change.recipients,
       markPublishedLater: change.markPublishedLater,
+      entryInThread: change.entryInThread,
     });
   }
 

@@ -70,7 +70,9 @@ export class ChatMessageService {
       ops: [storeOp.upsert('chatThreads', threadId, message)],
       events: messageEvents('received', message, transactionId, now),
       recipients: thread.roster ?? [],
-      // A send answers once its events are published; that they were is written with the resource's next change.
+      // The entry in the thread's partition, in one batch with the message: one store request.
+      entryInThread: threadId,
+      // A send answers once its events are published; that they were is written with the thread's next send.
       markPublishedLater: true,
     });
     return { id: message.messageId, published };

@@ -2,6 +2,7 @@ import type { Container, SqlQuerySpec } from '@azure/cosmos';
 import { deleteInPartition } from '../stores/cosmos-batch.js';
 import { deleteIfExists } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
+import { THREAD_ENTRY_KIND } from '../events/entry-home.js';
 import {
   messageItemId,
   participantItemId,
@@ -21,6 +22,12 @@ export interface PartitionEntry {
   identityId?: string;
   removedOn?: string;
 }
+
+/**
+ * The thread's items but the outbox entries (a send's, shared/events/entry-home.ts): those are deleted
+ * once their events are published, so a thread's deletion leaves them to that and never drops an event.
+ */
+const ALL_BUT_ENTRIES = `c.kind != "${THREAD_ENTRY_KIND}"`;
 
 /**
  * Reads of one geography's chat data. Every thread operation stays in the thread's partition; a
@@ -113,10 +120,13 @@ export class ChatStore {
     });
   }
 
-  /** Ids of a bounded batch of the thread's items other than the thread item itself. */
+  /**
+   * Ids of a bounded batch of the thread's items other than the thread item itself (and outbox
+   * entries: see ALL_BUT_ENTRIES).
+   */
   async contentItemIds(threadId: string, limit: number): Promise<string[]> {
     return this.#query<string>(threadId, {
-      query: 'SELECT TOP @limit VALUE c.id FROM c WHERE c.threadId = @threadId AND c.kind != "thread"',
+      query: `SELECT TOP @limit VALUE c.id FROM c WHERE c.threadId = @threadId AND c.kind != "thread" AND ${ALL_BUT_ENTRIES}`,
       parameters: [{ name: '@limit', value: limit }],
     });
   }
@@ -139,7 +149,7 @@ export class ChatStore {
    */
   async survey(threadId: string, limit: number): Promise<{ thread?: ThreadRecord & { _etag?: string }; items: PartitionEntry[] }> {
     const rows = await this.#query<PartitionEntry & { thread: (ThreadRecord & { _etag?: string }) | null }>(threadId, {
-      query: 'SELECT TOP @limit c.id, c.kind, c.identityId, c.removedOn, (c.kind = "thread" ? c : null) AS thread FROM c WHERE c.threadId = @threadId',
+      query: `SELECT TOP @limit c.id, c.kind, c.identityId, c.removedOn, (c.kind = "thread" ? c : null) AS thread FROM c WHERE c.threadId = @threadId AND ${ALL_BUT_ENTRIES}`,
       parameters: [{ name: '@limit', value: limit }],
     });
     const thread = rows.find((row) => row.kind === 'thread')?.thread ?? undefined;

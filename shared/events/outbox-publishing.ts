@@ -1,4 +1,4 @@
-import type { Container, PatchOperation } from '@azure/cosmos';
+import type { Item, PatchOperation } from '@azure/cosmos';
 import type { Logger } from '../telemetry/logger.js';
 import type { EventPublisher } from './event-publisher.js';
 import { expandRecipients, redactForMinimal, type EventRecord } from './event-record.js';
@@ -73,10 +73,10 @@ export async function publishRemaining(entry: Publishable, attempt: PublishAttem
  * a published entry. A failed write is logged and publishing goes on; a retry then repeats from the
  * progress last written, with the same ids, which receivers deduplicate.
  */
-export async function writeProgress(outbox: Container, entry: Pick<OutboxEntry, 'id' | 'resourceId'>, count: number, logger: Logger): Promise<void> {
+export async function writeProgress(item: Item, entry: Pick<OutboxEntry, 'resourceId'>, count: number, logger: Logger): Promise<void> {
   if (!Number.isSafeInteger(count) || count <= 0) return;
   try {
-    await outbox.item(entry.id, entry.resourceId).patch({
+    await item.patch({
       condition: `FROM c WHERE c.status != "published" AND (NOT IS_DEFINED(c.publishedCount) OR c.publishedCount < ${count})`,
       operations: [{ op: 'set', path: '/publishedCount', value: count }],
     });
@@ -87,15 +87,11 @@ export async function writeProgress(outbox: Container, entry: Pick<OutboxEntry, 
 }
 
 /**
- * Records an entry as published, in one write. Once published, the entry keeps its events' ids and
- * shapes but not their content (message text, topics, names), so deleting or editing a message
- * leaves no copy of the old text here; the operations are dropped too (they are applied).
+ * Marks the entry published (in memory) and answers the one patch that records it so. Once
+ * published, the entry keeps its events' ids and shapes but not their content (message text, topics,
+ * names), so deleting or editing a message leaves no copy of the old text here; the operations are
+ * dropped too (they are applied).
  */
-export async function recordPublished(outbox: Container, entry: OutboxEntry, at: Date): Promise<void> {
-  await outbox.item(entry.id, entry.resourceId).patch(markPublished(entry, at));
-}
-
-/** Marks the entry published (in memory) and answers the one patch that records it so (see recordPublished). */
 export function markPublished(entry: OutboxEntry, at: Date): PatchOperation[] {
   entry.status = 'published';
   entry.publishedAt = at.toISOString();

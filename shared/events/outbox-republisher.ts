@@ -2,8 +2,8 @@ import type { Services } from '../services.js';
 import { geographyByKey } from '../geography/geographies.js';
 import type { OutboxItem } from '../queues/work-items.js';
 import { WORK_QUEUES } from '../queues/work-queues.js';
-import { emptyIfMissing } from '../stores/cosmos-items.js';
 import type { GeoStore } from '../stores/geo-store.js';
+import { homeOf, queryEntries, type EntryRef } from './entry-home.js';
 import { OUTBOX_IN_FLIGHT_GRACE_MS, type OutboxEntry } from './outbox.js';
 
 export interface RepublishPlan {
@@ -29,7 +29,14 @@ export async function planOutboxRepublish(svc: RepublishServices, options: { gra
   for (const geo of svc.stores.all()) {
     try {
       const due = await claimDue(svc, geo, options.graceMs ?? OUTBOX_IN_FLIGHT_GRACE_MS, options.maxEntries ?? 500);
-      const items: OutboxItem[] = due.map((entry) => ({ v: 1, kind: 'outboxEntry', geography: geo.geography.key, resourceId: entry.resourceId, entryId: entry.id }));
+      const items: OutboxItem[] = due.map((entry) => ({
+        v: 1,
+        kind: 'outboxEntry',
+        geography: geo.geography.key,
+        resourceId: entry.resourceId,
+        entryId: entry.id,
+        ...(entry.threadId !== undefined ? { threadId: entry.threadId } : {}),
+      }));
       summary.planned += await svc.workQueues.sendAll(WORK_QUEUES.outboxRepublish, items);
       summary.pruned += await svc.outboxFor(geo).prunePublished(new Date(svc.clock.now().getTime() - retentionMs), 500);
     } catch (error) {
@@ -44,30 +51,27 @@ export async function planOutboxRepublish(svc: RepublishServices, options: { gra
 export async function workOutboxItem(svc: Pick<Services, 'stores' | 'registry' | 'outboxFor'>, item: OutboxItem): Promise<boolean> {
   const resource = await svc.registry.getById(item.resourceId);
   const geo = resource ? svc.stores.forResource(resource) : svc.stores.forGeography(geographyByKey(item.geography));
-  return svc.outboxFor(geo).republish(item.entryId, item.resourceId);
+  return svc.outboxFor(geo).republish({ id: item.entryId, resourceId: item.resourceId, ...(item.threadId !== undefined ? { threadId: item.threadId } : {}) });
 }
 
-async function claimDue(svc: RepublishServices, geo: GeoStore, graceMs: number, max: number): Promise<Pick<OutboxEntry, 'id' | 'resourceId'>[]> {
-  const outbox = await geo.existingContainer('outbox');
+/** Due entries in both homes (entry-home.ts), `max` of each at most. */
+async function claimDue(svc: RepublishServices, geo: GeoStore, graceMs: number, max: number): Promise<EntryRef[]> {
   const now = svc.clock.now();
-  const { resources } = await emptyIfMissing(() =>
-    outbox.items
-      .query<Pick<OutboxEntry, 'id' | 'resourceId' | 'status' | 'createdAt'>>({
-        query: 'SELECT TOP @max c.id, c.resourceId, c.status, c.createdAt FROM c WHERE c.status != "published" AND c.nextAttemptAt <= @now ORDER BY c.nextAttemptAt',
-        parameters: [
-          { name: '@max', value: max },
-          { name: '@now', value: now.toISOString() },
-        ],
-      })
-      .fetchAll(),
-  );
+  const resources = await queryEntries<Pick<OutboxEntry, 'status' | 'createdAt'>>(geo, {
+    select: 'c.status, c.createdAt',
+    where: 'c.status != "published" AND c.nextAttemptAt <= @now',
+    orderBy: 'c.nextAttemptAt',
+    top: max,
+    parameters: [{ name: '@now', value: now.toISOString() }],
+  });
   const due = resources.filter((entry) => entry.status !== 'pending' || now.getTime() - Date.parse(entry.createdAt) >= graceMs);
   const claimedUntil = new Date(now.getTime() + REPUBLISH_CLAIM_MS).toISOString();
-  const claimed: Pick<OutboxEntry, 'id' | 'resourceId'>[] = [];
-  for (const entry of due) {
+  const claimed: EntryRef[] = [];
+  for (const { status: _status, createdAt: _createdAt, ...entry } of due) {
+    const home = homeOf(entry);
     try {
-      await outbox.item(entry.id, entry.resourceId).patch([{ op: 'set', path: '/nextAttemptAt', value: claimedUntil }]);
-      claimed.push({ id: entry.id, resourceId: entry.resourceId });
+      await (await geo.existingContainer(home.container)).item(entry.id, home.partitionKey).patch([{ op: 'set', path: '/nextAttemptAt', value: claimedUntil }]);
+      claimed.push(entry);
     } catch (error) {
       // Published and pruned meanwhile.
       if ((error as { code?: number }).code !== 404) throw error;

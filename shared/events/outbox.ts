@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { Container, JSONObject, OperationInput, PatchOperation } from '@azure/cosmos';
+import type { Container, Item, JSONObject, OperationInput, PatchOperation } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
 import { deleteGrouped, MAX_BATCH_OPERATIONS, runBatch } from '../stores/cosmos-batch.js';
 import { deleteIfExists, emptyIfMissing } from '../stores/cosmos-items.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { ControlContainerName, ControlStore } from '../stores/control-store.js';
-import type { GeoContainerName } from '../stores/store-catalogue.js';
+import type { ControlStore } from '../stores/control-store.js';
 import type { GeoStore } from '../stores/geo-store.js';
 import { collectSubjectIds } from '../oplog/subject-ids.js';
 import type { EventPublisher } from './event-publisher.js';
 import { toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
 import { eachAtMost } from '../each-at-most.js';
 import { applySteps, WRITES_AT_ONCE } from './apply-steps.js';
-import { markPublished, publishRemaining, recordPublished, writeProgress } from './outbox-publishing.js';
+import { markPublished, publishRemaining, writeProgress } from './outbox-publishing.js';
+import { homeOf, queryEntries, THREAD_ENTRY_KIND, type EntryRef } from './entry-home.js';
 import { PublishedMarks } from './published-marks.js';
+import { batchOperation, MAX_BATCH_BYTES, opBytes, partitionRuns, patchOperations, type ChangeStamp, type StoreOp, type StoreTarget } from './store-ops.js';
 
 /**
  * The per-geography outbox: a domain change (a list of store operations) and its events are first
@@ -31,30 +32,16 @@ import { PublishedMarks } from './published-marks.js';
  * unconditional single writes to one container, each in a partition of its own (a thread's
  * memberships), go side by side, WRITES_AT_ONCE at a time (see apply-steps.ts).
  */
-export type StoreTarget = { plane: 'geo'; container: GeoContainerName } | { plane: 'control'; container: ControlContainerName };
-
-export type StoreOp =
-  | { op: 'upsert'; target: StoreTarget; partitionKey: string; item: { id: string } }
-  /**
-   * Sets top-level fields of an existing item, leaving the others as they are (for items other
-   * writers change concurrently, such as a chat thread's sequence counter); `undefined` is stored as
-   * null. A missing item is skipped: a later change deleted it. At most 9 fields (Cosmos allows 10
-   * operations per patch, and the change stamp is one). With a `condition` (a Cosmos patch filter such
-   * as `FROM c WHERE NOT IS_DEFINED(c.deletedOn)`), an item that no longer matches is left alone.
-   */
-  | { op: 'patch'; target: StoreTarget; id: string; partitionKey: string; set: Record<string, unknown>; condition?: string }
-  /**
-   * Deletes an item (a missing one is skipped). With `ifMatch` (an etag), only the item as it was then:
-   * if it changed since, the fields of `elseSet` are set instead (a patch as above), so whoever
-   * finishes the deletion finds it marked (the chat thread purge).
-   */
-  | { op: 'delete'; target: StoreTarget; id: string; partitionKey: string; ifMatch?: string; elseSet?: Record<string, unknown> };
+export type { ChangeStamp, StoreOp, StoreTarget } from './store-ops.js';
 
 export type OutboxStatus = 'pending' | 'applied' | 'published';
 
 export interface OutboxEntry {
   id: string;
   resourceId: string;
+  /** For an entry kept in a chat thread's partition (entry-home.ts): the thread, and its kind there. */
+  threadId?: string;
+  kind?: typeof THREAD_ENTRY_KIND;
   status: OutboxStatus;
   createdAt: string;
   ops: StoreOp[];
@@ -72,12 +59,6 @@ export interface OutboxEntry {
   nextAttemptAt: string;
   publishedAt?: string;
   lastError?: string;
-}
-
-/** Stamp written on every item an outbox change writes, so a redo can tell what it already did. */
-export interface ChangeStamp {
-  id: string;
-  at: string;
 }
 
 export interface ChangeSet {
@@ -102,6 +83,12 @@ export interface ChangeSet {
    * OutboxDeps.markDelayMs. For changes where the latency saved matters (a chat send).
    */
   markPublishedLater?: boolean;
+  /**
+   * The chat thread whose partition every operation of the change writes (a chat send): the entry is
+   * then created in that partition, in one transactional batch with the operations (entry-home.ts),
+   * one store request for both. A change that does not fit one batch is committed as any other.
+   */
+  entryInThread?: string;
 }
 
 export interface OutboxDeps {
@@ -131,7 +118,7 @@ export class Outbox {
   readonly #marks: PublishedMarks;
 
   constructor(private readonly deps: OutboxDeps) {
-    this.#marks = new PublishedMarks({ outbox: () => deps.geo.container('outbox'), logger: deps.logger, geographyKey: deps.geo.geography.key, delayMs: deps.markDelayMs ?? 100 });
+    this.#marks = new PublishedMarks({ container: (name) => deps.geo.container(name), logger: deps.logger, geographyKey: deps.geo.geography.key, delayMs: deps.markDelayMs ?? 100 });
   }
 
   /** Writes the publication marks still waiting (see ChangeSet.markPublishedLater). */
@@ -174,19 +161,69 @@ export class Outbox {
       attempts: 0,
       nextAttemptAt: now.toISOString(),
     };
+    const markLater = change.markPublishedLater === true;
+    if (change.entryInThread !== undefined) {
+      const inThread = await this.#commitInThread(entry, change.entryInThread, markLater);
+      if (inThread) return { events: inThread.events ?? events, published: inThread.published };
+    }
     const outbox = await this.deps.geo.container('outbox');
     try {
       await this.#create(outbox, entry);
     } catch (error) {
       if ((error as { code?: number }).code !== 409) throw error;
       // The same change (a stable id) was committed before: finish that one instead of repeating it.
-      return { events: await this.#finishExisting(outbox, entryId, change.resourceId), published: Promise.resolve() };
+      return { events: await this.#finishExisting({ id: entryId, resourceId: change.resourceId }), published: Promise.resolve() };
     }
     await this.#apply(entry, false);
-    const published = this.#settle(outbox, entry, change.markPublishedLater === true).then(() => undefined);
+    return { events, published: this.#publishing(entry, markLater) };
+  }
+
+  /** The entry's publication, started: settles as `commitBeside` says. */
+  #publishing(entry: OutboxEntry, markLater: boolean): Promise<void> {
+    const published = this.#settle(entry, markLater).then(() => undefined);
     // Its caller awaits it; until then a rejection is not an unhandled one.
     published.catch(() => undefined);
-    return { events, published };
+    return published;
+  }
+
+  /**
+   * Commits a change whose operations all write one thread's partition with its entry in that
+   * partition: one transactional batch creates the entry (applied from the start, its operations not
+   * kept) with the marks waiting there, and applies the operations. Answers undefined when that batch
+   * was not applied (it does not fit one batch, or was refused, or failed and nothing of it is there):
+   * the caller commits the change the usual way. A change committed before (its id is there) is finished as in `commit`.
+   */
+  async #commitInThread(entry: OutboxEntry, threadId: string, markLater: boolean): Promise<{ events?: EventRecord[]; published: Promise<void> } | undefined> {
+    const fits = entry.ops.every((op) => op.target.plane === 'geo' && op.target.container === 'chatThreads' && op.partitionKey === threadId);
+    const stamp: ChangeStamp = { id: entry.id, at: entry.createdAt };
+    const operations = entry.ops.map((op) => batchOperation(op, stamp));
+    const stored: OutboxEntry = {
+      ...entry,
+      threadId,
+      kind: THREAD_ENTRY_KIND,
+      status: 'applied',
+      ops: [],
+      // Left to its committer for the grace, as a pending entry is: the republisher looks after that.
+      nextAttemptAt: new Date(Date.parse(entry.createdAt) + OUTBOX_IN_FLIGHT_GRACE_MS).toISOString(),
+    };
+    const create: OperationInput = { operationType: 'Create', resourceBody: stored as unknown as JSONObject };
+    if (!fits || operations.length + 1 > MAX_BATCH_OPERATIONS || JSON.stringify(stored).length + opBytes(entry.ops) > MAX_BATCH_BYTES) return undefined;
+    const home = homeOf(stored);
+    const marks = this.#marks.take(home, MAX_BATCH_OPERATIONS - 1 - operations.length);
+    const threads = await this.deps.geo.container('chatThreads');
+    let outcome = marks.length > 0 ? await this.#marks.writeBatch(home, marks, [create, ...operations]) : await runBatch(threads, threadId, [create, ...operations]);
+    // Refused with marks: one of theirs may be the cause (an entry pruned meanwhile); they are written apart now.
+    if (outcome === 'refused' && marks.length > 0) outcome = await runBatch(threads, threadId, [create, ...operations]);
+    if (outcome !== 'applied') {
+      const { resource: found } = await threads.item(entry.id, threadId).read<OutboxEntry>();
+      // Unknown, and applied after all: the entry as this commit wrote it (same creation time).
+      if (found?.createdAt !== entry.createdAt) {
+        if (!found) return undefined;
+        return { events: await this.#finishExisting(found), published: Promise.resolve() };
+      }
+    }
+    Object.assign(entry, stored);
+    return { published: this.#publishing(entry, markLater) };
   }
 
   /**
@@ -195,12 +232,12 @@ export class Outbox {
    * request more. Throws the create's error (409 for an id committed before).
    */
   async #create(outbox: Container, entry: OutboxEntry): Promise<void> {
-    const marks = this.#marks.take(entry.resourceId);
+    const marks = this.#marks.take(homeOf(entry));
     if (marks.length === 0) {
       await outbox.items.create(entry);
       return;
     }
-    const outcome = await this.#marks.writeBatch(entry.resourceId, marks, [{ operationType: 'Create', resourceBody: entry as unknown as JSONObject }]);
+    const outcome = await this.#marks.writeBatch(homeOf(entry), marks, [{ operationType: 'Create', resourceBody: entry as unknown as JSONObject }]);
     if (outcome === 'applied') return;
     if (outcome === 'unknown') {
       // The batch may have been applied: the entry as written by this commit (same creation time) is ours.
@@ -212,18 +249,31 @@ export class Outbox {
     await outbox.items.create(entry);
   }
 
-  async #finishExisting(outbox: Container, id: string, resourceId: string): Promise<EventRecord[]> {
-    const { resource: existing } = await outbox.item(id, resourceId).read<OutboxEntry>();
-    if (!existing) throw new Error(`Outbox entry ${id} vanished while being finished`);
-    const inFlight = existing.status === 'pending' && this.deps.clock.now().getTime() - Date.parse(existing.createdAt) < OUTBOX_IN_FLIGHT_GRACE_MS;
+  async #finishExisting(ref: EntryRef): Promise<EventRecord[]> {
+    const existing = await this.#read(ref);
+    if (!existing) throw new Error(`Outbox entry ${ref.id} vanished while being finished`);
+    const young = this.deps.clock.now().getTime() - Date.parse(existing.createdAt) < OUTBOX_IN_FLIGHT_GRACE_MS;
+    // An entry in a thread is born applied, and is in its committer's hands until its first failure.
+    const inFlight = young && (existing.status === 'pending' || (existing.threadId !== undefined && existing.status === 'applied' && existing.attempts === 0));
     if (inFlight) {
       // A concurrent duplicate: its first committer is still at work and publishes the events, so
       // publishing here would send them twice. Applying (idempotent) is enough for this caller.
       await this.#apply(existing, true);
     } else if (existing.status !== 'published') {
-      await this.#finish(outbox, existing);
+      await this.#finish(existing);
     }
     return existing.events;
+  }
+
+  async #read(ref: EntryRef): Promise<OutboxEntry | undefined> {
+    const home = homeOf(ref);
+    return (await (await this.deps.geo.existingContainer(home.container)).item(ref.id, home.partitionKey).read<OutboxEntry>()).resource;
+  }
+
+  /** The entry's item, in its home. */
+  async #item(entry: EntryRef): Promise<Item> {
+    const home = homeOf(entry);
+    return (await this.deps.geo.container(home.container)).item(entry.id, home.partitionKey);
   }
 
   /**
@@ -231,38 +281,34 @@ export class Outbox {
    * be applying younger ones) and publishes applied ones. Bounded by `maxEntries`.
    */
   async drain(options: { graceMs: number; maxEntries: number }): Promise<{ examined: number; published: number; failed: number }> {
-    const outbox = await this.deps.geo.existingContainer('outbox');
     const now = this.deps.clock.now();
-    const { resources } = await emptyIfMissing(() => outbox.items
-      .query<OutboxEntry>(
-        {
-          query:
-            'SELECT TOP @max * FROM c WHERE c.status != "published" AND c.nextAttemptAt <= @now ORDER BY c.nextAttemptAt',
-          parameters: [
-            { name: '@max', value: options.maxEntries },
-            { name: '@now', value: now.toISOString() },
-          ],
-        },
-      )
-      .fetchAll());
+    const resources = await queryEntries<OutboxEntry>(this.deps.geo, {
+      select: '*',
+      where: 'c.status != "published" AND c.nextAttemptAt <= @now',
+      orderBy: 'c.nextAttemptAt',
+      top: options.maxEntries,
+      parameters: [{ name: '@now', value: now.toISOString() }],
+    });
     let published = 0;
     let failed = 0;
     for (const entry of resources) {
       if (entry.status === 'pending' && now.getTime() - Date.parse(entry.createdAt) < options.graceMs) continue;
-      if (await this.#finish(outbox, entry)) published += 1;
+      if (await this.#finish(entry)) published += 1;
       else failed += 1;
     }
     return { examined: resources.length, published, failed };
   }
 
   /** Finishes one entry a republish work item names, if it is still unfinished. True once it is published (or gone). */
-  async republish(id: string, resourceId: string): Promise<boolean> {
-    const outbox = await this.deps.geo.existingContainer('outbox');
-    const { resource: entry } = await outbox.item(id, resourceId).read<OutboxEntry>();
-    return !entry || entry.status === 'published' || this.#finish(outbox, entry);
+  async republish(ref: EntryRef): Promise<boolean> {
+    const entry = await this.#read(ref);
+    return !entry || entry.status === 'published' || this.#finish(entry);
   }
 
-  /** Deletes published entries older than the retention period, a bounded number per call. */
+  /**
+   * Deletes published entries older than the retention period, a bounded number per call (those in
+   * threads' partitions are deleted once published: they are never kept as delivery records).
+   */
   async prunePublished(olderThan: Date, max: number): Promise<number> {
     const outbox = await this.deps.geo.existingContainer('outbox');
     const { resources } = await emptyIfMissing(() => outbox.items
@@ -344,16 +390,16 @@ export class Outbox {
   }
 
   /** Finishes an entry left unfinished: re-applies a pending one (a redo), then settles it. True once published. */
-  async #finish(outbox: Container, entry: OutboxEntry): Promise<boolean> {
+  async #finish(entry: OutboxEntry): Promise<boolean> {
     if (entry.status === 'pending') {
       try {
         await this.#apply(entry, true);
       } catch (error) {
-        await this.#recordFailure(outbox, entry, error, []);
+        await this.#recordFailure(entry, error, []);
         return false;
       }
     }
-    return this.#settle(outbox, entry);
+    return this.#settle(entry);
   }
 
   /**
@@ -362,30 +408,35 @@ export class Outbox {
    * message text) are dropped either way, since they are applied. With `markLater`, a publication is
    * recorded later (PublishedMarks); a failure at once, as always.
    */
-  async #settle(outbox: Container, entry: OutboxEntry, markLater = false): Promise<boolean> {
+  async #settle(entry: OutboxEntry, markLater = false): Promise<boolean> {
     entry.ops = [];
     try {
       await publishRemaining(entry, {
         publisher: this.deps.publisher,
         geographyKey: this.deps.geo.geography.key,
         timeoutMs: this.deps.publishTimeoutMs,
-        recordProgress: (count) => writeProgress(outbox, entry, count, this.deps.logger),
+        recordProgress: async (count) => writeProgress(await this.#item(entry), entry, count, this.deps.logger),
       });
     } catch (error) {
       entry.status = 'applied';
-      await this.#recordFailure(outbox, entry, error, [
+      await this.#recordFailure(entry, error, [
         { op: 'set', path: '/status', value: 'applied' },
         { op: 'set', path: '/ops', value: [] },
       ]);
       return false;
     }
-    if (markLater) this.#marks.add({ id: entry.id, resourceId: entry.resourceId, operations: markPublished(entry, this.deps.clock.now()) });
-    else await recordPublished(outbox, entry, this.deps.clock.now());
+    // An entry in a thread's partition is deleted once published (it is no delivery record); the outbox's is marked so.
+    const inThread = entry.threadId !== undefined;
+    const operations = inThread ? 'delete' : markPublished(entry, this.deps.clock.now());
+    entry.status = 'published';
+    if (markLater) this.#marks.add({ id: entry.id, resourceId: entry.resourceId, ...(inThread ? { threadId: entry.threadId } : {}), operations });
+    else if (operations === 'delete') await deleteIfExists(await this.deps.geo.container('chatThreads'), entry.id, entry.threadId!);
+    else await (await this.#item(entry)).patch(operations);
     return true;
   }
 
   /** Records a failed attempt (with `also`, other fields to set in the same write) and backs off. */
-  async #recordFailure(outbox: Container, entry: OutboxEntry, error: unknown, also: PatchOperation[]): Promise<void> {
+  async #recordFailure(entry: OutboxEntry, error: unknown, also: PatchOperation[]): Promise<void> {
     entry.attempts += 1;
     const detail = error instanceof Error ? error.message : String(error);
     const nextAttemptAt = new Date(this.deps.clock.now().getTime() + backoffMs(entry.attempts)).toISOString();
@@ -396,7 +447,7 @@ export class Outbox {
       detail,
     });
     try {
-      await outbox.item(entry.id, entry.resourceId).patch([
+      await (await this.#item(entry)).patch([
         ...also,
         { op: 'set', path: '/attempts', value: entry.attempts },
         { op: 'set', path: '/nextAttemptAt', value: nextAttemptAt },
@@ -409,44 +460,5 @@ export class Outbox {
 
   #container(target: StoreTarget): Promise<Container> {
     return target.plane === 'geo' ? this.deps.geo.container(target.container) : this.deps.control.container(target.container);
-  }
-}
-
-/** Well below the 2 MB Cosmos takes in one transactional batch request. */
-const MAX_BATCH_BYTES = 1_500_000;
-
-/**
- * The operations in order, cut into runs on one partition of one container (one batch each), at most
- * 100 operations and MAX_BATCH_BYTES of items each.
- */
-function partitionRuns(ops: StoreOp[]): StoreOp[][] {
-  const runs: { place: string; ops: StoreOp[]; bytes: number }[] = [];
-  for (const op of ops) {
-    const place = `${op.target.plane}/${op.target.container}/${op.partitionKey}`;
-    const bytes = op.op === 'upsert' ? JSON.stringify(op.item).length : op.op === 'patch' ? JSON.stringify(op.set).length : 0;
-    const last = runs.at(-1);
-    if (last && last.place === place && last.ops.length < MAX_BATCH_OPERATIONS && last.bytes + bytes <= MAX_BATCH_BYTES) {
-      last.ops.push(op);
-      last.bytes += bytes;
-    } else runs.push({ place, ops: [op], bytes });
-  }
-  return runs.map((run) => run.ops);
-}
-
-function patchOperations(op: Pick<Extract<StoreOp, { op: 'patch' }>, 'set'>, stamp: ChangeStamp): PatchOperation[] {
-  return Object.entries({ ...op.set, changeStamp: stamp }).map(([field, value]) => ({ op: 'set', path: `/${field}`, value: value ?? null }));
-}
-
-/** A store operation as an operation of a transactional batch (a first attempt: no redo checks). */
-function batchOperation(op: StoreOp, stamp: ChangeStamp): OperationInput {
-  switch (op.op) {
-    case 'delete':
-      return { operationType: 'Delete', id: op.id, ...(op.ifMatch !== undefined ? { ifMatch: op.ifMatch } : {}) };
-    case 'patch': {
-      const operations = patchOperations(op, stamp);
-      return { operationType: 'Patch', id: op.id, resourceBody: op.condition ? { condition: op.condition, operations } : operations };
-    }
-    case 'upsert':
-      return { operationType: 'Upsert', resourceBody: { ...op.item, changeStamp: stamp } as unknown as JSONObject };
   }
 }

@@ -16,6 +16,7 @@ const resourceId = z.string().refine(isResourceId, 'resourceId must be a resourc
 const runId = z.string().regex(/^[0-9T:.Z-]{20,30}_[0-9a-f]{8}$/, 'runId must be a purge run id');
 const opaque = z.string().regex(/^[0-9a-f-]{16,64}$/, 'must be an opaque hex id');
 const isoTime = z.iso.datetime({ offset: false, error: 'must be an ISO time (UTC)' });
+const threadId = z.string().refine(isThreadId, 'threadId must be a chat thread id');
 
 export const chatRetentionItemSchema = z.discriminatedUnion('kind', [
   /** One expiring thread: deleted if it is still what the plan saw (`expiry` unchanged) and not held. */
@@ -25,7 +26,7 @@ export const chatRetentionItemSchema = z.discriminatedUnion('kind', [
     runId,
     geography,
     resourceId,
-    threadId: z.string().refine(isThreadId, 'threadId must be a chat thread id'),
+    threadId,
     reason: z.enum(['idle', 'retentionPolicy']),
     /** The thread's lastActivityAt (idle) or policyExpiresAt (retentionPolicy) when it was planned. */
     expiry: isoTime,
@@ -49,8 +50,15 @@ export type RecordingPurgeItem = z.infer<typeof recordingPurgeItemSchema>;
 export const privacyItemSchema = z.strictObject({ v: z.literal(1), kind: z.literal('privacyRequest'), geography, resourceId, requestId: z.string().regex(/^[0-9a-f]{32}$/), ticket: opaque });
 export type PrivacyItem = z.infer<typeof privacyItemSchema>;
 
-/** An outbox entry to finish (re-apply, publish). */
-export const outboxItemSchema = z.strictObject({ v: z.literal(1), kind: z.literal('outboxEntry'), geography, resourceId, entryId: z.string().regex(/^[0-9a-zA-Z-]{1,64}$/) });
+/** An outbox entry to finish (re-apply, publish); `threadId` for one kept in a thread's partition (shared/events/entry-home.ts). */
+export const outboxItemSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('outboxEntry'),
+  geography,
+  resourceId,
+  entryId: z.string().regex(/^[0-9a-zA-Z-]{1,64}$/),
+  threadId: threadId.optional(),
+});
 export type OutboxItem = z.infer<typeof outboxItemSchema>;
 
 /**

@@ -3,6 +3,7 @@ import { deleteGrouped } from '../stores/cosmos-batch.js';
 import { ignoreNotFound } from '../stores/not-found.js';
 import { GEO_CONTAINERS, type GeoContainerName, type GeoContainerSpec } from '../stores/store-catalogue.js';
 import type { GeoStore } from '../stores/geo-store.js';
+import { THREAD_ENTRY_KIND } from '../events/entry-home.js';
 
 export interface ErasureCounts {
   cosmos: Record<string, number>;
@@ -12,8 +13,8 @@ export interface ErasureCounts {
 
 /**
  * Deletes everything a resource holds in its geography: every item of every Cosmos container and
- * every blob under `{resourceId}/` in every blob container. Outbox entries whose events are not yet
- * published are kept (they are deleted once published), so deleting a resource never drops events;
+ * every blob under `{resourceId}/` in every blob container. Outbox entries (in the outbox or in a
+ * chat thread's partition) whose events are not yet published are kept (they are deleted once published), so deleting a resource never drops events;
  * their store operations are dropped first, so no later redo writes the resource's data back.
  * Safe to run again: what is gone is skipped.
  */
@@ -50,12 +51,13 @@ async function eraseFromContainer(
 ): Promise<number> {
   const spec = GEO_CONTAINERS[name];
   const pkField = spec.partitionKey.slice(1);
-  const keepUnpublished = name === 'outbox';
+  // Outbox entries: the outbox's, and those kept in chat threads' partitions (a send's, shared/events/entry-home.ts).
+  const isEntry = (item: { kind?: string }) => name === 'outbox' || (name === 'chatThreads' && item.kind === THREAD_ENTRY_KIND);
   const query = {
-    query: `SELECT c.id, c["${pkField}"] AS pk, c.status FROM c WHERE c.resourceId = @rid`,
+    query: `SELECT c.id, c["${pkField}"] AS pk, c.status, c.kind FROM c WHERE c.resourceId = @rid`,
     parameters: [{ name: '@rid', value: resourceId }],
   };
-  const iterator = container.items.query<{ id: string; pk: string; status?: string }>(
+  const iterator = container.items.query<{ id: string; pk: string; status?: string; kind?: string }>(
     query,
     spec.partitionedByResource ? { partitionKey: resourceId } : {},
   );
@@ -64,7 +66,7 @@ async function eraseFromContainer(
     const { resources } = await iterator.fetchNext();
     const deletable: { id: string; partitionKey: string }[] = [];
     for (const item of resources ?? []) {
-      if (keepUnpublished && item.status !== 'published') {
+      if (isEntry(item) && item.status !== 'published') {
         counts.eventsAwaitingPublication += 1;
         // Its events still go out, but its store operations are dropped: re-applied by the
         // republisher, they would write the erased resource's data back.

@@ -113,15 +113,15 @@ describe('publication marks written later', () => {
   });
 
   it('are taken at most 99 for one entry\'s batch; the rest are written by the flush, 100 to a batch', async () => {
-    const marks = new PublishedMarks({ outbox: async () => outboxContainer, logger: capturedLogger().logger, geographyKey: 'europe', delayMs: 60_000 });
+    const marks = new PublishedMarks({ container: async () => outboxContainer, logger: capturedLogger().logger, geographyKey: 'europe', delayMs: 60_000 });
     const ids = Array.from({ length: 150 }, (_, i) => `planted-${Date.now()}-${i}`);
     for (const id of ids) {
       await outboxContainer.items.create({ id, resourceId: RESOURCE, status: 'pending', createdAt: '2026-06-01T12:00:00.000Z', ops: [], events: [], attempts: 0, nextAttemptAt: '2026-06-01T12:00:00.000Z' });
       marks.add({ id, resourceId: RESOURCE, operations: [{ op: 'set', path: '/status', value: 'published' }] });
     }
     expect(marks.size).toBe(150);
-    expect(marks.take('another resource')).toEqual([]);
-    const taken = marks.take(RESOURCE);
+    expect(marks.take({ container: 'outbox', partitionKey: 'another resource' })).toEqual([]);
+    const taken = marks.take({ container: 'outbox', partitionKey: RESOURCE });
     expect(taken.map((m) => m.id)).toEqual(ids.slice(0, 99));
     expect(marks.size).toBe(51);
     const before = requests();
@@ -138,7 +138,7 @@ describe('publication marks written later', () => {
     // The batch fails as a whole; then the first entry's own patch fails too, the second's goes through.
     const flaky = refusing('throttled', 429, (id) => id === ids[0]);
     const { logger, lines } = capturedLogger();
-    const marks = new PublishedMarks({ outbox: async () => flaky, logger, geographyKey: 'europe', delayMs: 60_000 });
+    const marks = new PublishedMarks({ container: async () => flaky, logger, geographyKey: 'europe', delayMs: 60_000 });
     for (const id of ids) marks.add({ id, resourceId: RESOURCE, operations: [{ op: 'set', path: '/status', value: 'published' }] });
     await marks.flush();
     expect(await Promise.all(ids.map(async (id) => (await entry(id))?.status))).toEqual(['pending', 'published']);

@@ -39,13 +39,12 @@ const partition = async (threadId: string) =>
   (await (await container('chatThreads')).items.query<{ id: string; kind: string; deletedOn?: string }>('SELECT c.id, c.kind, c.deletedOn FROM c', { partitionKey: threadId }).fetchAll()).resources;
 const membership = async (identityId: string, threadId: string) => (await (await container('chatMemberships')).item(threadId, identityId).read()).resource;
 type Event = { id: string; type: string; subject: string; data: Record<string, unknown> };
-/** The outbox entry of a sent message. */
-const entryOf = async (messageId: string) => {
-  const { resources } = await (await container('outbox')).items
-    .query<{ status: string; ops: unknown[]; events: { data: Record<string, unknown> }[] }>({ query: 'SELECT * FROM c WHERE c.events[0].data.messageId = @m', parameters: [{ name: '@m', value: messageId }] })
-    .fetchAll();
-  expect(resources).toHaveLength(1);
-  return resources[0]!;
+/** The outbox entries of a sent message: in its thread's partition (none in the outbox), until deleted once published. */
+const entriesOf = async (threadId: string, messageId: string) => {
+  const query = { query: 'SELECT * FROM c WHERE c.events[0].data.messageId = @m', parameters: [{ name: '@m', value: messageId }] };
+  const outboxEntries = (await (await container('outbox')).items.query(query).fetchAll()).resources;
+  expect(outboxEntries).toEqual([]);
+  return (await (await container('chatThreads')).items.query<{ id: string; kind: string; status: string; ops: unknown[]; events: { data: Record<string, unknown> }[] }>(query, { partitionKey: threadId }).fetchAll()).resources;
 };
 /** Writes the publication marks sends left (they are written with the next send, or after 100 ms). */
 const flushMarks = () => services().outboxFor(europe()).flushMarks();
@@ -65,24 +64,26 @@ async function storeRequests<T>(work: () => Promise<T>, marks: 'flush' | 'keep' 
   return { requests: stack.cosmosRequests!() - before, result };
 }
 
+/** A thread with `messages` messages from alice, their entries deleted (their marks written). */
 async function threadWith(alice: ChatUser, bob: ChatUser, messages: number): Promise<string> {
   const { chatThread } = await alice.chat.createChatThread({ topic: 'counted' }, { participants: [{ id: userRef(bob) }] });
   const threadId = chatThread!.id;
   for (let i = 0; i < messages; i += 1) await alice.thread(threadId).sendMessage({ content: `message ${i}` });
+  await flushMarks();
   return threadId;
 }
 
 describe('a chat send', () => {
-  it('is 6 store requests, with the roster from the sequence patch: the message is stored and announced to the other participants', async () => {
+  it('is 5 store requests, with the roster from the sequence patch: the message is stored and announced to the other participants', async () => {
     const [alice, bob] = await Promise.all([createChatUser(stack, view), createChatUser(stack, view)]);
     const threadId = await threadWith(alice, bob, 1);
     const { sequence } = (await new ChatStore(europe()).thread(threadId))!;
     // The token's revocation read, the sequence patch (the roster check, answering the recipients),
-    // the outbox entry, the message, the post-write identity check and the operation log record; the
-    // resource comes from this instance's cache (the thread's creation read it), and the entry's
-    // publication is written later (below).
+    // one transactional batch creating the outbox entry in the thread's partition with the message,
+    // the post-write identity check and the operation log record; the resource comes from this
+    // instance's cache (the thread's creation read it), and the entry's deletion is written later (below).
     const { requests, result } = await storeRequests(() => alice.thread(threadId).sendMessage({ content: 'counted' }));
-    expect(requests).toBe(6);
+    expect(requests).toBe(5);
     const { resource: stored } = await (await container('chatThreads')).item(`m|${result.id}`, threadId).read<{ content: string; sequence: number }>();
     expect(stored).toMatchObject({ content: 'counted', sequence: sequence + 1 });
     const received = threadEvents(threadId).filter((e) => e.type === 'Microsoft.Communication.ChatMessageReceived' && e.data.messageId === result.id);
@@ -90,30 +91,32 @@ describe('a chat send', () => {
     expect(received.map((e) => (e.data.recipientCommunicationIdentifier as { rawId: string }).rawId)).toEqual([bob.id]);
 
 
-    // The send answered once its events were published; its entry says so once the mark is written:
-    // one store request for the marks waiting, and then the entry holds no content.
+    // The send answered once its events were published; its entry, born applied (its operations
+    // not kept: they were in its batch), is deleted once the mark is written: one store request for
+    // the marks waiting.
     const content = (entry: { events: { data: Record<string, unknown> }[] }) => entry.events.map((e) => [e.data.messageId, e.data.messageBody]);
-    const waiting = await entryOf(result.id);
-    expect(waiting.status).toBe('pending');
-    expect(content(waiting)).toEqual([[result.id, 'counted'], [result.id, 'counted']]);
+    const waiting = await entriesOf(threadId, result.id);
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]).toMatchObject({ kind: 'outboxEntry', status: 'applied', ops: [], threadId, resourceId: resource.id });
+    expect(content(waiting[0]!)).toEqual([[result.id, 'counted'], [result.id, 'counted']]);
     expect((await storeRequests(() => flushMarks(), 'keep')).requests).toBe(1);
-    const marked = await entryOf(result.id);
-    expect(marked).toMatchObject({ status: 'published', ops: [] });
-    expect(content(marked)).toEqual([[result.id, undefined], [result.id, undefined]]);
+    expect(await entriesOf(threadId, result.id)).toEqual([]);
 
     // A change to the resource on this instance empties its cache entry: the next send reads the
-    // registry again (7), and the one after takes it from the cache again (6), with the mark of the
-    // send before it in the batch that creates its own entry (no request more).
+    // registry again (6), and the one after takes it from the cache again (5), with the deletion of
+    // the entry of the send before it in its own batch (no request more).
     expect((await stack.management('POST', `/api/management/resources/${view.name}/regenerateKey`, { key: 'secondary' })).status).toBe(200);
     const again = await storeRequests(() => alice.thread(threadId).sendMessage({ content: 'read again' }));
-    expect(again.requests).toBe(7);
-    expect((await entryOf(again.result.id)).status).toBe('pending');
+    expect(again.requests).toBe(6);
+    expect(await entriesOf(threadId, again.result.id)).toHaveLength(1);
     const cached = await storeRequests(() => alice.thread(threadId).sendMessage({ content: 'cached again' }), 'keep');
-    expect(cached.requests).toBe(6);
-    expect((await entryOf(again.result.id)).status).toBe('published');
-    expect((await entryOf(cached.result.id)).status).toBe('pending');
+    expect(cached.requests).toBe(5);
+    expect(await entriesOf(threadId, again.result.id)).toEqual([]);
+    expect(await entriesOf(threadId, cached.result.id)).toHaveLength(1);
     await flushMarks();
-    expect((await entryOf(cached.result.id)).status).toBe('published');
+    expect(await entriesOf(threadId, cached.result.id)).toEqual([]);
+    // What is left of the thread's partition: the thread, 2 participants, the creation's 2 system messages and the 4 sent; no entry.
+    expect((await partition(threadId)).map((i) => i.kind).sort()).toEqual([...Array(6).fill('message'), 'participant', 'participant', 'thread']);
   });
 
   it('by someone not on the roster still answers as a participation check does: 403, and 404 for a deleted thread', async () => {
@@ -179,8 +182,11 @@ describe('the retention purge of one thread', () => {
     const { items } = await services().chat.purger.purge(resource, survey.thread!, undefined, { survey });
     expect(items).toBe(before.length);
     // The batch failed as a whole (the thread item's etag changed) and went one by one: everything the
-    // survey saw is gone, the thread item is marked, the late message is still there.
-    expect((await partition(threadId)).map((i) => [i.id, i.deletedOn !== undefined]).sort()).toEqual([[`m|${late.id}`, false], [threadId, true]].sort());
+    // survey saw is gone, the thread item is marked, the late message is still there, and so is its
+    // outbox entry until its deletion is written (the thread's deletion leaves entries to that).
+    const [lateEntry] = await entriesOf(threadId, late.id);
+    expect((await partition(threadId)).map((i) => [i.id, i.deletedOn !== undefined]).sort()).toEqual([[`m|${late.id}`, false], [threadId, true], [lateEntry!.id, false]].sort());
+    await flushMarks();
     expect([await membership(alice.id, threadId), await membership(bob.id, threadId)]).toEqual([undefined, undefined]);
     await expect(alice.thread(threadId).getProperties()).rejects.toMatchObject({ statusCode: 404 });
     expect(threadEvents(threadId).filter((e) => e.type.endsWith('ThreadDeleted'))).toHaveLength(1);

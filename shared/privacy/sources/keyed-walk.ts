@@ -37,12 +37,13 @@ export async function keyedPage<T extends { id: string }>(
 
 /**
  * One page of a resource-partitioned container's items whose array `field` names `key`, in id order
- * after `after`: the lookup `keyedPage` makes for recordings and outbox entries.
+ * after `after`: the lookup `keyedPage` makes for recordings and outbox entries. With
+ * `acrossPartitions`, of a container partitioned otherwise (the outbox entries in chat threads).
  */
 export async function itemsNaming<T>(
   container: Container,
   resourceId: string,
-  query: { select: string; field: string; filter?: string },
+  query: { select: string; field: string; filter?: string; acrossPartitions?: boolean },
   key: string,
   after: string | undefined,
   limit: number,
@@ -58,7 +59,7 @@ export async function itemsNaming<T>(
           ...(after ? [{ name: '@after', value: after }] : []),
         ],
       },
-      { partitionKey: resourceId },
+      query.acrossPartitions ? {} : { partitionKey: resourceId },
     )
     .fetchAll();
   return resources;

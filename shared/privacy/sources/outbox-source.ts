@@ -1,33 +1,66 @@
 import type { OutboxEntry } from '../../events/outbox.js';
+import { THREAD_ENTRY_KIND } from '../../events/entry-home.js';
 import { deleteInPartition } from '../../stores/cosmos-batch.js';
+import type { Cursor } from '../privacy-request.js';
 import { itemsNaming, keyedPage } from './keyed-walk.js';
-import type { FoundItem, SubjectSource } from './subject-source.js';
+import type { FoundItem, PrivacyContext, SourcePage, SubjectSource } from './subject-source.js';
 
-type EntrySummary = Pick<OutboxEntry, 'id' | 'status' | 'subjects'> & { eventCount: number };
+type EntrySummary = Pick<OutboxEntry, 'id' | 'status' | 'subjects' | 'threadId'> & { eventCount: number };
+
+/** An entry to erase: the outbox's by id (its partition is the resource), one in a thread's partition with its thread. */
+type EntryRef = string | { id: string; threadId: string };
+
+const SELECT = 'c.id, c.status, c.subjects, c.threadId, ARRAY_LENGTH(c.events) AS eventCount';
 
 /**
- * Outbox entries whose events or recipients name a subject. A published entry is only a delivery
- * record and is erased; an unpublished one is kept until its events are out (events are never
- * dropped), and a delete waits for it. Events already delivered are in the subscribers' hands.
+ * Outbox entries whose events or recipients name a subject: the outbox container's, then those kept
+ * in chat threads' partitions (a send's, shared/events/entry-home.ts; cursor `t: 1`). A published
+ * entry is only a delivery record and is erased; an unpublished one is kept until its events are out
+ * (events are never dropped), and a delete waits for it. Events already delivered are in the
+ * subscribers' hands.
  */
 export const outboxSource: SubjectSource = {
   name: 'outboxEvents',
   async page(ctx, cursor) {
-    const container = await ctx.geo.container('outbox');
+    const inThreads = (cursor as { t?: number } | null)?.t === 1;
+    if (!inThreads) {
+      const container = await ctx.geo.container('outbox');
+      const { records, next } = await keyedPage<EntrySummary>(
+        ctx,
+        cursor,
+        (key, after, limit) => itemsNaming<EntrySummary>(container, ctx.resource.id, { select: SELECT, field: 'subjects' }, key, after, limit),
+        (r) => r.subjects ?? [],
+      );
+      // The outbox is done: the thread partitions' entries next (at once when this page found nothing).
+      if (records.length > 0 || next !== null) return found(ctx, records, next ?? { t: 1, k: 0 });
+    }
+    const threads = await ctx.geo.container('chatThreads');
     const { records, next } = await keyedPage<EntrySummary>(
       ctx,
-      cursor,
+      inThreads ? cursor : null,
       (key, after, limit) =>
-        itemsNaming<EntrySummary>(container, ctx.resource.id, { select: 'c.id, c.status, c.subjects, ARRAY_LENGTH(c.events) AS eventCount', field: 'subjects' }, key, after, limit),
+        itemsNaming<EntrySummary>(threads, ctx.resource.id, { select: SELECT, field: 'subjects', filter: `c.kind = "${THREAD_ENTRY_KIND}"`, acrossPartitions: true }, key, after, limit),
       (r) => r.subjects ?? [],
     );
-    const erasing = ctx.action === 'delete';
-    const items: FoundItem[] = records
-      .filter((r) => !erasing || r.status === 'published')
-      .map((r) => ({ kind: 'outboxEntry', id: r.id, facts: { status: r.status, events: r.eventCount }, ref: r.id }));
-    return { items, next, waiting: erasing ? records.length - items.length : 0 };
+    return found(ctx, records, next && { ...next, t: 1 });
   },
   async erase(ctx, refs) {
-    await deleteInPartition(await ctx.geo.container('outbox'), ctx.resource.id, refs as string[]);
+    const byThread = new Map<string, string[]>();
+    const inOutbox: string[] = [];
+    for (const ref of refs as EntryRef[]) {
+      if (typeof ref === 'string') inOutbox.push(ref);
+      else byThread.set(ref.threadId, [...(byThread.get(ref.threadId) ?? []), ref.id]);
+    }
+    await deleteInPartition(await ctx.geo.container('outbox'), ctx.resource.id, inOutbox);
+    const threads = await ctx.geo.container('chatThreads');
+    for (const [threadId, ids] of byThread) await deleteInPartition(threads, threadId, ids);
   },
 };
+
+function found(ctx: PrivacyContext, records: EntrySummary[], next: Cursor | null): SourcePage {
+  const erasing = ctx.action === 'delete';
+  const items: FoundItem[] = records
+    .filter((r) => !erasing || r.status === 'published')
+    .map((r) => ({ kind: 'outboxEntry', id: r.id, facts: { status: r.status, events: r.eventCount }, ref: (r.threadId !== undefined ? { id: r.id, threadId: r.threadId } : r.id) satisfies EntryRef }));
+  return { items, next, waiting: erasing ? records.length - items.length : 0 };
+}
