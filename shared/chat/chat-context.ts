@@ -93,6 +93,15 @@ export class ChatContext {
     return record !== undefined && !record.deletingSince;
   }
 
+  /**
+   * Writes the publication marks of the resource's geography still waiting (with `threadId`, only
+   * those of the thread's partition): the sends' outbox entries, which hold message text, are then
+   * gone (a thread's or an identity's deletion does this first).
+   */
+  async writeMarks(resource: Resource, threadId?: string): Promise<void> {
+    await this.deps.outboxFor(this.deps.stores.forResource(resource)).flushMarks(threadId);
+  }
+
   /** Commits a change and its events through the geography's outbox (see shared/events/outbox.ts). */
   async commit(resource: Resource, change: ChatChange): Promise<void> {
     await (await this.commitBeside(resource, change)).published;

@@ -24,6 +24,8 @@ export function chatIdentityDeletionHook(ctx: ChatContext): IdentityDeletionHook
   return async ({ resource, geo, identityId }) => {
     const store = new ChatStore(geo);
     const counts = { chatMessages: 0, chatThreadsLeft: 0 };
+    // Its sends' outbox entries still waiting for their deletion on this instance (they hold the text): gone first.
+    await ctx.writeMarks(resource);
     for (;;) {
       const memberships = await store.membershipPage(identityId, { limit: BATCH });
       if (memberships.length === 0) break;

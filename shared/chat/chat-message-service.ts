@@ -126,6 +126,9 @@ export class ChatMessageService {
       ],
       events: messageEvents('edited', edited, transactionId, now),
       recipients,
+      // In the thread's partition: the entry is one batch with the change, with the deletions of the
+      // entries of sends before it (their text goes with this change).
+      entryInThread: threadId,
     });
   }
 
@@ -158,6 +161,7 @@ export class ChatMessageService {
       ],
       events: messageEvents('deleted', { ...message, version: tombstone.version }, transactionId, now),
       recipients,
+      entryInThread: threadId,
     });
   }
 

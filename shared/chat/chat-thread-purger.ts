@@ -72,6 +72,8 @@ export class ChatThreadPurger {
       : await store.allParticipants(threadId);
     const now = this.ctx.now();
     const transactionId = options.transactionId ?? this.ctx.newTransactionId();
+    // Sends whose entries' deletions wait on this instance (they hold message text): written first (none: no request).
+    await this.ctx.writeMarks(resource, threadId);
     const threadOps: StoreOp[] = whole
       ? [
           storeOp.delete('chatThreads', threadId, threadItemId(threadId), { ifMatch: current._etag!, elseSet: { deletedOn: now } }),

@@ -124,7 +124,7 @@ export class ChatThreadService {
       });
       ops.push(storeOp.upsert('chatThreads', threadId, message));
     }
-    await this.ctx.commit(resource, { transactionId, ops, events: threadPropertiesUpdatedEvents(updated, caller.identityId, transactionId, now), recipients });
+    await this.ctx.commit(resource, { transactionId, ops, events: threadPropertiesUpdatedEvents(updated, caller.identityId, transactionId, now), recipients, entryInThread: threadId });
   }
 
   /** Deletes the thread and everything in it. A thread whose deletion was interrupted is finished by any later call. */

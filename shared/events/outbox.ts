@@ -121,9 +121,12 @@ export class Outbox {
     this.#marks = new PublishedMarks({ container: (name) => deps.geo.container(name), logger: deps.logger, geographyKey: deps.geo.geography.key, delayMs: deps.markDelayMs ?? 100 });
   }
 
-  /** Writes the publication marks still waiting (see ChangeSet.markPublishedLater). */
-  flushMarks(): Promise<void> {
-    return this.#marks.flush();
+  /**
+   * Writes the publication marks still waiting (see ChangeSet.markPublishedLater); with `threadId`,
+   * only those of the entries in that thread's partition (deleting them: entry-home.ts).
+   */
+  flushMarks(threadId?: string): Promise<void> {
+    return this.#marks.flush(threadId === undefined ? undefined : { container: 'chatThreads', partitionKey: threadId });
   }
 
   /**
@@ -209,16 +212,21 @@ export class Outbox {
     const create: OperationInput = { operationType: 'Create', resourceBody: stored as unknown as JSONObject };
     if (!fits || operations.length + 1 > MAX_BATCH_OPERATIONS || JSON.stringify(stored).length + opBytes(entry.ops) > MAX_BATCH_BYTES) return undefined;
     const home = homeOf(stored);
-    const marks = this.#marks.take(home, MAX_BATCH_OPERATIONS - 1 - operations.length);
+    const taken = this.#marks.take(home, MAX_BATCH_OPERATIONS - 1 - operations.length);
+    // A mark of this very id (a change committed again) is not taken: it would delete the entry that makes this one a duplicate.
+    const marks = taken.filter((mark) => mark.id !== entry.id);
+    for (const mark of taken) if (mark.id === entry.id) this.#marks.add(mark);
     const threads = await this.deps.geo.container('chatThreads');
     let outcome = marks.length > 0 ? await this.#marks.writeBatch(home, marks, [create, ...operations]) : await runBatch(threads, threadId, [create, ...operations]);
-    // Refused with marks: one of theirs may be the cause (an entry pruned meanwhile); they are written apart now.
+    // Refused with marks: one of theirs may be the cause (an entry gone meanwhile); they are written apart now.
     if (outcome === 'refused' && marks.length > 0) outcome = await runBatch(threads, threadId, [create, ...operations]);
     if (outcome !== 'applied') {
       const { resource: found } = await threads.item(entry.id, threadId).read<OutboxEntry>();
-      // Unknown, and applied after all: the entry as this commit wrote it (same creation time).
-      if (found?.createdAt !== entry.createdAt) {
+      // Unknown, and applied after all: the entry as this commit wrote it (same creation time). Refused: nothing of it was.
+      const ours = outcome === 'unknown' && found?.createdAt === entry.createdAt;
+      if (!ours) {
         if (!found) return undefined;
+        // The same change (a stable id) committed before: finished, not repeated.
         return { events: await this.#finishExisting(found), published: Promise.resolve() };
       }
     }

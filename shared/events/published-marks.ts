@@ -63,9 +63,12 @@ export class PublishedMarks {
     return count;
   }
 
-  /** Writes every mark kept, each partition's in batches of 100 (one by one when a batch is refused). Never throws. */
-  flush(): Promise<void> {
-    return this.#write(() => true);
+  /**
+   * Writes every mark kept (with `home`, that partition's only), each partition's in batches of 100
+   * (one by one when a batch is refused). Never throws.
+   */
+  flush(home?: EntryHome): Promise<void> {
+    return this.#write(() => true, home && homeKey(home));
   }
 
   /** The timer: writes the marks kept `delayMs` or longer; the younger ones wait for their own time. */
@@ -74,14 +77,14 @@ export class PublishedMarks {
     void this.#write((at) => at <= due);
   }
 
-  #write(chosen: (at: number) => boolean): Promise<void> {
+  #write(chosen: (at: number) => boolean, only?: string): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const writing: [EntryHome, PublishedMark[]][] = [];
     let oldestLeft = Infinity;
     for (const [key, { home, marks }] of this.#pending) {
       // Oldest first: the chosen ones are the front of the list.
-      const count = marks.findIndex(({ at }) => !chosen(at));
+      const count = only === undefined || key === only ? marks.findIndex(({ at }) => !chosen(at)) : 0;
       const taken = marks.splice(0, count === -1 ? marks.length : count);
       if (taken.length > 0) writing.push([home, taken.map(({ mark }) => mark)]);
       if (marks.length === 0) this.#pending.delete(key);

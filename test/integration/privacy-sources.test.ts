@@ -161,6 +161,44 @@ describe('outbox entries', () => {
     expect(await left(resource)).toEqual(['ob-2-applied', 'ob-3-pending', 'ob-4-bob']);
     expect(await left(other)).toEqual(['ob-5-other']);
   });
+
+  it('finds the entries kept in chat threads\' partitions after the outbox\'s (a send\'s, never published there): listed, and a delete waits for them', async () => {
+    const carol = made('thread-entry-carol');
+    const dan = made('thread-entry-dan');
+    const threads = await europe().container('chatThreads');
+    const [t1, t2] = ['19:0000000000000000000000000000a001@thread.v2', '19:0000000000000000000000000000a002@thread.v2'];
+    const inThread = (id: string, threadId: string, subjects: string[], of: Resource = resource) => ({ ...entry(id, 'applied', subjects, of), threadId, kind: 'outboxEntry' });
+    for (const e of [
+      inThread('te-1', t1, [carol]),
+      inThread('te-2', t2, [carol, dan]),
+      inThread('te-3', t1, [dan]),
+      inThread('te-4', t2, [carol], other),
+      // Not an entry, though it names carol.
+      { id: 'te-5', threadId: t1, resourceId: resource.id, kind: 'message', subjects: [carol], events: [] },
+    ]) await threads.items.create(e);
+    await (await europe().container('outbox')).items.create(entry('ob-6-carol', 'published', [carol]));
+
+    // The outbox's entry first; its walk done, the threads' next (cursor t: 1), in id order across threads.
+    const listing = await contextFor('inventory', [carol], { pageSize: 1 });
+    const first = await outboxSource.page(listing, null);
+    expect(first).toStrictEqual({ items: [{ kind: 'outboxEntry', id: 'ob-6-carol', facts: { status: 'published', events: 2 }, ref: 'ob-6-carol' }], next: { k: 0, after: 'ob-6-carol' }, waiting: 0 });
+    const second = await outboxSource.page(listing, first.next);
+    expect(second).toStrictEqual({ items: [{ kind: 'outboxEntry', id: 'te-1', facts: { status: 'applied', events: 2 }, ref: 'te-1' }], next: { t: 1, k: 0, after: 'te-1' }, waiting: 0 });
+    const third = await outboxSource.page(listing, second.next);
+    expect(third).toStrictEqual({ items: [{ kind: 'outboxEntry', id: 'te-2', facts: { status: 'applied', events: 2 }, ref: 'te-2' }], next: { t: 1, k: 0, after: 'te-2' }, waiting: 0 });
+    expect(await outboxSource.page(listing, third.next)).toStrictEqual({ items: [], next: null, waiting: 0 });
+    // Both people: te-2 once, under carol.
+    const both = await contextFor('inventory', [carol, dan]);
+    expect((await outboxSource.page(both, { t: 1, k: 0 })).items.map((i) => i.id)).toEqual(['te-1', 'te-2']);
+    expect((await outboxSource.page(both, { t: 1, k: 1 })).items.map((i) => i.id)).toEqual(['te-3']);
+
+    // A delete: the outbox's published entry is erased, the threads' entries wait (their events are not out yet).
+    const ctx = await contextFor('delete', [carol]);
+    const deletion = await outboxSource.page(ctx, { t: 1, k: 0 });
+    expect(deletion).toStrictEqual({ items: [], next: { t: 1, k: 1 }, waiting: 2 });
+    const ids = async (threadId: string) => (await threads.items.query<string>("SELECT VALUE c.id FROM c WHERE STARTSWITH(c.id, 'te-') ORDER BY c.id", { partitionKey: threadId }).fetchAll()).resources;
+    expect([await ids(t1), await ids(t2)]).toEqual([['te-1', 'te-3', 'te-5'], ['te-2', 'te-4']]);
+  });
 });
 
 describe('operation log records', () => {

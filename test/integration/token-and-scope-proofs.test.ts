@@ -8,6 +8,7 @@ import type { Resource } from '../../shared/resources/resource.js';
 import { createServices, type Services } from '../../shared/services.js';
 import { chatRequest, identityClient } from '../support/chat-users.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+import { writeMarks } from '../support/outbox-marks.js';
 import { ACCESS_TOKEN_CLOCK_SKEW_SECONDS } from '../../shared/identity/access-tokens.js';
 
 /**
@@ -113,6 +114,8 @@ describe('chat token scopes: each operation, each scope, exact status, and nothi
 
   /** Everything a chat operation of the actor could change: both threads' partitions and the memberships of the three people. */
   async function snapshot(w: World) {
+    // The sends' outbox entries whose deletion waits (within OUTBOX_MARK_DELAY_MS) go first: their going is not the refused call's doing.
+    await writeMarks();
     const people = [w.actor, w.victim, w.newcomer];
     const [thread, deleteThread, memberships] = await Promise.all([
       partition(w.threadId),

@@ -5,19 +5,17 @@ import type { Cursor } from '../privacy-request.js';
 import { itemsNaming, keyedPage } from './keyed-walk.js';
 import type { FoundItem, PrivacyContext, SourcePage, SubjectSource } from './subject-source.js';
 
-type EntrySummary = Pick<OutboxEntry, 'id' | 'status' | 'subjects' | 'threadId'> & { eventCount: number };
+type EntrySummary = Pick<OutboxEntry, 'id' | 'status' | 'subjects'> & { eventCount: number };
 
-/** An entry to erase: the outbox's by id (its partition is the resource), one in a thread's partition with its thread. */
-type EntryRef = string | { id: string; threadId: string };
-
-const SELECT = 'c.id, c.status, c.subjects, c.threadId, ARRAY_LENGTH(c.events) AS eventCount';
+const SELECT = 'c.id, c.status, c.subjects, ARRAY_LENGTH(c.events) AS eventCount';
 
 /**
  * Outbox entries whose events or recipients name a subject: the outbox container's, then those kept
  * in chat threads' partitions (a send's, shared/events/entry-home.ts; cursor `t: 1`). A published
  * entry is only a delivery record and is erased; an unpublished one is kept until its events are out
- * (events are never dropped), and a delete waits for it. Events already delivered are in the
- * subscribers' hands.
+ * (events are never dropped), and a delete waits for it. An entry in a thread's partition is never a
+ * published one (it is deleted once published), so a delete always waits for it. Events already
+ * delivered are in the subscribers' hands.
  */
 export const outboxSource: SubjectSource = {
   name: 'outboxEvents',
@@ -45,15 +43,8 @@ export const outboxSource: SubjectSource = {
     return found(ctx, records, next && { ...next, t: 1 });
   },
   async erase(ctx, refs) {
-    const byThread = new Map<string, string[]>();
-    const inOutbox: string[] = [];
-    for (const ref of refs as EntryRef[]) {
-      if (typeof ref === 'string') inOutbox.push(ref);
-      else byThread.set(ref.threadId, [...(byThread.get(ref.threadId) ?? []), ref.id]);
-    }
-    await deleteInPartition(await ctx.geo.container('outbox'), ctx.resource.id, inOutbox);
-    const threads = await ctx.geo.container('chatThreads');
-    for (const [threadId, ids] of byThread) await deleteInPartition(threads, threadId, ids);
+    // Published entries only: all in the outbox.
+    await deleteInPartition(await ctx.geo.container('outbox'), ctx.resource.id, refs as string[]);
   },
 };
 
@@ -61,6 +52,6 @@ function found(ctx: PrivacyContext, records: EntrySummary[], next: Cursor | null
   const erasing = ctx.action === 'delete';
   const items: FoundItem[] = records
     .filter((r) => !erasing || r.status === 'published')
-    .map((r) => ({ kind: 'outboxEntry', id: r.id, facts: { status: r.status, events: r.eventCount }, ref: (r.threadId !== undefined ? { id: r.id, threadId: r.threadId } : r.id) satisfies EntryRef }));
+    .map((r) => ({ kind: 'outboxEntry', id: r.id, facts: { status: r.status, events: r.eventCount }, ref: r.id }));
   return { items, next, waiting: erasing ? records.length - items.length : 0 };
 }
