@@ -58,7 +58,7 @@ export async function chatSendComparison(options: { storeRoundTripMs?: number; r
   };
   return [
     `chat send, 1 sender, ${rounds} rounds of ${sends} sends per side in turns, each side in its own process and stack${roundTripMs > 0 ? `, every store answer held ${roundTripMs} ms (a round trip)` : ''}:`,
-    ...sides.map((side) => `  ${side.label.padEnd(34)} p50 ${side.p50().toFixed(2).padStart(6)} ms  p99 ${side.percentile(99).toFixed(2).padStart(6)} ms  ${side.requestsPerSend().toFixed(1)} store requests per send`),
+    ...sides.map((side) => `  ${side.label.padEnd(34)} p50 ${side.p50().toFixed(2).padStart(6)} ms  p99 ${side.percentile(99).toFixed(2).padStart(6)} ms  ${side.requestsPerSend().toFixed(2)} store requests per send`),
     `  p50 ratio (this build / baseline): ${ratio(current)}`,
     `  p50 ratio (this build with the revocation cache / baseline): ${ratio(cached)}`,
   ];
