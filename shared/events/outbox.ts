@@ -9,12 +9,11 @@ import type { GeoStore } from '../stores/geo-store.js';
 import { collectSubjectIds } from '../oplog/subject-ids.js';
 import type { EventPublisher } from './event-publisher.js';
 import { toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
-import { eachAtMost } from '../each-at-most.js';
-import { applySteps, WRITES_AT_ONCE } from './apply-steps.js';
 import { markPublished, publishRemaining, writeProgress } from './outbox-publishing.js';
 import { homeOf, queryEntries, THREAD_ENTRY_KIND, type EntryRef } from './entry-home.js';
+import { ChangeApplier } from './change-applier.js';
 import { PublishedMarks } from './published-marks.js';
-import { batchOperation, MAX_BATCH_BYTES, opBytes, partitionRuns, patchOperations, type ChangeStamp, type StoreOp, type StoreTarget } from './store-ops.js';
+import { batchOperation, MAX_BATCH_BYTES, opBytes, type ChangeStamp, type StoreOp } from './store-ops.js';
 
 /**
  * The per-geography outbox: a domain change (a list of store operations) and its events are first
@@ -27,10 +26,14 @@ import { batchOperation, MAX_BATCH_BYTES, opBytes, partitionRuns, patchOperation
  *
  * Consecutive operations on one partition of one container are applied as one transactional batch
  * (one store request per 100 operations); if the batch fails (an item already gone, a condition that
- * no longer holds), Cosmos has applied none of it and they are applied one by one with the rules
- * below; if its outcome is unknown (the request itself failed), one by one as a redo. Consecutive
- * unconditional single writes to one container, each in a partition of its own (a thread's
- * memberships), go side by side, WRITES_AT_ONCE at a time (see apply-steps.ts).
+ * no longer holds), Cosmos has applied none of it and they are applied one by one; if its outcome is
+ * unknown (the request itself failed), one by one as a redo. Consecutive unconditional single writes
+ * to one container, each in a partition of its own (a thread's memberships), go side by side
+ * (change-applier.ts, apply-steps.ts).
+ *
+ * A change whose operations all write one chat thread's partition has its entry there instead,
+ * created in the same transactional batch as the operations, and deleted once published
+ * (entry-home.ts, ChangeSet.entryInThread).
  */
 export type { ChangeStamp, StoreOp, StoreTarget } from './store-ops.js';
 
@@ -116,8 +119,10 @@ export function backoffMs(attempts: number): number {
 
 export class Outbox {
   readonly #marks: PublishedMarks;
+  readonly #applier: ChangeApplier;
 
   constructor(private readonly deps: OutboxDeps) {
+    this.#applier = new ChangeApplier(deps);
     this.#marks = new PublishedMarks({ container: (name) => deps.geo.container(name), logger: deps.logger, geographyKey: deps.geo.geography.key, delayMs: deps.markDelayMs ?? 100 });
   }
 
@@ -177,7 +182,7 @@ export class Outbox {
       // The same change (a stable id) was committed before: finish that one instead of repeating it.
       return { events: await this.#finishExisting({ id: entryId, resourceId: change.resourceId }), published: Promise.resolve() };
     }
-    await this.#apply(entry, false);
+    await this.#applier.apply(entry, false);
     return { events, published: this.#publishing(entry, markLater) };
   }
 
@@ -197,7 +202,8 @@ export class Outbox {
    * the caller commits the change the usual way. A change committed before (its id is there) is finished as in `commit`.
    */
   async #commitInThread(entry: OutboxEntry, threadId: string, markLater: boolean): Promise<{ events?: EventRecord[]; published: Promise<void> } | undefined> {
-    const fits = entry.ops.every((op) => op.target.plane === 'geo' && op.target.container === 'chatThreads' && op.partitionKey === threadId);
+    const fits = entry.ops.length < MAX_BATCH_OPERATIONS && entry.ops.every((op) => op.target.plane === 'geo' && op.target.container === 'chatThreads' && op.partitionKey === threadId);
+    if (!fits) return undefined;
     const stamp: ChangeStamp = { id: entry.id, at: entry.createdAt };
     const operations = entry.ops.map((op) => batchOperation(op, stamp));
     const stored: OutboxEntry = {
@@ -210,7 +216,7 @@ export class Outbox {
       nextAttemptAt: new Date(Date.parse(entry.createdAt) + OUTBOX_IN_FLIGHT_GRACE_MS).toISOString(),
     };
     const create: OperationInput = { operationType: 'Create', resourceBody: stored as unknown as JSONObject };
-    if (!fits || operations.length + 1 > MAX_BATCH_OPERATIONS || JSON.stringify(stored).length + opBytes(entry.ops) > MAX_BATCH_BYTES) return undefined;
+    if (JSON.stringify(stored).length + opBytes(entry.ops) > MAX_BATCH_BYTES) return undefined;
     const home = homeOf(stored);
     const taken = this.#marks.take(home, MAX_BATCH_OPERATIONS - 1 - operations.length);
     // A mark of this very id (a change committed again) is not taken: it would delete the entry that makes this one a duplicate.
@@ -266,7 +272,7 @@ export class Outbox {
     if (inFlight) {
       // A concurrent duplicate: its first committer is still at work and publishes the events, so
       // publishing here would send them twice. Applying (idempotent) is enough for this caller.
-      await this.#apply(existing, true);
+      await this.#applier.apply(existing, true);
     } else if (existing.status !== 'published') {
       await this.#finish(existing);
     }
@@ -332,76 +338,11 @@ export class Outbox {
     return resources.length;
   }
 
-  async #apply(entry: OutboxEntry, redo: boolean): Promise<void> {
-    const stamp: ChangeStamp = { id: entry.id, at: entry.createdAt };
-    for (const step of applySteps(partitionRuns(entry.ops))) {
-      const group = step.ops;
-      const container = await this.#container(group[0]!.target);
-      if (step.kind === 'independent') {
-        await eachAtMost(group, WRITES_AT_ONCE, (op) => this.#applyOne(container, op, stamp, redo));
-        continue;
-      }
-      // A redo reads before it writes (to skip what the change already did): one by one.
-      const outcome = !redo && group.length > 1 ? await runBatch(container, group[0]!.partitionKey, group.map((op) => batchOperation(op, stamp))) : 'refused';
-      if (outcome === 'applied') continue;
-      // Refused: nothing of it was applied. Unknown: it may have been, so one by one as a redo.
-      for (const op of group) await this.#applyOne(container, op, stamp, redo || outcome === 'unknown');
-    }
-  }
-
-  async #applyOne(container: Container, op: StoreOp, stamp: ChangeStamp, redo: boolean): Promise<void> {
-    if (op.op === 'delete') {
-      if (op.ifMatch === undefined) {
-        await deleteIfExists(container, op.id, op.partitionKey);
-        return;
-      }
-      try {
-        await container.item(op.id, op.partitionKey).delete({ accessCondition: { type: 'IfMatch', condition: op.ifMatch } });
-      } catch (error) {
-        const code = (error as { code?: number }).code;
-        if (code === 404) return;
-        if (code !== 412) throw error;
-        // Changed since: marked instead, for whoever finishes the deletion.
-        if (op.elseSet) await this.#patch(container, { op: 'patch', target: op.target, id: op.id, partitionKey: op.partitionKey, set: op.elseSet }, stamp, redo);
-      }
-      return;
-    }
-    if (op.op === 'patch') {
-      await this.#patch(container, op, stamp, redo);
-      return;
-    }
-    const item = { ...op.item, changeStamp: stamp };
-    if (!redo) {
-      await container.items.upsert(item);
-      return;
-    }
-    // A redo: skip what this change already wrote, and never overwrite a newer change.
-    const { resource: current } = await container.item(op.item.id, op.partitionKey).read<{ changeStamp?: ChangeStamp }>();
-    if (current?.changeStamp && (current.changeStamp.id === stamp.id || current.changeStamp.at > stamp.at)) return;
-    await container.items.upsert(item);
-  }
-
-  async #patch(container: Container, op: Extract<StoreOp, { op: 'patch' }>, stamp: ChangeStamp, redo: boolean): Promise<void> {
-    const item = container.item(op.id, op.partitionKey);
-    if (redo) {
-      const { resource: current } = await item.read<{ changeStamp?: ChangeStamp }>();
-      if (!current || (current.changeStamp && (current.changeStamp.id === stamp.id || current.changeStamp.at > stamp.at))) return;
-    }
-    const operations = patchOperations(op, stamp);
-    try {
-      await item.patch(op.condition ? { condition: op.condition, operations } : operations);
-    } catch (error) {
-      // Gone (a later change deleted it), or no longer matching the condition.
-      const code = (error as { code?: number }).code;
-      if (code !== 404 && code !== 412) throw error;
-    }
-  }
-
   /** Finishes an entry left unfinished: re-applies a pending one (a redo), then settles it. True once published. */
   async #finish(entry: OutboxEntry): Promise<boolean> {
     if (entry.status === 'pending') {
       try {
-        await this.#apply(entry, true);
+        await this.#applier.apply(entry, true);
       } catch (error) {
         await this.#recordFailure(entry, error, []);
         return false;
@@ -466,7 +407,4 @@ export class Outbox {
     }
   }
 
-  #container(target: StoreTarget): Promise<Container> {
-    return target.plane === 'geo' ? this.deps.geo.container(target.container) : this.deps.control.container(target.container);
-  }
 }
