@@ -29,8 +29,9 @@ export const outboxSource: SubjectSource = {
         (key, after, limit) => itemsNaming<EntrySummary>(container, ctx.resource.id, { select: SELECT, field: 'subjects' }, key, after, limit),
         (r) => r.subjects ?? [],
       );
-      // The outbox is done: the thread partitions' entries next (at once when this page found nothing).
-      if (records.length > 0 || next !== null) return found(ctx, records, next ?? { t: 1, k: 0 });
+      // keyedPage answers no next page only once every key is walked (and then no records): the
+      // thread partitions' entries are next, in this same call.
+      if (next !== null) return found(ctx, records, next);
     }
     const threads = await ctx.geo.container('chatThreads');
     const { records, next } = await keyedPage<EntrySummary>(
