@@ -34,7 +34,7 @@ export interface ChatChange {
   events: EventDraft[];
   recipients?: string[];
   transactionId: string;
-  /** Record the events' publication later, with the resource's next change (Outbox: ChangeSet.markPublishedLater). */
+  /** Record the events' publication later, with the next change of the entry's partition (Outbox: ChangeSet.markPublishedLater). */
   markPublishedLater?: boolean;
   /** The thread whose partition every operation writes: the outbox entry goes there, in one batch with them (ChangeSet.entryInThread). */
   entryInThread?: string;

@@ -73,7 +73,7 @@ async function claimDue(svc: RepublishServices, geo: GeoStore, graceMs: number, 
       await (await geo.existingContainer(home.container)).item(entry.id, home.partitionKey).patch([{ op: 'set', path: '/nextAttemptAt', value: claimedUntil }]);
       claimed.push(entry);
     } catch (error) {
-      // Published and pruned meanwhile.
+      // Published and pruned meanwhile (or, in a thread's partition, deleted once published).
       if ((error as { code?: number }).code !== 404) throw error;
     }
   }
