@@ -97,7 +97,7 @@ export const settingsSchema = z.object({
   eventSchema: z.enum(['CloudEvents', 'EventGrid'], { error: 'EVENTGRID_SCHEMA must be CloudEvents or EventGrid' }).default('CloudEvents'),
   maxRequestBodyBytes: positiveInt('MAX_REQUEST_BODY_BYTES').default(1_048_576),
   outboxPublishTimeoutMs: positiveInt('OUTBOX_PUBLISH_TIMEOUT_MS').default(5_000),
-  /** How long the publication mark of a chat send or a purged thread waits for the resource's next change before it is written alone. */
+  /** How long the publication mark of a chat send or a purged thread waits for the next change of its entry's partition (the resource's, or the thread's for a send) before it is written alone. */
   outboxMarkDelayMs: intBetween('OUTBOX_MARK_DELAY_MS', 1, 60_000).default(100),
   outboxRetentionHours: positiveInt('OUTBOX_RETENTION_HOURS').default(24),
   /** How long the first purge work item of a run settling on an instance waits for others to count with it (shared/retention/run-count-groups.ts). */

@@ -82,7 +82,7 @@ export interface ChangeSet {
   subjects?: string[];
   /**
    * Record the publication later (published-marks.ts): the commit returns once the events are
-   * published, and the entry's mark is written with the resource's next change, or after
+   * published, and the entry's mark is written with the next change of its partition, or after
    * OutboxDeps.markDelayMs. For changes where the latency saved matters (a chat send).
    */
   markPublishedLater?: boolean;
