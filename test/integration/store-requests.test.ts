@@ -119,6 +119,24 @@ describe('a chat send', () => {
     expect((await partition(threadId)).map((i) => i.kind).sort()).toEqual([...Array(6).fill('message'), 'participant', 'participant', 'thread']);
   });
 
+  it('leaves its entry\'s deletion to the thread\'s next change: an edit takes it along in its own batch, with the text of both', async () => {
+    const [alice, bob] = await Promise.all([createChatUser(stack, view), createChatUser(stack, view)]);
+    const threadId = await threadWith(alice, bob, 1);
+    const sent = await alice.thread(threadId).sendMessage({ content: 'to be edited' });
+    expect(await entriesOf(threadId, sent.id)).toHaveLength(1);
+    // The revocation read, the participants query and the message read (the caller's own message),
+    // one batch creating the edit's entry with its two patches and the send's entry's deletion, the
+    // edit's entry deleted once published (an edit waits for that), the post-write check and the log record.
+    const { requests } = await storeRequests(() => alice.thread(threadId).updateMessage(sent.id, { content: 'edited' }), 'keep');
+    expect(requests).toBe(7);
+    const { resources: left } = await (await container('chatThreads')).items.query<{ id: string }>('SELECT c.id FROM c WHERE c.kind = "outboxEntry"', { partitionKey: threadId }).fetchAll();
+    expect(left).toEqual([]);
+    const { resource: stored } = await (await container('chatThreads')).item(`m|${sent.id}`, threadId).read<{ content: string }>();
+    expect(stored?.content).toBe('edited');
+    const edited = threadEvents(threadId).filter((e) => e.type === 'Microsoft.Communication.ChatMessageEdited' && e.data.messageId === sent.id);
+    expect(edited.map((e) => [e.data.messageBody, (e.data.recipientCommunicationIdentifier as { rawId: string }).rawId])).toEqual([['edited', bob.id]]);
+  });
+
   it('by someone not on the roster still answers as a participation check does: 403, and 404 for a deleted thread', async () => {
     const [alice, bob, carol] = await Promise.all([createChatUser(stack, view), createChatUser(stack, view), createChatUser(stack, view)]);
     const threadId = await threadWith(alice, bob, 0);
