@@ -3,7 +3,7 @@ import { ManualClock } from '../../shared/clock.js';
 import type { ChangeSet, OutboxEntry } from '../../shared/events/outbox.js';
 import { geographyByKey } from '../../shared/geography/geographies.js';
 import { services } from '../../shared/services.js';
-import { createChatUser, userRef, type ChatUser } from '../support/chat-users.js';
+import { createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
 import { writeMarks } from '../support/outbox-marks.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
@@ -134,6 +134,23 @@ describe('an outbox entry in a thread\'s partition', () => {
     } finally {
       clock.set(now);
     }
+  });
+
+  it('of a send is gone with its text before its sender\'s deletion erases the rest of them, as before a thread\'s deletion', async () => {
+    const view = await stack.createResource('thread-entries-erased', 'Europe');
+    const { bob, threadId } = await threadOf(view);
+    const { alice: owner, threadId: other } = await threadOf(view);
+    await writeMarks();
+    const sent = await bob.thread(threadId).sendMessage({ content: 'bob wrote this' });
+    await owner.thread(other).sendMessage({ content: 'in a thread deleted next' });
+    // Their deletions wait for the flush (60 s here): the entries, with the text, are still there.
+    expect((await entriesIn(threadId)).map((e) => (e.events[0]!.data as { messageBody?: string }).messageBody)).toEqual(['bob wrote this']);
+    expect(await entriesIn(other)).toHaveLength(1);
+    await owner.chat.deleteChatThread(other);
+    expect(await partition(other)).toEqual([]);
+    await identityClient(stack, view).deleteUser(userRef(bob));
+    expect(await entriesIn(threadId)).toEqual([]);
+    expect((await partition(threadId)).filter((i) => i.id === `m|${sent.id}`)).toEqual([]);
   });
 
   describe('committed through the outbox', () => {
