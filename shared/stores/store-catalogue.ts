@@ -22,13 +22,15 @@ export interface GeoContainerSpec {
 }
 
 export const GEO_CONTAINERS = {
-  /** Domain changes with their events, until published (see shared/events/outbox.ts). */
+  /** Domain changes with their events, until published, then as delivery records (see shared/events/outbox.ts). */
   outbox: { partitionKey: '/resourceId', partitionedByResource: true },
   /** Communication identities and their token generation (see shared/identity). */
   identities: { partitionKey: '/id', partitionedByResource: false },
   /**
    * Chat threads, one logical partition per thread: the thread item, its participants, messages and
-   * read receipts (see shared/chat/chat-records.ts). Everything a thread operation touches is in it.
+   * read receipts (see shared/chat/chat-records.ts), and the outbox entries of the thread's own
+   * changes until they are published (shared/events/entry-home.ts). Everything a thread operation
+   * touches is in it.
    */
   chatThreads: {
     partitionKey: '/threadId',
