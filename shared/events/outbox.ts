@@ -406,5 +406,4 @@ export class Outbox {
       // The entry stays due as it was; the next drain tries again.
     }
   }
-
 }
