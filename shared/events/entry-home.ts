@@ -19,7 +19,12 @@ export interface EntryHome {
 export const THREAD_ENTRY_KIND = 'outboxEntry';
 
 export function homeOf(entry: { resourceId: string; threadId?: string }): EntryHome {
-  return entry.threadId !== undefined ? { container: 'chatThreads', partitionKey: entry.threadId } : { container: 'outbox', partitionKey: entry.resourceId };
+  return entry.threadId !== undefined ? threadHome(entry.threadId) : { container: 'outbox', partitionKey: entry.resourceId };
+}
+
+/** The home of the entries kept in a thread's partition. */
+export function threadHome(threadId: string): EntryHome {
+  return { container: 'chatThreads', partitionKey: threadId };
 }
 
 export function homeKey(home: EntryHome): string {

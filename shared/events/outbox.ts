@@ -10,7 +10,7 @@ import { collectSubjectIds } from '../oplog/subject-ids.js';
 import type { EventPublisher } from './event-publisher.js';
 import { toEventRecord, type EventDraft, type EventPayloadMode, type EventRecord } from './event-record.js';
 import { markPublished, publishRemaining, writeProgress } from './outbox-publishing.js';
-import { homeOf, queryEntries, THREAD_ENTRY_KIND, type EntryRef } from './entry-home.js';
+import { homeOf, queryEntries, THREAD_ENTRY_KIND, threadHome, type EntryRef } from './entry-home.js';
 import { ChangeApplier } from './change-applier.js';
 import { PublishedMarks } from './published-marks.js';
 import { batchOperation, MAX_BATCH_BYTES, opBytes, type ChangeStamp, type StoreOp } from './store-ops.js';
@@ -131,7 +131,7 @@ export class Outbox {
    * only those of the entries in that thread's partition (deleting them: entry-home.ts).
    */
   flushMarks(threadId?: string): Promise<void> {
-    return this.#marks.flush(threadId === undefined ? undefined : { container: 'chatThreads', partitionKey: threadId });
+    return this.#marks.flush(threadId === undefined ? undefined : threadHome(threadId));
   }
 
   /**
@@ -218,10 +218,7 @@ export class Outbox {
     const create: OperationInput = { operationType: 'Create', resourceBody: stored as unknown as JSONObject };
     if (JSON.stringify(stored).length + opBytes(entry.ops) > MAX_BATCH_BYTES) return undefined;
     const home = homeOf(stored);
-    const taken = this.#marks.take(home, MAX_BATCH_OPERATIONS - 1 - operations.length);
-    // A mark of this very id (a change committed again) is not taken: it would delete the entry that makes this one a duplicate.
-    const marks = taken.filter((mark) => mark.id !== entry.id);
-    for (const mark of taken) if (mark.id === entry.id) this.#marks.add(mark);
+    const marks = this.#marks.take(home, MAX_BATCH_OPERATIONS - 1 - operations.length, entry.id);
     const threads = await this.deps.geo.container('chatThreads');
     let outcome = marks.length > 0 ? await this.#marks.writeBatch(home, marks, [create, ...operations]) : await runBatch(threads, threadId, [create, ...operations]);
     // Refused with marks: one of theirs may be the cause (an entry gone meanwhile); they are written apart now.
@@ -375,11 +372,12 @@ export class Outbox {
       return false;
     }
     // An entry in a thread's partition is deleted once published (it is no delivery record); the outbox's is marked so.
-    const inThread = entry.threadId !== undefined;
+    const home = homeOf(entry);
+    const inThread = home.container === 'chatThreads';
     const operations = inThread ? 'delete' : markPublished(entry, this.deps.clock.now());
     entry.status = 'published';
     if (markLater) this.#marks.add({ id: entry.id, resourceId: entry.resourceId, ...(inThread ? { threadId: entry.threadId } : {}), operations });
-    else if (operations === 'delete') await deleteIfExists(await this.deps.geo.container('chatThreads'), entry.id, entry.threadId!);
+    else if (operations === 'delete') await deleteIfExists(await this.deps.geo.container(home.container), entry.id, home.partitionKey);
     else await (await this.#item(entry)).patch(operations);
     return true;
   }

@@ -47,13 +47,23 @@ export class PublishedMarks {
     this.#timer ??= this.#arm(this.deps.delayMs);
   }
 
-  /** Takes up to `max` marks of a partition (the oldest), to be written in the batch of a new entry. */
-  take(home: EntryHome, max = MAX_BATCH_OPERATIONS - 1): PublishedMark[] {
+  /**
+   * Takes up to `max` marks of a partition (the oldest), to be written in the batch of a new entry;
+   * never the mark of entry `exceptId` (a change committed again must not take along the deletion of
+   * the entry that makes it a duplicate): that one stays, in its place.
+   */
+  take(home: EntryHome, max = MAX_BATCH_OPERATIONS - 1, exceptId?: string): PublishedMark[] {
     const place = this.#pending.get(homeKey(home));
     if (!place || max <= 0) return [];
-    const taken = place.marks.splice(0, max);
-    if (place.marks.length === 0) this.#pending.delete(homeKey(home));
-    return taken.map(({ mark }) => mark);
+    const taken: PublishedMark[] = [];
+    const left: typeof place.marks = [];
+    for (const kept of place.marks) {
+      if (taken.length < max && kept.mark.id !== exceptId) taken.push(kept.mark);
+      else left.push(kept);
+    }
+    if (left.length === 0) this.#pending.delete(homeKey(home));
+    else place.marks = left;
+    return taken;
   }
 
   /** How many marks wait to be written. */
@@ -68,6 +78,8 @@ export class PublishedMarks {
    * (one by one when a batch is refused). Never throws.
    */
   flush(home?: EntryHome): Promise<void> {
+    // None kept for that partition: only the writes already under way (a deletion may flush it on every purge).
+    if (home && !this.#pending.has(homeKey(home))) return this.#flushing;
     return this.#write(() => true, home && homeKey(home));
   }
 
