@@ -66,7 +66,6 @@ export async function toTestResponse(response: Response): Promise<TestResponse> 
   return { status: response.status, headers: response.headers, body, text };
 }
 
-/** Starts the real local stack (embedded Cosmos, Azurite, local Event Grid topic, host) on free ports. */
 /**
  * Settings for a test that counts store requests: the timers that make store requests of their own
  * (the purges, the privacy planner, the outbox republisher, e-mail delivery, SMS and WhatsApp
@@ -81,6 +80,7 @@ export const QUIET_STORES_ENV: Readonly<Record<string, string>> = {
   RATE_LIMIT_IDENTITY_CREATE: '1000000',
 };
 
+/** Starts the real local stack (embedded Cosmos, Azurite, local Event Grid topic, host) on free ports. */
 export async function startTestStack(
   options: {
     clock?: Clock;
