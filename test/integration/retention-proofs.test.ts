@@ -13,6 +13,7 @@ import { services } from '../../shared/services.js';
 import { aliceId, audio, uploadRecording } from '../support/recordings.js';
 import { capturedLogger } from '../support/captured-logger.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+import { createInPartition } from '../support/seed-items.js';
 
 /**
  * The exact rules of legal holds, the purge schedules, the purge run status (when a purge needs
@@ -280,7 +281,7 @@ describe('purge work items', () => {
     const records = Array.from({ length: 1001 }, (_, i) =>
       operationLogRecord({ resourceId: owner.id, time: old, operation: 'CreateIdentity', method: 'POST', status: 201, durationMs: 1, correlationId: `c-${i}`, subjects: [] }),
     );
-    for (let i = 0; i < records.length; i += 50) await Promise.all(records.slice(i, i + 50).map((r) => services().oplogs.write(geo, r)));
+    await createInPartition(await geo.container('operationLogs'), records[0]!.resourceDay, records);
     const item = { v: 1, kind: 'operationLogs', runId: run.id, geography: 'europe', resourceId: owner.id, before: clock.now().toISOString() } as const;
     const outcome = await workChatRetentionItem(services(), item);
     expect([outcome.result, outcome.deleted?.operationLogs]).toEqual(['done', 1001]);
@@ -357,7 +358,7 @@ describe('purge work items', () => {
     const operations = await geo.container('emailOperations');
     const suppressions = await geo.container('emailSuppressions');
     const ops = Array.from({ length: 502 }, (_, i) => ({ id: `op-${i}`, resourceId: owner.id, kind: 'emailOperation', expiresAt: i === 501 ? later : past }));
-    for (let i = 0; i < ops.length; i += 50) await Promise.all(ops.slice(i, i + 50).map((o) => operations.items.create(o)));
+    await createInPartition(operations, owner.id, ops);
     for (const [i, expiresAt] of [past, past, later].entries()) await suppressions.items.create({ id: `sup-${i}`, resourceId: owner.id, kind: 'emailSuppression', expiresAt });
     const item = { v: 1, kind: 'operationLogs', runId: run.id, geography: 'europe', resourceId: owner.id, before: clock.now().toISOString() } as const;
     // 500 operations on the first page, the 501st and both suppressions on the second.
@@ -377,7 +378,7 @@ describe('purge work items', () => {
     const later = new Date(clock.now().getTime() + DAY).toISOString();
     const owner = '00000000-0000-4000-8000-0000000000a7';
     const records = Array.from({ length: 502 }, (_, i) => ({ id: `req-${i}`, resourceId: owner, kind: 'privacyRequest', expiresAt: i === 501 ? later : past, ...(i % 200 === 0 ? { result: { blobName: `${owner}/req-${i}.zip` } } : {}) }));
-    for (let i = 0; i < records.length; i += 50) await Promise.all(records.slice(i, i + 50).map((r) => requests.items.create(r)));
+    await createInPartition(requests, owner, records);
     for (const i of [0, 200, 400]) await exports.getBlockBlobClient(`${owner}/req-${i}.zip`).upload('zip', 3);
     const item = { v: 1, kind: 'privacyResults', runId: run.id, geography: 'japan' } as const;
     // Requests 0, 200 and 400 had a result bundle (the unexpired 501st does not count).
