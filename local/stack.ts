@@ -280,10 +280,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       let quiet = 0;
       const woken = new Set<string>();
       // Checks every 25 ms at first, then less often (to 250 ms) while work remains: each check counts
-      // every queue that exists (about 3 ms of CPU, client and Azurite together), and wakes the listener of a queue the first time it holds messages
-      // (work enqueued before, or by the work since). The others stay in their backoff: waking every
-      // listener made each call cost a burst of polls of empty queues. Checks up to 1 s apart left a
-      // privacy request's steps waiting (a data subject delete in chat-races took 5.4 s, 4.6 s now).
+      // every queue that exists (about 3 ms of CPU, client and Azurite together), and wakes the
+      // listener of a queue the first time it holds messages (work enqueued before, or by the work
+      // since). The others stay in their backoff: waking every listener made each call cost a burst
+      // of polls of empty queues. Checks up to 1 s apart left a privacy request's steps waiting (a
+      // data subject delete in chat-races took 5.4 s, 4.6 s with 250 ms).
       for (let wait = 25; quiet < 2; wait = Math.min(250, wait * 2)) {
         if (Date.now() > deadline) throw new Error(`the queues were not idle within ${timeoutMs} ms`);
         const holding = await host.queueTriggers.queuesWithMessages();
