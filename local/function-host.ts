@@ -133,7 +133,7 @@ export class FunctionHost {
     if (!fn) throw new Error(`No function named ${name}`);
     const [bindingName, binding] = triggerBinding(fn);
     const type = binding.type?.toLowerCase();
-    if (type === 'timertrigger') return this.#timers.run(fn.metadata.name, false);
+    if (type === 'timertrigger') return this.#timers.runNow(fn.metadata.name);
     await this.invoker.invoke(fn, { inputData: [{ name: bindingName, data: type === 'eventgridtrigger' ? { json: input ?? '{}' } : { string: input ?? '' } }] });
   }
 
