@@ -126,6 +126,15 @@ describe('development host: timers', () => {
     expect((await fetch(`${stack.httpUrl}/admin/functions/noSuchFunction`, { method: 'POST' })).status).toBe(404);
     expect((await fetch(`${stack.httpUrl}/admin/functions/echo`, { method: 'POST' })).status).toBe(400);
   });
+
+  it('runs a timer asked for while it runs once that run has ended: two runs, one after the other', async () => {
+    const run = () => fetch(`${stack.httpUrl}/admin/functions/slowTimer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const answers = await Promise.all([run(), run()]);
+    expect(answers.map((a) => a.status)).toEqual([202, 202]);
+    const runs = calls.filter((c) => c.fn.startsWith('slowTimer:'));
+    expect(runs.map((c) => c.fn)).toEqual(['slowTimer:start', 'slowTimer:end', 'slowTimer:start', 'slowTimer:end']);
+    expect(runs[2]!.at).toBeGreaterThanOrEqual(runs[1]!.at);
+  });
 });
 
 describe('development host: Event Grid webhook', () => {
