@@ -8,12 +8,20 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * the two isolated files that mostly wait ran side by side first (the cores nearly idle
  * meanwhile) and the long CPU-bound files came late. Every other file follows in vitest's own order
  * (longest first from its cache, else largest first).
+ *
+ * The three isolated files (vitest.config.ts) come first, with one CPU-bound file beside the two
+ * that mostly wait: vitest keeps a shared worker process for the next file only when that file is
+ * shared too, so an isolated file queued between shared ones ended a shared worker, and the next
+ * shared file paid a new process (its imports and first stack, 3 to 4 s of CPU). With them in the
+ * middle a run had 8 worker processes (5 shared, two of them for a single file); with them first,
+ * 6 (3 isolated, 3 shared).
  */
 export const SLOW_TEST_FILES = [
-  'test/integration/chat-races.test.ts',
   'test/integration/dev-host-queues.test.ts',
-  'test/integration/route-fuzz.test.ts',
   'test/integration/deployment-package.test.ts',
+  'test/integration/chat-races.test.ts',
+  'test/integration/dev-host.test.ts',
+  'test/integration/route-fuzz.test.ts',
   'test/integration/retention-boundaries.test.ts',
   'test/integration/two-hosts.test.ts',
   'test/integration/two-hosts-failures.test.ts',

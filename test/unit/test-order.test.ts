@@ -27,13 +27,17 @@ it('starts the slow files first, in their listed order whatever their project, a
     spec('test/unit/b.test.ts', 'shared'),
   ];
   expect((await sequencer.sort(files)).map((f) => f.moduleId.slice(repoRoot.length))).toEqual([
-    'test/integration/chat-races.test.ts',
     'test/integration/dev-host-queues.test.ts',
-    'test/integration/route-fuzz.test.ts',
     'test/integration/deployment-package.test.ts',
-    // vitest's own order for the rest: its isolated project first, then the others as found.
+    'test/integration/chat-races.test.ts',
     'test/integration/dev-host.test.ts',
+    'test/integration/route-fuzz.test.ts',
+    // vitest's own order for the rest.
     'test/unit/a.test.ts',
     'test/unit/b.test.ts',
   ]);
+});
+
+it('lists every isolated file among the first four, so that none queued between shared files ends a shared worker', () => {
+  expect(SLOW_TEST_FILES.slice(0, 4).filter((file) => ISOLATED_TEST_FILES.includes(file)).sort()).toEqual([...ISOLATED_TEST_FILES].sort());
 });
