@@ -40,8 +40,7 @@ interface ScheduledTimer {
   fn: RegisteredFunction;
   schedule: TimerSchedule;
   handle?: NodeJS.Timeout;
-  running: boolean;
-  /** The run under way, while `running`. */
+  /** The run under way, if any. */
   current?: Promise<void>;
   last?: Date;
 }
@@ -67,7 +66,7 @@ export class TimerScheduler {
       const [, binding] = triggerBinding(fn);
       if (binding.type?.toLowerCase() !== 'timertrigger') continue;
       const schedule = parseSchedule(resolveSettingReference(String(binding.schedule), this.env));
-      const timer: ScheduledTimer = { fn, schedule, running: false };
+      const timer: ScheduledTimer = { fn, schedule };
       this.#timers.push(timer);
       if (!scheduled) continue;
       this.#arm(timer);
@@ -84,10 +83,10 @@ export class TimerScheduler {
   /** Runs a timer function now, unless a run of it is under way (the schedule comes here). */
   run(name: string, isPastDue: boolean): Promise<void> {
     const timer = this.#timers.find((t) => t.fn.metadata.name === name);
-    if (!timer || timer.running) return Promise.resolve();
-    timer.running = true;
-    timer.current = this.#invoke(timer, isPastDue);
-    return timer.current;
+    if (!timer || timer.current) return Promise.resolve();
+    const current = this.#invoke(timer, isPastDue).finally(() => (timer.current = undefined));
+    timer.current = current;
+    return current;
   }
 
   /**
@@ -98,7 +97,7 @@ export class TimerScheduler {
    */
   async runNow(name: string): Promise<void> {
     const timer = this.#timers.find((t) => t.fn.metadata.name === name);
-    while (timer?.running) await timer.current;
+    while (timer?.current) await timer.current;
     return this.run(name, false);
   }
 
@@ -116,7 +115,6 @@ export class TimerScheduler {
       this.log(`timer ${timer.fn.metadata.name} failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       timer.last = now;
-      timer.running = false;
     }
   }
 
