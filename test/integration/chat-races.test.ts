@@ -188,16 +188,23 @@ async function deleteWhileBusy(round: number, erase: (dave: ChatUser) => Promise
   let stop = false;
   const tokens: string[] = [];
   const statuses: number[] = [];
-  const busy = async (work: () => Promise<unknown>) => {
-    while (!stop) await work().catch(() => undefined);
+  // A loop writes until a request of its own is refused: the deletion revokes Dave first, and every
+  // later request is refused at authentication, so more of them would only take CPU from the deletion.
+  // The requests in flight when the revocation lands race the erasure as before.
+  const busy = async (work: () => Promise<number>) => {
+    while (!stop) {
+      const status = await work().catch(() => 0);
+      statuses.push(status);
+      if (status !== 201) return;
+    }
   };
   const loops = [
-    ...Array.from({ length: 4 }, (_, i) => busy(async () => statuses.push((await chatCall(dave, 'POST', `/chat/threads/${threadId}/messages`, { content: `loop ${i}` })).status))),
-    ...Array.from({ length: 2 }, () => busy(async () => statuses.push((await chatCall(dave, 'POST', '/chat/threads', { topic: 'Dave alone', participants: [{ communicationIdentifier: { rawId: alice.id } }] })).status))),
+    ...Array.from({ length: 4 }, (_, i) => busy(async () => (await chatCall(dave, 'POST', `/chat/threads/${threadId}/messages`, { content: `loop ${i}` })).status)),
+    ...Array.from({ length: 2 }, () => busy(async () => (await chatCall(dave, 'POST', '/chat/threads', { topic: 'Dave alone', participants: [{ communicationIdentifier: { rawId: alice.id } }] })).status)),
     busy(async () => {
       const { token } = await identities.getToken(userRef(dave), ['chat']);
       tokens.push(token);
-      statuses.push((await chatCall({ ...dave, token }, 'POST', `/chat/threads/${threadId}/messages`, { content: 'with a new token' })).status);
+      return (await chatCall({ ...dave, token }, 'POST', `/chat/threads/${threadId}/messages`, { content: 'with a new token' })).status;
     }),
   ];
   // The deletion starts while the loops are writing (a few of their writes have landed).
