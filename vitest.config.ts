@@ -3,22 +3,20 @@ import { defineConfig } from 'vitest/config';
 import { SlowFirstSequencer } from './test/support/slow-first-sequencer.js';
 
 /**
- * Test files that must run in a process of their own: they load other function files into the
- * development host (the deployment package, the dev host's fixtures). Timers' schedules are app
- * settings the host resolves at each start (shared/timer-schedules.ts), so files that set their own
- * share a process with the others.
+ * The test files whose stacks serve the fixture apps (test/fixtures/) instead of the app. They share
+ * a worker process with each other, not with the other files: the fixtures and the app import the same
+ * `@azure/functions`, whose setup is once per process (the app enables HTTP streaming before its
+ * host first starts; a fixture's host starting first would make that setup throw, and after the app's
+ * the fixtures would run streamed). The deployment package carries its own `@azure/functions`, so its
+ * file shares a process with the others.
  */
-export const ISOLATED_TEST_FILES = ['test/integration/dev-host.test.ts', 'test/integration/dev-host-queues.test.ts', 'test/integration/deployment-package.test.ts'];
-
-const common = {
-  pool: 'forks' as const,
-  testTimeout: 60_000,
-  hookTimeout: 120_000,
-};
+export const FIXTURE_APP_TEST_FILES = ['test/integration/dev-host.test.ts', 'test/integration/dev-host-queues.test.ts'];
 
 export default defineConfig({
   test: {
-    ...common,
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     // Each integration file starts its own local stack on free ports. One file more than there are
     // cores: about a third of the files' time is waiting (queue polling and visibility timeouts, child
     // processes, Chromium), which a third file fills. Measured on 2 cores, whole suite, one run each:
@@ -26,12 +24,14 @@ export default defineConfig({
     maxWorkers: availableParallelism() + 1,
     // The slowest files first, those that mostly wait beside those that compute (test/support/slow-first-sequencer.ts).
     sequence: { sequencer: SlowFirstSequencer },
+    // Each file shares its worker process with the files before it (no re-import of the app, the
+    // SDKs and the emulators per file): each starts and stops its own stack, which restores
+    // process.env when it stops, and the function files of each folder a stack serves are imported
+    // once per process, each folder's registrations kept apart (local/functions-core-shim.ts).
+    isolate: false,
     projects: [
-      // Most files share their worker process with the files before them (no re-import of the app,
-      // the SDKs and the emulators per file): each starts and stops its own stack, which restores
-      // process.env when it stops.
-      { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: ISOLATED_TEST_FILES, isolate: false } },
-      { extends: true, test: { name: 'isolated', include: ISOLATED_TEST_FILES, isolate: true } },
+      { extends: true, test: { name: 'app', include: ['test/**/*.test.ts'], exclude: FIXTURE_APP_TEST_FILES } },
+      { extends: true, test: { name: 'fixture apps', include: FIXTURE_APP_TEST_FILES } },
     ],
   },
 });

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { FunctionInvoker, triggerBinding } from './function-invoker.js';
-import type { FunctionsCoreShim, RegisteredFunction } from './functions-core-shim.js';
+import type { FunctionApp, RegisteredFunction } from './functions-core-shim.js';
 import { serveEventGridWebhook } from './eventgrid-webhook.js';
 import { serveHttpTrigger } from './http-trigger.js';
 import { badRequest, listenLoopback, sendJson, type LoopbackListener } from './loopback-listener.js';
@@ -15,12 +15,13 @@ import { TimerScheduler } from './timer-scheduler.js';
 import type { TlsMaterial } from './tls-certificate.js';
 
 /**
- * The development host: serves the functions registered in the shim with the Functions host's
+ * The development host: serves the functions of one app (a folder's registrations) with the Functions host's
  * semantics (HTTP routes under the route prefix, timers, queue triggers, the Event Grid webhook and
  * the admin endpoint that runs a non-HTTP function now), over HTTP and HTTPS on loopback.
  */
 export interface FunctionHostOptions {
-  shim: FunctionsCoreShim;
+  /** The functions, hooks and programming model the app's files registered (local/functions-core-shim.ts). */
+  app: FunctionApp;
   routePrefix: string;
   env: Record<string, string | undefined>;
   httpPort: number;
@@ -65,7 +66,7 @@ export class FunctionHost {
   httpsPort = 0;
 
   constructor(private readonly options: FunctionHostOptions) {
-    this.invoker = new FunctionInvoker(options.shim, (fn, id, level, message) => options.log(`[${fn}] ${level} ${message} (${id})`));
+    this.invoker = new FunctionInvoker(options.app, (fn, id, level, message) => options.log(`[${fn}] ${level} ${message} (${id})`));
     this.#timers = new TimerScheduler(this.invoker, options.env, options.log);
     const queues = options.queues ?? queueSettings();
     this.queueTriggers = new QueueTriggers(this.invoker, options.env, queues, options.log, options.queueTriggers);
@@ -82,7 +83,7 @@ export class FunctionHost {
   }
 
   functions(): RegisteredFunction[] {
-    return [...this.options.shim.functions.values()];
+    return [...this.options.app.functions.values()];
   }
 
   async start(): Promise<void> {
@@ -106,7 +107,7 @@ export class FunctionHost {
       // The app's own URL is known from here on (PUBLIC_BASE_URL), as it is in Azure before the app starts.
       this.options.onListening?.(this);
       // As in Azure: the app's start hooks run before it serves; one that throws (invalid settings) stops the start.
-      await this.options.shim.runHooks('appStart', { hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() });
+      await this.options.app.runHooks('appStart', { hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() });
       // A timer schedule or queue binding the host cannot use fails the start, as in Azure.
       this.#timers.start(this.functions(), this.options.timers !== false);
       this.queueTriggers.start(this.functions());
@@ -124,7 +125,7 @@ export class FunctionHost {
     await this.queueTriggers.stop();
     await Promise.all(this.#listeners.map((l) => l.close()));
     this.#listeners = [];
-    await this.options.shim.runHooks('appTerminate', { hookData: {}, appHookData: {} });
+    await this.options.app.runHooks('appTerminate', { hookData: {}, appHookData: {} });
   }
 
   /** What `POST /admin/functions/{name}` does: runs a non-HTTP function now. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FunctionsCoreShim, RegisteredFunction, RpcBindingInfo } from './functions-core-shim.js';
+import type { FunctionApp, RegisteredFunction, RpcBindingInfo } from './functions-core-shim.js';
 
 /**
  * Invokes a registered function the way the real Node.js worker does: through the programming
@@ -38,14 +38,14 @@ export class FunctionInvoker {
   flushOutputs?: (fn: RegisteredFunction, result: InvocationResult) => Promise<void>;
 
   constructor(
-    private readonly shim: FunctionsCoreShim,
+    private readonly app: FunctionApp,
     private readonly log: FunctionLog,
   ) {}
 
   /** Asks the programming model for its capabilities once (this locks `app.setup`, as in Azure). */
   capabilities(): Promise<Record<string, string>> {
     this.#capabilities ??= (async () => {
-      const model = this.shim.programmingModel;
+      const model = this.app.programmingModel;
       if (!model) return {};
       return model.getCapabilities ? model.getCapabilities({}) : {};
     })();
@@ -58,7 +58,7 @@ export class FunctionInvoker {
   }
 
   async invoke(fn: RegisteredFunction, request: InvocationRequest, invocationId: string = randomUUID()): Promise<InvocationResult> {
-    const model = this.shim.programmingModel;
+    const model = this.app.programmingModel;
     if (!model) throw new Error('No programming model was registered: the app did not load @azure/functions');
     await this.capabilities();
     const name = fn.metadata.name;
@@ -75,7 +75,7 @@ export class FunctionInvoker {
 
     coreContext.state = 'preInvocationHooks';
     const pre = { hookData, appHookData: {}, invocationContext: context, inputs, functionCallback: fn.callback };
-    await this.shim.runHooks('preInvocation', pre);
+    await this.app.runHooks('preInvocation', pre);
 
     coreContext.state = 'invocation';
     let result: unknown;
@@ -88,7 +88,7 @@ export class FunctionInvoker {
 
     coreContext.state = 'postInvocationHooks';
     const post = { hookData, appHookData: {}, invocationContext: context, inputs: pre.inputs, result, error };
-    await this.shim.runHooks('postInvocation', post);
+    await this.app.runHooks('postInvocation', post);
     coreContext.state = undefined;
     if (post.error) throw post.error;
 

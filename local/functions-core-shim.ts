@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type Module from 'node:module';
+import { join } from 'node:path';
 
 /**
  * The `@azure/functions-core` module that the real Node.js worker provides to `@azure/functions`.
@@ -54,32 +55,55 @@ export interface Disposable {
 
 export type WorkerLogSink = (level: string, category: string, message: string) => void;
 
-export class FunctionsCoreShim {
+/**
+ * What the function files of one folder registered when they were imported: their functions, their
+ * hooks, and the programming model of the `@azure/functions` they use. In Azure a worker process holds
+ * one app; here one process may serve several folders one after another (the test files share
+ * processes), each with its own app.
+ */
+export class FunctionApp {
   readonly functions = new Map<string, RegisteredFunction>();
   readonly hooks = new Map<string, HookCallback[]>();
   programmingModel?: ProgrammingModel;
+
+  async runHooks(hookName: string, context: Record<string, unknown>): Promise<void> {
+    for (const hook of this.hooks.get(hookName) ?? []) await hook(context);
+  }
+}
+
+export class FunctionsCoreShim {
+  /** The app whose files are being imported: what they register goes into it. */
+  #loading = new FunctionApp();
+  /** The app of each folder, loaded once per process (its files' modules are imported once). */
+  readonly #apps = new Map<string, Promise<FunctionApp>>();
+  /**
+   * The programming model of each copy of `@azure/functions` (by its resolved path): a copy sets it
+   * once, at its first registration, so a later folder using the same copy sets none of its own.
+   */
+  readonly #models = new Map<string, ProgrammingModel>();
+  #queue: Promise<unknown> = Promise.resolve();
   logSink: WorkerLogSink = () => undefined;
 
   /** The object `require('@azure/functions-core')` returns. */
   readonly module = {
     version: '3.0.0',
     registerFunction: (metadata: FunctionMetadata, callback: FunctionCallback): Disposable => {
-      if (this.functions.has(metadata.name)) {
+      const { functions } = this.#loading;
+      if (functions.has(metadata.name)) {
         throw new Error(`A function named "${metadata.name}" is already registered.`);
       }
-      this.functions.set(metadata.name, { metadata, callback });
-      return { dispose: () => this.functions.delete(metadata.name) };
+      functions.set(metadata.name, { metadata, callback });
+      return { dispose: () => functions.delete(metadata.name) };
     },
     registerHook: (hookName: string, callback: HookCallback): Disposable => {
-      const list = this.hooks.get(hookName) ?? [];
-      list.push(callback);
-      this.hooks.set(hookName, list);
-      return { dispose: () => this.hooks.set(hookName, (this.hooks.get(hookName) ?? []).filter((c) => c !== callback)) };
+      const { hooks } = this.#loading;
+      hooks.set(hookName, [...(hooks.get(hookName) ?? []), callback]);
+      return { dispose: () => hooks.set(hookName, (hooks.get(hookName) ?? []).filter((c) => c !== callback)) };
     },
     setProgrammingModel: (model: ProgrammingModel): void => {
-      this.programmingModel = model;
+      this.#loading.programmingModel = model;
     },
-    getProgrammingModel: (): ProgrammingModel | undefined => this.programmingModel,
+    getProgrammingModel: (): ProgrammingModel | undefined => this.#loading.programmingModel,
     log: (level: string, category: string, message: string): void => this.logSink(level, category, message),
     Disposable: class {
       constructor(private readonly callOnDispose: () => void) {}
@@ -92,8 +116,43 @@ export class FunctionsCoreShim {
     },
   };
 
-  async runHooks(hookName: string, context: Record<string, unknown>): Promise<void> {
-    for (const hook of this.hooks.get(hookName) ?? []) await hook(context);
+  /**
+   * The app of the function files in `dir`, imported by `importFiles` the first time (one folder at a
+   * time: registrations go to the folder being imported).
+   */
+  load(dir: string, importFiles: () => Promise<unknown>): Promise<FunctionApp> {
+    let app = this.#apps.get(dir);
+    if (!app) {
+      app = this.#queue.then(() => this.#import(dir, importFiles));
+      this.#queue = app.catch(() => undefined);
+      // A folder whose files failed to import stays failed in this process: its modules that did load
+      // are cached and would not register again.
+      this.#apps.set(dir, app);
+    }
+    return app;
+  }
+
+  async #import(dir: string, importFiles: () => Promise<unknown>): Promise<FunctionApp> {
+    const app = new FunctionApp();
+    this.#loading = app;
+    try {
+      await importFiles();
+    } finally {
+      this.#loading = new FunctionApp();
+    }
+    const library = functionsLibraryOf(dir);
+    if (app.programmingModel) this.#models.set(library, app.programmingModel);
+    else app.programmingModel = this.#models.get(library);
+    return app;
+  }
+}
+
+/** The `@azure/functions` the files of `dir` import (a bundle carries its own: then the folder itself). */
+function functionsLibraryOf(dir: string): string {
+  try {
+    return createRequire(join(dir, 'index.js')).resolve('@azure/functions');
+  } catch {
+    return dir;
   }
 }
 

@@ -211,8 +211,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     for (const [key, value] of Object.entries(env)) if (value !== undefined) setEnv(key, value);
     configureServices(overrides);
+    const app = await shim.load(options.functionsDir, () => loadFunctionFiles(options.functionsDir));
     const host = new FunctionHost({
-      shim,
+      app,
       routePrefix: options.routePrefix,
       env,
       httpPort: options.ports.http,
@@ -237,7 +238,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         configureServices(overrides);
       },
     });
-    if (shim.functions.size === 0) await loadFunctionFiles(options.functionsDir);
     await host.start();
     stoppers.push(() => host.stop());
     let blobEvents: BlobCreatedFeed | undefined;

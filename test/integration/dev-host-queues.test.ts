@@ -18,6 +18,8 @@ let stack: TestStack;
 let queues: QueueServiceClient;
 
 beforeAll(async () => {
+  // The recorder is module state of the worker process, which the fixture apps' files share: each starts it empty.
+  calls.length = 0;
   stack = await startTestStack({
     functionsDir: join(repoRoot, 'test', 'fixtures', 'queue-functions'),
     env: { FIXTURE_OTHER_QUEUE: 'fixture-other' },

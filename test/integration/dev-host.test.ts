@@ -7,6 +7,8 @@ import { repoRoot, startTestStack, type TestStack } from '../support/test-stack.
 let stack: TestStack;
 
 beforeAll(async () => {
+  // The recorder is module state of the worker process, which the fixture apps' files share: each starts it empty.
+  calls.length = 0;
   stack = await startTestStack({
     functionsDir: join(repoRoot, 'test', 'fixtures', 'functions'),
     env: { FIXTURE_SCHEDULE: '0 0 0 1 1 *' },
@@ -207,5 +209,27 @@ describe('development host: Event Grid webhook', () => {
     expect((last?.input as { id: string }).id).toBe('admin-1');
     // Invoked exactly once, with the event given.
     expect(calls.filter((c) => c.fn === 'onEvent').slice(before).map((c) => (c.input as { id: string }).id)).toEqual(['admin-1']);
+  });
+});
+
+describe('development host: several apps in one process', () => {
+  it("serves each folder's own functions and runs only its own start hooks, beside another folder's host", async () => {
+    const functionNames = (host: TestStack['host']) => host.functions().map((fn) => fn.metadata.name).sort();
+    expect(functionNames(stack.host)).toEqual(['echo', 'everySecond', 'fromSetting', 'onEvent', 'optional', 'slowTimer', 'special', 'throws']);
+    expect(calls.filter((c) => c.fn === 'fixtureAppStart')).toHaveLength(1);
+    const queues = await startTestStack({ functionsDir: join(repoRoot, 'test', 'fixtures', 'queue-functions'), env: { FIXTURE_OTHER_QUEUE: 'fixture-other' } });
+    try {
+      expect(functionNames(queues.host)).toEqual(['queueAlwaysFails', 'queueFanOut', 'queueFanned', 'queueOther', 'queueSlow', 'queueWork']);
+      expect(calls.filter((c) => c.fn === 'fixtureAppStart')).toHaveLength(1);
+      // Both use the one @azure/functions of the repository: the second folder, which set no
+      // programming model of its own (its copy had set it already), is invoked through the same one.
+      expect((await fetch(`${stack.httpUrl}/items/special`)).status).toBe(200);
+      const before = calls.filter((c) => c.fn === 'queueOther').length;
+      await queues.runFunction('queueOther');
+      expect(calls.filter((c) => c.fn === 'queueOther')).toHaveLength(before + 1);
+    } finally {
+      await queues.stop();
+    }
+    expect(functionNames(stack.host)).toHaveLength(8);
   });
 });

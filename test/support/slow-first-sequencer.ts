@@ -5,22 +5,22 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * The files that take longest, in the order they should start: each that mostly waits (polling
  * queues, a build in a child process, a second host) next to one that keeps a core busy, so the
  * workers are never all waiting. Without it a fresh clone (no timing cache) runs files in path order:
- * the two isolated files that mostly wait ran side by side first (the cores nearly idle
- * meanwhile) and the long CPU-bound files came late. Every other file follows in vitest's own order
- * (longest first from its cache, else largest first).
+ * the files that mostly wait ran side by side first (the cores nearly idle meanwhile) and the long
+ * CPU-bound files came late. Every other file follows in vitest's own order (longest first from its
+ * cache, else largest first).
  *
- * The three isolated files (vitest.config.ts) come first, with one CPU-bound file beside the two
- * that mostly wait: vitest keeps a shared worker process for the next file only when that file is
- * shared too, so an isolated file queued between shared ones ended a shared worker, and the next
- * shared file paid a new process (its imports and first stack, 3 to 4 s of CPU). With them in the
- * middle a run had 8 worker processes (5 shared, two of them for a single file); with them first,
- * 6 (3 isolated, 3 shared).
+ * The two files of the `fixture apps` project (vitest.config.ts) run in a worker of their own: vitest
+ * keeps a worker for the next file only when the file at the head of the queue is of the same
+ * project, and otherwise ends it, so the next file pays a new process (its imports and first stack,
+ * 3 to 4 s of CPU). `dev-host` (seconds) starts first, beside two long files of the app, and
+ * `dev-host-queues` is next in the queue when it ends: one worker runs both. A run has 4 worker
+ * processes on 2 cores (3 files at a time) where the fixture files in their own places made 6.
  */
 export const SLOW_TEST_FILES = [
-  'test/integration/dev-host-queues.test.ts',
-  'test/integration/deployment-package.test.ts',
-  'test/integration/chat-races.test.ts',
   'test/integration/dev-host.test.ts',
+  'test/integration/chat-races.test.ts',
+  'test/integration/deployment-package.test.ts',
+  'test/integration/dev-host-queues.test.ts',
   'test/integration/route-fuzz.test.ts',
   'test/integration/retention-boundaries.test.ts',
   'test/integration/two-hosts.test.ts',
