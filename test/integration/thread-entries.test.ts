@@ -5,7 +5,7 @@ import { geographyByKey } from '../../shared/geography/geographies.js';
 import { services } from '../../shared/services.js';
 import { createChatUser, identityClient, userRef, type ChatUser } from '../support/chat-users.js';
 import { writeMarks } from '../support/outbox-marks.js';
-import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
+import { QUIET_STORES_ENV, startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
 
 /**
  * Outbox entries kept in a chat thread's partition (shared/events/entry-home.ts): a send's entry is
@@ -13,14 +13,14 @@ import { startTestStack, type ResourceView, type TestStack } from '../support/te
  * it is not: the topic down (the entry stays through the thread's and the resource's deletion, and
  * the republisher finishes it), an instance gone before publishing (left to it for the grace), a
  * change that cannot go in the thread's batch (the outbox as usual), and a change committed twice.
- * The republisher runs when the test asks; publication marks wait for the test's flush.
+ * The republisher runs when the test asks; publication marks wait for the test's flush. No timer
+ * runs on its schedule: the tests count store requests (one run counted 2 more, a scheduled timer's).
  */
 let stack: TestStack;
 const clock = new ManualClock(new Date());
-const NEVER = '0 0 0 1 1 *';
 
 beforeAll(async () => {
-  stack = await startTestStack({ clock, env: { OUTBOX_REPUBLISH_SCHEDULE: NEVER, OUTBOX_MARK_DELAY_MS: '60000', RETENTION_PURGE_SCHEDULE: NEVER } });
+  stack = await startTestStack({ clock, env: { ...QUIET_STORES_ENV, OUTBOX_MARK_DELAY_MS: '60000' } });
 });
 afterAll(async () => stack?.stop());
 
