@@ -42,3 +42,16 @@ it('starts the short fixture-app file with two app files beside it and queues th
   expect(FIXTURE_APP_TEST_FILES.map((file) => SLOW_TEST_FILES.indexOf(file)).sort()).toEqual([0, 3]);
   expect(SLOW_TEST_FILES[0]).toBe('test/integration/dev-host.test.ts');
 });
+
+it('runs, for a mutation run, only the files it is given, each in a process of its own, outside the projects', async () => {
+  const previous = process.env.MUTATION_TESTS;
+  process.env.MUTATION_TESTS = 'test/unit/work-items.test.ts,test/unit/hmac-auth.test.ts';
+  try {
+    const { default: config } = await import('../../vitest.mutation.config.js');
+    // With projects, vitest would take each project's own include and run the whole suite.
+    expect(config.test).toMatchObject({ include: ['test/unit/work-items.test.ts', 'test/unit/hmac-auth.test.ts'], isolate: true, projects: undefined, sequence: undefined });
+  } finally {
+    if (previous === undefined) delete process.env.MUTATION_TESTS;
+    else process.env.MUTATION_TESTS = previous;
+  }
+});
