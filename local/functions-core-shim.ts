@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import type Module from 'node:module';
-import { join } from 'node:path';
 
 /**
  * The `@azure/functions-core` module that the real Node.js worker provides to `@azure/functions`.
@@ -59,7 +58,8 @@ export type WorkerLogSink = (level: string, category: string, message: string) =
  * What the function files of one folder registered when they were imported: their functions, their
  * hooks, and the programming model of the `@azure/functions` they use. In Azure a worker process holds
  * one app; here one process may serve several folders one after another (the test files share
- * processes), each with its own app.
+ * processes), each with its own app and its own instance of `@azure/functions` (the deployment package
+ * bundles one; the test fixtures load one each, test/fixtures/functions-library.ts).
  */
 export class FunctionApp {
   readonly functions = new Map<string, RegisteredFunction>();
@@ -76,11 +76,6 @@ export class FunctionsCoreShim {
   #loading = new FunctionApp();
   /** The app of each folder, loaded once per process (its files' modules are imported once). */
   readonly #apps = new Map<string, Promise<FunctionApp>>();
-  /**
-   * The programming model of each copy of `@azure/functions` (by its resolved path): a copy sets it
-   * once, at its first registration, so a later folder using the same copy sets none of its own.
-   */
-  readonly #models = new Map<string, ProgrammingModel>();
   #queue: Promise<unknown> = Promise.resolve();
   logSink: WorkerLogSink = () => undefined;
 
@@ -140,19 +135,12 @@ export class FunctionsCoreShim {
     } finally {
       this.#loading = new FunctionApp();
     }
-    const library = functionsLibraryOf(dir);
-    if (app.programmingModel) this.#models.set(library, app.programmingModel);
-    else app.programmingModel = this.#models.get(library);
+    // `@azure/functions` sets its programming model once per instance, at its first registration, and
+    // keeps its setup per instance: each folder served in one process needs an instance of its own.
+    if (app.functions.size > 0 && !app.programmingModel) {
+      throw new Error(`The function files in ${dir} set no programming model: the @azure/functions they use was already used by another folder in this process`);
+    }
     return app;
-  }
-}
-
-/** The `@azure/functions` the files of `dir` import (a bundle carries its own: then the folder itself). */
-function functionsLibraryOf(dir: string): string {
-  try {
-    return createRequire(join(dir, 'index.js')).resolve('@azure/functions');
-  } catch {
-    return dir;
   }
 }
 

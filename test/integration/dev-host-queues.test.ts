@@ -18,7 +18,7 @@ let stack: TestStack;
 let queues: QueueServiceClient;
 
 beforeAll(async () => {
-  // The recorder is module state of the worker process, which the fixture apps' files share: each starts it empty.
+  // The recorder is module state of the worker process, which the test files share: each starts it empty.
   calls.length = 0;
   stack = await startTestStack({
     functionsDir: join(repoRoot, 'test', 'fixtures', 'queue-functions'),

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installFunctionsCore } from '../../local/functions-core-shim.js';
+import { functionsLibraryOf } from '../fixtures/functions-library.js';
 import { calls } from '../fixtures/recorder.js';
 import { rawRequest, type RawTarget } from '../support/raw-http.js';
 import { repoRoot, startTestStack, type TestStack } from '../support/test-stack.js';
@@ -7,7 +9,7 @@ import { repoRoot, startTestStack, type TestStack } from '../support/test-stack.
 let stack: TestStack;
 
 beforeAll(async () => {
-  // The recorder is module state of the worker process, which the fixture apps' files share: each starts it empty.
+  // The recorder is module state of the worker process, which the test files share: each starts it empty.
   calls.length = 0;
   stack = await startTestStack({
     functionsDir: join(repoRoot, 'test', 'fixtures', 'functions'),
@@ -221,8 +223,13 @@ describe('development host: several apps in one process', () => {
     try {
       expect(functionNames(queues.host)).toEqual(['queueAlwaysFails', 'queueFanOut', 'queueFanned', 'queueOther', 'queueSlow', 'queueWork']);
       expect(calls.filter((c) => c.fn === 'fixtureAppStart')).toHaveLength(1);
-      // Both use the one @azure/functions of the repository: the second folder, which set no
-      // programming model of its own (its copy had set it already), is invoked through the same one.
+      // Each folder with its own instance of @azure/functions, and so its own programming model.
+      const shim = installFunctionsCore();
+      const loaded = () => Promise.reject(new Error('imported again'));
+      const [fixtureApp, queueApp] = await Promise.all(['functions', 'queue-functions'].map((dir) => shim.load(join(repoRoot, 'test', 'fixtures', dir), loaded)));
+      expect(fixtureApp!.programmingModel).toBeDefined();
+      expect(queueApp!.programmingModel).toBeDefined();
+      expect(queueApp!.programmingModel).not.toBe(fixtureApp!.programmingModel);
       expect((await fetch(`${stack.httpUrl}/items/special`)).status).toBe(200);
       const before = calls.filter((c) => c.fn === 'queueOther').length;
       await queues.runFunction('queueOther');
@@ -231,5 +238,13 @@ describe('development host: several apps in one process', () => {
       await queues.stop();
     }
     expect(functionNames(stack.host)).toHaveLength(8);
+  });
+
+  it('refuses to load a folder whose functions set no programming model: their @azure/functions already served another folder', async () => {
+    const { app } = functionsLibraryOf(join(repoRoot, 'test', 'fixtures', 'functions'));
+    const load = installFunctionsCore().load(join(repoRoot, 'test', 'fixtures', 'reused-library'), async () => {
+      app.http('reused', { route: 'reused', handler: async () => ({ status: 204 }) });
+    });
+    await expect(load).rejects.toThrow(`The function files in ${join(repoRoot, 'test', 'fixtures', 'reused-library')} set no programming model`);
   });
 });

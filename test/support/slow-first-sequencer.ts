@@ -9,18 +9,15 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * CPU-bound files came late. Every other file follows in vitest's own order (longest first from its
  * cache, else largest first).
  *
- * The two files of the `fixture apps` project (vitest.config.ts) run in a worker of their own: vitest
- * keeps a worker for the next file only when the file at the head of the queue is of the same
- * project, and otherwise ends it, so the next file pays a new process (its imports and first stack,
- * 3 to 4 s of CPU). `dev-host` (seconds) starts first, beside two long files of the app, and
- * `dev-host-queues` is next in the queue when it ends: one worker runs both. A run has 4 worker
- * processes on 2 cores (3 files at a time) where the fixture files in their own places made 6.
+ * Every file runs in the one vitest project, with `isolate: false`, so a worker process runs file
+ * after file: a run has as many worker processes as files run at a time (3 on 2 cores). Until
+ * 2026-12-03 (night) the files serving other function folders ran in processes of their own, and
+ * vitest ended a shared worker whenever such a file was next in the queue (6 to 8 processes a run).
  */
 export const SLOW_TEST_FILES = [
-  'test/integration/dev-host.test.ts',
+  'test/integration/dev-host-queues.test.ts',
   'test/integration/chat-races.test.ts',
   'test/integration/deployment-package.test.ts',
-  'test/integration/dev-host-queues.test.ts',
   'test/integration/route-fuzz.test.ts',
   'test/integration/retention-boundaries.test.ts',
   'test/integration/two-hosts.test.ts',

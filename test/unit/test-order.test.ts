@@ -2,45 +2,36 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import type { TestSpecification, Vitest } from 'vitest/node';
-import { FIXTURE_APP_TEST_FILES } from '../../vitest.config.js';
 import { SLOW_TEST_FILES, SlowFirstSequencer } from '../support/slow-first-sequencer.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-it('names in the slow and fixture-app lists only test files that exist, each slow file once', () => {
-  expect([...SLOW_TEST_FILES, ...FIXTURE_APP_TEST_FILES].filter((file) => !existsSync(repoRoot + file))).toEqual([]);
+it('names in the slow list only test files that exist, each once', () => {
+  expect(SLOW_TEST_FILES.filter((file) => !existsSync(repoRoot + file))).toEqual([]);
   expect(new Set(SLOW_TEST_FILES).size).toBe(SLOW_TEST_FILES.length);
 });
 
-it('starts the slow files first, in their listed order whatever their project, and keeps the order vitest gives the rest', async () => {
-  const spec = (file: string, project: 'app' | 'fixture apps') =>
-    ({ moduleId: repoRoot + file, project: { name: project, config: { sequence: { groupOrder: 0 }, isolate: false } } }) as unknown as TestSpecification;
+it('starts the slow files first, in their listed order, and keeps the order vitest gives the rest', async () => {
+  const spec = (file: string) => ({ moduleId: repoRoot + file, project: { name: '', config: { sequence: { groupOrder: 0 }, isolate: false } } }) as unknown as TestSpecification;
   const noCache = { getFileTestResults: () => undefined, getFileStats: () => undefined };
   const sequencer = new SlowFirstSequencer({ config: { root: repoRoot }, cache: noCache } as unknown as Vitest);
   const files = [
-    spec('test/unit/a.test.ts', 'app'),
-    spec('test/integration/deployment-package.test.ts', 'app'),
-    spec('test/integration/route-fuzz.test.ts', 'app'),
-    spec('test/integration/dev-host-queues.test.ts', 'fixture apps'),
-    spec('test/integration/dev-host.test.ts', 'fixture apps'),
-    spec('test/integration/chat-races.test.ts', 'app'),
-    spec('test/unit/b.test.ts', 'app'),
+    spec('test/unit/a.test.ts'),
+    spec('test/integration/deployment-package.test.ts'),
+    spec('test/integration/route-fuzz.test.ts'),
+    spec('test/integration/dev-host-queues.test.ts'),
+    spec('test/integration/chat-races.test.ts'),
+    spec('test/unit/b.test.ts'),
   ];
   expect((await sequencer.sort(files)).map((f) => f.moduleId.slice(repoRoot.length))).toEqual([
-    'test/integration/dev-host.test.ts',
+    'test/integration/dev-host-queues.test.ts',
     'test/integration/chat-races.test.ts',
     'test/integration/deployment-package.test.ts',
-    'test/integration/dev-host-queues.test.ts',
     'test/integration/route-fuzz.test.ts',
     // vitest's own order for the rest.
     'test/unit/a.test.ts',
     'test/unit/b.test.ts',
   ]);
-});
-
-it('starts the short fixture-app file with two app files beside it and queues the other right after them, so one worker runs both', () => {
-  expect(FIXTURE_APP_TEST_FILES.map((file) => SLOW_TEST_FILES.indexOf(file)).sort()).toEqual([0, 3]);
-  expect(SLOW_TEST_FILES[0]).toBe('test/integration/dev-host.test.ts');
 });
 
 it('runs, for a mutation run, only the files it is given, each in a process of its own, outside the projects', async () => {
