@@ -15,9 +15,10 @@ import { TimerScheduler } from './timer-scheduler.js';
 import type { TlsMaterial } from './tls-certificate.js';
 
 /**
- * The development host: serves the functions of one app (a folder's registrations) with the Functions host's
- * semantics (HTTP routes under the route prefix, timers, queue triggers, the Event Grid webhook and
- * the admin endpoint that runs a non-HTTP function now), over HTTP and HTTPS on loopback.
+ * The development host: serves the functions of one app (a folder's registrations) with the
+ * Functions host's semantics (HTTP routes under the route prefix, timers, queue triggers, the Event
+ * Grid webhook and the admin endpoint that runs a non-HTTP function now), over HTTP and HTTPS on
+ * loopback.
  */
 export interface FunctionHostOptions {
   /** The functions, hooks and programming model the app's files registered (local/functions-core-shim.ts). */
