@@ -77,8 +77,11 @@ beforeAll(async () => {
       EVENTGRID_TOPIC_KEY__JAPAN: japanTopic.key,
       ...japanRelay.settings('__JAPAN'),
       EMAIL_RATE_LIMIT_FACTOR: '0',
-      // The privacy worker and the landing feed run when the test asks, not on their schedules.
+      // The privacy worker, the outbox republisher and the landing feed run when the test asks, not on
+      // their schedules: a republisher run on its own (every 30 s) could take the half-done change a
+      // test leaves for the resource deletion before the deletion counts it (seen once in a full run).
       PRIVACY_WORKER_SCHEDULE: '0 0 0 1 1 *',
+      OUTBOX_REPUBLISH_SCHEDULE: '0 0 0 1 1 *',
       LOCAL_BLOB_EVENTS_POLL_MS: '3600000',
     },
     queues: { maxPollingInterval: '00:00:00.200' },
