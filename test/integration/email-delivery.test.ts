@@ -3,6 +3,7 @@ import { ManualClock } from '../../shared/clock.js';
 import { EMAIL_DELIVERY_REPORT } from '../../shared/email/email-events.js';
 import type { EmailOperationRecord } from '../../shared/email/email-operation.js';
 import { EMAIL_DELIVERY_QUEUE } from '../../shared/email/email-delivery-output.js';
+import { SCHEDULED_TIMERS_OFF } from '../../shared/timer-schedules.js';
 import { QueueServiceClient } from '../../local/queue-client.js';
 import { configureSender, EMAIL_TEST_ENV, EMAIL_TEST_QUEUES, finished, operationStatus, runFunction, sendRaw, simpleMessage, storedEmail, until } from '../support/email.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
@@ -22,7 +23,11 @@ const clock = new ManualClock(new Date());
 const MINUTE = 60_000;
 
 beforeAll(async () => {
-  stack = await startTestStack({ clock, env: { ...EMAIL_TEST_ENV, EMAIL_DELIVERY_SCHEDULE: '0 0 0 1 1 *', EMAIL_RETRY_WINDOW_HOURS: '1' }, queues: EMAIL_TEST_QUEUES });
+  // No timer runs on its schedule (e-mail delivery and the chat purge run when a test asks): a purge run
+  // of its own on the hour, while a test has moved the clock past an expiry, would delete what the test
+  // expects to find still there and its own run to count (with every schedule at 2 s, the
+  // operation-expiry test fails).
+  stack = await startTestStack({ clock, env: { ...EMAIL_TEST_ENV, ...SCHEDULED_TIMERS_OFF, EMAIL_RETRY_WINDOW_HOURS: '1' }, queues: EMAIL_TEST_QUEUES });
   resource = await stack.createResource('email-delivery', 'Europe');
   minimal = await stack.createResource('email-minimal', 'Europe', { eventPayloads: 'minimal' });
   sender = await configureSender(stack, resource);

@@ -11,6 +11,7 @@ import { startSmtpRelay, type EmbeddedSmtpRelay } from '../../local/smtp-relay/e
 import { loadOrCreateCertificate } from '../../local/tls-certificate.js';
 import { configureSender, sendRaw, simpleMessage, storedEmail, until } from '../support/email.js';
 import { ManualClock } from '../../shared/clock.js';
+import { SCHEDULED_TIMERS_OFF } from '../../shared/timer-schedules.js';
 import { PrivacyClient } from '../support/privacy.js';
 import { atLocation, audio, sampleMetadata, uploadRecording } from '../support/recordings.js';
 import { startTestStack, type ResourceView, type TestStack } from '../support/test-stack.js';
@@ -77,11 +78,12 @@ beforeAll(async () => {
       EVENTGRID_TOPIC_KEY__JAPAN: japanTopic.key,
       ...japanRelay.settings('__JAPAN'),
       EMAIL_RATE_LIMIT_FACTOR: '0',
-      // The privacy worker, the outbox republisher and the landing feed run when the test asks, not on
-      // their schedules: a republisher run on its own (every 30 s) could take the half-done change a
-      // test leaves for the resource deletion before the deletion counts it (seen once in a full run).
-      PRIVACY_WORKER_SCHEDULE: '0 0 0 1 1 *',
-      OUTBOX_REPUBLISH_SCHEDULE: '0 0 0 1 1 *',
+      // Every timer and the landing feed run only when the test asks, not on their schedules. A
+      // republisher run on its own (every 30 s) could take the half-done change a test leaves for the
+      // resource deletion before the deletion counts it (seen once in a full run); a purge run writes
+      // its run record between two scans that must be equal, and WhatsApp housekeeping deletes
+      // records a deletion is to count (both seen with every schedule at 2 s).
+      ...SCHEDULED_TIMERS_OFF,
       LOCAL_BLOB_EVENTS_POLL_MS: '3600000',
     },
     queues: { maxPollingInterval: '00:00:00.200' },
