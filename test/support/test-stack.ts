@@ -93,8 +93,9 @@ export async function startTestStack(
     /** How long a queue message stays invisible while its function runs (the host's 600 s by default). */
     processingVisibilitySeconds?: number;
     /**
-     * false: no timer runs on its schedule (the chat deletion sweep neither), only when the test asks,
-     * while the schedule settings keep their values for what is computed from them (due and missed runs).
+     * false: no timer fires on its schedule, the chat deletion sweep included; the test runs them itself.
+     * Unlike SCHEDULED_TIMERS_OFF, the schedule settings keep their values for what is computed from
+     * them (due and missed runs).
      */
     timers?: boolean;
   } = {},
@@ -123,7 +124,7 @@ export async function startTestStack(
     credential: options.credential,
     trustedCertificates: options.trustedCertificates,
     ...(options.processingVisibilitySeconds ? { processingVisibilitySeconds: options.processingVisibilitySeconds } : {}),
-    ...(options.timers === false ? { timers: false } : {}),
+    timers: options.timers,
     log: (line) => {
       logs.push(line);
       if (process.env.TEST_STACK_LOGS) console.log(line);
